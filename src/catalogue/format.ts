@@ -1,0 +1,182 @@
+/**
+ * Our catalogue format: the single source of truth for what a provider catalogue may say.
+ * Published as catalogues/schema.json (generated from this file by `npm run schema`).
+ */
+import { z } from 'zod';
+
+const NAME = /^[a-z0-9_]+$/;
+
+/** A table keyed by the values of one or more arguments, joined with "|" in `by` order. */
+export const PriceTable = z
+  .object({
+    by: z.array(z.string()).min(1).describe('Argument names whose values form the row key, in order.'),
+    rows: z
+      .record(z.number().nonnegative())
+      .describe('Row key ("720p|8|true" for three arguments) to credits.'),
+  })
+  .strict();
+export type PriceTable = z.infer<typeof PriceTable>;
+
+const Amount = z.union([z.number().nonnegative(), z.object({ table: PriceTable }).strict()]);
+
+export const PriceExpr = z.union([
+  z.object({ credits: z.number().nonnegative(), note: z.string().optional() }).strict(),
+  z.object({ table: PriceTable, note: z.string().optional() }).strict(),
+  z
+    .object({
+      perUnit: z
+        .object({
+          unit: z.string().describe('What one unit is: "second", "minute", "10 MB"...'),
+          rate: Amount.describe('Credits per unit: a number, or a table keyed by arguments.'),
+          param: z.string().optional().describe('Argument that holds the unit count, when known before the call.'),
+          upTo: Amount.optional().describe('Most units the call can use, when the count is not known before the call.'),
+          minimum: z.number().nonnegative().optional().describe('Smallest charge in credits.'),
+        })
+        .strict(),
+      note: z.string().optional(),
+    })
+    .strict(),
+  z.object({ unknown: z.string().min(1).describe('Why the price cannot be known before the call.') }).strict(),
+]);
+export type PriceExpr = z.infer<typeof PriceExpr>;
+
+export const ParamType = z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object']);
+
+export const Param = z
+  .object({
+    name: z.string().min(1),
+    in: z.enum(['body', 'path', 'query']).default('body'),
+    type: ParamType,
+    required: z.boolean().default(false),
+    description: z.string().optional(),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    default: z.unknown().optional(),
+    format: z.enum(['url']).optional(),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().positive().optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    items: z.enum(['string', 'url', 'number', 'integer', 'object']).optional(),
+    minItems: z.number().int().nonnegative().optional(),
+    maxItems: z.number().int().positive().optional(),
+    nullable: z.boolean().optional(),
+    properties: z.record(z.unknown()).optional().describe('JSON Schema properties of an object parameter.'),
+    wire: z
+      .object({ true: z.string(), false: z.string() })
+      .strict()
+      .optional()
+      .describe('A boolean the provider wants as strings, e.g. {"true":"True","false":"False"}.'),
+  })
+  .strict();
+export type Param = z.infer<typeof Param>;
+
+export const StatusWords = z
+  .object({
+    pending: z.array(z.string()).default([]),
+    running: z.array(z.string()).default([]),
+    succeeded: z.array(z.string()).default([]),
+    failed: z.array(z.string()).default([]),
+    cancelled: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const Route = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    path: z.string().startsWith('/'),
+  })
+  .strict();
+
+export const JobSpec = z
+  .object({
+    idField: z.string().describe('Dotted path of the provider job id in the (unwrapped) create response.'),
+    status: Route.extend({
+      field: z.string().describe('Dotted path of the status word in the status response.'),
+    }).strict(),
+    cancel: Route.optional(),
+    words: StatusWords,
+    results: z
+      .array(
+        z
+          .object({
+            field: z.string().describe('Dotted path; "a[].b" walks an array.'),
+            kind: z.enum(['image', 'video', 'audio', 'file', 'text', 'id']),
+          })
+          .strict(),
+      )
+      .default([]),
+    errorField: z.string().optional(),
+    progressField: z.string().optional(),
+    pollSeconds: z.number().positive().default(5),
+    timeoutMinutes: z.number().positive().default(20),
+  })
+  .strict();
+export type JobSpec = z.infer<typeof JobSpec>;
+
+export const Operation = z
+  .object({
+    id: z.string().regex(NAME, 'ids are lower-case letters, digits and underscores'),
+    title: z.string().min(1),
+    summary: z.string().min(1),
+    tags: z.array(z.string()).default([]),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    path: z.string().startsWith('/'),
+    baseUrl: z.enum(['default', 'root']).default('default').describe('"root": the path is under the host root.'),
+    auth: z.boolean().default(true),
+    readOnly: z.boolean().default(false).describe('Free, side-effect-free query (balance, lists, status).'),
+    params: z.array(Param).default([]),
+    price: PriceExpr.optional().describe('Required unless readOnly.'),
+    job: JobSpec.optional(),
+    disabled: z.string().optional().describe('Why the operation is off unless asked for by name.'),
+  })
+  .strict();
+export type Operation = z.infer<typeof Operation>;
+
+export const Envelope = z
+  .object({
+    code: z.string().describe('Field holding the result code.'),
+    ok: z.array(z.union([z.number(), z.string()])).min(1),
+    message: z.string().optional(),
+    data: z.string().optional().describe('Field holding the payload.'),
+    trace: z.string().optional(),
+    errors: z
+      .record(z.string())
+      .default({})
+      .describe('Provider code to our error code (PROVIDER_AUTH, INSUFFICIENT_CREDITS, ...).'),
+  })
+  .strict();
+export type Envelope = z.infer<typeof Envelope>;
+
+export const Catalogue = z
+  .object({
+    $schema: z.string().optional(),
+    provider: z.string().regex(NAME).max(20),
+    title: z.string().min(1),
+    notes: z.array(z.string()).optional(),
+    baseUrl: z.object({ env: z.string(), default: z.string().url() }).strict(),
+    auth: z.union([
+      z.object({ type: z.literal('bearer'), env: z.string() }).strict(),
+      z.object({ type: z.literal('header'), name: z.string(), env: z.string() }).strict(),
+    ]),
+    currency: z.string().default('credits'),
+    rateLimit: z.object({ requests: z.number().int().positive(), perSeconds: z.number().positive() }).strict().optional(),
+    consent: z
+      .object({
+        confirmAbove: z.number().nonnegative().default(5),
+        alwaysConfirm: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({}),
+    request: z.object({ wrap: z.string().nullable().default(null) }).strict().default({}),
+    response: z
+      .object({
+        envelope: Envelope.nullable().default(null),
+        errorMessage: z.string().optional().describe('Field of a non-2xx JSON body holding the message.'),
+      })
+      .strict()
+      .default({}),
+    operations: z.array(Operation).min(1),
+  })
+  .strict();
+export type Catalogue = z.infer<typeof Catalogue>;
+export type CatalogueInput = z.input<typeof Catalogue>;

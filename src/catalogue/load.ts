@@ -1,0 +1,161 @@
+/**
+ * Read catalogue files, detect their format, validate them and cross-check them. Any problem stops
+ * start-up with one message naming the file and the JSON pointer.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ZodError } from 'zod';
+import { Catalogue, type Operation, type Param, type PriceExpr } from './format.js';
+import { importMediaio, isMediaioCatalogue } from './mediaio.js';
+import { StartupError } from '../errors.js';
+
+export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
+
+/** The catalogues shipped in the package's catalogues/ folder. */
+export const SHIPPED_CATALOGUES = ['mediaio/c_api_doc_detail.json'].map((f) =>
+  fileURLToPath(new URL(`../../catalogues/${f}`, import.meta.url)),
+);
+
+export interface LoadedCatalogue extends Catalogue {
+  file: string;
+  format: 'mediagen' | 'mediaio';
+}
+
+export function pointer(path: readonly (string | number)[]): string {
+  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+function fail(file: string, path: readonly (string | number)[], message: string): never {
+  throw new StartupError(`${file}: ${pointer(path) || '/'}: ${message}`);
+}
+
+function zodFail(file: string, err: ZodError): never {
+  const issue = err.issues[0];
+  const path = issue.path;
+  if (issue.code === 'invalid_union' && issue.unionErrors.length) {
+    const deepest = issue.unionErrors
+      .flatMap((u) => u.issues)
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (deepest) return fail(file, deepest.path, deepest.message);
+  }
+  return fail(file, path, issue.message);
+}
+
+export function parseCatalogue(text: string, file: string): LoadedCatalogue {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new StartupError(`${file}: /: not valid JSON (${(e as Error).message})`);
+  }
+  const format = isMediaioCatalogue(doc) ? 'mediaio' : 'mediagen';
+  const input = format === 'mediaio' ? importMediaio(doc as unknown[], file) : doc;
+  const parsed = Catalogue.safeParse(input);
+  if (!parsed.success) zodFail(file, parsed.error);
+  const cat: LoadedCatalogue = { ...parsed.data, file, format };
+  crossCheck(cat);
+  return cat;
+}
+
+export function loadCatalogueFile(file: string): LoadedCatalogue {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StartupError(`${file}: /: cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseCatalogue(text, file);
+}
+
+/** Load several catalogues and check what must hold across them (unique providers and tool names). */
+export function loadCatalogues(files: readonly string[]): LoadedCatalogue[] {
+  const cats = files.map(loadCatalogueFile);
+  const providers = new Map<string, string>();
+  for (const c of cats) {
+    const prev = providers.get(c.provider);
+    if (prev) throw new StartupError(`${c.file}: /provider: provider "${c.provider}" is also defined by ${prev}`);
+    providers.set(c.provider, c.file);
+  }
+  return cats;
+}
+
+function placeholders(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+}
+
+function checkParams(file: string, base: (string | number)[], op: Operation): void {
+  const seen = new Set<string>();
+  op.params.forEach((p, j) => {
+    const at = [...base, 'params', j];
+    if (seen.has(p.name)) fail(file, [...at, 'name'], `duplicate parameter "${p.name}"`);
+    seen.add(p.name);
+    if (p.type === 'array' && !p.items) fail(file, at, `array parameter "${p.name}" needs "items"`);
+    if (p.enum && p.default !== undefined && !p.enum.includes(p.default as string | number))
+      fail(file, [...at, 'default'], `default ${JSON.stringify(p.default)} is not one of the enum values`);
+    if (p.wire && p.type !== 'boolean') fail(file, [...at, 'wire'], '"wire" applies to boolean parameters only');
+    if (p.in === 'path' && !op.path.includes(`{${p.name}}`))
+      fail(file, [...at, 'in'], `path parameter "${p.name}" does not appear in ${op.path}`);
+  });
+  for (const name of placeholders(op.path)) {
+    const p = op.params.find((q) => q.name === name);
+    if (!p || p.in !== 'path') fail(file, [...base, 'path'], `{${name}} has no parameter with "in": "path"`);
+  }
+}
+
+function enumKeys(p: Param): string[] | undefined {
+  if (p.type === 'boolean') return ['true', 'false'];
+  return p.enum?.map(String);
+}
+
+function checkTable(file: string, at: (string | number)[], op: Operation, by: string[], rows: Record<string, number>): void {
+  const params = by.map((name, k) => {
+    const p = op.params.find((q) => q.name === name);
+    if (!p) fail(file, [...at, 'by', k], `"${name}" is not a parameter of ${op.id}`);
+    return p;
+  });
+  for (const key of Object.keys(rows)) {
+    const parts = key.split('|');
+    if (parts.length !== by.length) fail(file, [...at, 'rows', key], `key needs ${by.length} part(s) joined by "|"`);
+    parts.forEach((v, k) => {
+      const allowed = enumKeys(params[k]);
+      if (allowed && !allowed.includes(v))
+        fail(file, [...at, 'rows', key], `"${v}" is not a value of "${by[k]}" (${allowed.join(', ')})`);
+    });
+  }
+}
+
+export function checkPrice(file: string, at: (string | number)[], op: Operation, price: PriceExpr): void {
+  if ('table' in price) checkTable(file, [...at, 'table'], op, price.table.by, price.table.rows);
+  if ('perUnit' in price) {
+    const u = price.perUnit;
+    if (typeof u.rate === 'object') checkTable(file, [...at, 'perUnit', 'rate', 'table'], op, u.rate.table.by, u.rate.table.rows);
+    if (typeof u.upTo === 'object') checkTable(file, [...at, 'perUnit', 'upTo', 'table'], op, u.upTo.table.by, u.upTo.table.rows);
+    if (u.param && !op.params.some((p) => p.name === u.param))
+      fail(file, [...at, 'perUnit', 'param'], `"${u.param}" is not a parameter of ${op.id}`);
+  }
+}
+
+function checkJob(file: string, base: (string | number)[], op: Operation): void {
+  const job = op.job;
+  if (!job) return;
+  for (const key of ['status', 'cancel'] as const) {
+    const route = job[key];
+    if (route && placeholders(route.path).length !== 1)
+      fail(file, [...base, 'job', key, 'path'], 'a job route needs exactly one {placeholder} for the job id');
+  }
+}
+
+function crossCheck(cat: LoadedCatalogue): void {
+  const ids = new Set<string>();
+  cat.operations.forEach((op, i) => {
+    const base = ['operations', i];
+    const tool = `${cat.provider}_${op.id}`;
+    if (!TOOL_NAME.test(tool)) fail(cat.file, [...base, 'id'], `tool name "${tool}" must match ${TOOL_NAME}`);
+    if (ids.has(op.id)) fail(cat.file, [...base, 'id'], `duplicate operation id "${op.id}"`);
+    ids.add(op.id);
+    checkParams(cat.file, base, op);
+    if (!op.readOnly && !op.price) fail(cat.file, base, `operation "${op.id}" is not readOnly and has no price`);
+    if (op.price) checkPrice(cat.file, [...base, 'price'], op, op.price);
+    checkJob(cat.file, base, op);
+  });
+}

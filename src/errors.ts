@@ -1,0 +1,65 @@
+/** Errors with stable codes. Every failure a tool can report is one of these. */
+export const ERROR_CODES = [
+  'BAD_ARGUMENTS',
+  'CONFIRMATION_REQUIRED',
+  'CONSENT_DECLINED',
+  'BUDGET_EXCEEDED',
+  'IDEMPOTENCY_CONFLICT',
+  'PROVIDER_AUTH',
+  'INSUFFICIENT_CREDITS',
+  'PROVIDER_REJECTED',
+  'PROVIDER_HTTP',
+  'PROVIDER_TIMEOUT',
+  'RATE_LIMITED',
+  'JOB_FAILED',
+  'JOB_TIMEOUT',
+  'NOT_FOUND',
+  'NOT_SUPPORTED',
+  'NOT_CONFIGURED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export class MediagenError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'MediagenError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A bad catalogue, price file or config: start-up stops with this message and exit code 2. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface ToolErrorResult {
+  [key: string]: unknown;
+  isError: true;
+  content: { type: 'text'; text: string }[];
+  structuredContent: { code: ErrorCode; message: string } & Record<string, unknown>;
+}
+
+/** Any thrown value -> an `isError` tool result "<CODE>: <message>" with structuredContent. */
+export function toToolResult(err: unknown): ToolErrorResult {
+  const e =
+    err instanceof MediagenError
+      ? err
+      : new MediagenError('INTERNAL', 'Internal error; see the server log for details.');
+  const extra = e.details.hint ? `\n${String(e.details.hint)}` : '';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${e.code}: ${e.message}${extra}` }],
+    structuredContent: { code: e.code, message: e.message, ...e.details },
+  };
+}

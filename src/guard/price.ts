@@ -1,0 +1,107 @@
+/**
+ * Price expressions -> credits for the given (defaults-applied) arguments, and the one-line price
+ * summary shown in a tool's description. An unknown price is never guessed.
+ */
+import type { PriceExpr, PriceTable } from '../catalogue/format.js';
+
+export type Quote =
+  | { kind: 'exact'; credits: number; detail: string }
+  | { kind: 'upTo'; credits: number; detail: string }
+  | { kind: 'unknown'; reason: string };
+
+type Args = Readonly<Record<string, unknown>>;
+type Amount = number | { table: PriceTable };
+
+/** Round away float noise (1.21 * 3 = 3.6299999999999994). */
+export function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+export function tableKey(by: readonly string[], args: Args): string {
+  return by.map((name) => String(args[name])).join('|');
+}
+
+function lookup(table: PriceTable, args: Args): number | undefined {
+  return table.rows[tableKey(table.by, args)];
+}
+
+function amount(a: Amount, args: Args): number | undefined {
+  return typeof a === 'number' ? a : lookup(a.table, args);
+}
+
+function keyText(table: PriceTable, args: Args): string {
+  return table.by.map((name) => `${name}=${String(args[name])}`).join(', ');
+}
+
+export function priceCall(expr: PriceExpr, args: Args): Quote {
+  if ('unknown' in expr) return { kind: 'unknown', reason: expr.unknown };
+  if ('credits' in expr) return { kind: 'exact', credits: expr.credits, detail: 'fixed price' };
+  if ('table' in expr) {
+    const credits = lookup(expr.table, args);
+    if (credits === undefined)
+      return { kind: 'unknown', reason: `no documented price for ${keyText(expr.table, args)}` };
+    return { kind: 'exact', credits, detail: keyText(expr.table, args) };
+  }
+  const u = expr.perUnit;
+  const rate = amount(u.rate, args);
+  if (rate === undefined) return { kind: 'unknown', reason: `no documented rate for these arguments` };
+  const min = u.minimum ?? 0;
+  const units = u.param !== undefined ? args[u.param] : undefined;
+  if (typeof units === 'number' || (typeof units === 'string' && units !== '' && !isNaN(Number(units)))) {
+    const n = Number(units);
+    return { kind: 'exact', credits: round(Math.max(min, rate * n)), detail: `${rate} per ${u.unit} × ${n}` };
+  }
+  const most = u.upTo === undefined ? undefined : amount(u.upTo, args);
+  if (most !== undefined)
+    return {
+      kind: 'upTo',
+      credits: round(Math.max(min, rate * most)),
+      detail: `${rate} per ${u.unit}, at most ${most} ${u.unit}s`,
+    };
+  const floor = min ? `, minimum ${min}` : '';
+  return { kind: 'unknown', reason: `${rate} credits per ${u.unit}${floor}; the count is known only after the call` };
+}
+
+function values(a: Amount): number[] {
+  return typeof a === 'number' ? [a] : Object.values(a.table.rows);
+}
+
+function span(nums: number[]): string {
+  const lo = Math.min(...nums);
+  const hi = Math.max(...nums);
+  return lo === hi ? `${lo}` : `${lo}–${hi}`;
+}
+
+/** The lowest and highest charge the expression allows, when known. */
+export function priceRange(expr: PriceExpr): { min: number; max: number } | undefined {
+  if ('unknown' in expr) return undefined;
+  if ('credits' in expr) return { min: expr.credits, max: expr.credits };
+  if ('table' in expr) {
+    const v = values({ table: expr.table });
+    return { min: Math.min(...v), max: Math.max(...v) };
+  }
+  const u = expr.perUnit;
+  if (u.upTo === undefined) return undefined;
+  const rates = values(u.rate);
+  const most = values(u.upTo);
+  return { min: u.minimum ?? 0, max: round(Math.max(...rates) * Math.max(...most)) };
+}
+
+/** "15 credits (veo3_fast) or 50 (veo3)", "2–35 credits by resolution, duration, audio", ... */
+export function describePrice(expr: PriceExpr, currency = 'credits'): string {
+  if ('unknown' in expr) return 'unknown';
+  if ('credits' in expr) return `${expr.credits} ${currency}`;
+  if ('table' in expr) {
+    const entries = Object.entries(expr.table.rows);
+    if (expr.table.by.length === 1 && entries.length <= 4) {
+      const parts = entries.map(([k, v], n) => (n === 0 ? `${v} ${currency} (${k})` : `${v} (${k})`));
+      return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}` : parts[0];
+    }
+    return `${span(entries.map(([, v]) => v))} ${currency} by ${expr.table.by.join(' × ')}`;
+  }
+  const u = expr.perUnit;
+  const rate = `${span(values(u.rate))} ${currency} per ${u.unit}`;
+  const range = priceRange(expr);
+  if (range) return `${rate}, up to ${range.max}`;
+  return u.minimum ? `${rate}, minimum ${u.minimum}` : rate;
+}

@@ -1,0 +1,154 @@
+/**
+ * HTTP client for one provider: an undici Agent with connection limits and header/body timeouts, an
+ * overall deadline per request, the provider's shared rate limit, and undici's retry for safe requests
+ * only (status polls, balances, lists). A paid create is sent exactly once.
+ */
+import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import type { Catalogue, Operation } from '../catalogue/format.js';
+import { MediagenError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactor } from '../log.js';
+import { buildRequest, interpret, jobRequest, type Interpreted, type WireRequest } from './envelope.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface HttpSettings {
+  /** Overall deadline for one request, connect to last body byte. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  connections: number;
+  /** Retries of safe requests on 429/502/503/504 and network errors. */
+  safeRetries: number;
+}
+
+export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 30_000, connectTimeoutMs: 10_000, connections: 8, safeRetries: 2 };
+
+export interface ProviderSettings {
+  baseUrl: string;
+  key?: string;
+}
+
+export interface CallOptions {
+  /** Safe to repeat (no charge, no side effect): enables retries. */
+  safe: boolean;
+  signal?: AbortSignal;
+}
+
+const RETRY_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_SOCKET'];
+
+export class ProviderClient {
+  readonly provider: string;
+  private readonly agent: Agent;
+  private readonly retrying: Dispatcher;
+  private readonly limiter?: RateLimiter;
+  private readonly redact: (s: string) => string;
+  private readonly base: string;
+
+  constructor(
+    private readonly cat: Catalogue,
+    private readonly settings: ProviderSettings,
+    private readonly http: HttpSettings = DEFAULT_HTTP,
+    private readonly log?: Logger,
+  ) {
+    this.provider = cat.provider;
+    this.base = settings.baseUrl.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connections: http.connections,
+      connectTimeout: http.connectTimeoutMs,
+      headersTimeout: http.timeoutMs,
+      bodyTimeout: http.timeoutMs,
+    });
+    this.retrying = new RetryAgent(this.agent, {
+      maxRetries: http.safeRetries,
+      minTimeout: 500,
+      maxTimeout: 5_000,
+      timeoutFactor: 2,
+      retryAfter: true,
+      methods: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE'],
+      statusCodes: [429, 502, 503, 504],
+      errorCodes: RETRY_CODES,
+      throwOnError: false,
+    });
+    if (cat.rateLimit) this.limiter = new RateLimiter(cat.rateLimit);
+    this.redact = redactor(settings.key ? [settings.key] : []);
+  }
+
+  get configured(): boolean {
+    return Boolean(this.settings.key);
+  }
+
+  /** Call a catalogue operation with validated, defaults-applied arguments. */
+  call(op: Operation, args: Readonly<Record<string, unknown>>, opts: CallOptions): Promise<Interpreted> {
+    return this.send(buildRequest(this.cat, op, args), { ...opts, auth: op.auth });
+  }
+
+  /** Call a job route (status or cancel) for a provider job id. */
+  callJobRoute(route: { method: string; path: string }, providerJobId: string, opts: CallOptions): Promise<Interpreted> {
+    return this.send(jobRequest(route, providerJobId), { ...opts, auth: true });
+  }
+
+  private headers(auth: boolean, hasBody: boolean): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json', 'user-agent': 'mediagen-mcp' };
+    if (hasBody) h['content-type'] = 'application/json';
+    if (!auth) return h;
+    const key = this.settings.key;
+    if (!key) throw new MediagenError('NOT_CONFIGURED', `${this.provider} has no API key (${this.cat.auth.env}).`);
+    if (this.cat.auth.type === 'bearer') h.authorization = `Bearer ${key}`;
+    else h[this.cat.auth.name.toLowerCase()] = key;
+    return h;
+  }
+
+  async send(req: WireRequest, opts: CallOptions & { auth: boolean }): Promise<Interpreted> {
+    const headers = this.headers(opts.auth, req.body !== undefined);
+    const deadline = AbortSignal.timeout(this.http.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    const url = this.base + req.path;
+    const started = Date.now();
+    try {
+      await this.limiter?.acquire(signal);
+      const res = await request(url, {
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: req.body,
+        signal,
+        dispatcher: opts.safe ? this.retrying : this.agent,
+      });
+      const text = await res.body.text();
+      const retryAfter = res.headers['retry-after'];
+      this.log?.debug('provider request', {
+        provider: this.provider,
+        method: req.method,
+        path: req.path.split('?')[0],
+        status: res.statusCode,
+        ms: Date.now() - started,
+      });
+      return interpret(this.cat, res.statusCode, text, this.redact, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    } catch (err) {
+      throw this.toError(err, deadline, opts.signal);
+    }
+  }
+
+  private toError(err: unknown, deadline: AbortSignal, caller?: AbortSignal): MediagenError {
+    if (err instanceof MediagenError) return err;
+    const e = err as { code?: string; name?: string; message?: string };
+    const p = this.provider;
+    if (caller?.aborted) return new MediagenError('INTERNAL', `Request to ${p} was cancelled by the caller.`, { provider: p, cancelled: true });
+    const timedOut =
+      deadline.aborted ||
+      e.name === 'TimeoutError' ||
+      e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      e.code === 'UND_ERR_BODY_TIMEOUT' ||
+      e.code === 'UND_ERR_CONNECT_TIMEOUT';
+    if (timedOut)
+      return new MediagenError('PROVIDER_TIMEOUT', `${p} did not answer within ${this.http.timeoutMs} ms.`, {
+        provider: p,
+        hint: 'For a paid create this is uncertain: the provider may have accepted the job.',
+      });
+    const what = this.redact(e.code ?? e.name ?? 'error');
+    this.log?.warn('provider request failed', { provider: p, error: what, message: this.redact(e.message ?? '') });
+    return new MediagenError('PROVIDER_HTTP', `Could not reach ${p} (${what}).`, { provider: p });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * createServer(deps) -> an MCP Server with every registered tool. No transport, no process side effects.
+ */
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { MediagenError, toToolResult } from './errors.js';
+import type { Logger } from './log.js';
+import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
+import type { CallContext, ToolHandler, ToolResult } from './tools/handler.js';
+
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** What a tool call may use of the MCP request beyond its arguments. */
+export interface RequestTools {
+  /** Send notifications/progress when the request carried a progress token. */
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  /** Ask the user through the client (form elicitation), when the client declared the capability. */
+  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+}
+
+/** A server-level tool (quote, jobs_*): not from a catalogue. */
+export interface ServerTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: JsonSchema;
+  annotations: ToolAnnotations;
+  run(args: unknown, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
+}
+
+export interface ServerDeps {
+  tools: readonly ToolSpec[];
+  handler: ToolHandler;
+  serverTools?: readonly ServerTool[];
+  logger: Logger;
+  /** Caller id when the transport has no session (stdio: one per process). */
+  defaultCallerId?: string;
+}
+
+function listing(t: { name: string; title: string; description: string; inputSchema: JsonSchema; annotations: ToolAnnotations }) {
+  return { name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, annotations: t.annotations };
+}
+
+export function createServer(deps: ServerDeps): Server {
+  const server = new Server(
+    { name: 'mediagen-mcp', title: 'Media generation (mediagen-mcp)', version: VERSION },
+    {
+      capabilities: { tools: { listChanged: false }, logging: {} },
+      instructions:
+        'Media generation tools spend the user\'s credits. Each paid tool states its price. When a call ' +
+        'returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their behalf.',
+    },
+  );
+  const catalogueTools = new Map(deps.tools.map((t) => [t.name, t]));
+  const serverTools = new Map((deps.serverTools ?? []).map((t) => [t.name, t]));
+  const fallbackCaller = deps.defaultCallerId ?? `process:${randomUUID()}`;
+  const listed = [...deps.tools.map(listing), ...(deps.serverTools ?? []).map(listing)];
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const { name, arguments: args } = request.params;
+    const ctx: CallContext = { signal: extra.signal, callerId: extra.sessionId ?? fallbackCaller };
+    const token = request.params._meta?.progressToken;
+    const req: RequestTools = {
+      progress:
+        token === undefined
+          ? undefined
+          : (progress, total, message) =>
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+              }),
+      elicit: server.getClientCapabilities()?.elicitation
+        ? async (message, schema) =>
+            server.elicitInput({ message, requestedSchema: schema as never }, { signal: extra.signal })
+        : undefined,
+    };
+    try {
+      const tool = catalogueTools.get(name);
+      if (tool) return (await deps.handler.call(tool, args, ctx)) as CallToolResult;
+      const st = serverTools.get(name);
+      if (st) return (await st.run(args ?? {}, ctx, req)) as CallToolResult;
+      throw new MediagenError('NOT_FOUND', `Unknown tool "${name}".`);
+    } catch (err) {
+      if (!(err instanceof MediagenError)) deps.logger.error('tool call failed', { tool: name, error: String(err) });
+      return toToolResult(err) as CallToolResult;
+    }
+  });
+  return server;
+}

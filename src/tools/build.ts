@@ -1,0 +1,176 @@
+/**
+ * Operation -> ToolSpec: name, strict zod input schema, lean JSON Schema, description with a price
+ * line, explicit annotations. No code per operation.
+ */
+import { z, type ZodTypeAny } from 'zod';
+import { zodToJsonSchema } from 'zod-to-json-schema';
+import type { Operation, Param } from '../catalogue/format.js';
+import type { LoadedCatalogue } from '../catalogue/load.js';
+import { describePrice } from '../guard/price.js';
+
+export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; required?: string[] } & Record<
+  string,
+  unknown
+>;
+
+export interface ToolAnnotations {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface ToolSpec {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: JsonSchema;
+  annotations: ToolAnnotations;
+  /** Validates and applies defaults. */
+  schema: z.ZodObject<Record<string, ZodTypeAny>>;
+  op: Operation;
+  catalogue: LoadedCatalogue;
+  /** Paid: reaches a route that may charge the user. */
+  paid: boolean;
+}
+
+/** Extra arguments every paid tool accepts (the cost guard's). */
+export const GUARD_FIELDS = {
+  confirm_token: z
+    .string()
+    .max(512)
+    .optional()
+    .describe('Token from a CONFIRMATION_REQUIRED reply, after the user approved.'),
+  idempotency_key: z
+    .string()
+    .min(8)
+    .max(128)
+    .optional()
+    .describe('Same key + same arguments returns the job already created instead of paying again.'),
+};
+
+function itemSchema(items: NonNullable<Param['items']>): ZodTypeAny {
+  switch (items) {
+    case 'url':
+      return z.string().url();
+    case 'number':
+      return z.number();
+    case 'integer':
+      return z.number().int();
+    case 'object':
+      return z.record(z.unknown());
+    default:
+      return z.string();
+  }
+}
+
+function stringSchema(p: Param): ZodTypeAny {
+  if (p.enum && p.enum.every((v): v is string => typeof v === 'string')) {
+    return z.enum(p.enum as [string, ...string[]]);
+  }
+  let s = z.string();
+  if (p.format === 'url') s = s.url();
+  if (p.minLength !== undefined) s = s.min(p.minLength);
+  if (p.maxLength !== undefined) s = s.max(p.maxLength);
+  return s;
+}
+
+function numberSchema(p: Param): ZodTypeAny {
+  if (p.enum) {
+    const lits = p.enum.map((v) => z.literal(v));
+    return lits.length === 1 ? lits[0] : z.union(lits as unknown as [ZodTypeAny, ZodTypeAny, ...ZodTypeAny[]]);
+  }
+  let n = p.type === 'integer' ? z.number().int() : z.number();
+  if (p.minimum !== undefined) n = n.min(p.minimum);
+  if (p.maximum !== undefined) n = n.max(p.maximum);
+  return n;
+}
+
+export function paramSchema(p: Param): ZodTypeAny {
+  let s: ZodTypeAny;
+  switch (p.type) {
+    case 'string':
+      s = stringSchema(p);
+      break;
+    case 'integer':
+    case 'number':
+      s = numberSchema(p);
+      break;
+    case 'boolean':
+      s = z.boolean();
+      break;
+    case 'array': {
+      let a = z.array(itemSchema(p.items ?? 'string'));
+      if (p.minItems !== undefined) a = a.min(p.minItems);
+      if (p.maxItems !== undefined) a = a.max(p.maxItems);
+      s = a;
+      break;
+    }
+    default:
+      s = z.record(z.unknown());
+  }
+  if (p.nullable) s = s.nullable();
+  if (p.description) s = s.describe(p.description);
+  if (p.default !== undefined) return s.default(p.default);
+  return p.required ? s : s.optional();
+}
+
+/** Parameters a caller sets (path and body alike); zod object is strict: unknown keys are refused. */
+export function inputSchema(op: Operation, paid: boolean): z.ZodObject<Record<string, ZodTypeAny>> {
+  const shape: Record<string, ZodTypeAny> = {};
+  for (const p of op.params) shape[p.name] = paramSchema(p);
+  if (paid) Object.assign(shape, GUARD_FIELDS);
+  return z.object(shape).strict();
+}
+
+/** zod -> JSON Schema as clients see it, without the noise ($schema, empty defaults). */
+export function toJsonSchema(schema: ZodTypeAny): JsonSchema {
+  const js = zodToJsonSchema(schema, { target: 'jsonSchema7', $refStrategy: 'none' }) as Record<string, unknown>;
+  delete js.$schema;
+  return js as JsonSchema;
+}
+
+export interface ConsentHint {
+  /** Text appended to the price line, e.g. "Needs your confirmation." */
+  (op: Operation, catalogue: LoadedCatalogue): string;
+}
+
+export const defaultConsentHint: ConsentHint = (op) =>
+  !op.price || 'unknown' in op.price ? 'needs confirmation' : '';
+
+export function priceLine(op: Operation, catalogue: LoadedCatalogue, hint: ConsentHint): string {
+  if (!op.price) return '';
+  const price = describePrice(op.price, catalogue.currency);
+  const note = hint(op, catalogue);
+  if (price === 'unknown') return `Price: unknown; ${note || 'needs confirmation'}.`;
+  return `Price: ${price}.${note ? ' ' + note.charAt(0).toUpperCase() + note.slice(1) + '.' : ''}`;
+}
+
+export function buildTool(op: Operation, catalogue: LoadedCatalogue, hint: ConsentHint = defaultConsentHint): ToolSpec {
+  const paid = !op.readOnly;
+  const schema = inputSchema(op, paid);
+  const lines = [op.summary];
+  if (paid) lines.push(priceLine(op, catalogue, hint));
+  return {
+    name: `${catalogue.provider}_${op.id}`,
+    title: op.title,
+    description: lines.join('\n'),
+    inputSchema: toJsonSchema(schema),
+    annotations: {
+      title: op.title,
+      readOnlyHint: op.readOnly,
+      destructiveHint: false,
+      idempotentHint: op.readOnly,
+      openWorldHint: true,
+    },
+    schema,
+    op,
+    catalogue,
+    paid,
+  };
+}
+
+export function buildTools(catalogues: readonly LoadedCatalogue[], hint?: ConsentHint): ToolSpec[] {
+  return catalogues.flatMap((c) => c.operations.map((op) => buildTool(op, c, hint)));
+}

@@ -1,0 +1,74 @@
+/**
+ * Assemble the tool set from configuration: load catalogues, build tools, resolve each provider's base
+ * URL and key, create one HTTP client per provider, apply the filters.
+ */
+import type { Config } from '../config.js';
+import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
+import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
+import { filterTools, type ToolFilter } from './filter.js';
+
+export interface Registry {
+  catalogues: LoadedCatalogue[];
+  /** Every tool the catalogues define, before filtering. */
+  all: ToolSpec[];
+  /** The tools this server offers. */
+  tools: ToolSpec[];
+  byName: ReadonlyMap<string, ToolSpec>;
+  clients: ReadonlyMap<string, ProviderClient>;
+  /** Providers left out for want of a key. */
+  unconfigured: string[];
+  close(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  /** Sandbox mode: every provider points here with this key. */
+  override?: (cat: LoadedCatalogue) => ProviderSettings;
+  consentHint?: ConsentHint;
+  /** Names of server-level tools (allowed in include/exclude lists). */
+  serverToolNames?: readonly string[];
+  /** Keep tools of providers with no key (for --list). */
+  keepUnconfigured?: boolean;
+}
+
+export function providerSettings(config: Config, cat: LoadedCatalogue): ProviderSettings {
+  const base = config.env[cat.baseUrl.env]?.trim() || cat.baseUrl.default;
+  const key = config.env[cat.auth.env]?.trim() || undefined;
+  return { baseUrl: base, key };
+}
+
+export function filterOf(config: Config): ToolFilter {
+  return { tools: config.tools, excludeTools: config.excludeTools, toolsets: config.toolsets, readOnly: config.readOnly };
+}
+
+export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
+  const catalogues = loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues]);
+  const all = buildTools(catalogues, opts.consentHint);
+  const filtered = filterTools(all, filterOf(config), opts.serverToolNames);
+  const clients = new Map<string, ProviderClient>();
+  const unconfigured: string[] = [];
+  for (const cat of catalogues) {
+    const settings = opts.override ? opts.override(cat) : providerSettings(config, cat);
+    if (!settings.key) unconfigured.push(cat.provider);
+    clients.set(cat.provider, new ProviderClient(cat, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger));
+  }
+  const tools = filtered.filter(
+    (t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider) || !t.op.auth,
+  );
+  for (const p of unconfigured) {
+    const cat = catalogues.find((c) => c.provider === p);
+    if (!opts.keepUnconfigured) logger.info(`${p}: no API key (${cat?.auth.env}); its tools are left out`);
+  }
+  return {
+    catalogues,
+    all,
+    tools,
+    byName: new Map(tools.map((t) => [t.name, t])),
+    clients,
+    unconfigured,
+    close: async () => {
+      await Promise.all([...clients.values()].map((c) => c.close()));
+    },
+  };
+}
