@@ -22,11 +22,11 @@ async function sandboxOptions(config: Config, logger: Logger): Promise<{ sandbox
   };
 }
 
-function printList(registry: Registry): void {
+function printList(registry: Registry, sandbox: boolean): void {
   const rows = registry.tools.map((t) => {
     const price = t.description.split('\n').find((l) => l.startsWith('Price:')) ?? 'Free.';
     const off = t.op.disabled ? ' [off by default]' : '';
-    const nokey = registry.unconfigured.includes(t.catalogue.provider) ? ' [no key]' : '';
+    const nokey = !sandbox && registry.unconfigured.includes(t.catalogue.provider) ? ' [no key]' : '';
     return `${t.name}\t${t.catalogue.provider}\t${price}${off}${nokey}`;
   });
   process.stdout.write(rows.join('\n') + '\n');
@@ -36,14 +36,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
   const registry = buildRegistry(config, logger, opts);
   const handler = new ToolHandler({ clients: registry.clients, logger });
-  const server = createServer({ tools: registry.tools, handler, logger, defaultCallerId: `stdio:${process.pid}` });
+  const mcp = createServer({ tools: registry.tools, handler, logger, defaultCallerId: `stdio:${process.pid}` });
   const stop = async (): Promise<void> => {
-    await server.close();
+    await mcp.drain();
+    await mcp.server.close();
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   logger.info(`serving ${registry.tools.length} tools over stdio`, { version: VERSION });
-  await serveStdio(server);
+  await serveStdio(mcp);
   await registry.close();
   await sandbox?.close();
 }
@@ -71,7 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   if (config.command === 'list') {
     const registry = buildRegistry(config, logger, { keepUnconfigured: true });
-    printList(registry);
+    printList(registry, config.sandbox);
     await registry.close();
     return 0;
   }

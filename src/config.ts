@@ -7,13 +7,16 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
 
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
-
-const bool = z.union([z.boolean(), z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off', ''])]).transform((v) =>
-  typeof v === 'boolean' ? v : ['1', 'true', 'yes', 'on'].includes(v),
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
 );
+
+const bool = z
+  .union([z.boolean(), z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off', ''])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['1', 'true', 'yes', 'on'].includes(v)));
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -86,7 +89,10 @@ function pick<T>(...values: (T | undefined)[]): T | undefined {
 }
 
 /** Parse argv (without node and script) and env into a frozen Config. Throws StartupError. */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedCli {
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ParsedCli {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
@@ -94,7 +100,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new StartupError(`${(e as Error).message} (see --help)`);
   }
   const f = parsed.values;
-  if (parsed.positionals.length > 1) throw new StartupError(`unexpected argument "${parsed.positionals[1]}" (see --help)`);
+  if (parsed.positionals.length > 1)
+    throw new StartupError(`unexpected argument "${parsed.positionals[1]}" (see --help)`);
   const command = f.list ? 'list' : (parsed.positionals[0] ?? undefined);
   const envCats = env.MEDIAGEN_CATALOGUES?.split(delimiter).filter(Boolean);
   const raw = {

@@ -17,7 +17,10 @@ export interface RequestTools {
   /** Send notifications/progress when the request carried a progress token. */
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Ask the user through the client (form elicitation), when the client declared the capability. */
-  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+  elicit?: (
+    message: string,
+    schema: Record<string, unknown>,
+  ) => Promise<{ action: string; content?: Record<string, unknown> }>;
 }
 
 /** A server-level tool (quote, jobs_*): not from a catalogue. */
@@ -39,17 +42,35 @@ export interface ServerDeps {
   defaultCallerId?: string;
 }
 
-function listing(t: { name: string; title: string; description: string; inputSchema: JsonSchema; annotations: ToolAnnotations }) {
-  return { name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, annotations: t.annotations };
+function listing(t: {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: JsonSchema;
+  annotations: ToolAnnotations;
+}) {
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: t.inputSchema,
+    annotations: t.annotations,
+  };
 }
 
-export function createServer(deps: ServerDeps): Server {
+export interface MediagenServer {
+  server: Server;
+  /** Resolves when no tool call is in flight (or after timeoutMs). */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export function createServer(deps: ServerDeps): MediagenServer {
   const server = new Server(
     { name: 'mediagen-mcp', title: 'Media generation (mediagen-mcp)', version: VERSION },
     {
       capabilities: { tools: { listChanged: false }, logging: {} },
       instructions:
-        'Media generation tools spend the user\'s credits. Each paid tool states its price. When a call ' +
+        "Media generation tools spend the user's credits. Each paid tool states its price. When a call " +
         'returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their behalf.',
     },
   );
@@ -58,12 +79,29 @@ export function createServer(deps: ServerDeps): Server {
   const fallbackCaller = deps.defaultCallerId ?? `process:${randomUUID()}`;
   const listed = [...deps.tools.map(listing), ...(deps.serverTools ?? []).map(listing)];
 
+  const inflight = new Set<Promise<unknown>>();
+  const drain = async (timeoutMs = 10_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (inflight.size && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
+    }
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const { name, arguments: args } = request.params;
+  server.setRequestHandler(CallToolRequestSchema, (request, extra): Promise<CallToolResult> => {
+    const run = callTool(request.params, extra);
+    inflight.add(run);
+    return run.finally(() => inflight.delete(run));
+  });
+
+  type CallParams = { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } };
+  type Extra = Parameters<Parameters<typeof server.setRequestHandler<typeof CallToolRequestSchema>>[1]>[1];
+
+  async function callTool(params: CallParams, extra: Extra): Promise<CallToolResult> {
+    const { name, arguments: args } = params;
     const ctx: CallContext = { signal: extra.signal, callerId: extra.sessionId ?? fallbackCaller };
-    const token = request.params._meta?.progressToken;
+    const token = params._meta?.progressToken;
     const req: RequestTools = {
       progress:
         token === undefined
@@ -71,7 +109,12 @@ export function createServer(deps: ServerDeps): Server {
           : (progress, total, message) =>
               extra.sendNotification({
                 method: 'notifications/progress',
-                params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+                params: {
+                  progressToken: token,
+                  progress,
+                  ...(total !== undefined ? { total } : {}),
+                  ...(message ? { message } : {}),
+                },
               }),
       elicit: server.getClientCapabilities()?.elicitation
         ? async (message, schema) =>
@@ -88,6 +131,6 @@ export function createServer(deps: ServerDeps): Server {
       if (!(err instanceof MediagenError)) deps.logger.error('tool call failed', { tool: name, error: String(err) });
       return toToolResult(err) as CallToolResult;
     }
-  });
-  return server;
+  }
+  return { server, drain };
 }

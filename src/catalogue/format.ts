@@ -10,9 +10,7 @@ const NAME = /^[a-z0-9_]+$/;
 export const PriceTable = z
   .object({
     by: z.array(z.string()).min(1).describe('Argument names whose values form the row key, in order.'),
-    rows: z
-      .record(z.number().nonnegative())
-      .describe('Row key ("720p|8|true" for three arguments) to credits.'),
+    rows: z.record(z.number().nonnegative()).describe('Row key ("720p|8|true" for three arguments) to credits.'),
   })
   .strict();
 export type PriceTable = z.infer<typeof PriceTable>;
@@ -49,7 +47,10 @@ export const Param = z
     type: ParamType,
     required: z.boolean().default(false),
     description: z.string().optional(),
-    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    enum: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
     default: z.unknown().optional(),
     format: z.enum(['url']).optional(),
     minLength: z.number().int().nonnegative().optional(),
@@ -159,7 +160,10 @@ export const Catalogue = z
       z.object({ type: z.literal('header'), name: z.string(), env: z.string() }).strict(),
     ]),
     currency: z.string().default('credits'),
-    rateLimit: z.object({ requests: z.number().int().positive(), perSeconds: z.number().positive() }).strict().optional(),
+    rateLimit: z
+      .object({ requests: z.number().int().positive(), perSeconds: z.number().positive() })
+      .strict()
+      .optional(),
     consent: z
       .object({
         confirmAbove: z.number().nonnegative().default(5),
@@ -167,7 +171,10 @@ export const Catalogue = z
       })
       .strict()
       .default({}),
-    request: z.object({ wrap: z.string().nullable().default(null) }).strict().default({}),
+    request: z
+      .object({ wrap: z.string().nullable().default(null) })
+      .strict()
+      .default({}),
     response: z
       .object({
         envelope: Envelope.nullable().default(null),

@@ -33,9 +33,7 @@ function zodFail(file: string, err: ZodError): never {
   const issue = err.issues[0];
   const path = issue.path;
   if (issue.code === 'invalid_union' && issue.unionErrors.length) {
-    const deepest = issue.unionErrors
-      .flatMap((u) => u.issues)
-      .sort((a, b) => b.path.length - a.path.length)[0];
+    const deepest = issue.unionErrors.flatMap((u) => u.issues).sort((a, b) => b.path.length - a.path.length)[0];
     if (deepest) return fail(file, deepest.path, deepest.message);
   }
   return fail(file, path, issue.message);
@@ -107,7 +105,13 @@ function enumKeys(p: Param): string[] | undefined {
   return p.enum?.map(String);
 }
 
-function checkTable(file: string, at: (string | number)[], op: Operation, by: string[], rows: Record<string, number>): void {
+function checkTable(
+  file: string,
+  at: (string | number)[],
+  op: Operation,
+  by: string[],
+  rows: Record<string, number>,
+): void {
   const params = by.map((name, k) => {
     const p = op.params.find((q) => q.name === name);
     if (!p) fail(file, [...at, 'by', k], `"${name}" is not a parameter of ${op.id}`);
@@ -128,8 +132,10 @@ export function checkPrice(file: string, at: (string | number)[], op: Operation,
   if ('table' in price) checkTable(file, [...at, 'table'], op, price.table.by, price.table.rows);
   if ('perUnit' in price) {
     const u = price.perUnit;
-    if (typeof u.rate === 'object') checkTable(file, [...at, 'perUnit', 'rate', 'table'], op, u.rate.table.by, u.rate.table.rows);
-    if (typeof u.upTo === 'object') checkTable(file, [...at, 'perUnit', 'upTo', 'table'], op, u.upTo.table.by, u.upTo.table.rows);
+    if (typeof u.rate === 'object')
+      checkTable(file, [...at, 'perUnit', 'rate', 'table'], op, u.rate.table.by, u.rate.table.rows);
+    if (typeof u.upTo === 'object')
+      checkTable(file, [...at, 'perUnit', 'upTo', 'table'], op, u.upTo.table.by, u.upTo.table.rows);
     if (u.param && !op.params.some((p) => p.name === u.param))
       fail(file, [...at, 'perUnit', 'param'], `"${u.param}" is not a parameter of ${op.id}`);
   }

@@ -49,7 +49,11 @@ function subDocument(entry: Record<string, unknown>, key: string, file: string, 
   return fail(file, `${ptr}/${key}`, 'expected a JSON object stored as a string');
 }
 
-function upstreamParams(body: Record<string, unknown>, file: string, ptr: string): {
+function upstreamParams(
+  body: Record<string, unknown>,
+  file: string,
+  ptr: string,
+): {
   category: string;
   list: UpstreamParam[];
 } {
@@ -75,8 +79,11 @@ export function condense(describe: string): string {
     .replace(/^The text prompt describing the content to generate\.\s*/, '')
     .replace(/^(Output resolution|Output size|Target aspect ratio|Video duration in seconds)\.\s*/, '')
     .replace(/^[\w ]+ parameter\.\s*/, '')
-    .replace(/^The URLs? of the input (\w+)s?\.\s*/, (_m, what: string) => `${what} URL. `)
-    .replace(/Supported formats include ([^.]*)\.\s*/, (_m, f: string) => f.replace(/,? and /, ', ').replace(/, /g, '/') + '; ')
+    .replace(/^The (URLs?) of the input (\w+?)s?\.\s*/, (_m, urls: string, what: string) => `${what} ${urls}. `)
+    .replace(
+      /Supported formats include ([^.]*)\.\s*/,
+      (_m, f: string) => f.replace(/,? and /, ', ').replace(/, /g, '/') + '; ',
+    )
     .replace(/File size must be between [\d.]+ MB and ([\d.]+) MB\.\s*/, (_m, mb: string) => `≤${Number(mb)} MB; `)
     .replace(/(?:Image|Video) resolution must be between (\d+x\d+) and (\d+x\d+)\.\s*/, '$1–$2 px; ')
     .replace(/Aspect ratio must be between ([\d.:]+) and ([\d.:]+)\.\s*/, 'aspect $1–$2; ')
@@ -123,6 +130,14 @@ export function mapParam(p: UpstreamParam, inPath: boolean): ParamInput {
   return out;
 }
 
+function readOnlySummary(description: unknown, name: string): string {
+  const text = typeof description === 'string' && description ? description : name;
+  return `${text
+    .replace(/^API to /, '')
+    .replace(/\.$/, '')
+    .replace(/^\w/, (c) => c.toUpperCase())} (Media.io).`;
+}
+
 function titleCase(category: string): string {
   return category.charAt(0).toUpperCase() + category.slice(1).toLowerCase();
 }
@@ -164,7 +179,7 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     const op: OperationInput = {
       id: code.replace(/-/g, '_'),
       title: name,
-      summary: readOnly ? `${entry.description ?? name}` : `${titleCase(category)} with ${name} (Media.io).`,
+      summary: readOnly ? readOnlySummary(entry.description, name) : `${titleCase(category)} with ${name} (Media.io).`,
       tags: readOnly ? ['account'] : [media, kind, vendor].filter((t): t is string => Boolean(t)),
       method: method as 'POST' | 'GET',
       path,

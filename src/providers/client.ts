@@ -20,7 +20,12 @@ export interface HttpSettings {
   safeRetries: number;
 }
 
-export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 30_000, connectTimeoutMs: 10_000, connections: 8, safeRetries: 2 };
+export const DEFAULT_HTTP: HttpSettings = {
+  timeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  connections: 8,
+  safeRetries: 2,
+};
 
 export interface ProviderSettings {
   baseUrl: string;
@@ -33,7 +38,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-const RETRY_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_SOCKET'];
+const RETRY_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+];
 
 export class ProviderClient {
   readonly provider: string;
@@ -82,7 +95,11 @@ export class ProviderClient {
   }
 
   /** Call a job route (status or cancel) for a provider job id. */
-  callJobRoute(route: { method: string; path: string }, providerJobId: string, opts: CallOptions): Promise<Interpreted> {
+  callJobRoute(
+    route: { method: string; path: string },
+    providerJobId: string,
+    opts: CallOptions,
+  ): Promise<Interpreted> {
     return this.send(jobRequest(route, providerJobId), { ...opts, auth: true });
   }
 
@@ -121,7 +138,13 @@ export class ProviderClient {
         status: res.statusCode,
         ms: Date.now() - started,
       });
-      return interpret(this.cat, res.statusCode, text, this.redact, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      return interpret(
+        this.cat,
+        res.statusCode,
+        text,
+        this.redact,
+        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      );
     } catch (err) {
       throw this.toError(err, deadline, opts.signal);
     }
@@ -131,7 +154,11 @@ export class ProviderClient {
     if (err instanceof MediagenError) return err;
     const e = err as { code?: string; name?: string; message?: string };
     const p = this.provider;
-    if (caller?.aborted) return new MediagenError('INTERNAL', `Request to ${p} was cancelled by the caller.`, { provider: p, cancelled: true });
+    if (caller?.aborted)
+      return new MediagenError('INTERNAL', `Request to ${p} was cancelled by the caller.`, {
+        provider: p,
+        cancelled: true,
+      });
     const timedOut =
       deadline.aborted ||
       e.name === 'TimeoutError' ||

@@ -124,10 +124,14 @@ export function interpret(
     throw new MediagenError(code, `${provider} answered HTTP ${status}: ${excerpt(msg, redact)}`, details);
   }
   if (json === undefined)
-    throw new MediagenError('PROVIDER_HTTP', `${provider} answered with a body that is not JSON: ${excerpt(text, redact, 120)}`, {
-      provider,
-      httpStatus: status,
-    });
+    throw new MediagenError(
+      'PROVIDER_HTTP',
+      `${provider} answered with a body that is not JSON: ${excerpt(text, redact, 120)}`,
+      {
+        provider,
+        httpStatus: status,
+      },
+    );
   const env = cat.response.envelope;
   if (!env) return { data: json };
   const code = field(json, env.code);

@@ -136,8 +136,7 @@ export interface ConsentHint {
   (op: Operation, catalogue: LoadedCatalogue): string;
 }
 
-export const defaultConsentHint: ConsentHint = (op) =>
-  !op.price || 'unknown' in op.price ? 'needs confirmation' : '';
+export const defaultConsentHint: ConsentHint = (op) => (!op.price || 'unknown' in op.price ? 'needs confirmation' : '');
 
 export function priceLine(op: Operation, catalogue: LoadedCatalogue, hint: ConsentHint): string {
   if (!op.price) return '';

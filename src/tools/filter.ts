@@ -23,7 +23,11 @@ export function toolsetsOf(t: ToolSpec): string[] {
 }
 
 /** `extraNames` are server-level tools that can also be named in include/exclude. */
-export function filterTools<T extends ToolSpec>(all: readonly T[], f: ToolFilter, extraNames: readonly string[] = []): T[] {
+export function filterTools<T extends ToolSpec>(
+  all: readonly T[],
+  f: ToolFilter,
+  extraNames: readonly string[] = [],
+): T[] {
   const names = new Set([...all.map((t) => t.name), ...extraNames]);
   check('tool name(s) in --tools', f.tools, names);
   check('tool name(s) in --exclude-tools', f.excludeTools, names);

@@ -58,7 +58,10 @@ export class ToolHandler {
       throw new MediagenError(
         'PROVIDER_HTTP',
         `${tool.catalogue.provider} accepted the request but sent no job id (${job?.idField}).`,
-        { provider: tool.catalogue.provider, hint: 'The job may exist at the provider; check its dashboard before retrying.' },
+        {
+          provider: tool.catalogue.provider,
+          hint: 'The job may exist at the provider; check its dashboard before retrying.',
+        },
       );
     const providerJobId = String(id);
     this.deps.logger.info('job created', { tool: tool.name, providerJobId });
@@ -79,7 +82,10 @@ export class ToolHandler {
   }
 
   private answered(tool: ToolSpec, data: unknown): ToolResult {
-    const structured = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : { value: data };
+    const structured =
+      data !== null && typeof data === 'object' && !Array.isArray(data)
+        ? (data as Record<string, unknown>)
+        : { value: data };
     return {
       content: [{ type: 'text', text: JSON.stringify(data) }],
       structuredContent: structured,

@@ -39,7 +39,12 @@ export function providerSettings(config: Config, cat: LoadedCatalogue): Provider
 }
 
 export function filterOf(config: Config): ToolFilter {
-  return { tools: config.tools, excludeTools: config.excludeTools, toolsets: config.toolsets, readOnly: config.readOnly };
+  return {
+    tools: config.tools,
+    excludeTools: config.excludeTools,
+    toolsets: config.toolsets,
+    readOnly: config.readOnly,
+  };
 }
 
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
@@ -51,7 +56,10 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   for (const cat of catalogues) {
     const settings = opts.override ? opts.override(cat) : providerSettings(config, cat);
     if (!settings.key) unconfigured.push(cat.provider);
-    clients.set(cat.provider, new ProviderClient(cat, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger));
+    clients.set(
+      cat.provider,
+      new ProviderClient(cat, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger),
+    );
   }
   const tools = filtered.filter(
     (t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider) || !t.op.auth,

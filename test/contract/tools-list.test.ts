@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectInMemory } from '../helpers/in-memory.js';
+
+type Tool = Awaited<ReturnType<Client['listTools']>>['tools'][number];
+let tools: Tool[] = [];
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const c = await connectInMemory();
+  close = c.close;
+  tools = (await c.client.listTools()).tools;
+});
+afterAll(() => close());
+
+function arraysWithoutItems(schema: unknown, path = '#'): string[] {
+  if (!schema || typeof schema !== 'object') return [];
+  const s = schema as Record<string, unknown>;
+  const here = s.type === 'array' && !s.items ? [path] : [];
+  return here.concat(
+    Object.entries(s).flatMap(([k, v]) =>
+      Array.isArray(v)
+        ? v.flatMap((x, i) => arraysWithoutItems(x, `${path}/${k}/${i}`))
+        : arraysWithoutItems(v, `${path}/${k}`),
+    ),
+  );
+}
+
+describe('tools/list contract', () => {
+  it('matches the checked-in snapshot of the whole list (sorted by name)', async () => {
+    const sorted = [...tools].sort((a, b) => a.name.localeCompare(b.name));
+    await expect(JSON.stringify(sorted, null, 2) + '\n').toMatchFileSnapshot('./__snapshots__/tools-list.json');
+  });
+
+  it('has tools', () => {
+    expect(tools.length).toBeGreaterThan(20);
+  });
+
+  it('every name matches ^[a-z0-9_]{1,64}$ and is unique', () => {
+    for (const t of tools) expect(t.name).toMatch(/^[a-z0-9_]{1,64}$/);
+    expect(new Set(tools.map((t) => t.name)).size).toBe(tools.length);
+  });
+
+  it('every tool sets all four annotation hints explicitly; paid tools are never read-only', () => {
+    for (const t of tools) {
+      const a = t.annotations ?? {};
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const)
+        expect(typeof a[hint], `${t.name}.${hint}`).toBe('boolean');
+      if (/^Price:/m.test(t.description ?? '')) expect(a.readOnlyHint, t.name).toBe(false);
+    }
+  });
+
+  it('no input schema has a top-level anyOf/oneOf/allOf; every one is an object', () => {
+    for (const t of tools) {
+      expect(t.inputSchema.type).toBe('object');
+      for (const k of ['anyOf', 'oneOf', 'allOf']) expect(t.inputSchema, t.name).not.toHaveProperty(k);
+    }
+  });
+
+  it('every array schema has items', () => {
+    for (const t of tools) expect(arraysWithoutItems(t.inputSchema), t.name).toEqual([]);
+  });
+
+  it('every paid tool has a price line; read-only tools have none', () => {
+    for (const t of tools) {
+      const paid = t.annotations?.readOnlyHint === false;
+      const line = (t.description ?? '').split('\n').find((l) => l.startsWith('Price: '));
+      if (paid) expect(line, t.name).toMatch(/^Price: .+\.$/);
+      else expect(line, t.name).toBeUndefined();
+    }
+  });
+
+  it('paid tools accept the guard fields', () => {
+    for (const t of tools.filter((x) => x.annotations?.readOnlyHint === false)) {
+      expect(Object.keys(t.inputSchema.properties ?? {}), t.name).toEqual(
+        expect.arrayContaining(['confirm_token', 'idempotency_key']),
+      );
+    }
+  });
+});

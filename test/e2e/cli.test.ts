@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ACME_FILE, CLI } from '../helpers/paths.js';
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    input: '',
+    timeout: 20_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('mediagen-mcp command line', () => {
+  it('--sandbox --list prints every Media.io tool with provider and price line, and exits 0', () => {
+    const r = run(['--sandbox', '--list']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n');
+    expect(rows).toHaveLength(22);
+    expect(rows).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: unknown; needs confirmation.');
+    expect(rows.find((l) => l.startsWith('mediaio_user_credits\t'))).toBe('mediaio_user_credits\tmediaio\tFree.');
+  });
+
+  it('adds a user catalogue with --catalogue', () => {
+    const r = run(['--list', '--catalogue', ACME_FILE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('acme_image_create\tacme\tPrice: 2 credits (1K) or 3 (2K). [no key]');
+  });
+
+  it('stops with exit code 2 and one line naming the file and pointer for a bad catalogue, before serving', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediagen-cli-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ provider: 'Bad Name', title: 'x' }));
+    const r = run(['--catalogue', file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^mediagen-mcp: ${file}: /provider: `));
+  });
+
+  it('stops with exit code 2 and one line for bad configuration', () => {
+    const r = run([], { MEDIAGEN_HTTP_TIMEOUT_MS: '-5' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^mediagen-mcp: invalid httpTimeoutMs: /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stops with exit code 2 for an unknown tool name in --tools', () => {
+    const r = run(['--tools', 'mediaio_nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown tool name\(s\) in --tools: mediaio_nope/);
+  });
+
+  it('prints help and the version', () => {
+    expect(run(['--help']).stdout).toMatch(/^Usage: mediagen-mcp/);
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+
+const IMAGE = 'https://example.com/cat.png';
+let sandbox: Sandbox;
+let server: StdioServer;
+
+function envFor(s: Sandbox, key = s.key): Record<string, string> {
+  return {
+    MEDIAIO_BASE_URL: s.baseUrl('mediaio', 'https://openapi.media.io'),
+    MEDIAIO_API_KEY: key,
+    MEDIAGEN_HTTP_TIMEOUT_MS: '1500',
+  };
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ slowMs: 4000 });
+  server = await spawnStdio(envFor(sandbox));
+});
+afterAll(async () => {
+  await server?.close();
+  await sandbox?.close();
+});
+beforeEach(() => sandbox.reset());
+
+describe('stdio server against the sandbox (Media.io)', () => {
+  it('lists every live Media.io tool', async () => {
+    const { tools } = await server.client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toHaveLength(22);
+    expect(names).toContain('mediaio_i2v_kling_v3_0');
+    expect(names).toContain('mediaio_user_credits');
+    expect(names).not.toContain('mediaio_t2v_wan_v2_5');
+  });
+
+  it.each([
+    [
+      'an unknown enum value',
+      { image: IMAGE, prompt: 'a cat', duration: '7s' },
+      /duration: must be one of 5s, 8s, 10s, 15s/,
+    ],
+    ['an over-long prompt', { image: IMAGE, prompt: 'x'.repeat(2501) }, /prompt: at most 2500 characters/],
+    ['a missing required argument', { prompt: 'a cat' }, /image: required/],
+    ['an unknown argument', { image: IMAGE, prompt: 'a cat', fps: 24 }, /unknown argument\(s\) fps/],
+    [
+      'a string where a boolean belongs',
+      { image: IMAGE, prompt: 'a cat', generate_audio: 'True' },
+      /generate_audio: expected boolean/,
+    ],
+    ['an image that is not a URL', { image: 'not a url', prompt: 'a cat' }, /image: Invalid url/],
+  ])('refuses %s with BAD_ARGUMENTS and makes zero provider requests', async (_what, args, says) => {
+    const r = await server.call('mediaio_i2v_kling_v3_0', args);
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^BAD_ARGUMENTS: /);
+    expect(text(r)).toMatch(says);
+    expect(r.structuredContent).toMatchObject({ code: 'BAD_ARGUMENTS' });
+    expect(sandbox.stats().total).toBe(0);
+  });
+
+  it('reads the credit balance', async () => {
+    const r = await server.call('mediaio_user_credits');
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toEqual({ credits: 1000 });
+    expect(sandbox.stats().requests.map((q) => [q.method, q.path])).toEqual([['POST', '/mediaio/user/credits']]);
+  });
+});
+
+describe('paid create calls against the sandbox (Media.io)', () => {
+  it('sends exactly one POST with the {"data": {...}} body, defaults applied, booleans as the provider strings, and the key header', async () => {
+    const r = await server.call('mediaio_i2v_kling_v3_0', {
+      image: IMAGE,
+      prompt: 'a cat surfing',
+      generate_audio: false,
+    });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      provider: 'mediaio',
+      tool: 'mediaio_i2v_kling_v3_0',
+      status: 'pending',
+    });
+    const jobId = (r.structuredContent as { provider_job_id: string }).provider_job_id;
+    expect(jobId).toMatch(/^mio-/);
+    expect(text(r)).toContain(jobId);
+    const reqs = sandbox.stats().requests;
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]).toMatchObject({
+      method: 'POST',
+      path: '/mediaio/generation/kling/i2v-kling-v3-0',
+      authorized: true,
+    });
+    expect(reqs[0].body).toEqual({
+      data: {
+        image: IMAGE,
+        prompt: 'a cat surfing',
+        resolution: '1080P',
+        duration: '5s',
+        multi_shots: 'True',
+        generate_audio: 'False',
+      },
+    });
+  });
+
+  it('does not retry a create POST that got a 503 (the sandbox saw exactly one request)', async () => {
+    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:5xx' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^PROVIDER_HTTP: mediaio answered HTTP 503/);
+    expect(sandbox.stats().total).toBe(1);
+  });
+
+  it('does not retry a create POST that got a 429, and reports RATE_LIMITED with Retry-After', async () => {
+    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:429' });
+    expect(r.isError).toBe(true);
+    expect(r.structuredContent).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(sandbox.stats().total).toBe(1);
+  });
+
+  it('maps envelope code 490505 on HTTP 200 to INSUFFICIENT_CREDITS', async () => {
+    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:credits' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^INSUFFICIENT_CREDITS: mediaio error 490505/);
+    expect(r.structuredContent).toMatchObject({ code: 'INSUFFICIENT_CREDITS', providerCode: 490505 });
+  });
+
+  it('reports a slow provider as PROVIDER_TIMEOUT', async () => {
+    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:slow' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^PROVIDER_TIMEOUT: mediaio did not answer within 1500 ms/);
+    expect(sandbox.stats().total).toBe(1);
+  });
+});
+
+describe('a server with a bad key', () => {
+  it('reports PROVIDER_AUTH and never shows the key', async () => {
+    const badKey = 'mio-live-WRONG-key-123456';
+    const bad = await spawnStdio(envFor(sandbox, badKey));
+    try {
+      const r = await bad.call('mediaio_user_credits');
+      expect(r.isError).toBe(true);
+      expect(text(r)).toMatch(/^PROVIDER_AUTH: mediaio error 40001/);
+      expect(JSON.stringify(r)).not.toContain(badKey);
+      expect(bad.stderr()).not.toContain(badKey);
+      expect(sandbox.stats().requests.map((q) => q.authorized)).toEqual([false]);
+    } finally {
+      await bad.close();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CLI } from './paths.js';
+
+export interface StdioServer {
+  client: Client;
+  stderr: () => string;
+  call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
+  close: () => Promise<void>;
+}
+
+/** Spawn the built server (dist/cli.js) and connect a real SDK Client over stdio. */
+export async function spawnStdio(
+  env: Record<string, string>,
+  args: string[] = [],
+  clientOptions: ConstructorParameters<typeof Client>[1] = {},
+): Promise<StdioServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...args],
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', ...env },
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = new Client({ name: 'e2e', version: '1.0.0' }, clientOptions);
+  await client.connect(transport);
+  return {
+    client,
+    stderr: () => err,
+    call: async (name, a = {}) => (await client.callTool({ name, arguments: a })) as CallToolResult,
+    close: () => client.close(),
+  };
+}
+
+export function text(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
