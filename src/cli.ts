@@ -7,8 +7,9 @@ import { loadConfig, USAGE, type Config } from './config.js';
 import { StartupError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
-import { createServer, VERSION } from './server.js';
-import { ToolHandler } from './tools/handler.js';
+import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
+import { consentNote } from './guard/policy.js';
+import { VERSION } from './server.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
 
@@ -34,18 +35,20 @@ function printList(registry: Registry, sandbox: boolean): void {
 
 async function serve(config: Config, logger: Logger): Promise<void> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
-  const registry = buildRegistry(config, logger, opts);
-  const handler = new ToolHandler({ clients: registry.clients, logger });
-  const mcp = createServer({ tools: registry.tools, handler, logger, defaultCallerId: `stdio:${process.pid}` });
+  const app = createApp(config, logger, opts);
+  const mcp = app.createMcpServer(`stdio:${process.pid}`);
   const stop = async (): Promise<void> => {
     await mcp.drain();
     await mcp.server.close();
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
-  logger.info(`serving ${registry.tools.length} tools over stdio`, { version: VERSION });
+  logger.info(`serving ${app.registry.tools.length + app.serverTools.length} tools over stdio`, {
+    version: VERSION,
+    stateDir: config.stateDir,
+  });
   await serveStdio(mcp);
-  await registry.close();
+  await app.close();
   await sandbox?.close();
 }
 
@@ -71,7 +74,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const logger = createLogger(config.logLevel);
   if (config.command === 'list') {
-    const registry = buildRegistry(config, logger, { keepUnconfigured: true });
+    const settings = consentSettings(config);
+    const registry = buildRegistry(config, logger, {
+      keepUnconfigured: true,
+      consentHint: (op, cat) => consentNote(op, cat, settings),
+      serverToolNames: SERVER_TOOL_NAMES,
+    });
     printList(registry, config.sandbox);
     await registry.close();
     return 0;

@@ -2,7 +2,8 @@
  * Configuration: one zod schema, parsed once from flags and the environment (flags beat env beat
  * defaults), then frozen. The ONLY module that reads process.env.
  */
-import { delimiter } from 'node:path';
+import { delimiter, resolve } from 'node:path';
+import { defaultStateDir } from './store/open.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
@@ -20,6 +21,28 @@ const bool = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** "phaya=100,mediaio=40" -> { phaya: 100, mediaio: 40 } */
+const perProvider = z.string().transform((s, ctx) => {
+  const out: Record<string, number> = {};
+  for (const part of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z0-9_]+)=(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `expected provider=credits pairs, got "${part}"` });
+      return z.NEVER;
+    }
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+});
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .transform((p) => resolve(p));
+
 export const ConfigSchema = z
   .object({
     command: z.enum(['serve', 'list', 'sandbox']).default('serve'),
@@ -33,6 +56,20 @@ export const ConfigSchema = z
     httpTimeoutMs: positiveInt.max(600_000).default(30_000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     sandboxPort: z.coerce.number().int().min(0).max(65535).default(0),
+    stateDir: absolutePath,
+    outputDir: absolutePath.optional(),
+    download: bool.default(false),
+    downloadMaxMb: positiveInt.max(10_000).default(500),
+    prices: z.string().min(1).optional(),
+    capSession: perProvider.default(''),
+    capDay: perProvider.default(''),
+    confirm: z.enum(['default', 'all']).default('default'),
+    confirmAbove: perProvider.default(''),
+    consent: z.enum(['auto', 'elicitation', 'token']).default('auto'),
+    consentOff: list.default(''),
+    tokenTtlSeconds: positiveInt.max(86_400).default(600),
+    waitSeconds: positiveInt.max(55).default(45),
+    pollMs: positiveInt.max(60_000).optional(),
   })
   .strict();
 
@@ -53,6 +90,17 @@ const FLAGS = {
   'http-timeout-ms': { type: 'string' },
   'log-level': { type: 'string' },
   port: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'output-dir': { type: 'string' },
+  download: { type: 'boolean' },
+  prices: { type: 'string' },
+  'cap-session': { type: 'string' },
+  'cap-day': { type: 'string' },
+  confirm: { type: 'string' },
+  'confirm-above': { type: 'string' },
+  consent: { type: 'string' },
+  'consent-off': { type: 'string' },
+  'wait-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -74,6 +122,16 @@ Options:
   --http-timeout-ms N      overall deadline of one provider request (default 30000)
   --log-level LEVEL        debug | info | warn | error (stderr only)
   --port N                 sandbox port for the sandbox command (default: a free port)
+  --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
+  --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
+  --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
+  --cap-session p=N,...    credit caps per provider for one session (MEDIAGEN_CAP_SESSION)
+  --cap-day p=N,...        credit caps per provider per UTC day (MEDIAGEN_CAP_DAY)
+  --confirm all            ask for consent before every paid call
+  --confirm-above p=N,...  per-provider consent threshold in credits (MEDIAGEN_CONFIRM_ABOVE)
+  --consent MODE           auto | elicitation (form only) | token (token only)
+  --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
+  --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
   -h, --help               this text
   --version                print the version
 `;
@@ -116,6 +174,20 @@ export function loadConfig(
     httpTimeoutMs: pick(f['http-timeout-ms'], env.MEDIAGEN_HTTP_TIMEOUT_MS),
     logLevel: pick(f['log-level'], env.MEDIAGEN_LOG_LEVEL),
     sandboxPort: pick(f.port, env.MEDIAGEN_SANDBOX_PORT),
+    stateDir: pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ?? defaultStateDir(env),
+    outputDir: pick(f['output-dir'], env.MEDIAGEN_OUTPUT_DIR),
+    download: pick<boolean | string>(f.download, env.MEDIAGEN_DOWNLOAD),
+    downloadMaxMb: env.MEDIAGEN_DOWNLOAD_MAX_MB,
+    prices: pick(f.prices, env.MEDIAGEN_PRICES),
+    capSession: pick(f['cap-session'], env.MEDIAGEN_CAP_SESSION),
+    capDay: pick(f['cap-day'], env.MEDIAGEN_CAP_DAY),
+    confirm: pick(f.confirm, env.MEDIAGEN_CONFIRM),
+    confirmAbove: pick(f['confirm-above'], env.MEDIAGEN_CONFIRM_ABOVE),
+    consent: pick(f.consent, env.MEDIAGEN_CONSENT),
+    consentOff: pick(f['consent-off'], env.MEDIAGEN_CONSENT_OFF),
+    tokenTtlSeconds: env.MEDIAGEN_TOKEN_TTL_SECONDS,
+    waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
+    pollMs: env.MEDIAGEN_POLL_MS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

@@ -8,30 +8,9 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import { MediagenError, toToolResult } from './errors.js';
 import type { Logger } from './log.js';
 import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
-import type { CallContext, ToolHandler, ToolResult } from './tools/handler.js';
+import type { CallContext, RequestTools, ServerTool, ToolHandler } from './tools/handler.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-
-/** What a tool call may use of the MCP request beyond its arguments. */
-export interface RequestTools {
-  /** Send notifications/progress when the request carried a progress token. */
-  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
-  /** Ask the user through the client (form elicitation), when the client declared the capability. */
-  elicit?: (
-    message: string,
-    schema: Record<string, unknown>,
-  ) => Promise<{ action: string; content?: Record<string, unknown> }>;
-}
-
-/** A server-level tool (quote, jobs_*): not from a catalogue. */
-export interface ServerTool {
-  name: string;
-  title: string;
-  description: string;
-  inputSchema: JsonSchema;
-  annotations: ToolAnnotations;
-  run(args: unknown, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
-}
 
 export interface ServerDeps {
   tools: readonly ToolSpec[];
@@ -123,7 +102,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
     };
     try {
       const tool = catalogueTools.get(name);
-      if (tool) return (await deps.handler.call(tool, args, ctx)) as CallToolResult;
+      if (tool) return (await deps.handler.call(tool, args, ctx, req)) as CallToolResult;
       const st = serverTools.get(name);
       if (st) return (await st.run(args ?? {}, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${name}".`);

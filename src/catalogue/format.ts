@@ -182,6 +182,13 @@ export const Catalogue = z
       })
       .strict()
       .default({}),
+    balance: z
+      .object({
+        operation: z.string().describe('Id of a free, read-only operation that returns the balance.'),
+        field: z.string().describe('Dotted path of the balance in its (unwrapped) response.'),
+      })
+      .strict()
+      .optional(),
     operations: z.array(Operation).min(1),
   })
   .strict();

@@ -153,6 +153,11 @@ function checkJob(file: string, base: (string | number)[], op: Operation): void 
 
 function crossCheck(cat: LoadedCatalogue): void {
   const ids = new Set<string>();
+  if (cat.balance) {
+    const b = cat.operations.find((o) => o.id === cat.balance?.operation);
+    if (!b || !b.readOnly)
+      fail(cat.file, ['balance', 'operation'], `"${cat.balance.operation}" is not a read-only operation`);
+  }
   cat.operations.forEach((op, i) => {
     const base = ['operations', i];
     const tool = `${cat.provider}_${op.id}`;

@@ -17,7 +17,7 @@ interface UpstreamParam {
 }
 
 const RESULT_CATEGORY = 'Query Task Result';
-const NO_PRICE = 'Media.io publishes no per-operation prices; an operator can set them with a price overlay.';
+const NO_PRICE = 'Media.io publishes no per-operation prices; an operator can set them with --prices';
 
 /** True when the parsed JSON looks like Media.io's catalogue rather than ours. */
 export function isMediaioCatalogue(doc: unknown): doc is unknown[] {
@@ -218,6 +218,9 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     auth: { type: 'header', name: 'X-API-KEY', env: 'MEDIAIO_API_KEY' },
     currency: 'credits',
     consent: { confirmAbove: 5, alwaysConfirm: ['veo', 'sora'] },
+    ...(operations.some((o) => o.id === 'user_credits')
+      ? { balance: { operation: 'user_credits', field: 'credits' } }
+      : {}),
     request: { wrap: 'data' },
     response: {
       envelope: {

@@ -1,37 +1,65 @@
 /**
- * The one generic handler for every catalogue tool: validate -> guard -> provider call -> result.
- * No code per operation.
+ * The one generic handler for every catalogue tool: validate -> (paid: guard, one request, ledger)
+ * -> result. No code per operation.
  */
+import type { Elicit } from '../guard/consent.js';
 import { MediagenError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { ProviderClient } from '../providers/client.js';
-import { getPath } from '../providers/envelope.js';
-import { GUARD_FIELDS, type ToolSpec } from './build.js';
+import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
+import { jobResult } from './job-view.js';
+import { quoteText, runPaid, type PaidDeps } from './paid.js';
 import { validateArgs } from './validate.js';
+
+export type Content =
+  | { type: 'text'; text: string }
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
 
 export interface ToolResult {
   [key: string]: unknown;
-  content: ({ type: 'text'; text: string } | { type: 'resource_link'; uri: string; name: string; mimeType?: string })[];
+  content: Content[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
 
 export interface CallContext {
   signal: AbortSignal;
-  /** Stable id of the caller (MCP session or stdio process), for consent tokens and caps. */
+  /** Stable id of the caller (MCP session, or the stdio process), for consent tokens and caps. */
   callerId: string;
 }
 
-export interface HandlerDeps {
-  clients: ReadonlyMap<string, ProviderClient>;
-  logger: Logger;
+/** What a tool call may use of the MCP request beyond its arguments. */
+export interface RequestTools {
+  /** notifications/progress, when the request carried a progress token. */
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  /** Form elicitation, when the client declared the capability. */
+  elicit?: Elicit;
 }
 
-/** The provider arguments only (guard fields removed). */
-export function providerArgs(args: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out = { ...args };
-  for (const k of Object.keys(GUARD_FIELDS)) delete out[k];
-  return out;
+/** A server-level tool (quote, jobs_*, spend_report): not from a catalogue. */
+export interface ServerTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: JsonSchema;
+  annotations: ToolAnnotations;
+  run(args: unknown, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
+}
+
+export type HandlerDeps = PaidDeps;
+
+/** Split validated arguments into provider arguments and guard fields. */
+export function splitArgs(args: Readonly<Record<string, unknown>>): {
+  sent: Record<string, unknown>;
+  confirmToken?: string;
+  idempotencyKey?: string;
+} {
+  const sent = { ...args };
+  for (const k of Object.keys(GUARD_FIELDS)) delete sent[k];
+  return {
+    sent,
+    confirmToken: typeof args.confirm_token === 'string' ? args.confirm_token : undefined,
+    idempotencyKey: typeof args.idempotency_key === 'string' ? args.idempotency_key : undefined,
+  };
 }
 
 export class ToolHandler {
@@ -43,52 +71,42 @@ export class ToolHandler {
     return c;
   }
 
-  async call(tool: ToolSpec, raw: unknown, ctx: CallContext): Promise<ToolResult> {
-    const args = validateArgs(tool, raw);
-    const sent = providerArgs(args);
-    const client = this.client(tool.catalogue.provider);
-    const { data } = await client.call(tool.op, sent, { safe: tool.op.readOnly, signal: ctx.signal });
-    return tool.op.job ? this.created(tool, data) : this.answered(tool, data);
+  async call(tool: ToolSpec, raw: unknown, ctx: CallContext, req: RequestTools = {}): Promise<ToolResult> {
+    const { sent, confirmToken, idempotencyKey } = splitArgs(validateArgs(tool, raw));
+    if (!tool.paid) {
+      const { data } = await this.client(tool.catalogue.provider).call(tool.op, sent, {
+        safe: true,
+        signal: ctx.signal,
+      });
+      return answered(data);
+    }
+    const outcome = await runPaid(this.deps, {
+      tool,
+      args: sent,
+      confirmToken,
+      idempotencyKey,
+      callerId: ctx.callerId,
+      signal: ctx.signal,
+      elicit: req.elicit,
+    });
+    const price = quoteText(outcome.quote, tool.catalogue.currency);
+    if (outcome.kind === 'answer') {
+      const r = answered(outcome.data);
+      r.content.push({ type: 'text', text: `Price: ${price}.` });
+      return r;
+    }
+    const { job, reused } = outcome;
+    const lead = reused
+      ? `Job ${job.id} already exists for this idempotency_key (${job.tool}, status ${job.status}); nothing new was sent or charged.`
+      : `Job ${job.id} started: ${job.tool} at ${job.provider} (provider job ${job.providerJobId}). Price: ${price}.`;
+    return jobResult(job, lead, { reused, price_text: price });
   }
+}
 
-  private created(tool: ToolSpec, data: unknown): ToolResult {
-    const job = tool.op.job;
-    const id = job ? getPath(data, job.idField) : undefined;
-    if (typeof id !== 'string' && typeof id !== 'number')
-      throw new MediagenError(
-        'PROVIDER_HTTP',
-        `${tool.catalogue.provider} accepted the request but sent no job id (${job?.idField}).`,
-        {
-          provider: tool.catalogue.provider,
-          hint: 'The job may exist at the provider; check its dashboard before retrying.',
-        },
-      );
-    const providerJobId = String(id);
-    this.deps.logger.info('job created', { tool: tool.name, providerJobId });
-    return {
-      content: [
-        {
-          type: 'text',
-          text: `Job started at ${tool.catalogue.provider}: ${providerJobId} (${tool.name}). Generation is asynchronous; poll for the result.`,
-        },
-      ],
-      structuredContent: {
-        provider: tool.catalogue.provider,
-        tool: tool.name,
-        provider_job_id: providerJobId,
-        status: 'pending',
-      },
-    };
-  }
-
-  private answered(tool: ToolSpec, data: unknown): ToolResult {
-    const structured =
-      data !== null && typeof data === 'object' && !Array.isArray(data)
-        ? (data as Record<string, unknown>)
-        : { value: data };
-    return {
-      content: [{ type: 'text', text: JSON.stringify(data) }],
-      structuredContent: structured,
-    };
-  }
+function answered(data: unknown): ToolResult {
+  const structured =
+    data !== null && typeof data === 'object' && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : { value: data };
+  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: structured };
 }

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
+import { applyPriceOverlay } from '../catalogue/prices.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
 import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
@@ -48,7 +49,8 @@ export function filterOf(config: Config): ToolFilter {
 }
 
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
-  const catalogues = loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues]);
+  const loaded = loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues]);
+  const catalogues = config.prices ? applyPriceOverlay(loaded, config.prices) : loaded;
   const all = buildTools(catalogues, opts.consentHint);
   const filtered = filterTools(all, filterOf(config), opts.serverToolNames);
   const clients = new Map<string, ProviderClient>();

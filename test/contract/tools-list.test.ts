@@ -47,6 +47,8 @@ describe('tools/list contract', () => {
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const)
         expect(typeof a[hint], `${t.name}.${hint}`).toBe('boolean');
       if (/^Price:/m.test(t.description ?? '')) expect(a.readOnlyHint, t.name).toBe(false);
+      if (t.name.startsWith('jobs_') || t.name === 'quote' || t.name === 'spend_report')
+        expect(a.readOnlyHint, t.name).toBe(t.name !== 'jobs_cancel');
     }
   });
 
@@ -61,17 +63,17 @@ describe('tools/list contract', () => {
     for (const t of tools) expect(arraysWithoutItems(t.inputSchema), t.name).toEqual([]);
   });
 
-  it('every paid tool has a price line; read-only tools have none', () => {
+  it('every paid tool has a price line; other tools have none', () => {
     for (const t of tools) {
-      const paid = t.annotations?.readOnlyHint === false;
+      const paid = 'confirm_token' in (t.inputSchema.properties ?? {});
       const line = (t.description ?? '').split('\n').find((l) => l.startsWith('Price: '));
       if (paid) expect(line, t.name).toMatch(/^Price: .+\.$/);
       else expect(line, t.name).toBeUndefined();
     }
   });
 
-  it('paid tools accept the guard fields', () => {
-    for (const t of tools.filter((x) => x.annotations?.readOnlyHint === false)) {
+  it('every catalogue tool that is not read-only is paid and accepts the guard fields', () => {
+    for (const t of tools.filter((x) => x.annotations?.readOnlyHint === false && !x.name.startsWith('jobs_'))) {
       expect(Object.keys(t.inputSchema.properties ?? {}), t.name).toEqual(
         expect.arrayContaining(['confirm_token', 'idempotency_key']),
       );

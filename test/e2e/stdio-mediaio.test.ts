@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
 
 const IMAGE = 'https://example.com/cat.png';
@@ -11,7 +12,18 @@ function envFor(s: Sandbox, key = s.key): Record<string, string> {
     MEDIAIO_BASE_URL: s.baseUrl('mediaio', 'https://openapi.media.io'),
     MEDIAIO_API_KEY: key,
     MEDIAGEN_HTTP_TIMEOUT_MS: '1500',
+    MEDIAGEN_STATE_DIR: tempDir(),
   };
+}
+
+/** Media.io prices are unknown, so every create needs consent: refused first (zero requests), then confirmed. */
+async function confirmed(name: string, args: Record<string, unknown>) {
+  const first = await server.call(name, args);
+  expect(first.isError).toBe(true);
+  expect(first.structuredContent).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
+  expect(sandbox.stats().total).toBe(0);
+  const token = (first.structuredContent as { confirm_token: string }).confirm_token;
+  return server.call(name, { ...args, confirm_token: token });
 }
 
 beforeAll(async () => {
@@ -28,7 +40,15 @@ describe('stdio server against the sandbox (Media.io)', () => {
   it('lists every live Media.io tool', async () => {
     const { tools } = await server.client.listTools();
     const names = tools.map((t) => t.name);
-    expect(names).toHaveLength(22);
+    expect(names.filter((n) => n.startsWith('mediaio_'))).toHaveLength(22);
+    expect(names.filter((n) => !n.startsWith('mediaio_')).sort()).toEqual([
+      'jobs_cancel',
+      'jobs_get',
+      'jobs_list',
+      'jobs_wait',
+      'quote',
+      'spend_report',
+    ]);
     expect(names).toContain('mediaio_i2v_kling_v3_0');
     expect(names).toContain('mediaio_user_credits');
     expect(names).not.toContain('mediaio_t2v_wan_v2_5');
@@ -68,17 +88,18 @@ describe('stdio server against the sandbox (Media.io)', () => {
 
 describe('paid create calls against the sandbox (Media.io)', () => {
   it('sends exactly one POST with the {"data": {...}} body, defaults applied, booleans as the provider strings, and the key header', async () => {
-    const r = await server.call('mediaio_i2v_kling_v3_0', {
+    const r = await confirmed('mediaio_i2v_kling_v3_0', {
       image: IMAGE,
       prompt: 'a cat surfing',
       generate_audio: false,
     });
-    expect(r.isError).toBeFalsy();
+    expect(text(r)).not.toMatch(/^[A-Z_]+: /);
     expect(r.structuredContent).toMatchObject({
       provider: 'mediaio',
       tool: 'mediaio_i2v_kling_v3_0',
       status: 'pending',
     });
+    expect((r.structuredContent as { job_id: string }).job_id).toMatch(/^job_/);
     const jobId = (r.structuredContent as { provider_job_id: string }).provider_job_id;
     expect(jobId).toMatch(/^mio-/);
     expect(text(r)).toContain(jobId);
@@ -102,28 +123,28 @@ describe('paid create calls against the sandbox (Media.io)', () => {
   });
 
   it('does not retry a create POST that got a 503 (the sandbox saw exactly one request)', async () => {
-    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:5xx' });
+    const r = await confirmed('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:5xx' });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/^PROVIDER_HTTP: mediaio answered HTTP 503/);
     expect(sandbox.stats().total).toBe(1);
   });
 
   it('does not retry a create POST that got a 429, and reports RATE_LIMITED with Retry-After', async () => {
-    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:429' });
+    const r = await confirmed('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:429' });
     expect(r.isError).toBe(true);
     expect(r.structuredContent).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
     expect(sandbox.stats().total).toBe(1);
   });
 
   it('maps envelope code 490505 on HTTP 200 to INSUFFICIENT_CREDITS', async () => {
-    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:credits' });
+    const r = await confirmed('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:credits' });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/^INSUFFICIENT_CREDITS: mediaio error 490505/);
     expect(r.structuredContent).toMatchObject({ code: 'INSUFFICIENT_CREDITS', providerCode: 490505 });
   });
 
   it('reports a slow provider as PROVIDER_TIMEOUT', async () => {
-    const r = await server.call('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:slow' });
+    const r = await confirmed('mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:slow' });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/^PROVIDER_TIMEOUT: mediaio did not answer within 1500 ms/);
     expect(sandbox.stats().total).toBe(1);

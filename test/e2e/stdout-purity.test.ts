@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/in-memory.js';
 import { CLI } from '../helpers/paths.js';
 
 /** Drive the server with raw JSON-RPC lines and check that stdout carries nothing else. */
 describe('stdio mode writes nothing but JSON-RPC to stdout', () => {
   it('even in sandbox mode with debug logging, across list, calls, errors and shutdown', async () => {
     const child = spawn(process.execPath, [CLI, '--sandbox', '--log-level', 'debug'], {
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: tempDir() },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,0 +1,132 @@
+/**
+ * Composition root: config -> registry, store, guard, job ledger, handler and server-level tools.
+ * Used by the CLI and by tests; nothing here touches stdio or process state.
+ */
+import type { Config } from './config.js';
+import { Budget } from './guard/budget.js';
+import { ConsentGate } from './guard/consent.js';
+import { consentNote, type ConsentSettings } from './guard/policy.js';
+import { JobLedger, type JobTool } from './jobs/ledger.js';
+import type { Logger } from './log.js';
+import { getPath } from './providers/envelope.js';
+import { sleep as realSleep } from './providers/rate-limit.js';
+import { createServer, type MediagenServer } from './server.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+import { accountTools } from './tools/account-tools.js';
+import { keepServerTool, type ToolFilter } from './tools/filter.js';
+import { ToolHandler, type ServerTool } from './tools/handler.js';
+import { jobsTools } from './tools/jobs-tools.js';
+import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
+
+export const SERVER_TOOL_NAMES = ['quote', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_cancel', 'jobs_list'];
+const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
+
+export interface AppOptions extends RegistryOptions {
+  store?: Store;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface App {
+  registry: Registry;
+  store: Store;
+  ledger: JobLedger;
+  serverTools: ServerTool[];
+  createMcpServer(defaultCallerId?: string): MediagenServer;
+  close(): Promise<void>;
+}
+
+export function consentSettings(config: Config): ConsentSettings {
+  return { confirmAll: config.confirm === 'all', confirmAbove: config.confirmAbove, promptOff: config.consentOff };
+}
+
+export function createApp(config: Config, logger: Logger, opts: AppOptions = {}): App {
+  const now = opts.now ?? Date.now;
+  const settings = consentSettings(config);
+  const registry = buildRegistry(config, logger, {
+    ...opts,
+    consentHint: (op, cat) => consentNote(op, cat, settings),
+    serverToolNames: SERVER_TOOL_NAMES,
+  });
+  for (const p of settings.promptOff)
+    logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
+  const store = opts.store ?? openStore({ stateDir: config.stateDir });
+  const budget = new Budget(
+    store,
+    { session: config.capSession, day: config.capDay },
+    now,
+    config.httpTimeoutMs + 60_000,
+  );
+  const allTools = new Map<string, JobTool>(
+    registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),
+  );
+  const ledger = new JobLedger({
+    store,
+    clients: registry.clients,
+    tools: allTools,
+    logger,
+    now,
+    onFailed: (job) => budget.release(job.id),
+  });
+  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
+    const cat = registry.catalogues.find((c) => c.provider === provider);
+    const client = registry.clients.get(provider);
+    const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
+    if (!cat?.balance || !op || !client?.configured) return undefined;
+    const { data } = await client.call(op, {}, { safe: true, signal });
+    const v = getPath(data, cat.balance.field);
+    return v === undefined ? undefined : `${String(v)} ${cat.currency}`;
+  };
+  const sleep = opts.sleep ?? realSleep;
+  const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
+  const handler = new ToolHandler({
+    clients: registry.clients,
+    store,
+    ledger,
+    budget,
+    consent,
+    consentSettings: settings,
+    logger,
+    now,
+    balance,
+  });
+  const filter: ToolFilter = filterOf(config);
+  const serverTools = [
+    ...accountTools({
+      tools: new Map(registry.all.map((t) => [t.name, t])),
+      store,
+      budget,
+      consentSettings: settings,
+      now,
+      balance,
+    }),
+    ...jobsTools({
+      ledger,
+      store,
+      now,
+      sleep,
+      waitBudgetMs: config.waitSeconds * 1000,
+      maxWaitMs: 55_000,
+      intervalMs: config.pollMs ?? (config.sandbox ? 250 : undefined),
+      download: {
+        dir: config.outputDir,
+        maxBytes: config.downloadMaxMb * 1024 * 1024,
+        timeoutMs: Math.max(config.httpTimeoutMs, 120_000),
+        byDefault: config.download,
+      },
+    }),
+  ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
+  return {
+    registry,
+    store,
+    ledger,
+    serverTools,
+    createMcpServer: (defaultCallerId) =>
+      createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId }),
+    close: async () => {
+      await registry.close();
+      if (!opts.store) await store.close();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The job ledger: every accepted job is recorded before the create call returns; status polls update it;
+ * a failed job releases its spend reservation (providers refund failures). Survives restarts: all state
+ * lives in the Store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { JobSpec, Operation } from '../catalogue/format.js';
+import { MediagenError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProviderClient } from '../providers/client.js';
+import { getPath } from '../providers/envelope.js';
+import type { JobPage, JobQuery, JobRecord, Store } from '../store/store.js';
+import { extractOutputs } from './results.js';
+import { isFinal, normaliseStatus } from './status.js';
+
+/** What the ledger needs to know of a tool to poll or cancel its jobs. */
+export interface JobTool {
+  name: string;
+  provider: string;
+  op: Operation;
+}
+
+export interface LedgerDeps {
+  store: Store;
+  clients: ReadonlyMap<string, ProviderClient>;
+  /** Every tool the catalogues define (filtered out or not): jobs stay pollable. */
+  tools: ReadonlyMap<string, JobTool>;
+  logger: Logger;
+  now: () => number;
+  /** Called when a job fails: the provider refunds, so the reservation is released. */
+  onFailed?: (job: JobRecord) => Promise<void>;
+}
+
+export interface NewJob {
+  id: string;
+  tool: JobTool;
+  providerJobId: string;
+  argsHash: string;
+  args: Record<string, unknown>;
+  price: number | null;
+  callerId: string;
+}
+
+/** Time-ordered, unguessable job ids: job_<ms base36><random>. */
+export function newJobId(now: number): string {
+  return `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
+}
+
+export class JobLedger {
+  constructor(private readonly deps: LedgerDeps) {}
+
+  async record(n: NewJob): Promise<JobRecord> {
+    const now = this.deps.now();
+    const job: JobRecord = {
+      id: n.id,
+      provider: n.tool.provider,
+      tool: n.tool.name,
+      providerJobId: n.providerJobId,
+      argsHash: n.argsHash,
+      args: n.args,
+      price: n.price,
+      callerId: n.callerId,
+      status: 'pending',
+      providerStatus: null,
+      progress: null,
+      outputs: [],
+      error: null,
+      polls: 0,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    };
+    await this.deps.store.insertJob(job);
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const job = typeof id === 'string' && id ? await this.deps.store.getJob(id) : undefined;
+    if (!job)
+      throw new MediagenError(
+        'NOT_FOUND',
+        `No job ${JSON.stringify(id)} in the ledger. jobs_list shows the known jobs.`,
+      );
+    return job;
+  }
+
+  list(q: JobQuery): Promise<JobPage> {
+    return this.deps.store.listJobs(q);
+  }
+
+  spec(job: JobRecord): { tool: JobTool; spec: JobSpec } {
+    const tool = this.deps.tools.get(job.tool);
+    if (!tool?.op.job)
+      throw new MediagenError(
+        'NOT_SUPPORTED',
+        `The catalogue no longer describes ${job.tool}, so job ${job.id} cannot be polled.`,
+      );
+    return { tool, spec: tool.op.job };
+  }
+
+  private client(provider: string): ProviderClient {
+    const c = this.deps.clients.get(provider);
+    if (!c) throw new MediagenError('NOT_CONFIGURED', `${provider} is not configured on this server.`);
+    return c;
+  }
+
+  /** One status poll (unless the job is already final); updates and returns the record. */
+  async poll(id: string, signal?: AbortSignal): Promise<JobRecord> {
+    const job = await this.get(id);
+    if (isFinal(job.status)) return job;
+    const { tool, spec } = this.spec(job);
+    const { data } = await this.client(tool.provider).callJobRoute(spec.status, job.providerJobId, {
+      safe: true,
+      signal,
+    });
+    const word = getPath(data, spec.status.field);
+    const known = normaliseStatus(word, spec);
+    if (!known)
+      this.deps.logger.warn('unknown provider status word; treating the job as running', {
+        tool: job.tool,
+        word: String(word),
+      });
+    const status = known ?? 'running';
+    const progressRaw = spec.progressField ? Number(getPath(data, spec.progressField)) : NaN;
+    const errorRaw = spec.errorField ? getPath(data, spec.errorField) : undefined;
+    const outputs = status === 'succeeded' ? extractOutputs(data, spec) : job.outputs;
+    const now = this.deps.now();
+    const updated = await this.deps.store.updateJob(
+      job.id,
+      {
+        status,
+        providerStatus: word === undefined ? null : String(word),
+        progress: Number.isFinite(progressRaw)
+          ? Math.max(0, Math.min(100, progressRaw))
+          : status === 'succeeded'
+            ? 100
+            : job.progress,
+        outputs,
+        error: status === 'failed' || status === 'cancelled' ? describeError(errorRaw, word) : null,
+        polls: job.polls + 1,
+        finishedAt: isFinal(status) ? now : null,
+      },
+      now,
+    );
+    if (!updated) throw new MediagenError('NOT_FOUND', `Job ${job.id} vanished from the ledger.`);
+    if (status === 'failed') await this.deps.onFailed?.(updated);
+    return updated;
+  }
+
+  /** Cancel at the provider when the catalogue has a cancel route; NOT_SUPPORTED otherwise. */
+  async cancel(id: string, signal?: AbortSignal): Promise<JobRecord> {
+    const job = await this.get(id);
+    if (isFinal(job.status)) return job;
+    const { tool, spec } = this.spec(job);
+    if (!spec.cancel)
+      throw new MediagenError(
+        'NOT_SUPPORTED',
+        `${tool.provider} offers no cancel route for ${job.tool}; the job keeps running.`,
+        {
+          job_id: job.id,
+        },
+      );
+    await this.client(tool.provider).callJobRoute(spec.cancel, job.providerJobId, { safe: false, signal });
+    const now = this.deps.now();
+    const updated = await this.deps.store.updateJob(
+      job.id,
+      { status: 'cancelled', providerStatus: 'cancelled', finishedAt: now, error: "cancelled at the caller's request" },
+      now,
+    );
+    return updated ?? job;
+  }
+
+  /** True when the job has outlived its catalogue timeout. */
+  expired(job: JobRecord): boolean {
+    const tool = this.deps.tools.get(job.tool);
+    const minutes = tool?.op.job?.timeoutMinutes ?? 60;
+    return !isFinal(job.status) && this.deps.now() - job.createdAt > minutes * 60_000;
+  }
+}
+
+function describeError(raw: unknown, word: unknown): string {
+  if (typeof raw === 'string' && raw && raw !== 'success') return raw;
+  if (raw && typeof raw === 'object') return JSON.stringify(raw).slice(0, 300);
+  return `provider status ${String(word)}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * Scripted faults: a marker such as `sandbox:fail` anywhere in a create call's prompt makes the sandbox
+ * misbehave on purpose. Markers combine (e.g. `sandbox:slow sandbox:fail` stalls, then creates a job
+ * that fails). Provider modules decide which text to scan and how each fault looks on their wire.
+ */
+import { textReply, type Reply } from './types.js';
+
+export const FAULTS = [
+  'fail', // job is created, then ends failed
+  'timeout', // job is created, then ends with the provider's timeout status
+  '429', // HTTP 429 + Retry-After, no job
+  '5xx', // HTTP 503 text/html, no job (`sandbox:503` is an alias)
+  'slow', // the answer is stalled for slowMs; the job is created only if the client is still there
+  'credits', // the provider's "insufficient credits" answer, no job
+  'badparams', // the provider's "params error" answer, no job
+] as const;
+export type Fault = (typeof FAULTS)[number];
+
+const MARKER = /sandbox:([a-z0-9]+)/gi;
+const BY_WORD = new Map<string, Fault>([...FAULTS.map((f): [string, Fault] => [f, f]), ['503', '5xx']]);
+
+/** Every fault marker found in `text` (case-insensitive). Non-strings have none. */
+export function findFaults(text: unknown): Set<Fault> {
+  const found = new Set<Fault>();
+  if (typeof text !== 'string') return found;
+  for (const m of text.matchAll(MARKER)) {
+    const fault = BY_WORD.get(m[1].toLowerCase());
+    if (fault) found.add(fault);
+  }
+  return found;
+}
+
+/**
+ * The fault that rejects a create call outright, if any, in a fixed order of precedence:
+ * 429 (the gateway refuses before the app sees it), then 5xx, then credits, then badparams.
+ */
+export function rejectingFault(faults: Set<Fault>): Fault | undefined {
+  return (['429', '5xx', 'credits', 'badparams'] as const).find((f) => faults.has(f));
+}
+
+/** A 503 the way a load balancer in front of an API sends it: short HTML, not the provider's JSON. */
+export function serviceUnavailable(): Reply {
+  const html =
+    '<html><head><title>503 Service Temporarily Unavailable</title></head>' +
+    '<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>\n';
+  return textReply(503, html, 'text/html; charset=utf-8');
+}
+
+/** Headers every sandbox 429 carries. */
+export const RATE_LIMIT_HEADERS: Readonly<Record<string, string>> = { 'Retry-After': '1' };

@@ -1,0 +1,125 @@
+/**
+ * Real, small media files the sandbox serves under `/_media/<name>`, so result URLs download something a
+ * viewer can open: a 64x64 RGB gradient PNG and a 1 s 440 Hz PCM WAV (both built here at first use),
+ * and a 1 s 64x64 H.264 MP4 (embedded in media-assets.ts).
+ */
+import { deflateSync } from 'node:zlib';
+import { SAMPLE_MP4 } from './media-assets.js';
+
+export type MediaKind = 'png' | 'wav' | 'mp4';
+
+export interface MediaFile {
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export const MEDIA_NAMES: Readonly<Record<MediaKind, string>> = {
+  png: 'sample.png',
+  wav: 'sample.wav',
+  mp4: 'sample.mp4',
+};
+
+let files: Map<string, MediaFile> | undefined;
+
+/** The sample file called `name`, or undefined. */
+export function mediaFile(name: string): MediaFile | undefined {
+  files ??= new Map(
+    [
+      { name: MEDIA_NAMES.png, contentType: 'image/png', data: makePng(64, 64) },
+      { name: MEDIA_NAMES.wav, contentType: 'audio/wav', data: makeWav(1, 8000, 440) },
+      { name: MEDIA_NAMES.mp4, contentType: 'video/mp4', data: SAMPLE_MP4 },
+    ].map((f) => [f.name, f]),
+  );
+  return files.get(name);
+}
+
+// ---------------------------------------------------------------------------------------------- PNG
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([len, typeAndData, crc]);
+}
+
+/** An 8-bit RGB PNG with a red/green/blue gradient. */
+export function makePng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: truecolour
+  ihdr[10] = 0; // compression
+  ihdr[11] = 0; // filter
+  ihdr[12] = 0; // interlace
+  const stride = width * 3 + 1;
+  const raw = Buffer.alloc(stride * height);
+  const pixel = [0, 0, 0];
+  for (let y = 0; y < height; y++) {
+    raw[y * stride] = 1; // filter type 1 (Sub): each byte minus the same channel of the pixel to its left
+    const prev = [0, 0, 0];
+    for (let x = 0; x < width; x++) {
+      pixel[0] = Math.round((x / Math.max(1, width - 1)) * 255);
+      pixel[1] = Math.round((y / Math.max(1, height - 1)) * 255);
+      pixel[2] = 255 - Math.round(((x + y) / Math.max(1, width + height - 2)) * 255);
+      for (let c = 0; c < 3; c++) {
+        raw[y * stride + 1 + x * 3 + c] = (pixel[c] - prev[c]) & 0xff;
+        prev[c] = pixel[c];
+      }
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------- WAV
+
+/** A mono 16-bit PCM WAV of a sine tone with 10 ms fades. */
+export function makeWav(seconds: number, sampleRate: number, hz: number): Buffer {
+  const samples = Math.round(seconds * sampleRate);
+  const dataBytes = samples * 2;
+  const buf = Buffer.alloc(44 + dataBytes);
+  buf.write('RIFF', 0, 'ascii');
+  buf.writeUInt32LE(36 + dataBytes, 4);
+  buf.write('WAVE', 8, 'ascii');
+  buf.write('fmt ', 12, 'ascii');
+  buf.writeUInt32LE(16, 16); // fmt chunk size
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // channels
+  buf.writeUInt32LE(sampleRate, 24);
+  buf.writeUInt32LE(sampleRate * 2, 28); // byte rate
+  buf.writeUInt16LE(2, 32); // block align
+  buf.writeUInt16LE(16, 34); // bits per sample
+  buf.write('data', 36, 'ascii');
+  buf.writeUInt32LE(dataBytes, 40);
+  const fade = Math.max(1, Math.round(sampleRate * 0.01));
+  for (let i = 0; i < samples; i++) {
+    const env = Math.min(1, i / fade, (samples - 1 - i) / fade);
+    const v = Math.sin((2 * Math.PI * hz * i) / sampleRate) * 0.4 * env;
+    buf.writeInt16LE(Math.round(v * 32767), 44 + i * 2);
+  }
+  return buf;
+}

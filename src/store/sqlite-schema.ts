@@ -1,0 +1,233 @@
+/**
+ * SQLite schema: ordered migrations, row shapes and row <-> record mapping. Applied by `SqliteStore.open`.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  ConsentToken,
+  IdempotencyRecord,
+  JobOutput,
+  JobRecord,
+  JobStatus,
+  Reservation,
+  ReservationState,
+} from './store.js';
+
+/**
+ * Migration N (1-based) is `MIGRATIONS[N - 1]`. Append only: never edit or reorder a shipped entry.
+ * Foreign keys are deliberately absent: a reservation may be committed with a job id before that job's
+ * row is written, and an idempotency key may be settled before (or without) its job row.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    id              TEXT PRIMARY KEY,
+    provider        TEXT NOT NULL,
+    tool            TEXT NOT NULL,
+    provider_job_id TEXT NOT NULL,
+    args_hash       TEXT NOT NULL,
+    args            TEXT NOT NULL,
+    price           REAL,
+    caller_id       TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+    provider_status TEXT,
+    progress        REAL,
+    outputs         TEXT NOT NULL,
+    error           TEXT,
+    polls           INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    finished_at     INTEGER
+  );
+  CREATE INDEX jobs_by_created ON jobs (created_at, id);
+  CREATE INDEX jobs_by_status ON jobs (status, created_at, id);
+  CREATE INDEX jobs_by_provider ON jobs (provider, created_at, id);
+
+  CREATE TABLE reservations (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    caller_id   TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    credits     REAL NOT NULL CHECK (credits >= 0),
+    args_hash   TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'committed', 'released', 'uncertain')),
+    job_id      TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE INDEX reservations_by_caller ON reservations (provider, caller_id, state);
+  CREATE INDEX reservations_by_day ON reservations (provider, day, state);
+  CREATE INDEX reservations_by_created ON reservations (created_at, id);
+
+  CREATE TABLE consent_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    tool        TEXT NOT NULL,
+    args_hash   TEXT NOT NULL,
+    caller_id   TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    used_at     INTEGER
+  );
+
+  CREATE TABLE idempotency_keys (
+    key         TEXT PRIMARY KEY,
+    tool        TEXT NOT NULL,
+    args_hash   TEXT NOT NULL,
+    job_id      TEXT,
+    created_at  INTEGER NOT NULL
+  );
+  `,
+];
+
+/**
+ * Creates `schema_migrations` and applies the missing migrations, all inside one BEGIN IMMEDIATE
+ * transaction, so two processes opening the same new file at once never both migrate.
+ */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)');
+    const rows = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all();
+    const applied = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > MIGRATIONS.length) {
+      throw new Error(
+        `database schema version ${newest} is newer than this mediagen-mcp supports (${MIGRATIONS.length})`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (applied.has(version)) return;
+      db.exec(sql);
+      record.run(version, Date.now());
+    });
+  }).immediate();
+}
+
+export interface JobRow {
+  id: string;
+  provider: string;
+  tool: string;
+  provider_job_id: string;
+  args_hash: string;
+  args: string;
+  price: number | null;
+  caller_id: string;
+  status: JobStatus;
+  provider_status: string | null;
+  progress: number | null;
+  outputs: string;
+  error: string | null;
+  polls: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export function jobToRow(j: JobRecord): JobRow {
+  return {
+    id: j.id,
+    provider: j.provider,
+    tool: j.tool,
+    provider_job_id: j.providerJobId,
+    args_hash: j.argsHash,
+    args: JSON.stringify(j.args),
+    price: j.price,
+    caller_id: j.callerId,
+    status: j.status,
+    provider_status: j.providerStatus,
+    progress: j.progress,
+    outputs: JSON.stringify(j.outputs),
+    error: j.error,
+    polls: j.polls,
+    created_at: j.createdAt,
+    updated_at: j.updatedAt,
+    finished_at: j.finishedAt,
+  };
+}
+
+export function rowToJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    provider: r.provider,
+    tool: r.tool,
+    providerJobId: r.provider_job_id,
+    argsHash: r.args_hash,
+    args: JSON.parse(r.args) as Record<string, unknown>,
+    price: r.price,
+    callerId: r.caller_id,
+    status: r.status,
+    providerStatus: r.provider_status,
+    progress: r.progress,
+    outputs: JSON.parse(r.outputs) as JobOutput[],
+    error: r.error,
+    polls: r.polls,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export interface ReservationRow {
+  id: string;
+  provider: string;
+  tool: string;
+  caller_id: string;
+  day: string;
+  credits: number;
+  args_hash: string;
+  state: ReservationState;
+  job_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function rowToReservation(r: ReservationRow): Reservation {
+  return {
+    id: r.id,
+    provider: r.provider,
+    tool: r.tool,
+    callerId: r.caller_id,
+    day: r.day,
+    credits: r.credits,
+    argsHash: r.args_hash,
+    state: r.state,
+    jobId: r.job_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface TokenRow {
+  token_hash: string;
+  tool: string;
+  args_hash: string;
+  caller_id: string;
+  expires_at: number;
+  created_at: number;
+  used_at: number | null;
+}
+
+export function tokenToRow(t: ConsentToken): TokenRow {
+  return {
+    token_hash: t.tokenHash,
+    tool: t.tool,
+    args_hash: t.argsHash,
+    caller_id: t.callerId,
+    expires_at: t.expiresAt,
+    created_at: t.createdAt,
+    used_at: null,
+  };
+}
+
+export interface IdempotencyRow {
+  key: string;
+  tool: string;
+  args_hash: string;
+  job_id: string | null;
+  created_at: number;
+}
+
+export function rowToIdempotency(r: IdempotencyRow): IdempotencyRecord {
+  return { key: r.key, tool: r.tool, argsHash: r.args_hash, jobId: r.job_id, createdAt: r.created_at };
+}

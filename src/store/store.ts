@@ -1,0 +1,180 @@
+/**
+ * The Store: everything that must survive a restart or be shared by several server processes (jobs,
+ * spend reservations and the spend ledger, consent tokens, idempotency keys). Two implementations
+ * (SQLite, PostgreSQL) pass one contract test suite. Every method is atomic on its own.
+ */
+
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
+export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobOutput {
+  url: string;
+  kind: string;
+  mimeType?: string;
+  /** Absolute path when downloaded into the output folder. */
+  path?: string;
+}
+
+export interface JobRecord {
+  /** Ours, e.g. "job_01J…"; stable forever. */
+  id: string;
+  provider: string;
+  tool: string;
+  providerJobId: string;
+  argsHash: string;
+  /** Provider arguments as sent (no guard fields). */
+  args: Record<string, unknown>;
+  /** Credits reserved for the job (upper bound for "up to" prices); null when unknown. */
+  price: number | null;
+  callerId: string;
+  status: JobStatus;
+  /** The provider's own status word, as last seen. */
+  providerStatus: string | null;
+  /** 0..100 when the provider reports it. */
+  progress: number | null;
+  outputs: JobOutput[];
+  error: string | null;
+  polls: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export type JobPatch = Partial<
+  Pick<JobRecord, 'status' | 'providerStatus' | 'progress' | 'outputs' | 'error' | 'finishedAt' | 'polls'>
+>;
+
+export interface JobQuery {
+  status?: JobStatus;
+  provider?: string;
+  /** createdAt >= since (ms) */
+  since?: number;
+  /** createdAt < until (ms) */
+  until?: number;
+  /** Page size, 1..100. */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  nextCursor?: string;
+}
+
+export type ReservationState = 'reserved' | 'committed' | 'released' | 'uncertain';
+
+export interface Reservation {
+  id: string;
+  provider: string;
+  tool: string;
+  callerId: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  credits: number;
+  argsHash: string;
+  state: ReservationState;
+  jobId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ReserveRequest {
+  id: string;
+  provider: string;
+  tool: string;
+  callerId: string;
+  day: string;
+  credits: number;
+  argsHash: string;
+  now: number;
+  /** Caps in credits for this provider; undefined = no cap. */
+  sessionCap?: number;
+  dayCap?: number;
+}
+
+export type ReserveResult =
+  { ok: true; reservation: Reservation } | { ok: false; scope: 'session' | 'day'; cap: number; used: number };
+
+export interface SpendTotals {
+  provider: string;
+  /** Credits committed (accepted by the provider). */
+  committed: number;
+  /** Credits reserved and not yet settled. */
+  reserved: number;
+  /** Credits whose outcome is unknown (timeout or crash while the provider may have accepted). */
+  uncertain: number;
+}
+
+export interface ConsentToken {
+  /** sha256 of the token text (the token itself is never stored). */
+  tokenHash: string;
+  tool: string;
+  argsHash: string;
+  callerId: string;
+  expiresAt: number;
+  createdAt: number;
+}
+
+export type ConsumeResult = 'ok' | 'unknown' | 'used' | 'expired' | 'mismatch';
+
+export interface IdempotencyRecord {
+  key: string;
+  tool: string;
+  argsHash: string;
+  /** Set once the provider accepted the job. */
+  jobId: string | null;
+  createdAt: number;
+}
+
+export type ClaimResult =
+  | { state: 'new' }
+  | { state: 'existing'; record: IdempotencyRecord }
+  | { state: 'conflict'; record: IdempotencyRecord };
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  // jobs
+  insertJob(job: JobRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined>;
+  /** Newest first (createdAt desc, id desc). */
+  listJobs(q: JobQuery): Promise<JobPage>;
+
+  // spend
+  /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */
+  reserve(r: ReserveRequest): Promise<ReserveResult>;
+  /** reserved|uncertain -> committed (with the job id). */
+  commit(id: string, jobId: string, now: number): Promise<void>;
+  /** reserved|uncertain -> released (the provider refused; nothing was charged). */
+  release(id: string, now: number): Promise<void>;
+  /** reserved -> uncertain. */
+  markUncertain(id: string, now: number): Promise<void>;
+  /** Reservations still 'reserved' and created before `olderThan` count as uncertain in reports. */
+  spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]>;
+  /** Newest first. */
+  recentSpend(limit: number): Promise<Reservation[]>;
+
+  // consent tokens
+  putToken(t: ConsentToken): Promise<void>;
+  /** Atomically check and use once. 'mismatch' = exists but bound to another tool, args or caller. */
+  consumeToken(
+    tokenHash: string,
+    tool: string,
+    argsHash: string,
+    callerId: string,
+    now: number,
+  ): Promise<ConsumeResult>;
+
+  // idempotency keys (global: they survive restarts and caller changes)
+  /** Atomically claim `key` for (tool, argsHash), or report the existing claim. */
+  claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult>;
+  /** Attach the job created under the key. */
+  settleIdempotency(key: string, jobId: string): Promise<void>;
+  /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
+  dropIdempotency(key: string): Promise<void>;
+
+  close(): Promise<void>;
+}

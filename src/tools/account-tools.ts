@@ -1,0 +1,126 @@
+/** quote and spend_report: read-only views of prices, consent, caps and the spend ledger. */
+import { z } from 'zod';
+import type { Budget } from '../guard/budget.js';
+import { decideConsent, type ConsentSettings } from '../guard/policy.js';
+import { priceCall } from '../guard/price.js';
+import { MediagenError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { round } from '../guard/price.js';
+import { utcDay } from '../guard/budget.js';
+import type { ToolSpec } from './build.js';
+import { defineTool } from './define.js';
+import type { ServerTool } from './handler.js';
+import { quoteText } from './paid.js';
+import { splitArgs } from './handler.js';
+import { validateArgs } from './validate.js';
+
+export interface AccountToolDeps {
+  tools: ReadonlyMap<string, ToolSpec>;
+  store: Store;
+  budget: Budget;
+  consentSettings: ConsentSettings;
+  now: () => number;
+  balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
+}
+
+export function accountTools(d: AccountToolDeps): ServerTool[] {
+  const quote = defineTool({
+    name: 'quote',
+    title: 'Price a call',
+    description: 'Price a tool call without running it: credits, whether consent is needed, caps left, balance.',
+    shape: {
+      tool: z.string().min(1).max(64),
+      arguments: z.record(z.unknown()).default({}),
+    },
+    readOnly: true,
+    idempotent: true,
+    run: async (a, ctx) => {
+      const tool = d.tools.get(a.tool);
+      if (!tool) throw new MediagenError('NOT_FOUND', `Unknown tool "${a.tool}".`);
+      const { sent } = splitArgs(validateArgs(tool, a.arguments));
+      if (!tool.paid) {
+        return {
+          content: [{ type: 'text', text: `${tool.name} is free (read-only).` }],
+          structuredContent: { tool: tool.name, price: { kind: 'free', credits: 0 }, consent: { needed: false } },
+        };
+      }
+      const cat = tool.catalogue;
+      const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
+      const consent = decideConsent(tool.op, cat, q, d.consentSettings);
+      const caps = await d.budget.left(cat.provider, ctx.callerId);
+      const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
+      const price =
+        q.kind === 'unknown'
+          ? { kind: 'unknown', reason: q.reason, currency: cat.currency }
+          : { kind: q.kind, credits: q.credits, detail: q.detail, currency: cat.currency };
+      const lines = [
+        `${tool.name}: ${quoteText(q, cat.currency)}${q.kind !== 'unknown' ? ` (${q.detail})` : ''}.`,
+        consent.needed ? `Needs the user's consent: ${consent.reason}.` : `No consent needed: ${consent.reason}.`,
+        ...Object.entries(caps).map(([scope, c]) => `${scope} cap: ${c.left} of ${c.cap} left.`),
+        ...(balance !== undefined ? [`${cat.provider} balance: ${balance}.`] : []),
+      ];
+      return {
+        content: [{ type: 'text', text: lines.join('\n') }],
+        structuredContent: { tool: tool.name, price, consent, caps, balance: balance ?? null },
+      };
+    },
+  });
+
+  const report = defineTool({
+    name: 'spend_report',
+    title: 'Spend report',
+    description: 'Credits spent and reserved per provider (today, this session, all time), caps left, recent charges.',
+    shape: { limit: z.number().int().min(1).max(100).default(20) },
+    readOnly: true,
+    idempotent: true,
+    run: async (a, ctx) => {
+      const olderThan = d.now() - d.budget.staleMs;
+      const [all, today, session, recent] = await Promise.all([
+        d.store.spendTotals({ olderThan }),
+        d.store.spendTotals({ day: utcDay(d.now()), olderThan }),
+        d.store.spendTotals({ callerId: ctx.callerId, olderThan }),
+        d.store.recentSpend(a.limit),
+      ]);
+      const providers = [
+        ...new Set([
+          ...all.map((t) => t.provider),
+          ...Object.keys(d.budget.caps.session),
+          ...Object.keys(d.budget.caps.day),
+        ]),
+      ];
+      const rows = await Promise.all(
+        providers.map(async (p) => ({
+          provider: p,
+          all_time: all.find((t) => t.provider === p) ?? null,
+          today: today.find((t) => t.provider === p) ?? null,
+          session: session.find((t) => t.provider === p) ?? null,
+          caps: await d.budget.left(p, ctx.callerId),
+        })),
+      );
+      const entries = recent.map((r) => ({
+        reservation: r.id,
+        tool: r.tool,
+        provider: r.provider,
+        credits: r.credits,
+        state: r.state === 'reserved' && r.createdAt < olderThan ? 'uncertain' : r.state,
+        args_hash: r.argsHash,
+        job_id: r.jobId,
+        time: new Date(r.createdAt).toISOString(),
+      }));
+      const lines = rows.map((r) => {
+        const t = r.all_time;
+        const total = t ? round(t.committed) : 0;
+        const unc = t && t.uncertain ? `, ${round(t.uncertain)} uncertain` : '';
+        const res = t && t.reserved ? `, ${round(t.reserved)} reserved` : '';
+        return `${r.provider}: ${total} committed${res}${unc}`;
+      });
+      for (const e of entries.slice(0, 10))
+        lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
+      return {
+        content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No spend recorded yet.' }],
+        structuredContent: { providers: rows, entries },
+      };
+    },
+  });
+  return [quote, report];
+}

@@ -1,0 +1,38 @@
+/** Define a server-level tool from a zod schema, with the same validation and listing as catalogue tools. */
+import { z, type ZodRawShape } from 'zod';
+import { MediagenError } from '../errors.js';
+import { toJsonSchema } from './build.js';
+import type { CallContext, RequestTools, ServerTool, ToolResult } from './handler.js';
+import { formatIssues } from './validate.js';
+
+export interface ToolDefinition<S extends ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  shape: S;
+  readOnly: boolean;
+  idempotent: boolean;
+  run(args: z.infer<z.ZodObject<S>>, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
+}
+
+export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerTool {
+  const schema = z.object(d.shape).strict();
+  return {
+    name: d.name,
+    title: d.title,
+    description: d.description,
+    inputSchema: toJsonSchema(schema),
+    annotations: {
+      title: d.title,
+      readOnlyHint: d.readOnly,
+      destructiveHint: false,
+      idempotentHint: d.idempotent,
+      openWorldHint: true,
+    },
+    run: async (raw, ctx, req) => {
+      const parsed = schema.safeParse(raw ?? {});
+      if (!parsed.success) throw new MediagenError('BAD_ARGUMENTS', `${d.name}: ${formatIssues(parsed.error)}`);
+      return d.run(parsed.data, ctx, req);
+    },
+  };
+}
