@@ -56,7 +56,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     store,
     { session: config.capSession, day: config.capDay },
     now,
-    config.httpTimeoutMs + 60_000,
+    config.httpTimeoutMs + 2_000,
   );
   const allTools = new Map<string, JobTool>(
     registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),

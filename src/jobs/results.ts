@@ -121,7 +121,8 @@ export async function downloadOutput(jobId: string, n: number, output: JobOutput
   }
   const declared = Number(res.headers['content-length'] ?? NaN);
   if (declared > o.maxBytes) {
-    await res.body.destroy();
+    res.body.on('error', () => undefined);
+    res.body.destroy();
     throw new MediagenError(
       'BAD_ARGUMENTS',
       `Output ${n} is ${declared} bytes, over the ${o.maxBytes}-byte download limit; nothing written.`,
