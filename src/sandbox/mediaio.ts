@@ -179,7 +179,11 @@ function resultList(job: Job, ctx: SandboxContext): { val: string; preview: stri
   const day = `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
   const out: { val: string; preview: string; status: number }[] = [];
   for (let i = 0; i < count; i++) {
-    out.push({ val: `/aigc/${day}/${job.id}-${i}.${kind}`, preview: ctx.mediaUrl(kind), status: 1 });
+    out.push({
+      val: `/aigc/${day}/${job.id}-${i}.${kind}`,
+      preview: `${ctx.mediaUrl(kind)}?task=${job.id}&n=${i}`,
+      status: 1,
+    });
   }
   return out;
 }

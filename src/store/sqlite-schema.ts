@@ -79,6 +79,39 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** Blocks the thread for `ms` (only used while opening, which is synchronous anyway). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Connection settings. Switching a new file to WAL needs an exclusive lock and SQLite does not run the
+ * busy handler for it, so when another process is opening the same file at that instant we retry
+ * ourselves, for up to the busy timeout. (WAL is persistent: only the first opener really switches.)
+ */
+export function configure(db: Database.Database): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      break;
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      sleepSync(Math.min(100, 5 * attempt) + Math.random() * 10);
+    }
+  }
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+}
+
 /**
  * Creates `schema_migrations` and applies the missing migrations, all inside one BEGIN IMMEDIATE
  * transaction, so two processes opening the same new file at once never both migrate.

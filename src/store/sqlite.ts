@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
 import {
+  configure,
   jobToRow,
   migrate,
   rowToIdempotency,
@@ -57,10 +58,7 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new Database(file);
     try {
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
+      configure(db); // busy_timeout 5000, WAL, synchronous NORMAL, foreign_keys ON
       migrate(db);
     } catch (err) {
       db.close();

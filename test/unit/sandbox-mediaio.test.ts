@@ -114,7 +114,7 @@ describe('sandbox: Media.io wire format', () => {
       expect(done.result).toHaveLength(1);
       expect(done.result[0].status).toBe(1);
       expect(done.result[0].val).toMatch(/^\/aigc\/\d{4}\/\d{2}\/\d{2}\/mio-[0-9a-f]+-0\.mp4$/);
-      expect(done.result[0].preview).toBe(`${sb.url}/_media/sample.mp4`);
+      expect(done.result[0].preview).toBe(`${sb.url}/_media/sample.mp4?task=${done.task_id}&n=0`);
       expect((await poll(sb, id)).status).toBe('completed'); // stays done
       const file = await download(done.result[0].preview);
       expect(file.type).toBe('video/mp4');
@@ -139,7 +139,7 @@ describe('sandbox: Media.io wire format', () => {
       expect(file.bytes.readUInt32BE(16)).toBe(64);
 
       const i2i = await createTask(sb, 'banana/i2i-banana', { images: ['https://example.com/a.png'], prompt: 'x' });
-      expect((await poll(sb, i2i)).result[0].preview).toBe(`${sb.url}/_media/sample.png`);
+      expect((await poll(sb, i2i)).result[0].preview).toBe(`${sb.url}/_media/sample.png?task=${i2i}&n=0`);
     });
   });
 
