@@ -5,6 +5,8 @@ import { CLI } from './paths.js';
 
 export interface StdioServer {
   client: Client;
+  /** The server process id (for kill tests). */
+  pid: number | null;
   stderr: () => string;
   call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
   close: () => Promise<void>;
@@ -28,6 +30,7 @@ export async function spawnStdio(
   await client.connect(transport);
   return {
     client,
+    pid: transport.pid,
     stderr: () => err,
     call: async (name, a = {}) => (await client.callTool({ name, arguments: a })) as CallToolResult,
     close: () => client.close(),
