@@ -2,39 +2,68 @@
  * `npm run demo`: start the server in sandbox mode (no key, no network, no spend), connect a real MCP
  * client over stdio and walk through what an agent does.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 const out = (line = ''): boolean => process.stdout.write(line + '\n');
-const textOf = (r: CallToolResult): string => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+const textOf = (r: CallToolResult): string =>
+  r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
+
+function show(label: string, r: CallToolResult): void {
+  out(`${label}${r.isError ? ' (isError)' : ''}`);
+  for (const line of textOf(r).split('\n')) out(`   ${line}`);
+}
 
 async function main(): Promise<void> {
   const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+  const scratch = mkdtempSync(join(tmpdir(), 'mediagen-demo-'));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [cli, '--sandbox', '--log-level', 'warn'],
+    args: [cli, '--sandbox', '--log-level', 'warn', '--state-dir', join(scratch, 'state')],
+    env: { ...getDefaultEnvironment(), MEDIAGEN_OUTPUT_DIR: join(scratch, 'output') },
     stderr: 'inherit',
   });
   const client = new Client({ name: 'mediagen-demo', version: '1.0.0' });
   await client.connect(transport);
+  const call = async (name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult;
   try {
     out('== mediagen-mcp demo (sandbox: no key, no network, no spend) ==');
     const { tools } = await client.listTools();
     out(`\n1. tools/list: ${tools.length} tools, e.g.`);
-    for (const t of tools.slice(0, 4)) out(`   ${t.name}: ${t.description?.split('\n').join(' | ')}`);
+    for (const t of tools.filter((x) => x.name.includes('veo') || x.name === 'mediaio_user_credits'))
+      out(`   ${t.name}: ${t.description?.split('\n').join(' | ')}`);
 
-    const credits = (await client.callTool({ name: 'mediaio_user_credits', arguments: {} })) as CallToolResult;
-    out(`\n2. mediaio_user_credits -> ${textOf(credits)}`);
+    show('\n2. mediaio_user_credits ->', await call('mediaio_user_credits'));
 
-    const args = { prompt: 'A lighthouse at dawn, watercolour', ratio: '16:9' };
-    out(`\n3. mediaio_t2i_imagen_4 ${JSON.stringify(args)}`);
-    const created = (await client.callTool({ name: 'mediaio_t2i_imagen_4', arguments: args })) as CallToolResult;
-    out(`   -> ${textOf(created)}`);
+    const args = { image: 'https://example.com/lighthouse.png', prompt: 'The lighthouse beam sweeps across a stormy sea' };
+    show('\n3. quote mediaio_i2v_veo_v3_1_fast ->', await call('quote', { tool: 'mediaio_i2v_veo_v3_1_fast', arguments: args }));
+
+    const refused = await call('mediaio_i2v_veo_v3_1_fast', args);
+    show('\n4. mediaio_i2v_veo_v3_1_fast (no consent yet) ->', refused);
+    const token = (refused.structuredContent as { confirm_token?: string } | undefined)?.confirm_token;
+    if (!token) throw new Error('expected a CONFIRMATION_REQUIRED reply with a confirm_token');
+
+    out('\n   (the person approves the charge; the agent repeats the call with the token)');
+    const created = await call('mediaio_i2v_veo_v3_1_fast', { ...args, confirm_token: token });
+    show('\n5. mediaio_i2v_veo_v3_1_fast + confirm_token ->', created);
     if (created.isError) throw new Error('the demo job was not created');
-    const job = created.structuredContent as { provider_job_id: string };
-    out(`\njob id: ${job.provider_job_id}`);
+    const job = created.structuredContent as { job_id: string; provider_job_id: string };
+    out(`\njob id: ${job.job_id} (provider job ${job.provider_job_id})`);
+
+    const done = await call('jobs_wait', { job_id: job.job_id, download: true });
+    show('\n6. jobs_wait (download: true) ->', done);
+    const outputs = (done.structuredContent as { outputs?: { url: string; path: string | null }[] }).outputs ?? [];
+    if (done.isError || !outputs.length) throw new Error('the demo job did not finish with a result');
+    out(`\nresult URL: ${outputs[0].url}`);
+    out(`saved file: ${outputs[0].path}`);
+
+    show('\n7. spend_report ->', await call('spend_report'));
   } finally {
     await client.close();
   }
