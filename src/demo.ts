@@ -11,8 +11,7 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 const out = (line = ''): boolean => process.stdout.write(line + '\n');
-const textOf = (r: CallToolResult): string =>
-  r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
+const textOf = (r: CallToolResult): string => r.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
 
 function show(label: string, r: CallToolResult): void {
   out(`${label}${r.isError ? ' (isError)' : ''}`);
@@ -41,8 +40,14 @@ async function main(): Promise<void> {
 
     show('\n2. mediaio_user_credits ->', await call('mediaio_user_credits'));
 
-    const args = { image: 'https://example.com/lighthouse.png', prompt: 'The lighthouse beam sweeps across a stormy sea' };
-    show('\n3. quote mediaio_i2v_veo_v3_1_fast ->', await call('quote', { tool: 'mediaio_i2v_veo_v3_1_fast', arguments: args }));
+    const args = {
+      image: 'https://example.com/lighthouse.png',
+      prompt: 'The lighthouse beam sweeps across a stormy sea',
+    };
+    show(
+      '\n3. quote mediaio_i2v_veo_v3_1_fast ->',
+      await call('quote', { tool: 'mediaio_i2v_veo_v3_1_fast', arguments: args }),
+    );
 
     const refused = await call('mediaio_i2v_veo_v3_1_fast', args);
     show('\n4. mediaio_i2v_veo_v3_1_fast (no consent yet) ->', refused);

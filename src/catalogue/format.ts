@@ -40,28 +40,36 @@ export type PriceExpr = z.infer<typeof PriceExpr>;
 
 export const ParamType = z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object']);
 
+const paramShape = {
+  name: z.string().min(1),
+  type: ParamType,
+  required: z.boolean().default(false),
+  description: z.string().optional(),
+  enum: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .optional(),
+  default: z.unknown().optional(),
+  format: z.enum(['url']).optional(),
+  minLength: z.number().int().nonnegative().optional(),
+  maxLength: z.number().int().positive().optional(),
+  minimum: z.number().optional(),
+  maximum: z.number().optional(),
+  items: z.enum(['string', 'url', 'number', 'integer', 'object']).optional(),
+  minItems: z.number().int().nonnegative().optional(),
+  maxItems: z.number().int().positive().optional(),
+  nullable: z.boolean().optional(),
+};
+
+/** A field of an object parameter (one level deep). */
+export const Field = z.object(paramShape).strict();
+export type Field = z.infer<typeof Field>;
+
 export const Param = z
   .object({
-    name: z.string().min(1),
+    ...paramShape,
     in: z.enum(['body', 'path', 'query']).default('body'),
-    type: ParamType,
-    required: z.boolean().default(false),
-    description: z.string().optional(),
-    enum: z
-      .array(z.union([z.string(), z.number()]))
-      .min(1)
-      .optional(),
-    default: z.unknown().optional(),
-    format: z.enum(['url']).optional(),
-    minLength: z.number().int().nonnegative().optional(),
-    maxLength: z.number().int().positive().optional(),
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
-    items: z.enum(['string', 'url', 'number', 'integer', 'object']).optional(),
-    minItems: z.number().int().nonnegative().optional(),
-    maxItems: z.number().int().positive().optional(),
-    nullable: z.boolean().optional(),
-    properties: z.record(z.unknown()).optional().describe('JSON Schema properties of an object parameter.'),
+    properties: z.array(Field).optional().describe('Fields of an object parameter.'),
     wire: z
       .object({ true: z.string(), false: z.string() })
       .strict()
@@ -122,7 +130,17 @@ export const Operation = z
     tags: z.array(z.string()).default([]),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
     path: z.string().startsWith('/'),
-    baseUrl: z.enum(['default', 'root']).default('default').describe('"root": the path is under the host root.'),
+    baseUrl: z
+      .enum(['default', 'root'])
+      .default('default')
+      .describe('"root": the path is under the host root (the base URL without the catalogue\'s rootPath).'),
+    response: z
+      .object({
+        text: z.string().optional().describe('Dotted path of the answer text in a synchronous response.'),
+        charged: z.string().optional().describe('Dotted path of the credits the provider says it charged.'),
+      })
+      .strict()
+      .optional(),
     auth: z.boolean().default(true),
     readOnly: z.boolean().default(false).describe('Free, side-effect-free query (balance, lists, status).'),
     params: z.array(Param).default([]),
@@ -154,7 +172,16 @@ export const Catalogue = z
     provider: z.string().regex(NAME).max(20),
     title: z.string().min(1),
     notes: z.array(z.string()).optional(),
-    baseUrl: z.object({ env: z.string(), default: z.string().url() }).strict(),
+    baseUrl: z
+      .object({
+        env: z.string(),
+        default: z.string().url(),
+        rootPath: z
+          .string()
+          .optional()
+          .describe('Suffix of the base URL that "root" operations leave out, e.g. "/api/v1".'),
+      })
+      .strict(),
     auth: z.union([
       z.object({ type: z.literal('bearer'), env: z.string() }).strict(),
       z.object({ type: z.literal('header'), name: z.string(), env: z.string() }).strict(),

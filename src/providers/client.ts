@@ -55,6 +55,7 @@ export class ProviderClient {
   private readonly limiter?: RateLimiter;
   private readonly redact: (s: string) => string;
   private readonly base: string;
+  private readonly root: string;
 
   constructor(
     private readonly cat: Catalogue,
@@ -64,6 +65,8 @@ export class ProviderClient {
   ) {
     this.provider = cat.provider;
     this.base = settings.baseUrl.replace(/\/+$/, '');
+    const rootPath = cat.baseUrl.rootPath?.replace(/\/+$/, '');
+    this.root = rootPath && this.base.endsWith(rootPath) ? this.base.slice(0, -rootPath.length) : this.base;
     this.agent = new Agent({
       connections: http.connections,
       connectTimeout: http.connectTimeoutMs,
@@ -91,7 +94,7 @@ export class ProviderClient {
 
   /** Call a catalogue operation with validated, defaults-applied arguments. */
   call(op: Operation, args: Readonly<Record<string, unknown>>, opts: CallOptions): Promise<Interpreted> {
-    return this.send(buildRequest(this.cat, op, args), { ...opts, auth: op.auth });
+    return this.send(buildRequest(this.cat, op, args), { ...opts, auth: op.auth, root: op.baseUrl === 'root' });
   }
 
   /** Call a job route (status or cancel) for a provider job id. */
@@ -114,11 +117,11 @@ export class ProviderClient {
     return h;
   }
 
-  async send(req: WireRequest, opts: CallOptions & { auth: boolean }): Promise<Interpreted> {
+  async send(req: WireRequest, opts: CallOptions & { auth: boolean; root?: boolean }): Promise<Interpreted> {
     const headers = this.headers(opts.auth, req.body !== undefined);
     const deadline = AbortSignal.timeout(this.http.timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
-    const url = this.base + req.path;
+    const url = (opts.root ? this.root : this.base) + req.path;
     const started = Date.now();
     try {
       await this.limiter?.acquire(signal);

@@ -4,7 +4,7 @@
  */
 import { z, type ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
-import type { Operation, Param } from '../catalogue/format.js';
+import type { Field, Operation, Param } from '../catalogue/format.js';
 import type { LoadedCatalogue } from '../catalogue/load.js';
 import { describePrice } from '../guard/price.js';
 
@@ -65,7 +65,7 @@ function itemSchema(items: NonNullable<Param['items']>): ZodTypeAny {
   }
 }
 
-function stringSchema(p: Param): ZodTypeAny {
+function stringSchema(p: Field): ZodTypeAny {
   if (p.enum && p.enum.every((v): v is string => typeof v === 'string')) {
     return z.enum(p.enum as [string, ...string[]]);
   }
@@ -76,7 +76,7 @@ function stringSchema(p: Param): ZodTypeAny {
   return s;
 }
 
-function numberSchema(p: Param): ZodTypeAny {
+function numberSchema(p: Field): ZodTypeAny {
   if (p.enum) {
     const lits = p.enum.map((v) => z.literal(v));
     return lits.length === 1 ? lits[0] : z.union(lits as unknown as [ZodTypeAny, ZodTypeAny, ...ZodTypeAny[]]);
@@ -87,7 +87,7 @@ function numberSchema(p: Param): ZodTypeAny {
   return n;
 }
 
-export function paramSchema(p: Param): ZodTypeAny {
+export function paramSchema(p: Field & Partial<Pick<Param, 'properties'>>): ZodTypeAny {
   let s: ZodTypeAny;
   switch (p.type) {
     case 'string':
@@ -108,7 +108,9 @@ export function paramSchema(p: Param): ZodTypeAny {
       break;
     }
     default:
-      s = z.record(z.unknown());
+      s = p.properties
+        ? z.object(Object.fromEntries(p.properties.map((f) => [f.name, paramSchema(f)]))).strict()
+        : z.record(z.unknown());
   }
   if (p.nullable) s = s.nullable();
   if (p.description) s = s.describe(p.description);

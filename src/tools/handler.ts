@@ -4,6 +4,7 @@
  */
 import type { Elicit } from '../guard/consent.js';
 import { MediagenError } from '../errors.js';
+import { getPath } from '../providers/envelope.js';
 import type { ProviderClient } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
 import { jobResult } from './job-view.js';
@@ -78,7 +79,7 @@ export class ToolHandler {
         safe: true,
         signal: ctx.signal,
       });
-      return answered(data);
+      return answered(tool, data);
     }
     const outcome = await runPaid(this.deps, {
       tool,
@@ -90,11 +91,7 @@ export class ToolHandler {
       elicit: req.elicit,
     });
     const price = quoteText(outcome.quote, tool.catalogue.currency);
-    if (outcome.kind === 'answer') {
-      const r = answered(outcome.data);
-      r.content.push({ type: 'text', text: `Price: ${price}.` });
-      return r;
-    }
+    if (outcome.kind === 'answer') return answered(tool, outcome.data, price);
     const { job, reused } = outcome;
     const lead = reused
       ? `Job ${job.id} already exists for this idempotency_key (${job.tool}, status ${job.status}); nothing new was sent or charged.`
@@ -103,10 +100,18 @@ export class ToolHandler {
   }
 }
 
-function answered(data: unknown): ToolResult {
+/** A synchronous answer: the catalogue's text field when it names one, plus what the provider charged. */
+function answered(tool: ToolSpec, data: unknown, price?: string): ToolResult {
   const structured =
     data !== null && typeof data === 'object' && !Array.isArray(data)
       ? (data as Record<string, unknown>)
       : { value: data };
-  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: structured };
+  const spec = tool.op.response;
+  const answer = spec?.text !== undefined ? getPath(data, spec.text) : undefined;
+  const lines = [typeof answer === 'string' ? answer : JSON.stringify(data)];
+  const charged = spec?.charged !== undefined ? getPath(data, spec.charged) : undefined;
+  if (typeof charged === 'number' || typeof charged === 'string')
+    lines.push(`Charged: ${String(charged)} ${tool.catalogue.currency}.`);
+  else if (price) lines.push(`Price: ${price}.`);
+  return { content: [{ type: 'text', text: lines.join('\n\n') }], structuredContent: structured };
 }
