@@ -17,10 +17,19 @@ import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 
-export const SERVER_TOOL_NAMES = ['quote', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_cancel', 'jobs_list'];
-const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
+export const SERVER_TOOL_NAMES = [
+  'quote',
+  'models',
+  'spend_report',
+  'jobs_get',
+  'jobs_wait',
+  'jobs_cancel',
+  'jobs_list',
+];
+const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;
@@ -101,6 +110,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
       now,
       balance,
     }),
+    modelsTool(registry.tools),
     ...jobsTools({
       ledger,
       store,

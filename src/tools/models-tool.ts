@@ -1,0 +1,102 @@
+/**
+ * models: the model families offered across providers, each with the tools that serve it and their
+ * price for the given common arguments where known, cheapest first, so an agent can pick a route.
+ */
+import { z } from 'zod';
+import { priceCall, type Quote } from '../guard/price.js';
+import type { ToolSpec } from './build.js';
+import { defineTool } from './define.js';
+import type { ServerTool } from './handler.js';
+import { quoteText } from './paid.js';
+
+/** Display names of the families we know; any other model tag becomes a family of its own. */
+const NAMES: Record<string, string> = {
+  veo: 'Google Veo 3.1',
+  kling: 'Kling',
+  seedream: 'Seedream',
+  seedance: 'Seedance',
+  'nano-banana': 'Nano Banana',
+  banana: 'Nano Banana',
+  sora: 'Sora 2',
+  wan: 'Wan',
+  vidu: 'Vidu',
+  minimax: 'Hailuo (MiniMax)',
+  hailuo: 'Hailuo (MiniMax)',
+  imagen: 'Imagen 4',
+  suno: 'Suno',
+  soul: 'Soul Character',
+  'z-image': 'Z-Image',
+  'gemini-tts': 'Gemini TTS',
+};
+const ALIASES: Record<string, string> = { banana: 'nano-banana', minimax: 'hailuo' };
+const KINDS = ['image', 'video', 'audio', 'music', 'speech', 'chat', 'embedding', 'text'];
+const GENERIC = new Set([...KINDS, 'account', 'subtitles', 'download', 'avatar', 'lipsync', 'dub', 'analysis']);
+
+export function familiesOf(t: ToolSpec): string[] {
+  return t.op.tags
+    .filter((tag) => !GENERIC.has(tag) && !tag.includes('-to-') && tag !== t.catalogue.provider && !/^motion/.test(tag))
+    .map((tag) => ALIASES[tag] ?? tag);
+}
+
+/** Defaults of the tool plus the caller's common arguments that this tool accepts and that fit it. */
+function argsFor(t: ToolSpec, common: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of t.op.params) if (p.default !== undefined) out[p.name] = p.default;
+  for (const [k, v] of Object.entries(common)) {
+    const field = t.schema.shape[k];
+    if (field && field.safeParse(v).success) out[k] = v;
+  }
+  return out;
+}
+
+function sortKey(q: Quote): number {
+  return q.kind === 'unknown' ? Number.POSITIVE_INFINITY : q.credits;
+}
+
+export function modelsTool(tools: readonly ToolSpec[]): ServerTool {
+  return defineTool({
+    name: 'models',
+    title: 'Model families',
+    description:
+      'Model families across providers with the tools serving each and their price for given arguments, cheapest first.',
+    shape: {
+      family: z.string().max(40).optional().describe('e.g. kling, veo, seedream'),
+      kind: z.enum(KINDS as [string, ...string[]]).optional(),
+      arguments: z.record(z.unknown()).default({}).describe('Common arguments to price with, e.g. {"duration": "5s"}.'),
+    },
+    readOnly: true,
+    idempotent: true,
+    run: async (a) => {
+      const families = new Map<string, { tool: ToolSpec; quote?: Quote }[]>();
+      for (const t of tools) {
+        if (a.kind && !t.op.tags.includes(a.kind)) continue;
+        for (const f of familiesOf(t)) {
+          if (a.family && f !== (ALIASES[a.family] ?? a.family)) continue;
+          const quote = t.paid && t.op.price ? priceCall(t.op.price, argsFor(t, a.arguments)) : undefined;
+          families.set(f, [...(families.get(f) ?? []), { tool: t, quote }]);
+        }
+      }
+      const rows = [...families.entries()]
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([family, list]) => ({
+          family,
+          name: NAMES[family] ?? family,
+          tools: list
+            .sort((p, q) => (p.quote ? sortKey(p.quote) : 0) - (q.quote ? sortKey(q.quote) : 0))
+            .map(({ tool, quote }) => ({
+              tool: tool.name,
+              provider: tool.catalogue.provider,
+              title: tool.title,
+              kinds: tool.op.tags.filter((x) => KINDS.includes(x)),
+              price: quote ? quoteText(quote, tool.catalogue.currency) : 'free',
+              ...(quote?.kind === 'unknown' ? { price_reason: quote.reason } : {}),
+            })),
+        }));
+      const text = rows.map((r) => `${r.name}: ${r.tools.map((t) => `${t.tool} (${t.price})`).join(', ')}`).join('\n');
+      return {
+        content: [{ type: 'text', text: text || 'No model family matches.' }],
+        structuredContent: { families: rows },
+      };
+    },
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * The Store contract: every implementation (SQLite now, PostgreSQL later) must pass this suite.
+ * It tests only through the Store interface.
+ *
+ * `open` must return a connected, EMPTY store each time it is called (it is called before every
+ * test); `cleanup` (optional) runs after every test, once the store is closed.
+ */
+import { afterEach, beforeEach, describe } from 'vitest';
+import type { Store } from '../../src/store/store.js';
+import { jobsContract } from './contract-jobs.js';
+import { keysContract } from './contract-keys.js';
+import { spendContract } from './contract-spend.js';
+import type { StoreRef } from './contract-fixtures.js';
+
+export function storeContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
+  describe(`Store contract: ${name}`, () => {
+    let current: Store | undefined;
+    const ref: StoreRef = {
+      get store(): Store {
+        if (current === undefined) throw new Error('store not open');
+        return current;
+      },
+    };
+
+    beforeEach(async () => {
+      current = await open();
+    });
+
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+      await cleanup?.();
+    });
+
+    jobsContract(ref);
+    spendContract(ref);
+    keysContract(ref);
+  });
+}

@@ -1,0 +1,161 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultStateDir, openStore, SQLITE_FILE } from '../../src/store/open.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { MIGRATIONS } from '../../src/store/sqlite-schema.js';
+import { storeContract } from './contract.js';
+import { makeJob, makeReserve, T0 } from './contract-fixtures.js';
+
+const dirs: string[] = [];
+
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mediagen-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function removeDirs(): Promise<void> {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+storeContract('sqlite', async () => openStore({ stateDir: join(await freshDir(), 'state') }), removeDirs);
+
+describe('SqliteStore (SQLite specifics)', () => {
+  afterEach(removeDirs);
+
+  it('creates the state folder with mode 0700 and the database file inside it', async () => {
+    const stateDir = join(await freshDir(), 'nested', 'state');
+    const store = openStore({ stateDir });
+    await store.close();
+    expect(store.kind).toBe('sqlite');
+    expect((await stat(join(stateDir, SQLITE_FILE))).isFile()).toBe(true);
+    if (process.platform !== 'win32') expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('keeps every kind of record across a restart', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    const first = SqliteStore.open(file);
+    const job = makeJob({ id: 'job_1', outputs: [{ url: 'https://x/1.png', kind: 'image' }] });
+    await first.insertJob(job);
+    const res = await first.reserve(makeReserve({ id: 'res-1', credits: 2.5, dayCap: 3 }));
+    expect(res.ok).toBe(true);
+    await first.putToken({
+      tokenHash: 't1',
+      tool: 'acme_image',
+      argsHash: 'h',
+      callerId: 'c',
+      createdAt: T0,
+      expiresAt: T0 + 1000,
+    });
+    await first.putToken({
+      tokenHash: 't2',
+      tool: 'acme_image',
+      argsHash: 'h',
+      callerId: 'c',
+      createdAt: T0,
+      expiresAt: T0 + 1000,
+    });
+    expect(await first.consumeToken('t1', 'acme_image', 'h', 'c', T0)).toBe('ok');
+    await first.claimIdempotency('k1', 'acme_image', 'h', T0);
+    await first.close();
+
+    const second = SqliteStore.open(file);
+    expect(await second.getJob('job_1')).toEqual(job);
+    expect((await second.listJobs({ limit: 10 })).jobs).toHaveLength(1);
+    expect(await second.reserve(makeReserve({ credits: 1, dayCap: 3 }))).toEqual({
+      ok: false,
+      scope: 'day',
+      cap: 3,
+      used: 2.5,
+    });
+    expect(await second.consumeToken('t1', 'acme_image', 'h', 'c', T0)).toBe('used');
+    expect(await second.consumeToken('t2', 'acme_image', 'h', 'c', T0)).toBe('ok');
+    expect((await second.claimIdempotency('k1', 'acme_image', 'h', T0 + 1)).state).toBe('existing');
+    await second.close();
+  });
+
+  it('records migrations once and does not re-apply them on reopen', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    await SqliteStore.open(file).close();
+    const read = (): { version: number; applied_at: number }[] => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all() as {
+          version: number;
+          applied_at: number;
+        }[];
+      } finally {
+        db.close();
+      }
+    };
+    const before = read();
+    expect(before.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    await new Promise((r) => setTimeout(r, 5));
+    const again = SqliteStore.open(file); // would throw "table jobs already exists" if re-applied
+    await again.insertJob(makeJob({ id: 'job_1' }));
+    await again.close();
+    expect(read()).toEqual(before);
+  });
+
+  it('refuses a database migrated by a newer version', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    await SqliteStore.open(file).close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(MIGRATIONS.length + 1, 0);
+    db.close();
+    expect(() => SqliteStore.open(file)).toThrow(/newer than this mediagen-mcp supports/);
+  });
+
+  it('uses WAL journal mode', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    const store = SqliteStore.open(file);
+    const db = new Database(file);
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('rejects a reservation with negative or non-finite credits', async () => {
+    const store = SqliteStore.open(join(await freshDir(), 'db.sqlite'));
+    await expect(store.reserve(makeReserve({ credits: -1 }))).rejects.toThrow(/credits/);
+    await expect(store.reserve(makeReserve({ credits: Number.NaN }))).rejects.toThrow(/credits/);
+    expect(await store.recentSpend(10)).toEqual([]);
+    await store.close();
+  });
+});
+
+describe('defaultStateDir', () => {
+  it('uses ~/.local/state on Linux, or XDG_STATE_HOME when set and absolute', () => {
+    expect(defaultStateDir({}, 'linux', '/home/u')).toBe('/home/u/.local/state/mediagen-mcp');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 'linux', '/home/u')).toBe('/x/state/mediagen-mcp');
+    expect(defaultStateDir({ XDG_STATE_HOME: '' }, 'linux', '/home/u')).toBe('/home/u/.local/state/mediagen-mcp');
+    expect(defaultStateDir({ XDG_STATE_HOME: 'rel/state' }, 'linux', '/home/u')).toBe(
+      '/home/u/.local/state/mediagen-mcp',
+    );
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 'freebsd', '/home/u')).toBe('/x/state/mediagen-mcp');
+  });
+
+  it('uses ~/Library/Application Support on macOS (XDG ignored)', () => {
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 'darwin', '/Users/u')).toBe(
+      '/Users/u/Library/Application Support/mediagen-mcp',
+    );
+  });
+
+  it('uses %LOCALAPPDATA% on Windows, else ~/AppData/Local', () => {
+    expect(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u')).toBe(
+      'C:\\Users\\u\\AppData\\Local\\mediagen-mcp',
+    );
+    expect(defaultStateDir({ LocalAppData: 'D:\\Local' }, 'win32', 'C:\\Users\\u')).toBe('D:\\Local\\mediagen-mcp');
+    expect(defaultStateDir({}, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mediagen-mcp');
+  });
+
+  it('defaults to this platform and home folder', () => {
+    expect(defaultStateDir({})).toContain('mediagen-mcp');
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Two server processes writing the same SQLite file at once: caps hold across processes, every
+ * write lands, and lock waits never surface as SQLITE_BUSY. The workers run the BUILT store
+ * (dist/store/sqlite.js); `npm test` builds it first (or run `npx tsc -p tsconfig.json`).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { JobRecord } from '../../src/store/store.js';
+import { makeJob } from './contract-fixtures.js';
+
+const BUILT = fileURLToPath(new URL('../../dist/store/sqlite.js', import.meta.url));
+const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+const LOCK_HOLDER = fileURLToPath(new URL('./lock-holder.mjs', import.meta.url));
+const PER_WORKER = 100;
+const DAY_CAP = 150;
+
+interface Done {
+  type: 'done';
+  ok: number;
+  refused: number;
+  errors: string[];
+}
+
+interface Worker {
+  child: ChildProcess;
+  ready: Promise<void>;
+  done: Promise<Done>;
+}
+
+function startWorker(file: string, name: string, count = PER_WORKER): Worker {
+  const child = fork(WORKER, [file, name, String(count), String(DAY_CAP)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const done = new Promise<Done>((resolve, reject) => {
+    child.on('message', (msg: { type: string }) => {
+      if (msg.type === 'ready') markReady();
+      if (msg.type === 'done') resolve(msg as Done);
+    });
+    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}) early: ${stderr}`)));
+    child.on('error', reject);
+  });
+  // surface an early exit while waiting for 'ready' as well
+  const readyOrFail = Promise.race([ready, done.then(() => undefined)]);
+  return { child, ready: readyOrFail, done };
+}
+
+describe('SQLite shared by two processes', () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('never overspends a day cap and loses no writes when two processes write at once', async () => {
+    expect(existsSync(BUILT), `${BUILT} is missing: build first (npx tsc -p tsconfig.json, or npm test)`).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'mediagen-2proc-'));
+    dirs.push(dir);
+    const file = join(dir, 'state', 'mediagen.sqlite'); // does not exist yet: both race to create it
+
+    const workers = [startWorker(file, 'w1'), startWorker(file, 'w2')];
+    children.push(...workers.map((w) => w.child));
+    await Promise.all(workers.map((w) => w.ready));
+    for (const w of workers) w.child.send('go');
+    const results = await Promise.all(workers.map((w) => w.done));
+
+    expect(results.flatMap((r) => r.errors)).toEqual([]);
+    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(DAY_CAP);
+    expect(results.reduce((n, r) => n + r.refused, 0)).toBe(2 * PER_WORKER - DAY_CAP);
+
+    const store = SqliteStore.open(file);
+    try {
+      const jobs: JobRecord[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listJobs({ limit: 100, cursor });
+        jobs.push(...page.jobs);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(jobs).toHaveLength(2 * PER_WORKER);
+      expect(new Set(jobs.map((j) => j.id)).size).toBe(2 * PER_WORKER);
+      expect(await store.spendTotals({ day: '2025-03-01' })).toEqual([
+        { provider: 'acme', committed: 0, reserved: DAY_CAP, uncertain: 0 },
+      ]);
+      expect((await store.recentSpend(1000)).filter((r) => r.state === 'reserved')).toHaveLength(DAY_CAP);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('waits for another process that holds the write lock while the file is switched to WAL', async () => {
+    // SQLite answers SQLITE_BUSY at once (no busy handler) when journal_mode=WAL meets a held write lock.
+    const dir = await mkdtemp(join(tmpdir(), 'mediagen-lock-'));
+    dirs.push(dir);
+    await mkdir(join(dir, 'state'));
+    const file = join(dir, 'state', 'mediagen.sqlite');
+    const holder = fork(LOCK_HOLDER, [file, '300'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    children.push(holder);
+    await new Promise<void>((resolve, reject) => {
+      holder.on('message', () => resolve());
+      holder.on('exit', (code) => reject(new Error(`lock holder exited (${code})`)));
+    });
+    const started = Date.now();
+    const store = SqliteStore.open(file);
+    try {
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      await store.insertJob(makeJob({ id: 'job_1' }));
+      expect(await store.getJob('job_1')).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets many processes open (create, switch to WAL, migrate) the same new file at once', async () => {
+    expect(existsSync(BUILT), `${BUILT} is missing: build first`).toBe(true);
+    for (let round = 0; round < 3; round++) {
+      const dir = await mkdtemp(join(tmpdir(), 'mediagen-open-'));
+      dirs.push(dir);
+      const file = join(dir, 'state', 'mediagen.sqlite');
+      const workers = Array.from({ length: 6 }, (_, i) => startWorker(file, `o${i}`, 0));
+      children.push(...workers.map((w) => w.child));
+      await Promise.all(workers.map((w) => w.ready));
+      for (const w of workers) w.child.send('go');
+      const results = await Promise.all(workers.map((w) => w.done));
+      expect(results.flatMap((r) => r.errors)).toEqual([]);
+    }
+  });
+});
