@@ -49,8 +49,12 @@ export function createServer(deps: ServerDeps): MediagenServer {
     {
       capabilities: { tools: { listChanged: false }, logging: {} },
       instructions:
-        "Media generation tools spend the user's credits. Each paid tool states its price. When a call " +
-        'returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their behalf.',
+        "Media generation tools spend the user's credits; each paid tool's description ends with its price. " +
+        'When a call returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their ' +
+        'behalf. If they approve, repeat the call with the same arguments plus the confirm_token it returned ' +
+        '(single use, short-lived). Paid tools also accept idempotency_key: repeating a call with the same key ' +
+        'returns the job already created instead of paying twice. Generation is asynchronous: a create call ' +
+        'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs.',
     },
   );
   const catalogueTools = new Map(deps.tools.map((t) => [t.name, t]));

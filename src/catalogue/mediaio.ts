@@ -71,7 +71,7 @@ function upstreamParams(
 
 /** Condense the upstream prose to the facts a caller needs, dropping what the schema already says. */
 export function condense(describe: string): string {
-  let s = describe
+  const s = describe
     .replace(/Options: [^.]*\.\s*/g, '')
     .replace(/Default is [^.]*\.\s*/g, '')
     .replace(/Maximum string length: \d+\.\s*/g, '')
@@ -79,19 +79,28 @@ export function condense(describe: string): string {
     .replace(/^The text prompt describing the content to generate\.\s*/, '')
     .replace(/^(Output resolution|Output size|Target aspect ratio|Video duration in seconds)\.\s*/, '')
     .replace(/^[\w ]+ parameter\.\s*/, '')
-    .replace(/^The (URLs?) of the input (\w+?)s?\.\s*/, (_m, urls: string, what: string) => `${what} ${urls}. `)
-    .replace(
-      /Supported formats include ([^.]*)\.\s*/,
-      (_m, f: string) => f.replace(/,? and /, ', ').replace(/, /g, '/') + '; ',
-    )
-    .replace(/File size must be between [\d.]+ MB and ([\d.]+) MB\.\s*/, (_m, mb: string) => `≤${Number(mb)} MB; `)
-    .replace(/(?:Image|Video) resolution must be between (\d+x\d+) and (\d+x\d+)\.\s*/, '$1–$2 px; ')
-    .replace(/Aspect ratio must be between ([\d.:]+) and ([\d.:]+)\.\s*/, 'aspect $1–$2; ')
-    .replace(/Frame rate must be between (\d+) and (\d+) FPS\.\s*/, '$1–$2 fps; ')
-    .replace(/Duration must be between (\d+) and (\d+) seconds\.\s*/, '$1–$2 s; ')
-    .replace(/,? located in the URL path parameter/, '');
-  s = s.trim().replace(/;$/, '');
+    .replace(/^The URLs? of the input \w+\.\s*/, '')
+    .replace(/Supported formats include ([^.]*)\.\s*/, (_m, f: string) => formats(f) + ', ')
+    .replace(/File size must be between [\d.]+ MB and ([\d.]+) MB\.\s*/, (_m, mb: string) => `max ${Number(mb)} MB, `)
+    .replace(/(?:Image|Video) resolution must be between (\d+)x\1 and (\d+)x\2\.\s*/, '$1-$2 px, ')
+    .replace(/(?:Image|Video) resolution must be between (\d+x\d+) and (\d+x\d+)\.\s*/, '$1-$2 px, ')
+    .replace(/Aspect ratio must be between ([\d.]+):1 and ([\d.]+):1\.\s*/, 'aspect $1-$2, ')
+    .replace(/Aspect ratio must be between ([\d.:]+) and ([\d.:]+)\.\s*/, 'aspect $1-$2, ')
+    .replace(/Frame rate must be between (\d+) and (\d+) FPS\.\s*/, '$1-$2 fps, ')
+    .replace(/Duration must be between (\d+) and (\d+) seconds\.\s*/, '$1-$2 s, ')
+    .replace(/,? located in the URL path parameter/, '')
+    .trim()
+    .replace(/,$/, '');
   return s.replace(/^(\w)/, (c) => c.toUpperCase());
+}
+
+/** "PNG, JPEG, JPG, and WEBP" -> "PNG/JPEG/WEBP" (JPG is JPEG). */
+function formats(list: string): string {
+  const names = list
+    .split(/,\s*(?:and\s+)?|\s+and\s+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+  return [...new Set(names.map((n) => (n === 'JPG' ? 'JPEG' : n)))].join('/');
 }
 
 /** "Options: 768P, 1080P (when duration is 6s)." -> "1080P only when duration is 6s." */

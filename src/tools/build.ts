@@ -14,7 +14,6 @@ export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; 
 >;
 
 export interface ToolAnnotations {
-  title: string;
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
@@ -130,8 +129,26 @@ export function inputSchema(op: Operation, paid: boolean): z.ZodObject<Record<st
 export function toJsonSchema(schema: ZodTypeAny): JsonSchema {
   const js = zodToJsonSchema(schema, { target: 'jsonSchema7', $refStrategy: 'none' }) as Record<string, unknown>;
   delete js.$schema;
-  return js as JsonSchema;
+  return lean(js) as JsonSchema;
 }
+
+/**
+ * Every token of tools/list is paid on every conversation: drop what a schema says twice ("type" beside
+ * an enum, minLength 1 beside a URL format). Nothing a caller needs is lost; validation is unchanged.
+ */
+function lean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(lean);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>))
+    out[k] = k === 'enum' || k === 'default' ? v : lean(v);
+  if (Array.isArray(out.enum) && typeof out.type === 'string') delete out.type;
+  if (out.format === 'uri' && out.minLength === 1) delete out.minLength;
+  return out;
+}
+
+/** The guard fields as listed: explained once in the server instructions, not in every tool. */
+const LISTED_GUARD_FIELDS = { confirm_token: { type: 'string' }, idempotency_key: { type: 'string' } };
 
 export interface ConsentHint {
   /** Text appended to the price line, e.g. "Needs your confirmation." */
@@ -148,6 +165,12 @@ export function priceLine(op: Operation, catalogue: LoadedCatalogue, hint: Conse
   return `Price: ${price}.${note ? ' ' + note.charAt(0).toUpperCase() + note.slice(1) + '.' : ''}`;
 }
 
+function listedSchema(schema: z.ZodObject<Record<string, ZodTypeAny>>, paid: boolean): JsonSchema {
+  const js = toJsonSchema(schema);
+  if (paid) Object.assign(js.properties, LISTED_GUARD_FIELDS);
+  return js;
+}
+
 export function buildTool(op: Operation, catalogue: LoadedCatalogue, hint: ConsentHint = defaultConsentHint): ToolSpec {
   const paid = !op.readOnly;
   const schema = inputSchema(op, paid);
@@ -157,9 +180,8 @@ export function buildTool(op: Operation, catalogue: LoadedCatalogue, hint: Conse
     name: `${catalogue.provider}_${op.id}`,
     title: op.title,
     description: lines.join('\n'),
-    inputSchema: toJsonSchema(schema),
+    inputSchema: listedSchema(schema, paid),
     annotations: {
-      title: op.title,
       readOnlyHint: op.readOnly,
       destructiveHint: false,
       idempotentHint: op.readOnly,

@@ -23,7 +23,6 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
     description: d.description,
     inputSchema: toJsonSchema(schema),
     annotations: {
-      title: d.title,
       readOnlyHint: d.readOnly,
       destructiveHint: false,
       idempotentHint: d.idempotent,

@@ -47,7 +47,7 @@ describe('tools/list contract', () => {
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const)
         expect(typeof a[hint], `${t.name}.${hint}`).toBe('boolean');
       if (/^Price:/m.test(t.description ?? '')) expect(a.readOnlyHint, t.name).toBe(false);
-      if (t.name.startsWith('jobs_') || t.name === 'quote' || t.name === 'spend_report')
+      if (t.name.startsWith('jobs_') || ['quote', 'models', 'spend_report'].includes(t.name))
         expect(a.readOnlyHint, t.name).toBe(t.name !== 'jobs_cancel');
     }
   });

@@ -41,7 +41,13 @@ describe('jobs over stdio', () => {
     const id = await create('a paper boat');
     const r = await server.call('jobs_wait', { job_id: id });
     expect(r.isError).toBeFalsy();
-    expect(sc(r)).toMatchObject({ job_id: id, status: 'succeeded', provider: 'mediaio', provider_status: 'completed', price: 2 });
+    expect(sc(r)).toMatchObject({
+      job_id: id,
+      status: 'succeeded',
+      provider: 'mediaio',
+      provider_status: 'completed',
+      price: 2,
+    });
     const outputs = sc(r).outputs as { url: string; kind: string; mime_type: string }[];
     expect(outputs).toHaveLength(2);
     expect(outputs[0]).toMatchObject({ kind: 'image', mime_type: 'image/png' });

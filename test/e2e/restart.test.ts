@@ -81,8 +81,12 @@ describe('restart recovery', () => {
       await sleep(2_700);
       const report = sc(await b.call('spend_report', {}));
       const entries = report.entries as { tool: string; state: string; credits: number }[];
-      expect(entries).toEqual([expect.objectContaining({ tool: 'mediaio_t2i_imagen_4', state: 'uncertain', credits: 1 })]);
-      const mediaio = (report.providers as { provider: string; all_time: { uncertain: number } }[]).find((p) => p.provider === 'mediaio');
+      expect(entries).toEqual([
+        expect.objectContaining({ tool: 'mediaio_t2i_imagen_4', state: 'uncertain', credits: 1 }),
+      ]);
+      const mediaio = (report.providers as { provider: string; all_time: { uncertain: number } }[]).find(
+        (p) => p.provider === 'mediaio',
+      );
       expect(mediaio?.all_time.uncertain).toBe(1);
       const retry = await b.call('mediaio_t2i_imagen_4', args);
       expect(sc(retry).code).toBe('OUTCOME_UNKNOWN');

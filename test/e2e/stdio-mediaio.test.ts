@@ -46,6 +46,7 @@ describe('stdio server against the sandbox (Media.io)', () => {
       'jobs_get',
       'jobs_list',
       'jobs_wait',
+      'models',
       'quote',
       'spend_report',
     ]);

@@ -102,6 +102,9 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
       condense(
         'The URL of the input image. Supported formats include PNG, JPEG, and JPG. File size must be between 0.0 MB and 10.0 MB. Image resolution must be between 300x300 and 4000x4000. Aspect ratio must be between 1:2 and 2:1.',
       ),
-    ).toBe('Image URL. PNG/JPEG/JPG; ≤10 MB; 300x300–4000x4000 px; aspect 1:2–2:1');
+    ).toBe('PNG/JPEG, max 10 MB, 300-4000 px, aspect 1:2-2:1');
+    expect(
+      condense('Aspect ratio must be between 0.4:1 and 2.5:1. Image resolution must be between 300x200 and 4000x4000.'),
+    ).toBe('Aspect 0.4-2.5, 300x200-4000x4000 px');
   });
 });
