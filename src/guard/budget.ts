@@ -73,8 +73,8 @@ export class Budget {
     );
   }
 
-  commit(id: string, jobId: string): Promise<void> {
-    return this.store.commit(id, jobId, this.now());
+  commit(id: string, jobId: string, actualCredits?: number): Promise<void> {
+    return this.store.commit(id, jobId, this.now(), actualCredits);
   }
 
   release(id: string): Promise<void> {

@@ -164,11 +164,13 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async commit(id: string, jobId: string, now: number): Promise<void> {
+  async commit(id: string, jobId: string, now: number, credits?: number): Promise<void> {
+    if (credits !== undefined && !(Number.isFinite(credits) && credits >= 0))
+      throw new RangeError(`credits must be a finite number >= 0, got ${credits}`);
     this.stmt(
-      `UPDATE reservations SET state = 'committed', job_id = ?, updated_at = ?
+      `UPDATE reservations SET state = 'committed', job_id = ?, updated_at = ?, credits = COALESCE(?, credits)
        WHERE id = ? AND state IN ('reserved', 'uncertain')`,
-    ).run(jobId, now, id);
+    ).run(jobId, now, credits ?? null, id);
   }
 
   async release(id: string, now: number): Promise<void> {

@@ -146,8 +146,11 @@ export interface Store {
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */
   reserve(r: ReserveRequest): Promise<ReserveResult>;
-  /** reserved|uncertain -> committed (with the job id). */
-  commit(id: string, jobId: string, now: number): Promise<void>;
+  /**
+   * reserved|uncertain -> committed (with the job id). `credits`, when given, replaces the reserved
+   * amount with what the provider says it actually charged (token-billed calls).
+   */
+  commit(id: string, jobId: string, now: number, credits?: number): Promise<void>;
   /** reserved|uncertain -> released (the provider refused; nothing was charged). */
   release(id: string, now: number): Promise<void>;
   /** reserved -> uncertain. */

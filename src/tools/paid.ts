@@ -142,7 +142,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   }
 
   if (!tool.op.job) {
-    await d.budget.commit(jobId, jobId);
+    const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
+    await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
     return { kind: 'answer', data, quote };
   }
   const providerJobId = getPath(data, tool.op.job.idField);

@@ -165,6 +165,18 @@ export function spendContract(ref: StoreRef): void {
       });
     });
 
+    it('commits with the amount the provider actually charged, when given', async () => {
+      const a = await reserveOk(ref.store);
+      await ref.store.commit(a.id, 'job_a', T0 + 10, 0.25);
+      expect(await findReservation(ref.store, a.id)).toEqual({
+        ...a,
+        credits: 0.25,
+        state: 'committed',
+        jobId: 'job_a',
+        updatedAt: T0 + 10,
+      });
+    });
+
     it('releases reserved and uncertain reservations', async () => {
       const a = await reserveOk(ref.store);
       const b = await reserveOk(ref.store);
