@@ -116,6 +116,11 @@ export const JobSpec = z
       .default([]),
     errorField: z.string().optional(),
     progressField: z.string().optional(),
+    progressScale: z
+      .number()
+      .positive()
+      .default(100)
+      .describe('What a finished job reports in progressField: 100 for percent, 1 for a fraction.'),
     pollSeconds: z.number().positive().default(5),
     timeoutMinutes: z.number().positive().default(20),
   })

@@ -12,7 +12,7 @@ import { StartupError } from '../errors.js';
 export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
 
 /** The catalogues shipped in the package's catalogues/ folder. */
-export const SHIPPED_CATALOGUES = ['mediaio/c_api_doc_detail.json'].map((f) =>
+export const SHIPPED_CATALOGUES = ['mediaio/c_api_doc_detail.json', 'phaya.json', 'ph0ny.json'].map((f) =>
   fileURLToPath(new URL(`../../catalogues/${f}`, import.meta.url)),
 );
 

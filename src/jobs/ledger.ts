@@ -121,7 +121,9 @@ export class JobLedger {
         word: String(word),
       });
     const status = known ?? 'running';
-    const progressRaw = spec.progressField ? Number(getPath(data, spec.progressField)) : NaN;
+    const progressRaw = spec.progressField
+      ? (Number(getPath(data, spec.progressField)) / spec.progressScale) * 100
+      : NaN;
     const errorRaw = spec.errorField ? getPath(data, spec.errorField) : undefined;
     const outputs = status === 'succeeded' ? extractOutputs(data, spec) : job.outputs;
     const now = this.deps.now();
