@@ -64,7 +64,9 @@ async function main() {
   const memPeak = process.memoryUsage();
   global.gc?.();
   const memAfter = process.memoryUsage();
-  const ok = results.filter((r) => !r.isError && r.structuredContent.status === 'succeeded' && r.structuredContent.outputs.length === 1).length;
+  const ok = results.filter(
+    (r) => !r.isError && r.structuredContent.status === 'succeeded' && r.structuredContent.outputs.length === 1,
+  ).length;
 
   const out = {
     benchmark: 'jobs-wait',

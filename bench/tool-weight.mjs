@@ -41,7 +41,11 @@ const out = {
   byProvider: Object.fromEntries(
     Object.entries(byProvider).map(([p, list]) => [
       p,
-      { tools: list.length, tokens: sum('tokens', list), avgTokensPerTool: Math.round((sum('tokens', list) / list.length) * 10) / 10 },
+      {
+        tools: list.length,
+        tokens: sum('tokens', list),
+        avgTokensPerTool: Math.round((sum('tokens', list) / list.length) * 10) / 10,
+      },
     ]),
   ),
   perTool: rows.sort((x, y) => y.tokens - x.tokens),
@@ -49,6 +53,12 @@ const out = {
 writeFileSync(new URL('./results/tool-weight.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 const { perTool, ...summary } = out;
 console.log(JSON.stringify(summary, null, 2));
-console.log('heaviest:', perTool.slice(0, 5).map((r) => `${r.name} ${r.tokens}`).join(', '));
+console.log(
+  'heaviest:',
+  perTool
+    .slice(0, 5)
+    .map((r) => `${r.name} ${r.tokens}`)
+    .join(', '),
+);
 await client.close();
 await app.close();

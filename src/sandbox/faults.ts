@@ -30,6 +30,19 @@ export function findFaults(text: unknown): Set<Fault> {
   return found;
 }
 
+/** Every fault marker in any string anywhere inside `value` (object values, array items), for routes with no prompt. */
+export function findFaultsIn(value: unknown): Set<Fault> {
+  const found = new Set<Fault>();
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') for (const f of findFaults(v)) found.add(f);
+    else if (depth < 8 && Array.isArray(v)) for (const item of v) walk(item, depth + 1);
+    else if (depth < 8 && typeof v === 'object' && v !== null)
+      for (const item of Object.values(v)) walk(item, depth + 1);
+  };
+  walk(value, 0);
+  return found;
+}
+
 /**
  * The fault that rejects a create call outright, if any, in a fixed order of precedence:
  * 429 (the gateway refuses before the app sees it), then 5xx, then credits, then badparams.

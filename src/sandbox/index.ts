@@ -2,7 +2,7 @@
  * The sandbox gateway: a loopback HTTP server that imitates each provider's real wire format, so every
  * tool can be tried with no key and no spend, and what the tests run against (DESIGN.md §9).
  *
- *   /<provider>/...     provider wire modules (mediaio today); counted in the stats
+ *   /<provider>/...     provider wire modules (mediaio, phaya, ph0ny); counted in the stats
  *   /_media/<name>      sample.png, sample.wav, sample.mp4 (real files); not counted
  *   GET /_sandbox/stats the SandboxStats JSON; POST /_sandbox/reset zeroes counters and forgets jobs
  *   GET /               a short JSON description of the above
@@ -14,6 +14,8 @@ import { loggedBody, parseJsonBody, readBody, sendFile, sendJson, sendReply } fr
 import { JobStore } from './jobs.js';
 import { MEDIA_NAMES, mediaFile, type MediaKind } from './media.js';
 import { mediaio } from './mediaio.js';
+import { ph0ny } from './ph0ny.js';
+import { phaya } from './phaya.js';
 import { StatsRecorder, UNKNOWN_PROVIDER, type SandboxStats } from './stats.js';
 import type { ParsedRequest, ProviderModule, Reply, SandboxContext } from './types.js';
 
@@ -50,8 +52,8 @@ export interface Sandbox {
 
 export const DEFAULT_KEY = 'sandbox-key';
 
-/** Provider wire modules, by URL prefix. Phaya and ph0ny slot in here. */
-const PROVIDERS: readonly ProviderModule[] = [mediaio];
+/** Provider wire modules, by URL prefix. */
+const PROVIDERS: readonly ProviderModule[] = [mediaio, phaya, ph0ny];
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';

@@ -36,9 +36,9 @@ export class JobStore {
 
   constructor(private readonly pollsToComplete: number) {}
 
-  /** Create a job with id `<prefix><24 hex>`. */
-  create(provider: string, prefix: string, outcome: JobOutcome, meta: Record<string, unknown>): Job {
-    const id = `${prefix}${randomBytes(12).toString('hex')}`;
+  /** Create a job with id `<prefix><24 hex>`, or `<prefix><suffix>` when the provider's ids look otherwise. */
+  create(provider: string, prefix: string, outcome: JobOutcome, meta: Record<string, unknown>, suffix?: string): Job {
+    const id = `${prefix}${suffix ?? randomBytes(12).toString('hex')}`;
     const job: Job = { id, provider, createdAt: Date.now(), polls: 0, outcome, cancelled: false, meta };
     this.jobs.set(key(provider, id), job);
     if (this.jobs.size > MAX_JOBS) {
@@ -76,6 +76,11 @@ export class JobStore {
     if (phase === 'done' || phase === 'cancelled') return false;
     job.cancelled = true;
     return true;
+  }
+
+  /** A provider's jobs, oldest first, without counting a poll. */
+  list(provider: string): Job[] {
+    return [...this.jobs.values()].filter((j) => j.provider === provider);
   }
 
   size(): number {

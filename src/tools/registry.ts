@@ -63,9 +63,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
       new ProviderClient(cat, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger),
     );
   }
-  const tools = filtered.filter(
-    (t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider) || !t.op.auth,
-  );
+  const tools = filtered.filter((t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider));
   for (const p of unconfigured) {
     const cat = catalogues.find((c) => c.provider === p);
     if (!opts.keepUnconfigured) logger.info(`${p}: no API key (${cat?.auth.env}); its tools are left out`);

@@ -20,7 +20,11 @@ describe('mediagen-mcp command line', () => {
     const r = run(['--sandbox', '--list']);
     expect(r.code).toBe(0);
     const rows = r.stdout.trim().split('\n');
-    expect(rows).toHaveLength(22);
+    expect(rows.filter((l) => l.startsWith('mediaio_'))).toHaveLength(22);
+    expect(rows.filter((l) => l.startsWith('phaya_'))).toHaveLength(28);
+    expect(rows.filter((l) => l.startsWith('ph0ny_'))).toHaveLength(6);
+    expect(rows.some((l) => l.includes('[no key]'))).toBe(false);
+    expect(rows).toContain('phaya_veo31_video\tphaya\tPrice: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
     expect(rows).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: unknown; needs confirmation.');
     expect(rows.find((l) => l.startsWith('mediaio_user_credits\t'))).toBe('mediaio_user_credits\tmediaio\tFree.');
   });

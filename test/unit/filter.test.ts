@@ -11,30 +11,59 @@ const names = (f: Partial<ToolFilter>) => filterTools(all, { ...none, ...f }).ma
 
 describe('tool filters (exclude > read-only > include > default)', () => {
   it.each<[string, Partial<ToolFilter>, (n: string[]) => void]>([
-    ['default: every live operation, none that is off', {}, (n) => {
-      expect(n).toHaveLength(24);
-      expect(n).not.toContain('mediaio_t2v_wan_v2_5');
-    }],
+    [
+      'default: every live operation, none that is off',
+      {},
+      (n) => {
+        expect(n).toHaveLength(24);
+        expect(n).not.toContain('mediaio_t2v_wan_v2_5');
+      },
+    ],
     ['--toolsets by provider', { toolsets: ['acme'] }, (n) => expect(n).toEqual(['acme_balance', 'acme_image_create'])],
-    ['--toolsets by tag', { toolsets: ['image'] }, (n) => {
-      expect(n).toContain('acme_image_create');
-      expect(n).toContain('mediaio_t2i_imagen_4');
-      expect(n).not.toContain('mediaio_i2v_kling_v3_0');
-    }],
-    ['--toolsets account', { toolsets: ['account'] }, (n) => expect(n).toEqual(['mediaio_user_credits', 'acme_balance'])],
+    [
+      '--toolsets by tag',
+      { toolsets: ['image'] },
+      (n) => {
+        expect(n).toContain('acme_image_create');
+        expect(n).toContain('mediaio_t2i_imagen_4');
+        expect(n).not.toContain('mediaio_i2v_kling_v3_0');
+      },
+    ],
+    [
+      '--toolsets account',
+      { toolsets: ['account'] },
+      (n) => expect(n).toEqual(['mediaio_user_credits', 'acme_balance']),
+    ],
     ['--tools only', { tools: ['mediaio_t2i_imagen_4'] }, (n) => expect(n).toEqual(['mediaio_t2i_imagen_4'])],
-    ['--tools turns on an operation that is off by default', { tools: ['mediaio_t2v_wan_v2_5'] }, (n) => expect(n).toEqual(['mediaio_t2v_wan_v2_5'])],
-    ['--tools and --toolsets add up', { tools: ['mediaio_t2i_imagen_4'], toolsets: ['acme'] }, (n) =>
-      expect(n).toEqual(['mediaio_t2i_imagen_4', 'acme_balance', 'acme_image_create'])],
-    ['--read-only beats --tools', { tools: ['mediaio_t2i_imagen_4', 'mediaio_user_credits'], readOnly: true }, (n) =>
-      expect(n).toEqual(['mediaio_user_credits'])],
+    [
+      '--tools turns on an operation that is off by default',
+      { tools: ['mediaio_t2v_wan_v2_5'] },
+      (n) => expect(n).toEqual(['mediaio_t2v_wan_v2_5']),
+    ],
+    [
+      '--tools and --toolsets add up',
+      { tools: ['mediaio_t2i_imagen_4'], toolsets: ['acme'] },
+      (n) => expect(n).toEqual(['mediaio_t2i_imagen_4', 'acme_balance', 'acme_image_create']),
+    ],
+    [
+      '--read-only beats --tools',
+      { tools: ['mediaio_t2i_imagen_4', 'mediaio_user_credits'], readOnly: true },
+      (n) => expect(n).toEqual(['mediaio_user_credits']),
+    ],
     ['--read-only alone', { readOnly: true }, (n) => expect(n).toEqual(['mediaio_user_credits', 'acme_balance'])],
-    ['--exclude-tools beats everything', { tools: ['mediaio_user_credits'], excludeTools: ['mediaio_user_credits'] }, (n) =>
-      expect(n).toEqual([])],
-    ['--exclude-tools from the default set', { excludeTools: ['acme_image_create'] }, (n) => {
-      expect(n).toHaveLength(23);
-      expect(n).not.toContain('acme_image_create');
-    }],
+    [
+      '--exclude-tools beats everything',
+      { tools: ['mediaio_user_credits'], excludeTools: ['mediaio_user_credits'] },
+      (n) => expect(n).toEqual([]),
+    ],
+    [
+      '--exclude-tools from the default set',
+      { excludeTools: ['acme_image_create'] },
+      (n) => {
+        expect(n).toHaveLength(23);
+        expect(n).not.toContain('acme_image_create');
+      },
+    ],
   ])('%s', (_what, f, check) => check(names(f)));
 
   it.each<[Partial<ToolFilter>, RegExp]>([
