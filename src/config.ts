@@ -38,6 +38,23 @@ const perProvider = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** "phaya=120/60,mediaio=off" -> { phaya: {requests: 120, perSeconds: 60}, mediaio: 'off' } */
+const rateLimits = z.string().transform((s, ctx) => {
+  const out: Record<string, { requests: number; perSeconds: number } | 'off'> = {};
+  for (const part of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z0-9_]+)=(?:(off)|(\d+)\/(\d+(?:\.\d+)?))$/.exec(part);
+    if (!m || (m[3] && (Number(m[3]) < 1 || Number(m[4]) <= 0))) {
+      ctx.addIssue({ code: 'custom', message: `expected provider=N/seconds or provider=off, got "${part}"` });
+      return z.NEVER;
+    }
+    out[m[1]] = m[2] ? 'off' : { requests: Number(m[3]), perSeconds: Number(m[4]) };
+  }
+  return out;
+});
+
 const absolutePath = z
   .string()
   .min(1)
@@ -70,6 +87,7 @@ export const ConfigSchema = z
     tokenTtlSeconds: positiveInt.max(86_400).default(600),
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
+    rateLimit: rateLimits.default(''),
   })
   .strict();
 
@@ -101,6 +119,7 @@ const FLAGS = {
   consent: { type: 'string' },
   'consent-off': { type: 'string' },
   'wait-seconds': { type: 'string' },
+  'rate-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -132,6 +151,7 @@ Options:
   --consent MODE           auto | elicitation (form only) | token (token only)
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
+  --rate-limit p=N/S,...   override a provider's request limit (N per S seconds), or p=off
   -h, --help               this text
   --version                print the version
 `;
@@ -188,6 +208,7 @@ export function loadConfig(
     tokenTtlSeconds: env.MEDIAGEN_TOKEN_TTL_SECONDS,
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,
+    rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

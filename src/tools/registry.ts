@@ -58,9 +58,11 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   for (const cat of catalogues) {
     const settings = opts.override ? opts.override(cat) : providerSettings(config, cat);
     if (!settings.key) unconfigured.push(cat.provider);
+    const limit = config.rateLimit[cat.provider];
+    const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
     clients.set(
       cat.provider,
-      new ProviderClient(cat, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger),
+      new ProviderClient(effective, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger),
     );
   }
   const tools = filtered.filter((t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider));

@@ -76,7 +76,10 @@ describe('golden fixtures parse with our catalogues', () => {
         const offered = offeredArgs(g) ?? {};
         const parsed = tool.schema.safeParse(offered);
         expect(parsed.success, JSON.stringify(!parsed.success && parsed.error.issues)).toBe(true);
-        const wire = JSON.parse(buildRequest(c, op, parsed.success ? parsed.data : {}).body ?? '{}') as Record<string, unknown>;
+        const wire = JSON.parse(buildRequest(c, op, parsed.success ? parsed.data : {}).body ?? '{}') as Record<
+          string,
+          unknown
+        >;
         for (const [k, v] of Object.entries(offered)) expect(wire[k], `${k} on the wire`).toEqual(v);
       }
       if (op?.job) expect(String(getPath(data, op.job.idField))).toMatch(/\S/);

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { RateLimiter } from '../../src/providers/rate-limit.js';
+
+describe('per-provider rate limiter (sliding window)', () => {
+  it('lets N requests start per window and makes the next wait for the oldest to leave it', async () => {
+    let skew = 0; // a clock that runs with real time, shifted by `skew`
+    const limiter = new RateLimiter({ requests: 3, perSeconds: 60 }, () => Date.now() + skew);
+    for (let i = 0; i < 3; i++) await limiter.acquire();
+    skew = 59_900; // the 4th start must wait ~100 ms for the first one to leave the window
+    const t1 = Date.now();
+    await limiter.acquire();
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(50);
+  });
+
+  it('serves waiters in order and an aborted waiter leaves the queue', async () => {
+    let now = 0;
+    const limiter = new RateLimiter({ requests: 1, perSeconds: 0.05 }, () => now);
+    await limiter.acquire();
+    const ac = new AbortController();
+    const order: string[] = [];
+    const a = limiter.acquire(ac.signal).then(
+      () => order.push('a'),
+      () => order.push('a aborted'),
+    );
+    const b = limiter.acquire().then(() => order.push('b'));
+    ac.abort(new Error('stop'));
+    now = 100;
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a aborted', 'b']);
+  });
+
+  it('can be overridden per provider from configuration', () => {
+    expect(loadConfig(['--rate-limit', 'phaya=120/60,mediaio=off'], {}).config.rateLimit).toEqual({
+      phaya: { requests: 120, perSeconds: 60 },
+      mediaio: 'off',
+    });
+    expect(() => loadConfig(['--rate-limit', 'phaya=fast'], {})).toThrow(/expected provider=N\/seconds/);
+  });
+});
