@@ -40,13 +40,25 @@ const IMAGE = 'https://example.com/cat.png';
 
 describe('consent before any provider request', () => {
   it('every guarded tool in the shipped catalogues makes zero provider requests without consent', async () => {
-    const { client, call } = await connect(['--tools', 'mediaio_t2v_wan_v2_5', '--toolsets', 'mediaio']);
-    const tools = (await client.listTools()).tools.filter((t) => 'confirm_token' in (t.inputSchema.properties ?? {}));
-    expect(tools.length).toBeGreaterThanOrEqual(22);
-    for (const t of tools) {
-      const r = await call(t.name, minimalArgs(t.inputSchema));
-      expect(sc(r).code, t.name).toBe('CONFIRMATION_REQUIRED');
-      expect(sc(r).confirm_token, t.name).toMatch(/^ct_/);
+    const { client, call } = await connect(['--tools', 'mediaio_t2v_wan_v2_5', '--toolsets', 'mediaio,phaya,ph0ny']);
+    const paid = (await client.listTools()).tools.filter((t) => 'confirm_token' in (t.inputSchema.properties ?? {}));
+    const guarded: { name: string; args: Record<string, unknown> }[] = [];
+    for (const t of paid) {
+      const args = minimalArgs(t.inputSchema);
+      const q = sc(await call('quote', { tool: t.name, arguments: args }));
+      if ((q.consent as { needed: boolean }).needed) guarded.push({ name: t.name, args });
+    }
+    const names = guarded.map((g) => g.name);
+    expect(names.filter((n) => n.startsWith('mediaio_'))).toHaveLength(22); // every generation (unknown prices), status-2 one too
+    expect(names.filter((n) => n.startsWith('ph0ny_'))).toHaveLength(5); // video prices unknown
+    for (const n of ['phaya_veo31_video', 'phaya_sora2_text_to_video', 'phaya_sora2_image_to_video', 'phaya_seedance'])
+      expect(names).toContain(n);
+    expect(names).not.toContain('phaya_text_to_image'); // 1 credit: below the threshold
+    sandbox.reset();
+    for (const g of guarded) {
+      const r = await call(g.name, g.args);
+      expect(sc(r).code, g.name).toBe('CONFIRMATION_REQUIRED');
+      expect(sc(r).confirm_token, g.name).toMatch(/^ct_/);
     }
     expect(sandbox.stats().total).toBe(0);
   });
