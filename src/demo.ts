@@ -35,28 +35,24 @@ async function main(): Promise<void> {
     out('== mediagen-mcp demo (sandbox: no key, no network, no spend) ==');
     const { tools } = await client.listTools();
     out(`\n1. tools/list: ${tools.length} tools, e.g.`);
-    for (const t of tools.filter((x) => x.name.includes('veo') || x.name === 'mediaio_user_credits'))
+    for (const t of tools.filter((x) => x.name.includes('veo')))
       out(`   ${t.name}: ${t.description?.split('\n').join(' | ')}`);
 
-    show('\n2. mediaio_user_credits ->', await call('mediaio_user_credits'));
+    show('\n2. models {family: "veo"} ->', await call('models', { family: 'veo' }));
+    show('\n   phaya_user_credits ->', await call('phaya_user_credits'));
 
-    const args = {
-      image: 'https://example.com/lighthouse.png',
-      prompt: 'The lighthouse beam sweeps across a stormy sea',
-    };
-    show(
-      '\n3. quote mediaio_i2v_veo_v3_1_fast ->',
-      await call('quote', { tool: 'mediaio_i2v_veo_v3_1_fast', arguments: args }),
-    );
+    const tool = 'phaya_veo31_video';
+    const args = { prompt: 'The lighthouse beam sweeps across a stormy sea', model: 'veo3_fast' };
+    show(`\n3. quote ${tool} ->`, await call('quote', { tool, arguments: args }));
 
-    const refused = await call('mediaio_i2v_veo_v3_1_fast', args);
-    show('\n4. mediaio_i2v_veo_v3_1_fast (no consent yet) ->', refused);
+    const refused = await call(tool, args);
+    show(`\n4. ${tool} (no consent yet) ->`, refused);
     const token = (refused.structuredContent as { confirm_token?: string } | undefined)?.confirm_token;
     if (!token) throw new Error('expected a CONFIRMATION_REQUIRED reply with a confirm_token');
 
     out('\n   (the person approves the charge; the agent repeats the call with the token)');
-    const created = await call('mediaio_i2v_veo_v3_1_fast', { ...args, confirm_token: token });
-    show('\n5. mediaio_i2v_veo_v3_1_fast + confirm_token ->', created);
+    const created = await call(tool, { ...args, confirm_token: token });
+    show(`\n5. ${tool} + confirm_token ->`, created);
     if (created.isError) throw new Error('the demo job was not created');
     const job = created.structuredContent as { job_id: string; provider_job_id: string };
     out(`\njob id: ${job.job_id} (provider job ${job.provider_job_id})`);
