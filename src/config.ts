@@ -169,8 +169,10 @@ function pick<T>(...values: (T | undefined)[]): T | undefined {
 /** Parse argv (without node and script) and env into a frozen Config. Throws StartupError. */
 export function loadConfig(
   argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  processEnv: Readonly<Record<string, string | undefined>> = process.env,
 ): ParsedCli {
+  // An empty variable counts as unset (desktop bundles pass "" for settings the user left blank).
+  const env = Object.fromEntries(Object.entries(processEnv).filter(([, v]) => v !== undefined && v.trim() !== ''));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
@@ -216,6 +218,6 @@ export function loadConfig(
     const name = String(issue.path[0] ?? 'config');
     throw new StartupError(`invalid ${name}: ${issue.message}`);
   }
-  const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...env }) });
+  const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...processEnv }) });
   return { help: Boolean(f.help), version: Boolean(f.version), config };
 }

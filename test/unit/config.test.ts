@@ -32,6 +32,13 @@ describe('config', () => {
     expect(loadConfig([], { MEDIAGEN_CATALOGUES: 'x.json:y.json' }).config.catalogues).toEqual(['x.json', 'y.json']);
   });
 
+  it('treats empty variables as unset (desktop bundles pass "" for blank settings)', () => {
+    const { config } = loadConfig([], { MEDIAGEN_OUTPUT_DIR: '', MEDIAGEN_SANDBOX: '', MEDIAGEN_CAP_DAY: ' ' });
+    expect(config.outputDir).toBeUndefined();
+    expect(config.sandbox).toBe(false);
+    expect(config.capDay).toEqual({});
+  });
+
   it.each([
     [['--http-timeout-ms', 'abc'], {}, /invalid httpTimeoutMs/],
     [[], { MEDIAGEN_LOG_LEVEL: 'loud' }, /invalid logLevel/],
