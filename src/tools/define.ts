@@ -12,6 +12,8 @@ export interface ToolDefinition<S extends ZodRawShape> {
   shape: S;
   readOnly: boolean;
   idempotent: boolean;
+  /** Ends or undoes something (cancelling a job). */
+  destructive?: boolean;
   run(args: z.infer<z.ZodObject<S>>, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
 }
 
@@ -24,7 +26,7 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
     inputSchema: toJsonSchema(schema),
     annotations: {
       readOnlyHint: d.readOnly,
-      destructiveHint: false,
+      destructiveHint: d.destructive ?? false,
       idempotentHint: d.idempotent,
       openWorldHint: true,
     },

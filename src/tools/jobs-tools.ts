@@ -141,6 +141,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     shape: { job_id: jobId },
     readOnly: false,
     idempotent: true,
+    destructive: true,
     run: async (a, ctx) => {
       const job = await d.ledger.cancel(a.job_id, ctx.signal);
       return jobResult(job, `Job ${job.id} is ${job.status}.`);
