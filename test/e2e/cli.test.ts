@@ -59,6 +59,33 @@ describe('mediagen-mcp command line', () => {
     expect(r.stderr).toMatch(/unknown tool name\(s\) in --tools: mediaio_nope/);
   });
 
+  it('stops with exit code 2 for a bad price overlay, naming the file and pointer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediagen-prices-'));
+    const unknownTool = join(dir, 'unknown-tool.json');
+    writeFileSync(unknownTool, JSON.stringify({ prices: { mediaio_nope: { credits: 1 } } }));
+    const r1 = run(['--list', '--prices', unknownTool]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr.trim()).toBe(`mediagen-mcp: ${unknownTool}: /prices/mediaio_nope: no tool named "mediaio_nope"`);
+    const badRow = join(dir, 'bad-row.json');
+    writeFileSync(
+      badRow,
+      JSON.stringify({ prices: { mediaio_t2i_imagen_4: { table: { by: ['counts'], rows: { '9': 1 } } } } }),
+    );
+    const r2 = run(['--list', '--prices', badRow]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/\/prices\/mediaio_t2i_imagen_4\/table\/rows\/9: "9" is not a value of "counts"/);
+    const negative = join(dir, 'negative.json');
+    writeFileSync(negative, JSON.stringify({ prices: { mediaio_t2i_imagen_4: { credits: -2 } } }));
+    const r3 = run(['--list', '--prices', negative]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/\/prices\/mediaio_t2i_imagen_4\/credits: /);
+    const ok = join(dir, 'ok.json');
+    writeFileSync(ok, JSON.stringify({ prices: { mediaio_t2i_imagen_4: { credits: 2 } } }));
+    expect(run(['--sandbox', '--list', '--prices', ok]).stdout).toContain(
+      'mediaio_t2i_imagen_4\tmediaio\tPrice: 2 credits.',
+    );
+  });
+
   it('prints help and the version', () => {
     expect(run(['--help']).stdout).toMatch(/^Usage: mediagen-mcp/);
     expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
