@@ -1,70 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-
-interface Envelope {
-  code: number;
-  msg: string;
-  data: Record<string, unknown>;
-  trace_id: string;
-}
-interface TaskData {
-  task_id: string;
-  status: string;
-  reason: string;
-  result: { val: string; preview: string; status: number }[];
-}
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** POST to a Media.io route of the sandbox with a raw body. */
-async function post(sb: Sandbox, path: string, body: string, key: string | null = sb.key): Promise<Answer> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (key !== null) headers['X-API-KEY'] = key;
-  const res = await fetch(`${sb.baseUrl('mediaio', 'https://openapi.media.io')}${path}`, {
-    method: 'POST',
-    headers,
-    body,
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-async function env(sb: Sandbox, path: string, body: unknown = {}, key: string | null = sb.key): Promise<Envelope> {
-  const a = await post(sb, path, JSON.stringify(body), key);
-  expect(a.status).toBe(200);
-  expect(a.headers.get('content-type')).toMatch(/^application\/json/);
-  const e = JSON.parse(a.text) as Envelope;
-  expect(e.trace_id).toMatch(UUID);
-  return e;
-}
-
-async function createTask(sb: Sandbox, model: string, data: Record<string, unknown>): Promise<string> {
-  const e = await env(sb, `/generation/${model}`, { data });
-  expect(e).toMatchObject({ code: 0, msg: '' });
-  const id = e.data.task_id;
-  expect(typeof id).toBe('string');
-  expect(id).toMatch(/^mio-[0-9a-f]+$/);
-  return id as string;
-}
-
-async function poll(sb: Sandbox, taskId: string): Promise<TaskData> {
-  const e = await env(sb, `/generation/result/${taskId}`);
-  expect(e.code).toBe(0);
-  return e.data as unknown as TaskData;
-}
+import { startSandbox } from '../../src/sandbox/index.js';
+import { withSandbox } from '../helpers/sandbox-http.js';
+import { MEDIAIO_BASE, createTask, env, poll, post } from '../helpers/mediaio-wire.js';
 
 describe('sandbox: Media.io scripted faults', () => {
   const create = '/generation/veo/i2v-veo-v3-1';
@@ -144,7 +81,7 @@ describe('sandbox: Media.io scripted faults', () => {
   it('sandbox:slow -> a client that gives up leaves no task behind, but its request is counted', async () => {
     await withSandbox({ slowMs: 400 }, async (sb) => {
       const ac = new AbortController();
-      const pending = fetch(`${sb.baseUrl('mediaio', 'https://openapi.media.io')}${create}`, {
+      const pending = fetch(`${sb.baseUrl('mediaio', MEDIAIO_BASE)}${create}`, {
         method: 'POST',
         headers: { 'X-API-KEY': sb.key, 'Content-Type': 'application/json' },
         body: JSON.stringify(data('sandbox:slow')),

@@ -1,83 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions, type SandboxStats } from '../../src/sandbox/index.js';
-
-interface Envelope {
-  code: number;
-  msg: string;
-  data: Record<string, unknown>;
-  trace_id: string;
-}
-interface TaskData {
-  task_id: string;
-  status: string;
-  reason: string;
-  result: { val: string; preview: string; status: number }[];
-}
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** POST to a Media.io route of the sandbox with a raw body. */
-async function post(sb: Sandbox, path: string, body: string, key: string | null = sb.key): Promise<Answer> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (key !== null) headers['X-API-KEY'] = key;
-  const res = await fetch(`${sb.baseUrl('mediaio', 'https://openapi.media.io')}${path}`, {
-    method: 'POST',
-    headers,
-    body,
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-async function env(sb: Sandbox, path: string, body: unknown = {}, key: string | null = sb.key): Promise<Envelope> {
-  const a = await post(sb, path, JSON.stringify(body), key);
-  expect(a.status).toBe(200);
-  expect(a.headers.get('content-type')).toMatch(/^application\/json/);
-  const e = JSON.parse(a.text) as Envelope;
-  expect(e.trace_id).toMatch(UUID);
-  return e;
-}
-
-async function createTask(sb: Sandbox, model: string, data: Record<string, unknown>): Promise<string> {
-  const e = await env(sb, `/generation/${model}`, { data });
-  expect(e).toMatchObject({ code: 0, msg: '' });
-  const id = e.data.task_id;
-  expect(typeof id).toBe('string');
-  expect(id).toMatch(/^mio-[0-9a-f]+$/);
-  return id as string;
-}
-
-async function poll(sb: Sandbox, taskId: string): Promise<TaskData> {
-  const e = await env(sb, `/generation/result/${taskId}`);
-  expect(e.code).toBe(0);
-  return e.data as unknown as TaskData;
-}
-
-async function download(url: string): Promise<{ type: string | null; length: string | null; bytes: Buffer }> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  const bytes = Buffer.from(await res.arrayBuffer());
-  return { type: res.headers.get('content-type'), length: res.headers.get('content-length'), bytes };
-}
-
-async function httpStats(sb: Sandbox): Promise<SandboxStats> {
-  const res = await fetch(`${sb.url}/_sandbox/stats`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as SandboxStats;
-}
+import {
+  download,
+  EMPTY_STATS,
+  expectCounts,
+  expectResetEmpty,
+  httpStats,
+  withSandbox,
+} from '../helpers/sandbox-http.js';
+import { createTask, env, poll, post, type Envelope } from '../helpers/mediaio-wire.js';
 
 describe('sandbox: Media.io wire format', () => {
   it('builds provider base URLs from the default base path', async () => {
@@ -212,7 +142,7 @@ describe('sandbox: Media.io wire format', () => {
 describe('sandbox: request counting', () => {
   it('counts exactly the provider requests, by provider and route; reset() zeroes them', async () => {
     await withSandbox({ pollsToComplete: 2 }, async (sb) => {
-      expect(sb.stats()).toEqual({ total: 0, byProvider: {}, byRoute: {}, requests: [], jobs: 0 });
+      expect(sb.stats()).toEqual(EMPTY_STATS);
       await env(sb, '/user/credits');
       const id = await createTask(sb, 'kling/i2v-kling-v2-6', { image: 'https://x/y.png', prompt: 'p' });
       await poll(sb, id);
@@ -221,13 +151,14 @@ describe('sandbox: request counting', () => {
       await httpStats(sb); // neither are /_sandbox/* calls
       await download(`${sb.url}/`);
 
-      const s = sb.stats();
-      expect(s.total).toBe(4);
-      expect(s.byProvider).toEqual({ mediaio: 4 });
-      expect(s.byRoute).toEqual({
-        'mediaio POST /user/credits': 1,
-        'mediaio POST /generation/{vendor}/{model_code}': 1,
-        'mediaio POST /generation/result/{task_id}': 2,
+      const s = expectCounts(sb, {
+        total: 4,
+        byProvider: { mediaio: 4 },
+        byRoute: {
+          'mediaio POST /user/credits': 1,
+          'mediaio POST /generation/{vendor}/{model_code}': 1,
+          'mediaio POST /generation/result/{task_id}': 2,
+        },
       });
       expect(s.jobs).toBe(1);
       expect(s.requests.map((r) => r.path)).toEqual([
@@ -246,8 +177,7 @@ describe('sandbox: request counting', () => {
 
       expect(await httpStats(sb)).toEqual(s);
 
-      sb.reset();
-      expect(sb.stats()).toEqual({ total: 0, byProvider: {}, byRoute: {}, requests: [], jobs: 0 });
+      expectResetEmpty(sb);
       expect((await env(sb, `/generation/result/${id}`)).code).toBe(40003); // jobs forgotten
     });
   });

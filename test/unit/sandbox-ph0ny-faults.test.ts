@@ -1,41 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-
-type Json = Record<string, unknown>;
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Json;
-}
-
-const BASE = 'https://persona-labsvoice-api-production.up.railway.app/v1';
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-async function call(sb: Sandbox, method: string, path: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.key}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.baseUrl('ph0ny', BASE)}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: Json = {};
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch {
-    // HTML 503
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
-}
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { expectCounts, expectResetEmpty, withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { call } from '../helpers/ph0ny-wire.js';
 
 async function finalJob(sb: Sandbox, op: string, body: Json): Promise<Json> {
   const created = await call(sb, 'POST', `/video/${op}`, body);
@@ -117,14 +83,15 @@ describe('sandbox: ph0ny request counting', () => {
       await fetch(String((done.body.result as Json).video_url)); // not counted
       await call(sb, 'POST', '/video/dub', { video_url: 'https://x/a.mp4', target_language: 'th' });
       await call(sb, 'GET', '/nope');
-      const s = sb.stats();
-      expect(s.total).toBe(4);
-      expect(s.byProvider).toEqual({ ph0ny: 4 });
-      expect(s.byRoute).toEqual({
-        'ph0ny POST /v1/video/generate': 1,
-        'ph0ny GET /v1/video/{jobId}': 1,
-        'ph0ny POST /v1/video/dub': 1,
-        'ph0ny GET (unmatched)': 1,
+      const s = expectCounts(sb, {
+        total: 4,
+        byProvider: { ph0ny: 4 },
+        byRoute: {
+          'ph0ny POST /v1/video/generate': 1,
+          'ph0ny GET /v1/video/{jobId}': 1,
+          'ph0ny POST /v1/video/dub': 1,
+          'ph0ny GET (unmatched)': 1,
+        },
       });
       expect(s.requests[0]).toMatchObject({
         path: '/ph0ny/v1/video/generate',
@@ -132,8 +99,7 @@ describe('sandbox: ph0ny request counting', () => {
         body: { prompt: 'x' },
       });
       expect(s.jobs).toBe(2);
-      sb.reset();
-      expect(sb.stats()).toEqual({ total: 0, byProvider: {}, byRoute: {}, requests: [], jobs: 0 });
+      expectResetEmpty(sb);
       expect((await call(sb, 'GET', `/video/${String(j.body.id)}`)).status).toBe(404);
     });
   });

@@ -1,15 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { downloadsMp4, withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { call, PH0NY_BASE } from '../helpers/ph0ny-wire.js';
 
-type Json = Record<string, unknown>;
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
-}
-
-const BASE = 'https://persona-labsvoice-api-production.up.railway.app/v1';
 const ULID_ID = /^vj_[0-9A-HJKMNP-TV-Z]{26}$/;
 const ISO_S = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const JOB_KEYS = [
@@ -25,40 +18,6 @@ const JOB_KEYS = [
   'owner_id',
 ];
 
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  body?: unknown,
-  key: string | null = sb.key,
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.baseUrl('ph0ny', BASE)}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: Json = {};
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch {
-    // HTML 503
-  }
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
-
 async function create(sb: Sandbox, op: string, body: Json): Promise<Json> {
   const a = await call(sb, 'POST', `/video/${op}`, body);
   expect(a.status).toBe(202);
@@ -72,18 +31,12 @@ async function job(sb: Sandbox, id: unknown): Promise<Json> {
   return a.body;
 }
 
-async function isMp4(url: unknown): Promise<boolean> {
-  const res = await fetch(String(url));
-  const b = Buffer.from(await res.arrayBuffer());
-  return res.status === 200 && b.subarray(4, 8).toString('ascii') === 'ftyp';
-}
-
 const MP4 = 'https://uploads.example.com/clip.mp4';
 
 describe('sandbox: ph0ny Video API', () => {
   it('builds its base URL from the default base path', async () => {
     await withSandbox({}, async (sb) => {
-      expect(sb.baseUrl('ph0ny', BASE)).toBe(`${sb.url}/ph0ny/v1`);
+      expect(sb.baseUrl('ph0ny', PH0NY_BASE)).toBe(`${sb.url}/ph0ny/v1`);
     });
   });
 
@@ -119,7 +72,7 @@ describe('sandbox: ph0ny Video API', () => {
       expect(done.error).toBeNull();
       expect(done.completed_at).toMatch(ISO_S);
       expect(done.created_at).toBe(j.created_at);
-      expect(await isMp4((done.result as Json).video_url)).toBe(true);
+      expect(await downloadsMp4((done.result as Json).video_url)).toBe(true);
       expect(await job(sb, j.id)).toEqual(done); // stays done
     });
   });
@@ -150,7 +103,7 @@ describe('sandbox: ph0ny Video API', () => {
         expect(j).toMatchObject({ type: op, status: 'pending', provider });
         const done = await job(sb, j.id);
         expect(done.status).toBe('completed');
-        expect(await isMp4((done.result as Json).video_url)).toBe(true);
+        expect(await downloadsMp4((done.result as Json).video_url)).toBe(true);
       }
       const an = await create(sb, 'analyze', { video_url: MP4, tasks: ['transcribe', 'scenes'] });
       const result = (await job(sb, an.id)).result as Json;

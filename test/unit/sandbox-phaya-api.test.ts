@@ -1,50 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-
-type Json = Record<string, unknown>;
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
-}
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** Call a Phaya path from the host root (`/api/v1/...` or `/v1/...`); `key: null` sends no Authorization. */
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  body?: unknown,
-  key: string | null = sb.key,
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.url}/phaya${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: Json = {};
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch {
-    // SSE or HTML: the caller reads `text`
-  }
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
-
-const T2I = '/api/v1/text-to-image/generate';
+import { withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { callRoot as call, T2I } from '../helpers/phaya-wire.js';
 
 describe('sandbox: Phaya auth and routing', () => {
   it('answers a missing or wrong bearer key with 401 {"detail"} and creates nothing', async () => {

@@ -1,45 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-
-type Json = Record<string, unknown>;
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** Call a Phaya route under /api/v1 with the sandbox key. */
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.key}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.baseUrl('phaya', 'https://api.phaya.io/api/v1')}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function create(sb: Sandbox, path: string, body: Json): Promise<string> {
-  const a = await call(sb, 'POST', path, body);
-  expect(a.status).toBe(200);
-  return a.body.job_id as string;
-}
-
-async function status(sb: Sandbox, svc: string, id: string): Promise<Json> {
-  const a = await call(sb, 'GET', `/${svc}/status/${id}`);
-  expect(a.status).toBe(200);
-  return a.body;
-}
+import { withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { callApi as call, createJob as create, status } from '../helpers/phaya-wire.js';
 
 describe('sandbox: Phaya cancel, history, unknown jobs', () => {
   it('cancels a video job only while processing; it then reports cancelled', async () => {

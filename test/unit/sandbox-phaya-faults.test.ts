@@ -1,48 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { expectCounts, expectResetEmpty, withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { callRoot as call, createJob, T2I } from '../helpers/phaya-wire.js';
 
-type Json = Record<string, unknown>;
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
+/** Create a job by its path from the host root (HTTP 200) and return its job_id. */
+function jobId(sb: Sandbox, path: string, body: Json): Promise<string> {
+  return createJob(sb, path, body, call);
 }
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-async function call(sb: Sandbox, method: string, path: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.key}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.url}/phaya${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: Json = {};
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch {
-    // HTML 503
-  }
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
-
-async function jobId(sb: Sandbox, path: string, body: Json): Promise<string> {
-  const a = await call(sb, 'POST', path, body);
-  expect(a.status).toBe(200);
-  return a.body.job_id as string;
-}
-
-const T2I = '/api/v1/text-to-image/generate';
 
 describe('sandbox: Phaya scripted faults', () => {
   it('sandbox:fail ends the job FAILED / failed with an error; sandbox:timeout does the same (no timeout word)', async () => {
@@ -138,15 +102,16 @@ describe('sandbox: Phaya request counting', () => {
       await fetch(`${sb.url}/phaya/api/v1/text-to-speech/voices`);
       await call(sb, 'GET', '/v1/models');
       await call(sb, 'GET', '/api/v1/nope');
-      const s = sb.stats();
-      expect(s.total).toBe(6);
-      expect(s.byProvider).toEqual({ phaya: 6 });
-      expect(s.byRoute).toEqual({
-        'phaya POST /api/v1/text-to-image/generate': 1,
-        'phaya GET /api/v1/text-to-image/status/{job_id}': 2,
-        'phaya GET /api/v1/text-to-speech/voices': 1,
-        'phaya GET /v1/models': 1,
-        'phaya GET (unmatched)': 1,
+      const s = expectCounts(sb, {
+        total: 6,
+        byProvider: { phaya: 6 },
+        byRoute: {
+          'phaya POST /api/v1/text-to-image/generate': 1,
+          'phaya GET /api/v1/text-to-image/status/{job_id}': 2,
+          'phaya GET /api/v1/text-to-speech/voices': 1,
+          'phaya GET /v1/models': 1,
+          'phaya GET (unmatched)': 1,
+        },
       });
       expect(s.requests[0]).toMatchObject({
         provider: 'phaya',
@@ -156,8 +121,7 @@ describe('sandbox: Phaya request counting', () => {
       });
       expect(s.requests.map((r) => r.authorized)).toEqual([true, true, true, false, true, true]);
       expect(s.jobs).toBe(1);
-      sb.reset();
-      expect(sb.stats()).toEqual({ total: 0, byProvider: {}, byRoute: {}, requests: [], jobs: 0 });
+      expectResetEmpty(sb);
       expect((await call(sb, 'GET', `/api/v1/text-to-image/status/${id}`)).status).toBe(404);
     });
   });

@@ -1,60 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { mediaKind, UUID, withSandbox, type Json } from '../helpers/sandbox-http.js';
+import { callApi as call, postJob, status } from '../helpers/phaya-wire.js';
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-type Json = Record<string, unknown>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await startSandbox(opts);
-  try {
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** Call a Phaya route under /api/v1 with the sandbox key. */
-async function call(sb: Sandbox, method: string, path: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.key}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${sb.baseUrl('phaya', 'https://api.phaya.io/api/v1')}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
-}
-
+/** Create a job: HTTP 200 with exactly {"job_id": <UUID>}. */
 async function create(sb: Sandbox, path: string, body: Json): Promise<string> {
-  const a = await call(sb, 'POST', path, body);
-  expect(a.status).toBe(200);
+  const a = await postJob(sb, path, body);
   expect(Object.keys(a.body)).toEqual(['job_id']);
   expect(a.body.job_id).toMatch(UUID);
   return a.body.job_id as string;
-}
-
-async function status(sb: Sandbox, svc: string, id: string): Promise<Json> {
-  const a = await call(sb, 'GET', `/${svc}/status/${id}`);
-  expect(a.status).toBe(200);
-  return a.body;
-}
-
-/** Download a result URL and name its format by its magic bytes. */
-async function magic(url: unknown): Promise<string> {
-  expect(typeof url).toBe('string');
-  const res = await fetch(url as string);
-  expect(res.status).toBe(200);
-  const b = Buffer.from(await res.arrayBuffer());
-  if (b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (b.subarray(4, 8).toString('ascii') === 'ftyp') return 'mp4';
-  if (b.subarray(0, 4).toString('ascii') === 'RIFF' && b.subarray(8, 12).toString('ascii') === 'WAVE') return 'wav';
-  return 'unknown';
 }
 
 interface Case {
@@ -191,8 +145,8 @@ describe('sandbox: Phaya job services', () => {
           const v = last[field];
           if (kind === 'id') expect(v).toMatch(/^char_[0-9a-f]{16}$/);
           else if (kind === '1080p') expect(v).toBe('1080p');
-          else if (Array.isArray(v)) for (const u of v) expect(await magic(u)).toBe(kind);
-          else expect(await magic(v)).toBe(kind);
+          else if (Array.isArray(v)) for (const u of v) expect(await mediaKind(u)).toBe(kind);
+          else expect(await mediaKind(v)).toBe(kind);
         }
         expect(await status(sb, c.svc, id)).toEqual(last); // stays done
       });
@@ -224,7 +178,7 @@ describe('sandbox: Phaya job services', () => {
       expect(await status(sb, 'media', merge)).toEqual({ status: 'processing' });
       const done = await status(sb, 'media', merge);
       expect(done.status).toBe('completed');
-      expect(await magic(done.video_url)).toBe('mp4');
+      expect(await mediaKind(done.video_url)).toBe('mp4');
       await status(sb, 'media', tr);
       expect(Object.keys(await status(sb, 'media', tr))).toEqual(['status', 'text']);
       expect((await call(sb, 'GET', `/media/status/${merge}x`)).status).toBe(404);
@@ -232,7 +186,7 @@ describe('sandbox: Phaya job services', () => {
       expect(q.body).toEqual({ success: true, queue: { processing: 0, completed: 2, failed: 0 } });
       const up = await call(sb, 'POST', '/media/upload', 'not json at all');
       expect(up.status).toBe(200);
-      expect(await magic(up.body.url)).toBe('png');
+      expect(await mediaKind(up.body.url)).toBe('png');
     });
   });
 
