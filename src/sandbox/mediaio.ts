@@ -22,6 +22,7 @@ import {
   type Reply,
   type RequestInfo,
   type SandboxContext,
+  safeDecode,
 } from './types.js';
 
 const NAME = 'mediaio';
@@ -56,14 +57,6 @@ function match(path: string): Matched | undefined {
   const c = CREATE_PATH.exec(path);
   if (c) return { route: ROUTES.create, vendor: c[1], modelCode: c[2] };
   return undefined;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 function envelope(ctx: SandboxContext, code: number, msg: string, data: Record<string, unknown> = {}): Reply {

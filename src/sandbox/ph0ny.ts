@@ -28,6 +28,7 @@ import {
   type Reply,
   type RequestInfo,
   type SandboxContext,
+  safeDecode,
 } from './types.js';
 
 const NAME = 'ph0ny';
@@ -50,14 +51,6 @@ function match(method: string, path: string): Matched | undefined {
   const j = JOB_PATH.exec(path);
   if (j && (method === 'GET' || method === 'HEAD')) return { route: ROUTES.job, jobId: safeDecode(j[1]) };
   return undefined;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 function apiError(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Reply {

@@ -47,6 +47,7 @@ import {
   type Reply,
   type RequestInfo,
   type SandboxContext,
+  safeDecode,
 } from './types.js';
 
 const API = '/api/v1';
@@ -120,14 +121,6 @@ function match(path: string): { routes: Route[]; param: string } | undefined {
     return m !== null;
   });
   return routes.length > 0 ? { routes, param } : undefined;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** The bearer token, if the Authorization header is `Bearer <token>` (scheme case-insensitive). */

@@ -87,6 +87,15 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** decodeURIComponent that gives a malformed segment back as it is instead of throwing. */
+export function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** A plain JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
