@@ -29,14 +29,15 @@ function fail(file: string, path: readonly (string | number)[], message: string)
   throw new StartupError(`${file}: ${pointer(path) || '/'}: ${message}`);
 }
 
-function zodFail(file: string, err: ZodError): never {
+/** Stop with the first zod issue; for a union (price kinds), the deepest issue of its members says most. */
+export function zodFail(file: string, err: ZodError): never {
   const issue = err.issues[0];
-  const path = issue.path;
-  if (issue.code === 'invalid_union' && issue.unionErrors.length) {
-    const deepest = issue.unionErrors.flatMap((u) => u.issues).sort((a, b) => b.path.length - a.path.length)[0];
-    if (deepest) return fail(file, deepest.path, deepest.message);
-  }
-  return fail(file, path, issue.message);
+  const deepest =
+    issue.code === 'invalid_union'
+      ? issue.unionErrors.flatMap((u) => u.issues).sort((a, b) => b.path.length - a.path.length)[0]
+      : undefined;
+  const shown = deepest ?? issue;
+  return fail(file, shown.path, shown.message);
 }
 
 export function parseCatalogue(text: string, file: string): LoadedCatalogue {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { StartupError } from '../errors.js';
 import { PriceExpr, type Operation } from './format.js';
-import { checkPrice, pointer, type LoadedCatalogue } from './load.js';
+import { checkPrice, pointer, zodFail, type LoadedCatalogue } from './load.js';
 
 export const PriceOverlay = z.object({ $schema: z.string().optional(), prices: z.record(PriceExpr) }).strict();
 
@@ -21,14 +21,7 @@ export function loadPriceOverlay(file: string): z.infer<typeof PriceOverlay> {
     throw new StartupError(`${file}: /: cannot read the price overlay: ${why}`);
   }
   const parsed = PriceOverlay.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const deepest =
-      issue.code === 'invalid_union'
-        ? issue.unionErrors.flatMap((u) => u.issues).sort((a, b) => b.path.length - a.path.length)[0]
-        : issue;
-    throw new StartupError(`${file}: ${pointer((deepest ?? issue).path) || '/'}: ${(deepest ?? issue).message}`);
-  }
+  if (!parsed.success) zodFail(file, parsed.error);
   return parsed.data;
 }
 

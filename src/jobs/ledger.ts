@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { JobSpec, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ProviderClient } from '../providers/client.js';
+import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
 import type { JobPage, JobQuery, JobRecord, Store } from '../store/store.js';
 import { extractOutputs } from './results.js';
@@ -98,18 +98,12 @@ export class JobLedger {
     return { tool, spec: tool.op.job };
   }
 
-  private client(provider: string): ProviderClient {
-    const c = this.deps.clients.get(provider);
-    if (!c) throw new MediagenError('NOT_CONFIGURED', `${provider} is not configured on this server.`);
-    return c;
-  }
-
   /** One status poll (unless the job is already final); updates and returns the record. */
   async poll(id: string, signal?: AbortSignal): Promise<JobRecord> {
     const job = await this.get(id);
     if (isFinal(job.status)) return job;
     const { tool, spec } = this.spec(job);
-    const { data } = await this.client(tool.provider).callJobRoute(spec.status, job.providerJobId, {
+    const { data } = await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.status, job.providerJobId, {
       safe: true,
       signal,
     });
@@ -162,7 +156,10 @@ export class JobLedger {
           job_id: job.id,
         },
       );
-    await this.client(tool.provider).callJobRoute(spec.cancel, job.providerJobId, { safe: false, signal });
+    await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.cancel, job.providerJobId, {
+      safe: false,
+      signal,
+    });
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(
       job.id,

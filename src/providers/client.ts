@@ -182,3 +182,10 @@ export class ProviderClient {
     await this.agent.close();
   }
 }
+
+/** The client of a provider, or NOT_CONFIGURED when this server has none for it. */
+export function clientFor(clients: ReadonlyMap<string, ProviderClient>, provider: string): ProviderClient {
+  const c = clients.get(provider);
+  if (!c) throw new MediagenError('NOT_CONFIGURED', `${provider} is not configured on this server.`);
+  return c;
+}

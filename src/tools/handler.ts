@@ -3,9 +3,8 @@
  * -> result. No code per operation.
  */
 import type { Elicit } from '../guard/consent.js';
-import { MediagenError } from '../errors.js';
 import { getPath } from '../providers/envelope.js';
-import type { ProviderClient } from '../providers/client.js';
+import { clientFor } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
 import { jobResult } from './job-view.js';
 import { quoteText, runPaid, type PaidDeps } from './paid.js';
@@ -66,16 +65,10 @@ export function splitArgs(args: Readonly<Record<string, unknown>>): {
 export class ToolHandler {
   constructor(private readonly deps: HandlerDeps) {}
 
-  client(provider: string): ProviderClient {
-    const c = this.deps.clients.get(provider);
-    if (!c) throw new MediagenError('NOT_CONFIGURED', `${provider} is not configured.`);
-    return c;
-  }
-
   async call(tool: ToolSpec, raw: unknown, ctx: CallContext, req: RequestTools = {}): Promise<ToolResult> {
     const { sent, confirmToken, idempotencyKey } = splitArgs(validateArgs(tool, raw));
     if (!tool.paid) {
-      const { data } = await this.client(tool.catalogue.provider).call(tool.op, sent, {
+      const { data } = await clientFor(this.deps.clients, tool.catalogue.provider).call(tool.op, sent, {
         safe: true,
         signal: ctx.signal,
       });

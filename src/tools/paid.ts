@@ -12,7 +12,7 @@ import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
 import { newJobId } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
-import type { ProviderClient } from '../providers/client.js';
+import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
 import type { JobRecord, Store } from '../store/store.js';
 import type { ToolSpec } from './build.js';
@@ -126,7 +126,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   let data: unknown;
   try {
-    data = (await client(d, cat.provider).call(tool.op, args, { safe: false, signal: c.signal })).data;
+    data = (await clientFor(d.clients, cat.provider).call(tool.op, args, { safe: false, signal: c.signal })).data;
   } catch (err) {
     if (uncertain(err)) {
       await d.budget.uncertain(jobId);
@@ -172,10 +172,4 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
   d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId: String(providerJobId) });
   return { kind: 'job', job, quote, reused: false };
-}
-
-function client(d: PaidDeps, provider: string): ProviderClient {
-  const found = d.clients.get(provider);
-  if (!found) throw new MediagenError('NOT_CONFIGURED', `${provider} is not configured.`);
-  return found;
 }
