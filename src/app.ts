@@ -60,7 +60,13 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
-  const store = opts.store ?? openStore({ stateDir: config.stateDir });
+  let store: Store;
+  try {
+    store = opts.store ?? openStore({ stateDir: config.stateDir });
+  } catch (err) {
+    void registry.close();
+    throw err;
+  }
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },

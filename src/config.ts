@@ -122,6 +122,7 @@ const FLAGS = {
   'rate-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const;
 
 export const USAGE = `Usage: mediagen-mcp [command] [options]
@@ -153,12 +154,13 @@ Options:
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
   --rate-limit p=N/S,...   override a provider's request limit (N per S seconds), or p=off
   -h, --help               this text
-  --version                print the version
+  --version                print the version (with --verbose: Node and the SQLite driver too)
 `;
 
 export interface ParsedCli {
   help: boolean;
   version: boolean;
+  verbose: boolean;
   config: Config;
 }
 
@@ -219,5 +221,5 @@ export function loadConfig(
     throw new StartupError(`invalid ${name}: ${issue.message}`);
   }
   const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...processEnv }) });
-  return { help: Boolean(f.help), version: Boolean(f.version), config };
+  return { help: Boolean(f.help), version: Boolean(f.version), verbose: Boolean(f.verbose), config };
 }
