@@ -20,7 +20,12 @@ describe.skipIf(prefix === undefined)(`installed npm tarball under Node ${proces
 
   beforeAll(async () => {
     const home = tempDir();
-    server = await spawnStdio({ HOME: home, MEDIAGEN_STATE_DIR: join(home, 'state') }, ['--sandbox'], {}, join(pkg, 'dist', 'cli.js'));
+    server = await spawnStdio(
+      { HOME: home, MEDIAGEN_STATE_DIR: join(home, 'state') },
+      ['--sandbox'],
+      {},
+      join(pkg, 'dist', 'cli.js'),
+    );
   });
   afterAll(() => server?.close());
 
