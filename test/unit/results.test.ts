@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediagenError } from '../../src/errors.js';
-import { downloadOutput, type DownloadOptions } from '../../src/jobs/download.js';
+import { DownloadIncomplete, downloadOutput, type DownloadOptions } from '../../src/jobs/download.js';
 import { confinedPath, extractOutputs, safeFileName } from '../../src/jobs/results.js';
 import { guardedAgent, type DownloadPolicy } from '../../src/jobs/ssrf.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -95,6 +95,34 @@ describe('download confinement', () => {
     await expect(
       downloadOutput('job_big', 1, { url: `${sandbox.url}/_media/sample.mp4`, kind: 'video' }, opts(dir, 100, 5000)),
     ).rejects.toThrow(/over the 100-byte download limit/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('stops a sandbox drip (1 byte/s) at the deadline and leaves no file, not even a temp file', async () => {
+    const dir = tempDir();
+    const started = Date.now();
+    await expect(
+      downloadOutput(
+        'job_drip',
+        1,
+        { url: `${sandbox.url}/_media/drip/sample.png`, kind: 'image' },
+        opts(dir, 1e6, 1500),
+      ),
+    ).rejects.toBeInstanceOf(DownloadIncomplete);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("refuses the sandbox's 5 GiB file by its declared size, writing nothing", async () => {
+    const dir = tempDir();
+    await expect(
+      downloadOutput(
+        'job_huge',
+        1,
+        { url: `${sandbox.url}/_media/huge/sample.mp4`, kind: 'video' },
+        opts(dir, 1e6, 5000),
+      ),
+    ).rejects.toThrow(/5368709120 bytes, over the 1000000-byte download limit/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
