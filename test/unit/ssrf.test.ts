@@ -75,6 +75,21 @@ describe('guarded connections', () => {
     await new Promise((r) => drip.close(r));
   });
 
+  /** Download `url` as output `n` of job_t into `dir` through a guarded Agent for `policy`, closed after. */
+  async function fetchInto(policy: DownloadPolicy, dir: string, url: string, n: number, timeoutMs: number) {
+    const agent = guardedAgent(policy);
+    try {
+      return await downloadOutput(
+        'job_t',
+        n,
+        { url, kind: 'image' },
+        { dir, maxBytes: 1e6, timeoutMs, dispatcher: agent, policy },
+      );
+    } finally {
+      await agent.close();
+    }
+  }
+
   /** A resolver that answers `address` for every name, and records the names asked. */
   function resolver(address: string, asked: string[]): DownloadPolicy['resolve'] {
     const fake = (host: string, _o: unknown, cb: (e: Error | null, a: LookupAddress[]) => void): void => {
@@ -99,26 +114,8 @@ describe('guarded connections', () => {
       allowOrigins: new Set(),
       resolve: resolver(address, asked),
     };
-    const agent = guardedAgent(policy);
     const dir = tempDir();
-    try {
-      await expect(
-        downloadOutput(
-          'job_n',
-          1,
-          { url: `http://${name}:${target.port}/x.png`, kind: 'image' },
-          {
-            dir,
-            maxBytes: 1e6,
-            timeoutMs: 5000,
-            dispatcher: agent,
-            policy,
-          },
-        ),
-      ).rejects.toThrow(why);
-    } finally {
-      await agent.close();
-    }
+    await expect(fetchInto(policy, dir, `http://${name}:${target.port}/x.png`, 1, 5000)).rejects.toThrow(why);
     expect(asked).toContain(name);
     expect(target.connections).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
@@ -126,44 +123,15 @@ describe('guarded connections', () => {
 
   it('an allowed host:port (sandbox mode) goes through; another port on the same address does not', async () => {
     const policy: DownloadPolicy = { allowHosts: new Set(), allowOrigins: new Set([`127.0.0.1:${dripPort}`]) };
-    const agent = guardedAgent(policy);
     const dir = tempDir();
-    try {
-      await expect(
-        downloadOutput(
-          'job_o',
-          1,
-          { url: `http://127.0.0.1:${target.port}/x.png`, kind: 'image' },
-          {
-            dir,
-            maxBytes: 1e6,
-            timeoutMs: 2000,
-            dispatcher: agent,
-            policy,
-          },
-        ),
-      ).rejects.toThrow(/loopback/);
-      expect(target.connections).toBe(0);
-      // the allowed origin is reached (and its drip cut off by the deadline, leaving no temp file)
-      const started = Date.now();
-      await expect(
-        downloadOutput(
-          'job_o',
-          2,
-          { url: `http://127.0.0.1:${dripPort}/x.png`, kind: 'image' },
-          {
-            dir,
-            maxBytes: 1e6,
-            timeoutMs: 1500,
-            dispatcher: agent,
-            policy,
-          },
-        ),
-      ).rejects.toBeInstanceOf(DownloadIncomplete);
-      expect(Date.now() - started).toBeLessThan(10_000);
-      expect(readdirSync(dir)).toEqual([]);
-    } finally {
-      await agent.close();
-    }
+    await expect(fetchInto(policy, dir, `http://127.0.0.1:${target.port}/x.png`, 1, 2000)).rejects.toThrow(/loopback/);
+    expect(target.connections).toBe(0);
+    // the allowed origin is reached (and its drip cut off by the deadline, leaving no temp file)
+    const started = Date.now();
+    await expect(fetchInto(policy, dir, `http://127.0.0.1:${dripPort}/x.png`, 2, 1500)).rejects.toBeInstanceOf(
+      DownloadIncomplete,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
