@@ -46,6 +46,10 @@ export function downloadNote(r: DownloadReport, timeoutMs: number, maxOutputs: n
   if (r.saved.length) lines.push(`Downloaded output${r.saved.length > 1 ? 's' : ''} ${nums(r.saved)}.`);
   if (r.already.length) lines.push(`Already downloaded: output${r.already.length > 1 ? 's' : ''} ${nums(r.already)}.`);
   for (const p of r.problems) lines.push(`Output ${p.output} not downloaded: ${p.reason}.`);
+  if (r.problems.some((p) => p.reason.includes('not a public address')))
+    lines.push(
+      'Downloads never reach loopback, private or link-local addresses; an operator can let a named host through with --download-allow.',
+    );
   if (r.skipped)
     lines.push(
       `${r.skipped} more output${r.skipped > 1 ? 's' : ''} not downloaded (at most ${maxOutputs} per job, --download-max-outputs); use the URLs.`,
