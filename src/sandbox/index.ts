@@ -13,7 +13,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { answerFaults, applyAnswerFaults } from './answer-faults.js';
 import { loggedBody, parseJsonBody, readBody, sendFile, sendJson, sendReply } from './http.js';
-import { JobStore } from './jobs.js';
+import { findFaultsIn, resultUrl } from './faults.js';
+import { JobStore, type Job } from './jobs.js';
 import { MEDIA_NAMES, mediaFile, sendVariant, type MediaKind, type MediaVariant } from './media.js';
 import { mediaio } from './mediaio.js';
 import { ph0ny } from './ph0ny.js';
@@ -85,7 +86,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     slowMs,
     jobs,
     traceId: () => randomUUID(),
-    mediaUrl: (kind: MediaKind) => `${url}/_media/${MEDIA_NAMES[kind]}`,
+    mediaUrl: (kind: MediaKind, job?: Job) =>
+      resultUrl(url, MEDIA_NAMES[kind], job ? findFaultsIn(job.meta.inputs) : new Set()),
   };
 
   function stallFor(res: ServerResponse): (ms: number) => Promise<boolean> {
