@@ -113,8 +113,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
     while (inflight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
     }
-    // The protocol layer sends a settled call's answer a few microtasks later; closing before that would
-    // abort it and drop the answer. One macrotask lets every settled answer reach the transport.
+    // Let the SDK send the answers of the calls that just finished before anyone closes the transport.
     await new Promise((r) => setImmediate(r));
   };
 
