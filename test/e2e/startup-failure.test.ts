@@ -37,8 +37,12 @@ function start(env: Record<string, string>): Promise<Exit> {
   );
 }
 
-function fatalLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.startsWith('mediagen-mcp: '));
+/** The process failed with this code, by itself and fast, wrote nothing on stdout; its fatal lines. */
+function failedFast(r: Exit, code: number): string[] {
+  expect(r.code).toBe(code);
+  expect(r.ms).toBeLessThan(5_000);
+  expect(r.stdout).toBe('');
+  return r.stderr.split('\n').filter((l) => l.startsWith('mediagen-mcp: '));
 }
 
 describe('start-up failures', () => {
@@ -47,10 +51,7 @@ describe('start-up failures', () => {
     const file = join(state, 'mediagen.sqlite');
     writeFileSync(file, 'this is not an SQLite database, just text long enough to have a header page');
     const r = await start({ MEDIAGEN_STATE_DIR: state });
-    expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(5_000);
-    expect(r.stdout).toBe('');
-    expect(fatalLines(r.stderr)).toEqual([
+    expect(failedFast(r, 1)).toEqual([
       `mediagen-mcp: fatal: cannot open the SQLite store ${file}: file is not a database`,
     ]);
   });
@@ -59,11 +60,7 @@ describe('start-up failures', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mediagen-bad-state-'));
     const blocker = join(dir, 'state');
     writeFileSync(blocker, 'a file, not a folder');
-    const r = await start({ MEDIAGEN_STATE_DIR: blocker });
-    expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(5_000);
-    expect(r.stdout).toBe('');
-    const lines = fatalLines(r.stderr);
+    const lines = failedFast(await start({ MEDIAGEN_STATE_DIR: blocker }), 1);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       new RegExp(`^mediagen-mcp: fatal: cannot open the SQLite store ${blocker}/mediagen\\.sqlite: .*(EEXIST|ENOTDIR)`),
@@ -73,10 +70,7 @@ describe('start-up failures', () => {
   it('a state folder that is a directory named like the database: exit 1, no hang', async () => {
     const state = mkdtempSync(join(tmpdir(), 'mediagen-bad-state-'));
     mkdirSync(join(state, 'mediagen.sqlite'));
-    const r = await start({ MEDIAGEN_STATE_DIR: state });
-    expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(5_000);
-    expect(fatalLines(r.stderr)).toHaveLength(1);
+    expect(failedFast(await start({ MEDIAGEN_STATE_DIR: state }), 1)).toHaveLength(1);
   });
 
   it('a bad catalogue with the sandbox on: exit 2 and one line, no hang', async () => {
@@ -84,9 +78,7 @@ describe('start-up failures', () => {
     const cat = join(dir, 'bad.json');
     writeFileSync(cat, '{"provider": "Bad Name"}');
     const r = await start({ MEDIAGEN_STATE_DIR: join(dir, 'state'), MEDIAGEN_CATALOGUES: cat });
-    expect(r.code).toBe(2);
-    expect(r.ms).toBeLessThan(5_000);
-    expect(fatalLines(r.stderr)).toHaveLength(1);
+    expect(failedFast(r, 2)).toHaveLength(1);
   });
 
   it('better-sqlite3 built for another Node says what to do; on its own Node it opens', () => {
