@@ -42,7 +42,8 @@ export interface App {
   store: Store;
   ledger: JobLedger;
   serverTools: ServerTool[];
-  createMcpServer(defaultCallerId?: string): MediagenServer;
+  /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
+  createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
   close(): Promise<void>;
 }
 
@@ -132,8 +133,8 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     store,
     ledger,
     serverTools,
-    createMcpServer: (defaultCallerId) =>
-      createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId }),
+    createMcpServer: (defaultCallerId, principal = 'local') =>
+      createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId, principal }),
     close: async () => {
       await registry.close();
       if (!opts.store) await store.close();

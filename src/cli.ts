@@ -12,6 +12,8 @@ import { consentNote } from './guard/policy.js';
 import { VERSION } from './server.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
+import { startHosting } from './hosting.js';
+import { addToken } from './principals.js';
 
 async function sandboxOptions(config: Config, logger: Logger): Promise<{ sandbox?: Sandbox; opts: RegistryOptions }> {
   if (!config.sandbox) return { opts: {} };
@@ -33,7 +35,35 @@ function printList(registry: Registry, sandbox: boolean): void {
   process.stdout.write(rows.join('\n') + '\n');
 }
 
+async function serveHttp(config: Config, logger: Logger): Promise<void> {
+  const { sandbox, opts } = await sandboxOptions(config, logger);
+  try {
+    const hosted = await startHosting(config, logger, opts);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string): void => {
+        logger.info(`${sig}: draining for up to ${config.drainSeconds} s`);
+        void hosted.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    });
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+function tokenCommand(config: Config): number {
+  const [verb, principal] = config.commandArgs;
+  if (verb !== 'add' || !principal || !config.tokensFile)
+    throw new StartupError('usage: mediagen-mcp token add PRINCIPAL --tokens-file FILE');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(principal))
+    throw new StartupError(`invalid principal "${principal}": letters, digits, . _ @ - (1-64)`);
+  process.stdout.write(addToken(config.tokensFile, principal, config.env) + '\n');
+  return 0;
+}
+
 async function serve(config: Config, logger: Logger): Promise<void> {
+  if (config.transport === 'http') return serveHttp(config, logger);
   const { sandbox, opts } = await sandboxOptions(config, logger);
   const app = createApp(config, logger, opts);
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
@@ -84,6 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await registry.close();
     return 0;
   }
+  if (config.command === 'token') return tokenCommand(config);
   if (config.command === 'sandbox') {
     await runSandbox(config);
     return 0;

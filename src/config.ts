@@ -55,6 +55,17 @@ const rateLimits = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** "120/60" -> 120 requests per 60 seconds; "off" -> no limit. */
+const rate = z.string().transform((s, ctx) => {
+  if (s === 'off') return undefined;
+  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(s.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected N/seconds or off, got "${s}"` });
+    return z.NEVER;
+  }
+  return { requests: Number(m[1]), perSeconds: Number(m[2]) };
+});
+
 const absolutePath = z
   .string()
   .min(1)
@@ -62,7 +73,9 @@ const absolutePath = z
 
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox']).default('serve'),
+    command: z.enum(['serve', 'list', 'sandbox', 'token']).default('serve'),
+    /** `token add <principal>`: the words after the command. */
+    commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
     sandbox: bool.default(false),
     catalogues: z.array(z.string().min(1)).default([]),
@@ -88,6 +101,16 @@ export const ConfigSchema = z
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
     rateLimit: rateLimits.default(''),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(3333),
+    stateless: bool.default(false),
+    allowedOrigins: list.default(''),
+    allowedHosts: list.default(''),
+    maxBody: positiveInt.default(1024 * 1024),
+    httpRate: rate.default('600/60'),
+    tokensFile: absolutePath.optional(),
+    drainSeconds: z.coerce.number().min(0).max(600).default(10),
+    sessionIdleSeconds: positiveInt.default(1800),
   })
   .strict();
 
@@ -120,6 +143,14 @@ const FLAGS = {
   'consent-off': { type: 'string' },
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
+  host: { type: 'string' },
+  stateless: { type: 'boolean' },
+  'allowed-origins': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
+  'max-body': { type: 'string' },
+  'http-rate': { type: 'string' },
+  'tokens-file': { type: 'string' },
+  'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -127,8 +158,10 @@ const FLAGS = {
 export const USAGE = `Usage: mediagen-mcp [command] [options]
 
 Commands:
-  serve (default)          run the MCP server (stdio)
+  serve (default)          run the MCP server (stdio, or Streamable HTTP with --transport http)
   sandbox                  run only the local sandbox gateway (no key, no spend)
+  token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
+                           prints the new token once on stdout (only its SHA-256 hash is stored)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit
@@ -140,7 +173,16 @@ Options:
   --read-only              only read-only tools
   --http-timeout-ms N      overall deadline of one provider request (default 30000)
   --log-level LEVEL        debug | info | warn | error (stderr only)
-  --port N                 sandbox port for the sandbox command (default: a free port)
+  --transport MODE         stdio (default) | http (MEDIAGEN_TRANSPORT)
+  --host ADDR              HTTP bind address (default 127.0.0.1; any other needs --tokens-file)
+  --port N                 HTTP port (default 3333); for the sandbox command its port (default: free)
+  --stateless              HTTP without sessions, for replicas behind a load balancer (consent by token)
+  --allowed-origins a,b    browser Origins accepted (others get 403; no Origin header is accepted)
+  --allowed-hosts a,b      Host header names accepted besides the bound host (DNS rebinding guard)
+  --max-body BYTES         largest HTTP request body (default 1048576; larger gets 413)
+  --http-rate N/S          requests per principal per S seconds (default 600/60; off = no limit)
+  --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
+  --drain-seconds N        on SIGTERM/SIGINT, answer in-flight calls for up to N seconds (default 10)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
@@ -180,12 +222,14 @@ export function loadConfig(
     throw new StartupError(`${(e as Error).message} (see --help)`);
   }
   const f = parsed.values;
-  if (parsed.positionals.length > 1)
-    throw new StartupError(`unexpected argument "${parsed.positionals[1]}" (see --help)`);
   const command = f.list ? 'list' : (parsed.positionals[0] ?? undefined);
+  const maxWords = command === 'token' ? 3 : 1;
+  if (parsed.positionals.length > maxWords)
+    throw new StartupError(`unexpected argument "${parsed.positionals[maxWords]}" (see --help)`);
   const envCats = env.MEDIAGEN_CATALOGUES?.split(delimiter).filter(Boolean);
   const raw = {
     command,
+    commandArgs: parsed.positionals.slice(1),
     transport: pick(f.transport, env.MEDIAGEN_TRANSPORT),
     sandbox: pick<boolean | string>(f.sandbox, env.MEDIAGEN_SANDBOX),
     catalogues: pick(f.catalogue, envCats),
@@ -195,7 +239,8 @@ export function loadConfig(
     readOnly: pick<boolean | string>(f['read-only'], env.MEDIAGEN_READ_ONLY),
     httpTimeoutMs: pick(f['http-timeout-ms'], env.MEDIAGEN_HTTP_TIMEOUT_MS),
     logLevel: pick(f['log-level'], env.MEDIAGEN_LOG_LEVEL),
-    sandboxPort: pick(f.port, env.MEDIAGEN_SANDBOX_PORT),
+    sandboxPort: pick(command === 'sandbox' ? f.port : undefined, env.MEDIAGEN_SANDBOX_PORT),
+    port: pick(command === 'sandbox' ? undefined : f.port, env.MEDIAGEN_PORT),
     stateDir: pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ?? defaultStateDir(env),
     outputDir: pick(f['output-dir'], env.MEDIAGEN_OUTPUT_DIR),
     download: pick<boolean | string>(f.download, env.MEDIAGEN_DOWNLOAD),
@@ -211,6 +256,15 @@ export function loadConfig(
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
+    host: pick(f.host, env.MEDIAGEN_HOST),
+    stateless: pick<boolean | string>(f.stateless, env.MEDIAGEN_STATELESS),
+    allowedOrigins: pick(f['allowed-origins'], env.MEDIAGEN_ALLOWED_ORIGINS),
+    allowedHosts: pick(f['allowed-hosts'], env.MEDIAGEN_ALLOWED_HOSTS),
+    maxBody: pick(f['max-body'], env.MEDIAGEN_MAX_BODY),
+    httpRate: pick(f['http-rate'], env.MEDIAGEN_HTTP_RATE),
+    tokensFile: pick(f['tokens-file'], env.MEDIAGEN_HTTP_TOKENS_FILE),
+    drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
+    sessionIdleSeconds: env.MEDIAGEN_SESSION_IDLE_SECONDS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

@@ -46,6 +46,10 @@ export interface ListSql {
 export function listJobsSql(q: JobQuery): ListSql {
   const where: string[] = [];
   const params: Record<string, string | number> = { take: clampLimit(q.limit) + 1 };
+  if (q.callerId !== undefined) {
+    where.push('caller_id = @callerId');
+    params.callerId = q.callerId;
+  }
   if (q.status !== undefined) {
     where.push('status = @status');
     params.status = q.status;

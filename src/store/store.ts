@@ -46,6 +46,8 @@ export type JobPatch = Partial<
 >;
 
 export interface JobQuery {
+  /** Only this principal's jobs. */
+  callerId?: string;
   status?: JobStatus;
   provider?: string;
   /** createdAt >= since (ms) */

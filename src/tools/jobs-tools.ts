@@ -87,7 +87,12 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: true,
     idempotent: true,
     run: async (a, ctx) => {
-      const job = await maybeDownload(d, await d.ledger.poll(a.job_id, ctx.signal), a.download, ctx.signal);
+      const job = await maybeDownload(
+        d,
+        await d.ledger.poll(a.job_id, ctx.signal, ctx.principal),
+        a.download,
+        ctx.signal,
+      );
       return finished(
         job,
         `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`,
@@ -115,6 +120,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       const budgetMs = a.wait_seconds !== undefined ? a.wait_seconds * 1000 : d.waitBudgetMs;
       const { job, done } = await waitForJob(d.ledger, a.job_id, {
         budgetMs,
+        owner: ctx.principal,
         signal: ctx.signal,
         progress: req.progress,
         now: d.now,
@@ -143,7 +149,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     idempotent: true,
     destructive: true,
     run: async (a, ctx) => {
-      const job = await d.ledger.cancel(a.job_id, ctx.signal);
+      const job = await d.ledger.cancel(a.job_id, ctx.signal, ctx.principal);
       return jobResult(job, `Job ${job.id} is ${job.status}.`);
     },
   });
@@ -162,9 +168,10 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     },
     readOnly: true,
     idempotent: true,
-    run: async (a) => {
+    run: async (a, ctx) => {
       const page = await d.ledger
         .list({
+          callerId: ctx.principal,
           status: a.status as JobRecord['status'] | undefined,
           provider: a.provider,
           since: a.since ? Date.parse(a.since) : undefined,

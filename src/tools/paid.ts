@@ -36,7 +36,10 @@ export interface PaidCall {
   args: Record<string, unknown>;
   confirmToken?: string;
   idempotencyKey?: string;
+  /** Session key (session caps). */
   callerId: string;
+  /** Owner of the job, the consent token and the idempotency key. */
+  principal: string;
   signal: AbortSignal;
   elicit?: Elicit;
 }
@@ -72,8 +75,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const hash = hashArgs(tool.name, args);
   const quote = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, args);
 
-  if (c.idempotencyKey) {
-    const claim = await d.store.claimIdempotency(c.idempotencyKey, tool.name, hash, d.now());
+  // Keys are scoped to the principal: another principal's key is simply a different key.
+  const idemKey = c.idempotencyKey === undefined ? undefined : `${c.principal}/${c.idempotencyKey}`;
+  if (idemKey) {
+    const claim = await d.store.claimIdempotency(idemKey, tool.name, hash, d.now());
     if (claim.state === 'conflict')
       throw new MediagenError(
         'IDEMPOTENCY_CONFLICT',
@@ -89,7 +94,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     }
   }
   const forget = async (): Promise<void> => {
-    if (c.idempotencyKey) await d.store.dropIdempotency(c.idempotencyKey);
+    if (idemKey) await d.store.dropIdempotency(idemKey);
   };
 
   const jobId = newJobId(d.now());
@@ -101,7 +106,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           tool: tool.name,
           title: tool.title,
           argsHash: hash,
-          callerId: c.callerId,
+          callerId: c.principal,
           priceText: quoteText(quote, cat.currency),
           reason: decision.reason,
           keyArgs: keyArgs(args),
@@ -166,10 +171,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     argsHash: hash,
     args,
     price,
-    callerId: c.callerId,
+    callerId: c.principal,
   });
   await d.budget.commit(jobId, jobId);
-  if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
+  if (idemKey) await d.store.settleIdempotency(idemKey, jobId);
   d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId: String(providerJobId) });
   return { kind: 'job', job, quote, reused: false };
 }
