@@ -51,7 +51,19 @@ export function consentSettings(config: Config): ConsentSettings {
   return { confirmAll: config.confirm === 'all', confirmAbove: config.confirmAbove, promptOff: config.consentOff };
 }
 
-export function createApp(config: Config, logger: Logger, opts: AppOptions = {}): App {
+/** Opens the configured store (SQLite, or PostgreSQL with DATABASE_URL), then builds the app over it. */
+export async function createApp(config: Config, logger: Logger, opts: AppOptions = {}): Promise<App> {
+  if (opts.store) return buildApp(config, logger, opts, opts.store, false);
+  const store = await openStore({
+    stateDir: config.stateDir,
+    databaseUrl: config.databaseUrl,
+    onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+  });
+  return buildApp(config, logger, opts, store, true);
+}
+
+/** The app over a store it was given (`owned`: close the store with the app). */
+export function buildApp(config: Config, logger: Logger, opts: AppOptions, store: Store, owned: boolean): App {
   const now = opts.now ?? Date.now;
   const settings = consentSettings(config);
   const registry = buildRegistry(config, logger, {
@@ -61,7 +73,6 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
-  const store = opts.store ?? openStore({ stateDir: config.stateDir });
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },
@@ -137,7 +148,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
       createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId, principal }),
     close: async () => {
       await registry.close();
-      if (!opts.store) await store.close();
+      if (owned) await store.close();
     },
   };
 }

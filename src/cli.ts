@@ -65,7 +65,7 @@ function tokenCommand(config: Config): number {
 async function serve(config: Config, logger: Logger): Promise<void> {
   if (config.transport === 'http') return serveHttp(config, logger);
   const { sandbox, opts } = await sandboxOptions(config, logger);
-  const app = createApp(config, logger, opts);
+  const app = await createApp(config, logger, opts);
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
   const stop = async (): Promise<void> => {
     await mcp.drain();

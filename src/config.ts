@@ -111,6 +111,11 @@ export const ConfigSchema = z
     tokensFile: absolutePath.optional(),
     drainSeconds: z.coerce.number().min(0).max(600).default(10),
     sessionIdleSeconds: positiveInt.default(1800),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
+      .optional(),
+    retentionHours: positiveInt.max(24 * 365).default(24),
   })
   .strict();
 
@@ -183,6 +188,9 @@ Options:
   --http-rate N/S          requests per principal per S seconds (default 600/60; off = no limit)
   --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
   --drain-seconds N        on SIGTERM/SIGINT, answer in-flight calls for up to N seconds (default 10)
+
+Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
+  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
@@ -265,6 +273,8 @@ export function loadConfig(
     tokensFile: pick(f['tokens-file'], env.MEDIAGEN_HTTP_TOKENS_FILE),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     sessionIdleSeconds: env.MEDIAGEN_SESSION_IDLE_SECONDS,
+    databaseUrl: env.DATABASE_URL,
+    retentionHours: env.MEDIAGEN_RETENTION_HOURS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

@@ -2,7 +2,7 @@
  * Serving over Streamable HTTP: the tokens file, one App per principal over one shared Store, the HTTP
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
-import { createApp, type App, type AppOptions } from './app.js';
+import { buildApp, type App, type AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
 import type { Logger } from './log.js';
@@ -25,13 +25,19 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     throw new StartupError(
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
     );
-  const store = opts.store ?? openStore({ stateDir: config.stateDir });
+  const store =
+    opts.store ??
+    (await openStore({
+      stateDir: config.stateDir,
+      databaseUrl: config.databaseUrl,
+      onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+    }));
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {
-      app = createApp(principalConfig(config, settings.get(principal)), logger, { ...opts, store });
+      app = buildApp(principalConfig(config, settings.get(principal)), logger, opts, store, false);
       apps.set(principal, app);
     }
     return app;

@@ -1,0 +1,341 @@
+/**
+ * The PostgreSQL Store, for several replicas sharing one database (`DATABASE_URL`, a `pg` pool).
+ * Exactness across replicas: a cap reservation runs in one transaction holding a transaction-scoped
+ * advisory lock per provider (so two replicas never both see the same spend); a consent token is used
+ * by one conditional UPDATE; an idempotency key is claimed by one INSERT … ON CONFLICT DO NOTHING.
+ * Every method is one statement or one transaction: a lost connection leaves nothing half-written.
+ */
+import pg from 'pg';
+import { MediagenError } from '../errors.js';
+import { migratePg, named, typeParser } from './postgres-schema.js';
+import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
+import {
+  jobToRow,
+  rowToIdempotency,
+  rowToJob,
+  rowToReservation,
+  tokenToRow,
+  type IdempotencyRow,
+  type JobRow,
+  type ReservationRow,
+  type TokenRow,
+} from './sqlite-schema.js';
+import type {
+  ClaimResult,
+  ConsentToken,
+  ConsumeResult,
+  JobPage,
+  JobPatch,
+  JobQuery,
+  JobRecord,
+  ReserveRequest,
+  ReserveResult,
+  Reservation,
+  SpendTotals,
+  Store,
+} from './store.js';
+
+const EPSILON = 1e-9;
+const credits = (x: number): number => Number(x.toPrecision(12));
+const COUNTING = "('reserved', 'committed', 'uncertain')";
+
+export interface PgOptions {
+  /** Use (and create) this schema instead of the default search path (tests: one schema per test). */
+  schema?: string;
+  max?: number;
+  /** application_name of every connection (operators see which replica holds what). */
+  applicationName?: string;
+  /** Called when an idle pooled connection fails (the pool replaces it). */
+  onError?: (err: Error) => void;
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return /Connection terminated|connect ECONN|timeout exceeded/i.test(String(err));
+  return /^(ECONN|ENOTFOUND|EPIPE|ETIMEDOUT|57P0|08)/.test(code);
+}
+
+/** A lost database becomes one clear error; SQL errors pass through unchanged. */
+function storeError(err: unknown): unknown {
+  if (!isConnectionError(err)) return err;
+  return new MediagenError(
+    'INTERNAL',
+    `The shared store (PostgreSQL) is unreachable (${(err as Error).message}); nothing was written. Try again shortly.`,
+  );
+}
+
+export class PgStore implements Store {
+  readonly kind = 'postgres' as const;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects, creates the schema if asked, and applies the missing migrations under an advisory lock. */
+  static async open(url: string, opts: PgOptions = {}): Promise<PgStore> {
+    if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema))
+      throw new Error(`bad schema name "${opts.schema}"`);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      connectionTimeoutMillis: 5_000,
+      application_name: opts.applicationName ?? 'mediagen-mcp',
+      types: typeParser(pg.types),
+      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    });
+    pool.on('error', (err) => opts.onError?.(err));
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePg(client, opts.schema);
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PgStore(pool);
+  }
+
+  private async q<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  /** Runs `fn` in one transaction (rolled back on any error). */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw storeError(err);
+    }
+    let broken = false;
+    // A checked-out client whose connection dies emits 'error'; unheard, that would end the process.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      broken = isConnectionError(err);
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(err);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  // ---- jobs ----
+
+  async insertJob(job: JobRecord): Promise<void> {
+    const r = jobToRow(job);
+    const cols = Object.keys(r);
+    await this.q(
+      `INSERT INTO jobs (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+      Object.values(r),
+    );
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.q<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  }
+
+  async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
+    const { sql, params } = updateJobSql(id, patch, now);
+    const { text, values } = named(`${sql} RETURNING *`, params);
+    const { rows } = await this.q<JobRow>(text, values);
+    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  }
+
+  async listJobs(q: JobQuery): Promise<JobPage> {
+    const limit = clampLimit(q.limit);
+    const { sql, params } = listJobsSql(q);
+    const { text, values } = named(sql, params);
+    const { rows } = await this.q<JobRow>(text, values);
+    const jobs = rows.slice(0, limit).map(rowToJob);
+    const last = jobs[jobs.length - 1];
+    return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
+  }
+
+  // ---- spend ----
+
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    if (!Number.isFinite(r.credits) || r.credits < 0)
+      throw new Error(`reserve: credits must be a finite number >= 0, got ${r.credits}`);
+    return this.tx(async (c): Promise<ReserveResult> => {
+      // Serialise reservations per provider across every replica until this transaction ends.
+      await c.query("SELECT pg_advisory_xact_lock(hashtextextended('mediagen:reserve:' || $1, 0))", [r.provider]);
+      if (r.sessionCap !== undefined) {
+        const { rows } = await c.query<{ used: number }>(
+          `SELECT COALESCE(SUM(credits), 0) AS used FROM reservations
+           WHERE provider = $1 AND caller_id = $2 AND state IN ${COUNTING}`,
+          [r.provider, r.callerId],
+        );
+        const used = rows[0].used;
+        if (used + r.credits > r.sessionCap + EPSILON)
+          return { ok: false, scope: 'session', cap: r.sessionCap, used: credits(used) };
+      }
+      if (r.dayCap !== undefined) {
+        const { rows } = await c.query<{ used: number }>(
+          `SELECT COALESCE(SUM(credits), 0) AS used FROM reservations
+           WHERE provider = $1 AND day = $2 AND state IN ${COUNTING}`,
+          [r.provider, r.day],
+        );
+        const used = rows[0].used;
+        if (used + r.credits > r.dayCap + EPSILON)
+          return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
+      }
+      await c.query(
+        `INSERT INTO reservations (id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', NULL, $8, $8)`,
+        [r.id, r.provider, r.tool, r.callerId, r.day, r.credits, r.argsHash, r.now],
+      );
+      return {
+        ok: true,
+        reservation: {
+          id: r.id,
+          provider: r.provider,
+          tool: r.tool,
+          callerId: r.callerId,
+          day: r.day,
+          credits: r.credits,
+          argsHash: r.argsHash,
+          state: 'reserved',
+          jobId: null,
+          createdAt: r.now,
+          updatedAt: r.now,
+        },
+      };
+    });
+  }
+
+  async commit(id: string, jobId: string, now: number, amount?: number): Promise<void> {
+    if (amount !== undefined && !(Number.isFinite(amount) && amount >= 0))
+      throw new RangeError(`credits must be a finite number >= 0, got ${amount}`);
+    await this.q(
+      `UPDATE reservations SET state = 'committed', job_id = $1, updated_at = $2,
+         credits = COALESCE($3::double precision, credits)
+       WHERE id = $4 AND state IN ('reserved', 'uncertain')`,
+      [jobId, now, amount ?? null, id],
+    );
+  }
+
+  async release(id: string, now: number): Promise<void> {
+    await this.q(
+      `UPDATE reservations SET state = 'released', updated_at = $1 WHERE id = $2 AND state IN ('reserved', 'uncertain')`,
+      [now, id],
+    );
+  }
+
+  async markUncertain(id: string, now: number): Promise<void> {
+    await this.q(`UPDATE reservations SET state = 'uncertain', updated_at = $1 WHERE id = $2 AND state = 'reserved'`, [
+      now,
+      id,
+    ]);
+  }
+
+  async spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]> {
+    const stale = `(state = 'reserved' AND $3::bigint IS NOT NULL AND created_at < $3::bigint)`;
+    const { rows } = await this.q<SpendTotals>(
+      `SELECT provider,
+         COALESCE(SUM(CASE WHEN state = 'committed' THEN credits END), 0) AS committed,
+         COALESCE(SUM(CASE WHEN state = 'reserved' AND NOT ${stale} THEN credits END), 0) AS reserved,
+         COALESCE(SUM(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END), 0) AS uncertain
+       FROM reservations
+       WHERE ($1::text IS NULL OR caller_id = $1::text) AND ($2::text IS NULL OR day = $2::text)
+       GROUP BY provider ORDER BY provider`,
+      [q.callerId ?? null, q.day ?? null, q.olderThan ?? null],
+    );
+    return rows.map((r) => ({
+      provider: r.provider,
+      committed: credits(r.committed),
+      reserved: credits(r.reserved),
+      uncertain: credits(r.uncertain),
+    }));
+  }
+
+  async recentSpend(limit: number): Promise<Reservation[]> {
+    const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
+    const { rows } = await this.q<ReservationRow>(
+      'SELECT * FROM reservations ORDER BY created_at DESC, id DESC LIMIT $1',
+      [n],
+    );
+    return rows.map(rowToReservation);
+  }
+
+  // ---- consent tokens ----
+
+  async putToken(t: ConsentToken): Promise<void> {
+    const r = tokenToRow(t);
+    await this.q(
+      `INSERT INTO consent_tokens (token_hash, tool, args_hash, caller_id, expires_at, created_at, used_at)
+       VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
+      [r.token_hash, r.tool, r.args_hash, r.caller_id, r.expires_at, r.created_at],
+    );
+  }
+
+  async consumeToken(
+    tokenHash: string,
+    tool: string,
+    argsHash: string,
+    callerId: string,
+    now: number,
+  ): Promise<ConsumeResult> {
+    // One conditional statement: of two replicas replaying the same token at once, exactly one updates it.
+    const used = await this.q(
+      `UPDATE consent_tokens SET used_at = $5
+       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $5 AND tool = $2 AND args_hash = $3
+         AND caller_id = $4`,
+      [tokenHash, tool, argsHash, callerId, now],
+    );
+    if (used.rowCount === 1) return 'ok';
+    const { rows } = await this.q<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = $1', [tokenHash]);
+    const t = rows[0];
+    if (t === undefined) return 'unknown';
+    if (t.used_at !== null) return 'used';
+    if (now >= t.expires_at) return 'expired';
+    return 'mismatch';
+  }
+
+  // ---- idempotency keys ----
+
+  async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {
+    for (;;) {
+      const inserted = await this.q(
+        `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES ($1, $2, $3, NULL, $4)
+         ON CONFLICT (key) DO NOTHING`,
+        [key, tool, argsHash, now],
+      );
+      if (inserted.rowCount === 1) return { state: 'new' };
+      const { rows } = await this.q<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = $1', [key]);
+      const row = rows[0];
+      if (row === undefined) continue; // dropped between the two statements: claim again
+      const record = rowToIdempotency(row);
+      return row.tool === tool && row.args_hash === argsHash
+        ? { state: 'existing', record }
+        : { state: 'conflict', record };
+    }
+  }
+
+  async settleIdempotency(key: string, jobId: string): Promise<void> {
+    await this.q('UPDATE idempotency_keys SET job_id = $1 WHERE key = $2', [jobId, key]);
+  }
+
+  async dropIdempotency(key: string): Promise<void> {
+    await this.q('DELETE FROM idempotency_keys WHERE key = $1', [key]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
