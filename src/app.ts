@@ -119,6 +119,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       store,
       budget,
       consentSettings: settings,
+      tokenOnly: config.stateless,
       now,
       balance,
     }),

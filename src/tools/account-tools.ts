@@ -19,6 +19,8 @@ export interface AccountToolDeps {
   store: Store;
   budget: Budget;
   consentSettings: ConsentSettings;
+  /** Stateless HTTP: consent can only go by confirm_token (the client cannot be asked mid-request). */
+  tokenOnly?: boolean;
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
 }
@@ -56,12 +58,23 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       const lines = [
         `${tool.name}: ${quoteText(q, cat.currency)}${q.kind !== 'unknown' ? ` (${q.detail})` : ''}.`,
         consent.needed ? `Needs the user's consent: ${consent.reason}.` : `No consent needed: ${consent.reason}.`,
+        ...(consent.needed && d.tokenOnly
+          ? [
+              'This server is stateless: consent goes by confirm_token (the call answers CONFIRMATION_REQUIRED with a token; ask the user, then repeat the call with it).',
+            ]
+          : []),
         ...Object.entries(caps).map(([scope, c]) => `${scope} cap: ${c.left} of ${c.cap} left.`),
         ...(balance !== undefined ? [`${cat.provider} balance: ${balance}.`] : []),
       ];
       return {
         content: [{ type: 'text', text: lines.join('\n') }],
-        structuredContent: { tool: tool.name, price, consent, caps, balance: balance ?? null },
+        structuredContent: {
+          tool: tool.name,
+          price,
+          consent: consent.needed ? { ...consent, path: d.tokenOnly ? 'token' : 'elicitation or token' } : consent,
+          caps,
+          balance: balance ?? null,
+        },
       };
     },
   });
