@@ -35,6 +35,12 @@ export function acceptedHosts(bound: string, allowed: readonly string[]): Set<st
   return out;
 }
 
+/** The default Origins on a loopback bind with no --allowed-origins: this server's own, over loopback names. */
+export function ownOrigins(bound: string, port: number): string[] {
+  if (!isLoopback(bound)) return [];
+  return ['localhost', '127.0.0.1', '[::1]'].map((h) => `http://${h}:${port}`);
+}
+
 /** A token bucket per principal: `requests` per `perSeconds`, refilled continuously. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -110,7 +116,8 @@ export type Verdict =
 
 export interface GuardOptions {
   hosts: Set<string> | undefined;
-  allowedOrigins: readonly string[];
+  /** --allowed-origins; with none given on a loopback bind, this server's own loopback origins. */
+  allowedOrigins: Set<string>;
   /** undefined: no tokens configured, every request is `local` (loopback binds only). */
   authenticate?: (token: string) => string | undefined;
   limiter?: RateLimiter;
@@ -122,7 +129,7 @@ export function check(req: IncomingMessage, o: GuardOptions): Verdict {
   if (o.hosts && (!host || !o.hosts.has(hostName(host))))
     return { ok: false, status: 403, message: 'Forbidden: Host not allowed' };
   const origin = req.headers.origin;
-  if (origin !== undefined && !o.allowedOrigins.includes(origin))
+  if (origin !== undefined && !o.allowedOrigins.has(origin))
     return { ok: false, status: 403, message: 'Forbidden: Origin not allowed' };
   let principal = 'local';
   if (o.authenticate) {

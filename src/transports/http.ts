@@ -14,6 +14,7 @@ import {
   acceptedHosts,
   BodyTooLarge,
   check,
+  ownOrigins,
   RateLimiter,
   readBody,
   sendError,
@@ -56,7 +57,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   const sessions = new Map<string, Session>();
   const guard: GuardOptions = {
     hosts: acceptedHosts(o.host, o.allowedHosts),
-    allowedOrigins: o.allowedOrigins,
+    allowedOrigins: new Set(o.allowedOrigins),
     authenticate: o.authenticate,
     limiter: o.rate ? new RateLimiter(o.rate.requests, o.rate.perSeconds) : undefined,
   };
@@ -185,6 +186,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     server.listen(o.port, o.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  if (o.allowedOrigins.length === 0) for (const origin of ownOrigins(o.host, port)) guard.allowedOrigins.add(origin);
   const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     url: `http://${shownHost}:${port}/mcp`,
