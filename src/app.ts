@@ -11,11 +11,14 @@ import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
+import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
+import { PaidInflight } from './tools/paid-outcome.js';
+import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
@@ -44,7 +47,10 @@ export interface App {
   serverTools: ServerTool[];
   /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
   createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
-  close(): Promise<void>;
+  /** Mark paid requests still in flight as uncertain (shutdown past its deadline); their reservation ids. */
+  settleInflight(): Promise<string[]>;
+  /** Close clients and the store; `force` aborts provider requests still in flight. */
+  close(force?: boolean): Promise<void>;
 }
 
 export function consentSettings(config: Config): ConsentSettings {
@@ -82,13 +88,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const allTools = new Map<string, JobTool>(
     registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),
   );
+  const stopMaintenance = owned
+    ? startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, now, logger })
+    : () => undefined;
   const ledger = new JobLedger({
     store,
     clients: registry.clients,
     tools: allTools,
     logger,
     now,
-    onFailed: (job) => budget.release(job.id),
+    onFailed: (job) => budget.refund(job.id),
   });
   const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
     const cat = registry.catalogues.find((c) => c.provider === provider);
@@ -101,7 +110,10 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   };
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
+  const inflight = new PaidInflight();
   const handler = new ToolHandler({
+    inflight,
+    sleep,
     clients: registry.clients,
     store,
     ledger,
@@ -146,9 +158,19 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ledger,
     serverTools,
     createMcpServer: (defaultCallerId, principal = 'local') =>
-      createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId, principal }),
-    close: async () => {
-      await registry.close();
+      createServer({
+        tools: registry.tools,
+        handler,
+        serverTools,
+        logger,
+        defaultCallerId,
+        principal,
+        consentTimeoutMs: config.consentTimeoutSeconds * 1000,
+      }),
+    settleInflight: () => settleInflight({ inflight, budget, store, logger }),
+    close: async (force = false) => {
+      stopMaintenance();
+      await registry.close(force);
       if (owned) await store.close();
     },
   };

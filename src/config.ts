@@ -109,13 +109,14 @@ export const ConfigSchema = z
     maxBody: positiveInt.default(1024 * 1024),
     httpRate: rate.default('600/60'),
     tokensFile: absolutePath.optional(),
-    drainSeconds: z.coerce.number().min(0).max(600).default(10),
     sessionIdleSeconds: positiveInt.default(1800),
     databaseUrl: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
       .optional(),
     retentionHours: positiveInt.max(24 * 365).default(24),
+    drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
+    consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
   .strict();
 
@@ -187,10 +188,6 @@ Options:
   --max-body BYTES         largest HTTP request body (default 1048576; larger gets 413)
   --http-rate N/S          requests per principal per S seconds (default 600/60; off = no limit)
   --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
-  --drain-seconds N        on SIGTERM/SIGINT, answer in-flight calls for up to N seconds (default 10)
-
-Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
-  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
@@ -202,8 +199,13 @@ Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store inst
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
   --rate-limit p=N/S,...   override a provider's request limit (N per S seconds), or p=off
+  --drain-seconds N        on shutdown, answer calls in flight for up to N s (default 10); paid requests
+                           still unanswered then are left uncertain (MEDIAGEN_DRAIN_SECONDS)
   -h, --help               this text
   --version                print the version
+
+Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
+  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
 `;
 
 export interface ParsedCli {
@@ -271,10 +273,11 @@ export function loadConfig(
     maxBody: pick(f['max-body'], env.MEDIAGEN_MAX_BODY),
     httpRate: pick(f['http-rate'], env.MEDIAGEN_HTTP_RATE),
     tokensFile: pick(f['tokens-file'], env.MEDIAGEN_HTTP_TOKENS_FILE),
-    drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     sessionIdleSeconds: env.MEDIAGEN_SESSION_IDLE_SECONDS,
     databaseUrl: env.DATABASE_URL,
     retentionHours: env.MEDIAGEN_RETENTION_HOURS,
+    drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
+    consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

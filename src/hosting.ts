@@ -8,6 +8,7 @@ import { StartupError } from './errors.js';
 import type { Logger } from './log.js';
 import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
 import { VERSION } from './server.js';
+import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -32,6 +33,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
       databaseUrl: config.databaseUrl,
       onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
     }));
+  const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   const appFor = (principal: string): App => {
@@ -54,7 +56,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     sessionIdleMs: config.sessionIdleSeconds * 1000,
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
-    ready: () => store.listJobs({ limit: 1, callerId: LOCAL_PRINCIPAL }).then(() => true),
+    ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
     logger,
   });
   if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
@@ -68,7 +70,16 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await handle.close(config.drainSeconds * 1000);
-      for (const app of apps.values()) await app.close();
+      stopMaintenance();
+      for (const app of apps.values()) {
+        // Paid requests still unanswered past the deadline are left uncertain, never silently lost.
+        const uncertain = await app.settleInflight();
+        if (uncertain.length)
+          logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
+            reservations: uncertain,
+          });
+        await app.close(true);
+      }
       if (!opts.store) await store.close();
     })());
   return { handle, stop };

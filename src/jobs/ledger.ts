@@ -39,6 +39,7 @@ export interface NewJob {
   args: Record<string, unknown>;
   price: number | null;
   callerId: string;
+  principal: string;
 }
 
 /** Time-ordered, unguessable job ids: job_<ms base36><random>. */
@@ -60,6 +61,7 @@ export class JobLedger {
       args: n.args,
       price: n.price,
       callerId: n.callerId,
+      principal: n.principal,
       status: 'pending',
       providerStatus: null,
       progress: null,
@@ -77,7 +79,7 @@ export class JobLedger {
   /** The job; NOT_FOUND when it does not exist or (with `owner`) belongs to another principal: the same answer. */
   async get(id: string, owner?: string): Promise<JobRecord> {
     const job = typeof id === 'string' && id ? await this.deps.store.getJob(id) : undefined;
-    if (!job || (owner !== undefined && job.callerId !== owner))
+    if (!job || (owner !== undefined && job.principal !== owner))
       throw new MediagenError(
         'NOT_FOUND',
         `No job ${JSON.stringify(id)} in the ledger. jobs_list shows the known jobs.`,

@@ -17,6 +17,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     args            TEXT NOT NULL,
     price           DOUBLE PRECISION,
     caller_id       TEXT NOT NULL,
+    principal       TEXT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
     provider_status TEXT,
     progress        DOUBLE PRECISION,
@@ -28,23 +29,24 @@ export const PG_MIGRATIONS: readonly string[] = [
     finished_at     BIGINT
   );
   CREATE INDEX jobs_by_created ON jobs (created_at, id);
-  CREATE INDEX jobs_by_caller ON jobs (caller_id, created_at, id);
+  CREATE INDEX jobs_by_principal ON jobs (principal, created_at, id);
 
   CREATE TABLE reservations (
     id          TEXT PRIMARY KEY,
     provider    TEXT NOT NULL,
     tool        TEXT NOT NULL,
     caller_id   TEXT NOT NULL,
+    principal   TEXT NOT NULL,
     day         TEXT NOT NULL,
     credits     DOUBLE PRECISION NOT NULL CHECK (credits >= 0),
     args_hash   TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('reserved', 'committed', 'released', 'uncertain')),
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'committed', 'released', 'uncertain', 'refunded')),
     job_id      TEXT,
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL
   );
   CREATE INDEX reservations_by_caller ON reservations (provider, caller_id, state);
-  CREATE INDEX reservations_by_day ON reservations (provider, day, state);
+  CREATE INDEX reservations_by_principal_day ON reservations (provider, principal, day, state);
   CREATE INDEX reservations_by_created ON reservations (created_at, id);
 
   CREATE TABLE consent_tokens (
@@ -56,14 +58,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at  BIGINT NOT NULL,
     used_at     BIGINT
   );
+  CREATE INDEX consent_tokens_by_expiry ON consent_tokens (expires_at);
 
   CREATE TABLE idempotency_keys (
     key         TEXT PRIMARY KEY,
     tool        TEXT NOT NULL,
     args_hash   TEXT NOT NULL,
     job_id      TEXT,
-    created_at  BIGINT NOT NULL
+    created_at  BIGINT NOT NULL,
+    outcome     TEXT NOT NULL DEFAULT 'pending' CHECK (outcome IN ('pending', 'unknown', 'job')),
+    reservation_id TEXT
   );
+  CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
   `,
 ];
 

@@ -187,18 +187,18 @@ export class PgStore implements Store {
       if (r.dayCap !== undefined) {
         const { rows } = await c.query<{ used: number }>(
           `SELECT COALESCE(SUM(credits), 0) AS used FROM reservations
-           WHERE provider = $1 AND day = $2 AND state IN ${COUNTING}`,
-          [r.provider, r.day],
+           WHERE provider = $1 AND principal = $2 AND day = $3 AND state IN ${COUNTING}`,
+          [r.provider, r.principal, r.day],
         );
         const used = rows[0].used;
         if (used + r.credits > r.dayCap + EPSILON)
           return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
       }
       await c.query(
-        `INSERT INTO reservations (id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+        `INSERT INTO reservations (id, provider, tool, caller_id, principal, day, credits, args_hash, state, job_id,
            created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', NULL, $8, $8)`,
-        [r.id, r.provider, r.tool, r.callerId, r.day, r.credits, r.argsHash, r.now],
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', NULL, $9, $9)`,
+        [r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now],
       );
       return {
         ok: true,
@@ -207,6 +207,7 @@ export class PgStore implements Store {
           provider: r.provider,
           tool: r.tool,
           callerId: r.callerId,
+          principal: r.principal,
           day: r.day,
           credits: r.credits,
           argsHash: r.argsHash,
@@ -237,6 +238,13 @@ export class PgStore implements Store {
     );
   }
 
+  async refund(id: string, now: number): Promise<void> {
+    await this.q(
+      `UPDATE reservations SET state = 'refunded', updated_at = $1 WHERE id = $2 AND state IN ('committed', 'uncertain')`,
+      [now, id],
+    );
+  }
+
   async markUncertain(id: string, now: number): Promise<void> {
     await this.q(`UPDATE reservations SET state = 'uncertain', updated_at = $1 WHERE id = $2 AND state = 'reserved'`, [
       now,
@@ -244,31 +252,42 @@ export class PgStore implements Store {
     ]);
   }
 
-  async spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]> {
+  async spendTotals(q: {
+    callerId?: string;
+    principal?: string;
+    day?: string;
+    olderThan?: number;
+  }): Promise<SpendTotals[]> {
     const stale = `(state = 'reserved' AND $3::bigint IS NOT NULL AND created_at < $3::bigint)`;
     const { rows } = await this.q<SpendTotals>(
       `SELECT provider,
          COALESCE(SUM(CASE WHEN state = 'committed' THEN credits END), 0) AS committed,
          COALESCE(SUM(CASE WHEN state = 'reserved' AND NOT ${stale} THEN credits END), 0) AS reserved,
-         COALESCE(SUM(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END), 0) AS uncertain
+         COALESCE(SUM(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END), 0) AS uncertain,
+         COALESCE(SUM(CASE WHEN state = 'refunded' THEN credits END), 0) AS refunded,
+         COALESCE(SUM(CASE WHEN state = 'released' THEN credits END), 0) AS released
        FROM reservations
        WHERE ($1::text IS NULL OR caller_id = $1::text) AND ($2::text IS NULL OR day = $2::text)
+         AND ($4::text IS NULL OR principal = $4::text)
        GROUP BY provider ORDER BY provider`,
-      [q.callerId ?? null, q.day ?? null, q.olderThan ?? null],
+      [q.callerId ?? null, q.day ?? null, q.olderThan ?? null, q.principal ?? null],
     );
     return rows.map((r) => ({
       provider: r.provider,
       committed: credits(r.committed),
       reserved: credits(r.reserved),
       uncertain: credits(r.uncertain),
+      refunded: credits(r.refunded),
+      released: credits(r.released),
     }));
   }
 
-  async recentSpend(limit: number): Promise<Reservation[]> {
+  async recentSpend(limit: number, principal?: string): Promise<Reservation[]> {
     const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
     const { rows } = await this.q<ReservationRow>(
-      'SELECT * FROM reservations ORDER BY created_at DESC, id DESC LIMIT $1',
-      [n],
+      `SELECT * FROM reservations WHERE ($2::text IS NULL OR principal = $2::text)
+       ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [n, principal ?? null],
     );
     return rows.map(rowToReservation);
   }
@@ -301,7 +320,8 @@ export class PgStore implements Store {
     if (used.rowCount === 1) return 'ok';
     const { rows } = await this.q<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = $1', [tokenHash]);
     const t = rows[0];
-    if (t === undefined) return 'unknown';
+    // Another caller's token answers exactly like one that does not exist.
+    if (t === undefined || t.caller_id !== callerId) return 'unknown';
     if (t.used_at !== null) return 'used';
     if (now >= t.expires_at) return 'expired';
     return 'mismatch';
@@ -328,11 +348,27 @@ export class PgStore implements Store {
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
-    await this.q('UPDATE idempotency_keys SET job_id = $1 WHERE key = $2', [jobId, key]);
+    await this.q(`UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE key = $2`, [jobId, key]);
+  }
+
+  async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
+    await this.q(
+      `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = $1 WHERE key = $2 AND outcome = 'pending'`,
+      [reservationId, key],
+    );
   }
 
   async dropIdempotency(key: string): Promise<void> {
     await this.q('DELETE FROM idempotency_keys WHERE key = $1', [key]);
+  }
+
+  // ---- maintenance ----
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+    return this.tx(async (c) => ({
+      tokens: (await c.query('DELETE FROM consent_tokens WHERE expires_at < $1', [q.tokensBefore])).rowCount ?? 0,
+      keys: (await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [q.keysBefore])).rowCount ?? 0,
+    }));
   }
 
   async close(): Promise<void> {

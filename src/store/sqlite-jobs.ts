@@ -46,9 +46,9 @@ export interface ListSql {
 export function listJobsSql(q: JobQuery): ListSql {
   const where: string[] = [];
   const params: Record<string, string | number> = { take: clampLimit(q.limit) + 1 };
-  if (q.callerId !== undefined) {
-    where.push('caller_id = @callerId');
-    params.callerId = q.callerId;
+  if (q.principal !== undefined) {
+    where.push('principal = @principal');
+    params.principal = q.principal;
   }
   if (q.status !== undefined) {
     where.push('status = @status');

@@ -77,6 +77,44 @@ export const MIGRATIONS: readonly string[] = [
     created_at  INTEGER NOT NULL
   );
   `,
+  // 2: reservations may end 'refunded' (the job failed after it was accepted); idempotency claims say
+  // whether their call is still in flight ('pending'), ended with an unknown outcome, or made a job.
+  `
+  CREATE TABLE reservations_v2 (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    caller_id   TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    credits     REAL NOT NULL CHECK (credits >= 0),
+    args_hash   TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'committed', 'released', 'uncertain', 'refunded')),
+    job_id      TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  INSERT INTO reservations_v2 SELECT id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+    created_at, updated_at FROM reservations;
+  DROP TABLE reservations;
+  ALTER TABLE reservations_v2 RENAME TO reservations;
+  CREATE INDEX reservations_by_caller ON reservations (provider, caller_id, state);
+  CREATE INDEX reservations_by_day ON reservations (provider, day, state);
+  CREATE INDEX reservations_by_created ON reservations (created_at, id);
+
+  ALTER TABLE idempotency_keys ADD COLUMN outcome TEXT NOT NULL DEFAULT 'pending'
+    CHECK (outcome IN ('pending', 'unknown', 'job'));
+  ALTER TABLE idempotency_keys ADD COLUMN reservation_id TEXT;
+  UPDATE idempotency_keys SET outcome = 'job' WHERE job_id IS NOT NULL;
+  `,
+  // 3: principals (DESIGN §8). Jobs and reservations carry their owner; rows from before were stdio's `local`.
+  `
+  ALTER TABLE jobs ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX jobs_by_principal ON jobs (principal, created_at, id);
+  ALTER TABLE reservations ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX reservations_by_principal_day ON reservations (provider, principal, day, state);
+  CREATE INDEX consent_tokens_by_expiry ON consent_tokens (expires_at);
+  CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
+  `,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -146,6 +184,7 @@ export interface JobRow {
   args: string;
   price: number | null;
   caller_id: string;
+  principal: string;
   status: JobStatus;
   provider_status: string | null;
   progress: number | null;
@@ -167,6 +206,7 @@ export function jobToRow(j: JobRecord): JobRow {
     args: JSON.stringify(j.args),
     price: j.price,
     caller_id: j.callerId,
+    principal: j.principal,
     status: j.status,
     provider_status: j.providerStatus,
     progress: j.progress,
@@ -189,6 +229,7 @@ export function rowToJob(r: JobRow): JobRecord {
     args: JSON.parse(r.args) as Record<string, unknown>,
     price: r.price,
     callerId: r.caller_id,
+    principal: r.principal,
     status: r.status,
     providerStatus: r.provider_status,
     progress: r.progress,
@@ -206,6 +247,7 @@ export interface ReservationRow {
   provider: string;
   tool: string;
   caller_id: string;
+  principal: string;
   day: string;
   credits: number;
   args_hash: string;
@@ -221,6 +263,7 @@ export function rowToReservation(r: ReservationRow): Reservation {
     provider: r.provider,
     tool: r.tool,
     callerId: r.caller_id,
+    principal: r.principal,
     day: r.day,
     credits: r.credits,
     argsHash: r.args_hash,
@@ -259,8 +302,18 @@ export interface IdempotencyRow {
   args_hash: string;
   job_id: string | null;
   created_at: number;
+  outcome: IdempotencyRecord['outcome'];
+  reservation_id: string | null;
 }
 
 export function rowToIdempotency(r: IdempotencyRow): IdempotencyRecord {
-  return { key: r.key, tool: r.tool, argsHash: r.args_hash, jobId: r.job_id, createdAt: r.created_at };
+  return {
+    key: r.key,
+    tool: r.tool,
+    argsHash: r.args_hash,
+    jobId: r.job_id,
+    createdAt: r.created_at,
+    outcome: r.outcome,
+    reservationId: r.reservation_id,
+  };
 }

@@ -81,9 +81,9 @@ export class SqliteStore implements Store {
 
   async insertJob(job: JobRecord): Promise<void> {
     this.stmt(
-      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, status,
+      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
          provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at)
-       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @status,
+       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @principal, @status,
          @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at)`,
     ).run(jobToRow(job));
   }
@@ -124,12 +124,13 @@ export class SqliteStore implements Store {
        WHERE provider = ? AND caller_id = ? AND state IN ${COUNTING}`,
     );
     const dayUsed = this.stmt<{ used: number }>(
-      `SELECT total(credits) AS used FROM reservations WHERE provider = ? AND day = ? AND state IN ${COUNTING}`,
+      `SELECT total(credits) AS used FROM reservations
+       WHERE provider = ? AND principal = ? AND day = ? AND state IN ${COUNTING}`,
     );
     const insert = this.stmt(
-      `INSERT INTO reservations (id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+      `INSERT INTO reservations (id, provider, tool, caller_id, principal, day, credits, args_hash, state, job_id,
          created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
     );
     return this.db
       .transaction((): ReserveResult => {
@@ -140,17 +141,18 @@ export class SqliteStore implements Store {
           }
         }
         if (r.dayCap !== undefined) {
-          const used = dayUsed.get(r.provider, r.day)!.used;
+          const used = dayUsed.get(r.provider, r.principal, r.day)!.used;
           if (used + r.credits > r.dayCap + EPSILON) {
             return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
           }
         }
-        insert.run(r.id, r.provider, r.tool, r.callerId, r.day, r.credits, r.argsHash, r.now, r.now);
+        insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
         const reservation: Reservation = {
           id: r.id,
           provider: r.provider,
           tool: r.tool,
           callerId: r.callerId,
+          principal: r.principal,
           day: r.day,
           credits: r.credits,
           argsHash: r.argsHash,
@@ -180,6 +182,13 @@ export class SqliteStore implements Store {
     ).run(now, id);
   }
 
+  async refund(id: string, now: number): Promise<void> {
+    this.stmt(
+      `UPDATE reservations SET state = 'refunded', updated_at = ?
+       WHERE id = ? AND state IN ('committed', 'uncertain')`,
+    ).run(now, id);
+  }
+
   async markUncertain(id: string, now: number): Promise<void> {
     this.stmt(`UPDATE reservations SET state = 'uncertain', updated_at = ? WHERE id = ? AND state = 'reserved'`).run(
       now,
@@ -187,30 +196,48 @@ export class SqliteStore implements Store {
     );
   }
 
-  async spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]> {
+  async spendTotals(q: {
+    callerId?: string;
+    principal?: string;
+    day?: string;
+    olderThan?: number;
+  }): Promise<SpendTotals[]> {
     // A 'reserved' row older than olderThan is reported as uncertain (its call probably died mid-flight).
     const stale = `(state = 'reserved' AND @olderThan IS NOT NULL AND created_at < @olderThan)`;
     const rows = this.stmt<SpendTotals>(
       `SELECT provider,
          total(CASE WHEN state = 'committed' THEN credits END) AS committed,
          total(CASE WHEN state = 'reserved' AND NOT ${stale} THEN credits END) AS reserved,
-         total(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END) AS uncertain
+         total(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END) AS uncertain,
+         total(CASE WHEN state = 'refunded' THEN credits END) AS refunded,
+         total(CASE WHEN state = 'released' THEN credits END) AS released
        FROM reservations
-       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@day IS NULL OR day = @day)
+       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@principal IS NULL OR principal = @principal)
+         AND (@day IS NULL OR day = @day)
        GROUP BY provider ORDER BY provider`,
-    ).all({ callerId: q.callerId ?? null, day: q.day ?? null, olderThan: q.olderThan ?? null });
+    ).all({
+      callerId: q.callerId ?? null,
+      principal: q.principal ?? null,
+      day: q.day ?? null,
+      olderThan: q.olderThan ?? null,
+    });
     return rows.map((r) => ({
       provider: r.provider,
       committed: credits(r.committed),
       reserved: credits(r.reserved),
       uncertain: credits(r.uncertain),
+      refunded: credits(r.refunded),
+      released: credits(r.released),
     }));
   }
 
-  async recentSpend(limit: number): Promise<Reservation[]> {
+  async recentSpend(limit: number, principal?: string): Promise<Reservation[]> {
     const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
-    return this.stmt<ReservationRow>('SELECT * FROM reservations ORDER BY created_at DESC, id DESC LIMIT ?')
-      .all(n)
+    return this.stmt<ReservationRow>(
+      `SELECT * FROM reservations WHERE (@principal IS NULL OR principal = @principal)
+       ORDER BY created_at DESC, id DESC LIMIT @n`,
+    )
+      .all({ n, principal: principal ?? null })
       .map(rowToReservation);
   }
 
@@ -233,10 +260,11 @@ export class SqliteStore implements Store {
     return this.db
       .transaction((): ConsumeResult => {
         const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
-        if (t === undefined) return 'unknown';
+        // Another caller's token answers exactly like one that does not exist.
+        if (t === undefined || t.caller_id !== callerId) return 'unknown';
         if (t.used_at !== null) return 'used';
         if (now >= t.expires_at) return 'expired';
-        if (t.tool !== tool || t.args_hash !== argsHash || t.caller_id !== callerId) return 'mismatch';
+        if (t.tool !== tool || t.args_hash !== argsHash) return 'mismatch';
         this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
         return 'ok';
       })
@@ -263,11 +291,28 @@ export class SqliteStore implements Store {
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
-    this.stmt('UPDATE idempotency_keys SET job_id = ? WHERE key = ?').run(jobId, key);
+    this.stmt(`UPDATE idempotency_keys SET job_id = ?, outcome = 'job' WHERE key = ?`).run(jobId, key);
+  }
+
+  async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
+    this.stmt(
+      `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = ? WHERE key = ? AND outcome = 'pending'`,
+    ).run(reservationId, key);
   }
 
   async dropIdempotency(key: string): Promise<void> {
     this.stmt('DELETE FROM idempotency_keys WHERE key = ?').run(key);
+  }
+
+  // ---- maintenance ----
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+    return this.db
+      .transaction(() => ({
+        tokens: this.stmt('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes,
+        keys: this.stmt('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes,
+      }))
+      .immediate();
   }
 
   async close(): Promise<void> {

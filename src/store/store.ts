@@ -27,7 +27,10 @@ export interface JobRecord {
   args: Record<string, unknown>;
   /** Credits reserved for the job (upper bound for "up to" prices); null when unknown. */
   price: number | null;
+  /** The session that created the job (MCP session id, `stdio:<pid>`, or the principal when stateless). */
   callerId: string;
+  /** Who owns the job (`local` on stdio; the bearer token's principal over HTTP). */
+  principal: string;
   status: JobStatus;
   /** The provider's own status word, as last seen. */
   providerStatus: string | null;
@@ -47,7 +50,7 @@ export type JobPatch = Partial<
 
 export interface JobQuery {
   /** Only this principal's jobs. */
-  callerId?: string;
+  principal?: string;
   status?: JobStatus;
   provider?: string;
   /** createdAt >= since (ms) */
@@ -65,13 +68,29 @@ export interface JobPage {
   nextCursor?: string;
 }
 
-export type ReservationState = 'reserved' | 'committed' | 'released' | 'uncertain';
+/**
+ * reserved -> committed (accepted) -> refunded (the job failed, or was cancelled with a documented refund);
+ * reserved -> released (refused: nothing was charged); reserved -> uncertain (the provider may have
+ * accepted) -> committed | refunded once the job's fate is known, or released when it is proven that
+ * nothing was accepted. Caps count reserved + committed + uncertain.
+ */
+export type ReservationState = 'reserved' | 'committed' | 'released' | 'uncertain' | 'refunded';
+export const RESERVATION_STATES: readonly ReservationState[] = [
+  'reserved',
+  'committed',
+  'released',
+  'uncertain',
+  'refunded',
+];
 
 export interface Reservation {
   id: string;
   provider: string;
   tool: string;
+  /** Session key: session caps count per caller. */
   callerId: string;
+  /** Day caps and reports count per principal. */
+  principal: string;
   /** UTC day, YYYY-MM-DD. */
   day: string;
   credits: number;
@@ -87,6 +106,8 @@ export interface ReserveRequest {
   provider: string;
   tool: string;
   callerId: string;
+  /** The day cap counts this principal's reservations for the provider and day. */
+  principal: string;
   day: string;
   credits: number;
   argsHash: string;
@@ -107,6 +128,10 @@ export interface SpendTotals {
   reserved: number;
   /** Credits whose outcome is unknown (timeout or crash while the provider may have accepted). */
   uncertain: number;
+  /** Credits of accepted jobs that failed (the provider gave them back); not counted under caps. */
+  refunded: number;
+  /** Credits reserved for calls the provider refused; not counted under caps. */
+  released: number;
 }
 
 export interface ConsentToken {
@@ -128,6 +153,10 @@ export interface IdempotencyRecord {
   /** Set once the provider accepted the job. */
   jobId: string | null;
   createdAt: number;
+  /** 'pending': the call is in flight; 'unknown': it ended without knowing whether the provider accepted. */
+  outcome: 'pending' | 'unknown' | 'job';
+  /** The spend reservation of the call (set with an unknown outcome). */
+  reservationId: string | null;
 }
 
 export type ClaimResult =
@@ -155,16 +184,21 @@ export interface Store {
   commit(id: string, jobId: string, now: number, credits?: number): Promise<void>;
   /** reserved|uncertain -> released (the provider refused; nothing was charged). */
   release(id: string, now: number): Promise<void>;
+  /** committed|uncertain -> refunded (the accepted job failed and the provider gives the credits back). */
+  refund(id: string, now: number): Promise<void>;
   /** reserved -> uncertain. */
   markUncertain(id: string, now: number): Promise<void>;
   /** Reservations still 'reserved' and created before `olderThan` count as uncertain in reports. */
-  spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]>;
-  /** Newest first. */
-  recentSpend(limit: number): Promise<Reservation[]>;
+  spendTotals(q: { callerId?: string; principal?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]>;
+  /** Newest first; only `principal`'s when given. */
+  recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
 
   // consent tokens
   putToken(t: ConsentToken): Promise<void>;
-  /** Atomically check and use once. 'mismatch' = exists but bound to another tool, args or caller. */
+  /**
+   * Atomically check and use once. 'mismatch' = exists but bound to another tool or arguments. A token of
+   * another caller (principal) is 'unknown': nobody learns that another principal's token exists.
+   */
   consumeToken(
     tokenHash: string,
     tool: string,
@@ -178,8 +212,16 @@ export interface Store {
   claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult>;
   /** Attach the job created under the key. */
   settleIdempotency(key: string, jobId: string): Promise<void>;
+  /** The call under `key` ended without knowing whether the provider accepted: keep the key bound. */
+  markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
   dropIdempotency(key: string): Promise<void>;
+
+  /**
+   * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency
+   * keys created before `keysBefore`. Reservations and jobs are the ledger and are never purged.
+   */
+  purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }>;
 
   close(): Promise<void>;
 }

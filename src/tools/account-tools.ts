@@ -49,7 +49,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       const cat = tool.catalogue;
       const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
       const consent = decideConsent(tool.op, cat, q, d.consentSettings);
-      const caps = await d.budget.left(cat.provider, ctx.callerId);
+      const caps = await d.budget.left(cat.provider, ctx.callerId, ctx.principal);
       const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
       const price =
         q.kind === 'unknown'
@@ -89,10 +89,10 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     run: async (a, ctx) => {
       const olderThan = d.now() - d.budget.staleMs;
       const [all, today, session, recent] = await Promise.all([
-        d.store.spendTotals({ olderThan }),
-        d.store.spendTotals({ day: utcDay(d.now()), olderThan }),
-        d.store.spendTotals({ callerId: ctx.callerId, olderThan }),
-        d.store.recentSpend(a.limit),
+        d.store.spendTotals({ principal: ctx.principal, olderThan }),
+        d.store.spendTotals({ principal: ctx.principal, day: utcDay(d.now()), olderThan }),
+        d.store.spendTotals({ principal: ctx.principal, callerId: ctx.callerId, olderThan }),
+        d.store.recentSpend(a.limit, ctx.principal),
       ]);
       const providers = [
         ...new Set([
@@ -107,7 +107,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           all_time: all.find((t) => t.provider === p) ?? null,
           today: today.find((t) => t.provider === p) ?? null,
           session: session.find((t) => t.provider === p) ?? null,
-          caps: await d.budget.left(p, ctx.callerId),
+          caps: await d.budget.left(p, ctx.callerId, ctx.principal),
         })),
       );
       const entries = recent.map((r) => ({

@@ -49,10 +49,17 @@ export const GUARD_FIELDS = {
     .describe('Same key + same arguments returns the job already created instead of paying again.'),
 };
 
+/** URL arguments are sent to providers that fetch them: http(s) only (no file:, javascript:, gopher:…). */
+export function webUrl<T extends ZodTypeAny>(s: T): ZodTypeAny {
+  return s.refine((v) => typeof v !== 'string' || /^https?:\/\/[^/?#\s]/i.test(v), {
+    message: 'must be an http:// or https:// URL',
+  });
+}
+
 function itemSchema(items: NonNullable<Param['items']>): ZodTypeAny {
   switch (items) {
     case 'url':
-      return z.string().url();
+      return webUrl(z.string().url());
     case 'number':
       return z.number();
     case 'integer':
@@ -72,7 +79,7 @@ function stringSchema(p: Field): ZodTypeAny {
   if (p.format === 'url') s = s.url();
   if (p.minLength !== undefined) s = s.min(p.minLength);
   if (p.maxLength !== undefined) s = s.max(p.maxLength);
-  return s;
+  return p.format === 'url' ? webUrl(s) : s;
 }
 
 function numberSchema(p: Field): ZodTypeAny {

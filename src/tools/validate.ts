@@ -3,13 +3,26 @@ import type { ZodError, ZodIssue } from 'zod';
 import { MediagenError } from '../errors.js';
 import type { ToolSpec } from './build.js';
 
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text;
+}
+
+/** What was received, excerpted: a hostile 5 MB value must not come back five times over. */
+function received(v: unknown): string {
+  try {
+    return clip(JSON.stringify(v) ?? String(v));
+  } catch {
+    return clip(String(v));
+  }
+}
+
 function issueText(i: ZodIssue): string {
-  const where = i.path.length ? i.path.join('.') : 'arguments';
+  const where = i.path.length ? clip(i.path.join('.')) : 'arguments';
   switch (i.code) {
     case 'invalid_enum_value':
-      return `${where}: must be one of ${i.options.join(', ')} (got ${JSON.stringify(i.received)})`;
+      return `${where}: must be one of ${i.options.join(', ')} (got ${received(i.received)})`;
     case 'unrecognized_keys':
-      return `${where}: unknown argument(s) ${i.keys.join(', ')}`;
+      return `${where}: unknown argument(s) ${clip(i.keys.join(', '))}`;
     case 'too_big':
       return `${where}: ${i.type === 'string' ? `at most ${String(i.maximum)} characters` : i.type === 'array' ? `at most ${String(i.maximum)} items` : `at most ${String(i.maximum)}`}`;
     case 'too_small':
@@ -17,7 +30,7 @@ function issueText(i: ZodIssue): string {
     case 'invalid_type':
       return i.received === 'undefined' ? `${where}: required` : `${where}: expected ${i.expected}, got ${i.received}`;
     default:
-      return `${where}: ${i.message}`;
+      return `${where}: ${clip(i.message)}`;
   }
 }
 

@@ -170,7 +170,8 @@ describe('consent tokens', () => {
       name: 'mediaio_t2i_imagen_4',
       arguments: { ...args, confirm_token: token },
     })) as CallToolResult;
-    expect(sc(r).refused).toMatch(/another caller/);
+    // The same answer as a token that never existed: another principal learns nothing.
+    expect(sc(r).refused).toMatch(/not one this server issued/);
     expect(sandbox.stats().total).toBe(0);
   });
 

@@ -45,7 +45,9 @@ if (HAS_PG) {
       );
       expect(results.filter((r) => r.ok)).toHaveLength(10);
       const totals = await stores[0].spendTotals({});
-      expect(totals).toEqual([{ provider: 'acme', committed: 0, reserved: 10, uncertain: 0 }]);
+      expect(totals).toEqual([
+        { provider: 'acme', committed: 0, reserved: 10, uncertain: 0, refunded: 0, released: 0 },
+      ]);
       await Promise.all(stores.map((s) => s.close()));
       await dropSchemas(schemas);
     });
