@@ -126,6 +126,15 @@ describe('principals over HTTP', () => {
     expect(sc(r).job_id).not.toBe(sc(a).job_id);
   });
 
+  it("bob's spend_report shows none of alice's spend", async () => {
+    await aliceJob('spend of alice');
+    const report = sc(await bob.call('spend_report', { limit: 100 }));
+    expect(report.entries).toEqual([]);
+    expect(report.providers).toEqual([]);
+    const mine = sc(await alice.call('spend_report', { limit: 100 }));
+    expect((mine.entries as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it('jobs_wait progress reaches the client as SSE notifications', async () => {
     const r1 = await carol.call('mediaio_t2i_imagen_4', { ...ARGS, prompt: 'progress' });
     const seen: number[] = [];
