@@ -120,7 +120,13 @@ async function benchOurs(store, mode) {
   try {
     const setup = new Agent({ connections: 1 });
     const s = await openSession(setup, url, mode === 'stateful');
-    const created = await rpc(setup, url, 'tools/call', { name: 'phaya_text_to_image', arguments: { prompt: 'bench' } }, s);
+    const created = await rpc(
+      setup,
+      url,
+      'tools/call',
+      { name: 'phaya_text_to_image', arguments: { prompt: 'bench' } },
+      s,
+    );
     const jobId = created.result.structuredContent.job_id;
     await rpc(setup, url, 'tools/call', { name: 'jobs_wait', arguments: { job_id: jobId } }, s);
     await setup.close();
@@ -146,9 +152,13 @@ async function benchOpenapi(models) {
   const bin = join(cache, 'node_modules/@ivotoby/openapi-mcp-server/bin/mcp-server.js');
   if (!existsSync(bin)) {
     mkdirSync(cache, { recursive: true });
-    execFileSync('npm', ['install', '--prefix', cache, '--no-save', '--no-audit', '--no-fund', '@ivotoby/openapi-mcp-server@1.16.1'], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', cache, '--no-save', '--no-audit', '--no-fund', '@ivotoby/openapi-mcp-server@1.16.1'],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
   const body = JSON.stringify(models);
   const upstream = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
@@ -161,13 +171,29 @@ async function benchOpenapi(models) {
     JSON.stringify({
       openapi: '3.0.3',
       info: { title: 'models', version: '1' },
-      paths: { '/models': { get: { operationId: 'models', summary: 'Model families', responses: { 200: { description: 'ok' } } } } },
+      paths: {
+        '/models': {
+          get: { operationId: 'models', summary: 'Model families', responses: { 200: { description: 'ok' } } },
+        },
+      },
     }),
   );
   const port = 20000 + Math.floor(Math.random() * 20000);
   const { proc, url } = await spawnServer(
     process.execPath,
-    [bin, '--api-base-url', `http://127.0.0.1:${up}`, '--openapi-spec', spec, '--transport', 'http', '--port', String(port), '--host', '127.0.0.1'],
+    [
+      bin,
+      '--api-base-url',
+      `http://127.0.0.1:${up}`,
+      '--openapi-spec',
+      spec,
+      '--transport',
+      'http',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
     {},
     /(listening|running|started)/i,
   ).then((s) => ({ ...s, url: `http://127.0.0.1:${port}/mcp` }));
@@ -179,7 +205,13 @@ async function benchOpenapi(models) {
     const rows = [];
     for (const c of CONCURRENCY) {
       const r = await cell(url, true, tools[0].name, {}, c);
-      rows.push({ server: '@ivotoby/openapi-mcp-server@1.16.1', store: null, mode: 'stateful', tool: `${tools[0].name} (GET /models)`, ...r });
+      rows.push({
+        server: '@ivotoby/openapi-mcp-server@1.16.1',
+        store: null,
+        mode: 'stateful',
+        tool: `${tools[0].name} (GET /models)`,
+        ...r,
+      });
       console.log(JSON.stringify(rows.at(-1)));
     }
     return rows;
@@ -200,7 +232,9 @@ const ref = await spawnServer(
   /Streamable HTTP on (http:\/\/\S+\/mcp)/,
 );
 const a = new Agent({ connections: 1 });
-const modelsAnswer = (await rpc(a, ref.url, 'tools/call', { name: 'models', arguments: {} }, await openSession(a, ref.url, true))).result;
+const modelsAnswer = (
+  await rpc(a, ref.url, 'tools/call', { name: 'models', arguments: {} }, await openSession(a, ref.url, true))
+).result;
 await a.close();
 ref.proc.kill('SIGTERM');
 rows.push(...(await benchOpenapi(modelsAnswer.structuredContent)));
@@ -208,7 +242,11 @@ rows.push(...(await benchOpenapi(modelsAnswer.structuredContent)));
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(
   join(ROOT, 'bench/results/http.json'),
-  JSON.stringify({ date: new Date().toISOString().slice(0, 10), node: process.version, seconds_per_cell: SECONDS, rows }, null, 2) + '\n',
+  JSON.stringify(
+    { date: new Date().toISOString().slice(0, 10), node: process.version, seconds_per_cell: SECONDS, rows },
+    null,
+    2,
+  ) + '\n',
 );
 console.log('wrote bench/results/http.json');
 process.exit(0);

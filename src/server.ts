@@ -115,6 +115,8 @@ export function createServer(deps: ServerDeps): MediagenServer {
     while (inflight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
     }
+    // Let the SDK send the answers of the calls that just finished before anyone closes the transport.
+    await new Promise((r) => setImmediate(r));
   };
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));

@@ -30,6 +30,8 @@ function serverEnv(outputDir: string): Record<string, string> {
     MEDIAGEN_POLL_MS: '50',
     MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
     MEDIAGEN_CONFIRM: 'all',
+    // The sandbox's result URLs are on loopback, which downloads refuse unless allowed.
+    MEDIAGEN_DOWNLOAD_ALLOW: '127.0.0.1',
   };
 }
 
