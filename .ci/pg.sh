@@ -24,7 +24,7 @@ case "$cmd" in
   start)
     BIN=$(pgbin)
     mkdir -p "$DIR"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$DIR"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DIR"; fi
     as_pg "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
     as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
       -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null

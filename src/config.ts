@@ -7,6 +7,7 @@ import { defaultStateDir } from './store/open.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
+import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
 
 const list = z.string().transform((s) =>
   s
@@ -53,17 +54,6 @@ const rateLimits = z.string().transform((s, ctx) => {
     out[m[1]] = m[2] ? 'off' : { requests: Number(m[3]), perSeconds: Number(m[4]) };
   }
   return out;
-});
-
-/** "120/60" -> 120 requests per 60 seconds; "off" -> no limit. */
-const rate = z.string().transform((s, ctx) => {
-  if (s === 'off') return undefined;
-  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(s.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected N/seconds or off, got "${s}"` });
-    return z.NEVER;
-  }
-  return { requests: Number(m[1]), perSeconds: Number(m[2]) };
 });
 
 /** "cdn.internal,127.0.0.1,[::1]" -> lower-case host names / IP literals (IPv6 without brackets). */
@@ -116,20 +106,7 @@ export const ConfigSchema = z
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
     rateLimit: rateLimits.default(''),
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(3333),
-    stateless: bool.default(false),
-    allowedOrigins: list.default(''),
-    allowedHosts: list.default(''),
-    maxBody: positiveInt.default(1024 * 1024),
-    httpRate: rate.default('600/60'),
-    tokensFile: absolutePath.optional(),
-    sessionIdleSeconds: positiveInt.default(1800),
-    databaseUrl: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
-      .optional(),
-    retentionHours: positiveInt.max(24 * 365).default(24),
+    ...hostingFields({ bool, list, positiveInt, absolutePath }),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
@@ -166,13 +143,7 @@ const FLAGS = {
   'consent-off': { type: 'string' },
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
-  host: { type: 'string' },
-  stateless: { type: 'boolean' },
-  'allowed-origins': { type: 'string' },
-  'allowed-hosts': { type: 'string' },
-  'max-body': { type: 'string' },
-  'http-rate': { type: 'string' },
-  'tokens-file': { type: 'string' },
+  ...HOSTING_FLAGS,
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -288,16 +259,7 @@ export function loadConfig(
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
-    host: pick(f.host, env.MEDIAGEN_HOST),
-    stateless: pick<boolean | string>(f.stateless, env.MEDIAGEN_STATELESS),
-    allowedOrigins: pick(f['allowed-origins'], env.MEDIAGEN_ALLOWED_ORIGINS),
-    allowedHosts: pick(f['allowed-hosts'], env.MEDIAGEN_ALLOWED_HOSTS),
-    maxBody: pick(f['max-body'], env.MEDIAGEN_MAX_BODY),
-    httpRate: pick(f['http-rate'], env.MEDIAGEN_HTTP_RATE),
-    tokensFile: pick(f['tokens-file'], env.MEDIAGEN_HTTP_TOKENS_FILE),
-    sessionIdleSeconds: env.MEDIAGEN_SESSION_IDLE_SECONDS,
-    databaseUrl: env.DATABASE_URL,
-    retentionHours: env.MEDIAGEN_RETENTION_HOURS,
+    ...hostingRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };

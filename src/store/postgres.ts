@@ -5,9 +5,8 @@
  * by one conditional UPDATE; an idempotency key is claimed by one INSERT … ON CONFLICT DO NOTHING.
  * Every method is one statement or one transaction: a lost connection leaves nothing half-written.
  */
-import pg from 'pg';
-import { MediagenError } from '../errors.js';
-import { migratePg, named, typeParser } from './postgres-schema.js';
+import { PgDb, type PgOptions } from './postgres-db.js';
+import { named } from './postgres-schema.js';
 import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
 import {
   jobToRow,
@@ -31,6 +30,7 @@ import type {
   ReserveRequest,
   ReserveResult,
   Reservation,
+  SpendQuery,
   SpendTotals,
   Store,
 } from './store.js';
@@ -39,98 +39,16 @@ const EPSILON = 1e-9;
 const credits = (x: number): number => Number(x.toPrecision(12));
 const COUNTING = "('reserved', 'committed', 'uncertain')";
 
-export interface PgOptions {
-  /** Use (and create) this schema instead of the default search path (tests: one schema per test). */
-  schema?: string;
-  max?: number;
-  /** application_name of every connection (operators see which replica holds what). */
-  applicationName?: string;
-  /** Called when an idle pooled connection fails (the pool replaces it). */
-  onError?: (err: Error) => void;
-}
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return /Connection terminated|connect ECONN|timeout exceeded/i.test(String(err));
-  return /^(ECONN|ENOTFOUND|EPIPE|ETIMEDOUT|57P0|08)/.test(code);
-}
-
-/** A lost database becomes one clear error; SQL errors pass through unchanged. */
-function storeError(err: unknown): unknown {
-  if (!isConnectionError(err)) return err;
-  return new MediagenError(
-    'INTERNAL',
-    `The shared store (PostgreSQL) is unreachable (${(err as Error).message}); nothing was written. Try again shortly.`,
-  );
-}
+export type { PgOptions };
 
 export class PgStore implements Store {
   readonly kind = 'postgres' as const;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly db: PgDb) {}
 
   /** Connects, creates the schema if asked, and applies the missing migrations under an advisory lock. */
   static async open(url: string, opts: PgOptions = {}): Promise<PgStore> {
-    if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema))
-      throw new Error(`bad schema name "${opts.schema}"`);
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: opts.max ?? 10,
-      connectionTimeoutMillis: 5_000,
-      application_name: opts.applicationName ?? 'mediagen-mcp',
-      types: typeParser(pg.types),
-      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
-    });
-    pool.on('error', (err) => opts.onError?.(err));
-    try {
-      const client = await pool.connect();
-      try {
-        await migratePg(client, opts.schema);
-      } finally {
-        client.release();
-      }
-    } catch (err) {
-      await pool.end();
-      throw err;
-    }
-    return new PgStore(pool);
-  }
-
-  private async q<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (err) {
-      throw storeError(err);
-    }
-  }
-
-  /** Runs `fn` in one transaction (rolled back on any error). */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw storeError(err);
-    }
-    let broken = false;
-    // A checked-out client whose connection dies emits 'error'; unheard, that would end the process.
-    const onError = (): void => {
-      broken = true;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      broken = isConnectionError(err);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw storeError(err);
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    return new PgStore(await PgDb.open(url, opts));
   }
 
   // ---- jobs ----
@@ -138,21 +56,21 @@ export class PgStore implements Store {
   async insertJob(job: JobRecord): Promise<void> {
     const r = jobToRow(job);
     const cols = Object.keys(r);
-    await this.q(
+    await this.db.q(
       `INSERT INTO jobs (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
       Object.values(r),
     );
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const { rows } = await this.q<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    const { rows } = await this.db.q<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
     return rows[0] === undefined ? undefined : rowToJob(rows[0]);
   }
 
   async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
     const { sql, params } = updateJobSql(id, patch, now);
     const { text, values } = named(`${sql} RETURNING *`, params);
-    const { rows } = await this.q<JobRow>(text, values);
+    const { rows } = await this.db.q<JobRow>(text, values);
     return rows[0] === undefined ? undefined : rowToJob(rows[0]);
   }
 
@@ -160,7 +78,7 @@ export class PgStore implements Store {
     const limit = clampLimit(q.limit);
     const { sql, params } = listJobsSql(q);
     const { text, values } = named(sql, params);
-    const { rows } = await this.q<JobRow>(text, values);
+    const { rows } = await this.db.q<JobRow>(text, values);
     const jobs = rows.slice(0, limit).map(rowToJob);
     const last = jobs[jobs.length - 1];
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
@@ -171,7 +89,7 @@ export class PgStore implements Store {
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
     if (!Number.isFinite(r.credits) || r.credits < 0)
       throw new Error(`reserve: credits must be a finite number >= 0, got ${r.credits}`);
-    return this.tx(async (c): Promise<ReserveResult> => {
+    return this.db.tx(async (c): Promise<ReserveResult> => {
       // Serialise reservations per provider across every replica until this transaction ends.
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended('mediagen:reserve:' || $1, 0))", [r.provider]);
       if (r.sessionCap !== undefined) {
@@ -223,7 +141,7 @@ export class PgStore implements Store {
   async commit(id: string, jobId: string, now: number, amount?: number): Promise<void> {
     if (amount !== undefined && !(Number.isFinite(amount) && amount >= 0))
       throw new RangeError(`credits must be a finite number >= 0, got ${amount}`);
-    await this.q(
+    await this.db.q(
       `UPDATE reservations SET state = 'committed', job_id = $1, updated_at = $2,
          credits = COALESCE($3::double precision, credits)
        WHERE id = $4 AND state IN ('reserved', 'uncertain')`,
@@ -232,34 +150,29 @@ export class PgStore implements Store {
   }
 
   async release(id: string, now: number): Promise<void> {
-    await this.q(
+    await this.db.q(
       `UPDATE reservations SET state = 'released', updated_at = $1 WHERE id = $2 AND state IN ('reserved', 'uncertain')`,
       [now, id],
     );
   }
 
   async refund(id: string, now: number): Promise<void> {
-    await this.q(
+    await this.db.q(
       `UPDATE reservations SET state = 'refunded', updated_at = $1 WHERE id = $2 AND state IN ('committed', 'uncertain')`,
       [now, id],
     );
   }
 
   async markUncertain(id: string, now: number): Promise<void> {
-    await this.q(`UPDATE reservations SET state = 'uncertain', updated_at = $1 WHERE id = $2 AND state = 'reserved'`, [
-      now,
-      id,
-    ]);
+    await this.db.q(
+      `UPDATE reservations SET state = 'uncertain', updated_at = $1 WHERE id = $2 AND state = 'reserved'`,
+      [now, id],
+    );
   }
 
-  async spendTotals(q: {
-    callerId?: string;
-    principal?: string;
-    day?: string;
-    olderThan?: number;
-  }): Promise<SpendTotals[]> {
+  async spendTotals(q: SpendQuery): Promise<SpendTotals[]> {
     const stale = `(state = 'reserved' AND $3::bigint IS NOT NULL AND created_at < $3::bigint)`;
-    const { rows } = await this.q<SpendTotals>(
+    const { rows } = await this.db.q<SpendTotals>(
       `SELECT provider,
          COALESCE(SUM(CASE WHEN state = 'committed' THEN credits END), 0) AS committed,
          COALESCE(SUM(CASE WHEN state = 'reserved' AND NOT ${stale} THEN credits END), 0) AS reserved,
@@ -284,7 +197,7 @@ export class PgStore implements Store {
 
   async recentSpend(limit: number, principal?: string): Promise<Reservation[]> {
     const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
-    const { rows } = await this.q<ReservationRow>(
+    const { rows } = await this.db.q<ReservationRow>(
       `SELECT * FROM reservations WHERE ($2::text IS NULL OR principal = $2::text)
        ORDER BY created_at DESC, id DESC LIMIT $1`,
       [n, principal ?? null],
@@ -296,7 +209,7 @@ export class PgStore implements Store {
 
   async putToken(t: ConsentToken): Promise<void> {
     const r = tokenToRow(t);
-    await this.q(
+    await this.db.q(
       `INSERT INTO consent_tokens (token_hash, tool, args_hash, caller_id, expires_at, created_at, used_at)
        VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
       [r.token_hash, r.tool, r.args_hash, r.caller_id, r.expires_at, r.created_at],
@@ -311,14 +224,14 @@ export class PgStore implements Store {
     now: number,
   ): Promise<ConsumeResult> {
     // One conditional statement: of two replicas replaying the same token at once, exactly one updates it.
-    const used = await this.q(
+    const used = await this.db.q(
       `UPDATE consent_tokens SET used_at = $5
        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $5 AND tool = $2 AND args_hash = $3
          AND caller_id = $4`,
       [tokenHash, tool, argsHash, callerId, now],
     );
     if (used.rowCount === 1) return 'ok';
-    const { rows } = await this.q<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = $1', [tokenHash]);
+    const { rows } = await this.db.q<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = $1', [tokenHash]);
     const t = rows[0];
     // Another caller's token answers exactly like one that does not exist.
     if (t === undefined || t.caller_id !== callerId) return 'unknown';
@@ -331,13 +244,13 @@ export class PgStore implements Store {
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {
     for (;;) {
-      const inserted = await this.q(
+      const inserted = await this.db.q(
         `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES ($1, $2, $3, NULL, $4)
          ON CONFLICT (key) DO NOTHING`,
         [key, tool, argsHash, now],
       );
       if (inserted.rowCount === 1) return { state: 'new' };
-      const { rows } = await this.q<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = $1', [key]);
+      const { rows } = await this.db.q<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = $1', [key]);
       const row = rows[0];
       if (row === undefined) continue; // dropped between the two statements: claim again
       const record = rowToIdempotency(row);
@@ -348,30 +261,30 @@ export class PgStore implements Store {
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
-    await this.q(`UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE key = $2`, [jobId, key]);
+    await this.db.q(`UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE key = $2`, [jobId, key]);
   }
 
   async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
-    await this.q(
+    await this.db.q(
       `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = $1 WHERE key = $2 AND outcome = 'pending'`,
       [reservationId, key],
     );
   }
 
   async dropIdempotency(key: string): Promise<void> {
-    await this.q('DELETE FROM idempotency_keys WHERE key = $1', [key]);
+    await this.db.q('DELETE FROM idempotency_keys WHERE key = $1', [key]);
   }
 
   // ---- maintenance ----
 
   async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
-    return this.tx(async (c) => ({
+    return this.db.tx(async (c) => ({
       tokens: (await c.query('DELETE FROM consent_tokens WHERE expires_at < $1', [q.tokensBefore])).rowCount ?? 0,
       keys: (await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [q.keysBefore])).rowCount ?? 0,
     }));
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.db.end();
   }
 }

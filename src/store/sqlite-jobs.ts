@@ -1,6 +1,8 @@
 /**
- * SQL building for the job table: keyset pagination cursors, list filters and partial updates.
+ * SQL building for the job table (keyset pagination cursors, list filters, partial updates) and the
+ * maintenance purge of expired consent tokens and old idempotency keys.
  */
+import type Database from 'better-sqlite3';
 import type { JobPatch, JobQuery } from './store.js';
 
 export const MAX_PAGE = 100;
@@ -104,4 +106,17 @@ export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSq
     params[key] = key === 'outputs' ? JSON.stringify(value) : (value as string | number | null);
   }
   return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`, params };
+}
+
+/** Maintenance: expired consent tokens and idempotency keys older than the window; one transaction. */
+export function purgeSqlite(
+  db: Database.Database,
+  q: { tokensBefore: number; keysBefore: number },
+): { tokens: number; keys: number } {
+  return db
+    .transaction(() => ({
+      tokens: db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes,
+      keys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes,
+    }))
+    .immediate();
 }

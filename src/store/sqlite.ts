@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
+import { clampLimit, encodeCursor, listJobsSql, purgeSqlite, updateJobSql } from './sqlite-jobs.js';
 import {
   configure,
   jobToRow,
@@ -32,6 +32,7 @@ import type {
   ReserveRequest,
   ReserveResult,
   Reservation,
+  SpendQuery,
   SpendTotals,
   Store,
 } from './store.js';
@@ -196,12 +197,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  async spendTotals(q: {
-    callerId?: string;
-    principal?: string;
-    day?: string;
-    olderThan?: number;
-  }): Promise<SpendTotals[]> {
+  async spendTotals(q: SpendQuery): Promise<SpendTotals[]> {
     // A 'reserved' row older than olderThan is reported as uncertain (its call probably died mid-flight).
     const stale = `(state = 'reserved' AND @olderThan IS NOT NULL AND created_at < @olderThan)`;
     const rows = this.stmt<SpendTotals>(
@@ -307,12 +303,7 @@ export class SqliteStore implements Store {
   // ---- maintenance ----
 
   async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
-    return this.db
-      .transaction(() => ({
-        tokens: this.stmt('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes,
-        keys: this.stmt('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes,
-      }))
-      .immediate();
+    return purgeSqlite(this.db, q);
   }
 
   async close(): Promise<void> {

@@ -134,6 +134,14 @@ export interface SpendTotals {
   released: number;
 }
 
+/** Filters of spendTotals: one session (caller), one principal, one UTC day; stale 'reserved' counts as uncertain. */
+export interface SpendQuery {
+  callerId?: string;
+  principal?: string;
+  day?: string;
+  olderThan?: number;
+}
+
 export interface ConsentToken {
   /** sha256 of the token text (the token itself is never stored). */
   tokenHash: string;
@@ -189,7 +197,7 @@ export interface Store {
   /** reserved -> uncertain. */
   markUncertain(id: string, now: number): Promise<void>;
   /** Reservations still 'reserved' and created before `olderThan` count as uncertain in reports. */
-  spendTotals(q: { callerId?: string; principal?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]>;
+  spendTotals(q: SpendQuery): Promise<SpendTotals[]>;
   /** Newest first; only `principal`'s when given. */
   recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
 
