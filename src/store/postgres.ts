@@ -34,10 +34,11 @@ import type {
   SpendTotals,
   Store,
 } from './store.js';
+import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
-const EPSILON = 1e-9;
-const credits = (x: number): number => Number(x.toPrecision(12));
-const COUNTING = "('reserved', 'committed', 'uncertain')";
+const EPSILON = CAP_EPSILON;
+const credits = roundCredits;
+const COUNTING = COUNTING_SQL;
 
 export type { PgOptions };
 
@@ -120,20 +121,7 @@ export class PgStore implements Store {
       );
       return {
         ok: true,
-        reservation: {
-          id: r.id,
-          provider: r.provider,
-          tool: r.tool,
-          callerId: r.callerId,
-          principal: r.principal,
-          day: r.day,
-          credits: r.credits,
-          argsHash: r.argsHash,
-          state: 'reserved',
-          jobId: null,
-          createdAt: r.now,
-          updatedAt: r.now,
-        },
+        reservation: newReservation(r),
       };
     });
   }

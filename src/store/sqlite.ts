@@ -36,17 +36,11 @@ import type {
   SpendTotals,
   Store,
 } from './store.js';
+import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
-/** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
-const EPSILON = 1e-9;
-
-/** Sums of floats drift (0.1 + 0.2); report them rounded to 12 significant digits. */
-function credits(x: number): number {
-  return Number(x.toPrecision(12));
-}
-
-/** States whose credits count against a cap. */
-const COUNTING = "('reserved', 'committed', 'uncertain')";
+const EPSILON = CAP_EPSILON;
+const credits = roundCredits;
+const COUNTING = COUNTING_SQL;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -148,20 +142,7 @@ export class SqliteStore implements Store {
           }
         }
         insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
-        const reservation: Reservation = {
-          id: r.id,
-          provider: r.provider,
-          tool: r.tool,
-          callerId: r.callerId,
-          principal: r.principal,
-          day: r.day,
-          credits: r.credits,
-          argsHash: r.argsHash,
-          state: 'reserved',
-          jobId: null,
-          createdAt: r.now,
-          updatedAt: r.now,
-        };
+        const reservation = newReservation(r);
         return { ok: true, reservation };
       })
       .immediate();

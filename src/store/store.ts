@@ -172,6 +172,36 @@ export type ClaimResult =
   | { state: 'existing'; record: IdempotencyRecord }
   | { state: 'conflict'; record: IdempotencyRecord };
 
+/** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
+export const CAP_EPSILON = 1e-9;
+
+/** Sums of floats drift (0.1 + 0.2); report them rounded to 12 significant digits. */
+export function roundCredits(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/** States whose credits count against a cap, as an SQL list (both stores). */
+export const COUNTING_SQL = "('reserved', 'committed', 'uncertain')";
+
+/** The reservation a successful reserve() writes. */
+export function newReservation(r: ReserveRequest): Reservation {
+  const { id, provider, tool, callerId, principal, day, credits, argsHash, now } = r;
+  return {
+    id,
+    provider,
+    tool,
+    callerId,
+    principal,
+    day,
+    credits,
+    argsHash,
+    state: 'reserved',
+    jobId: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
