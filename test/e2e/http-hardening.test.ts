@@ -154,3 +154,26 @@ describe('HTTP hardening', () => {
     expect((await post(INIT, auth('bob'))).status).toBe(200);
   });
 });
+
+describe('HTTP sessions expire', () => {
+  it('a session idle past MEDIAGEN_SESSION_IDLE_SECONDS answers 404; the client can initialise again', async () => {
+    const s = await spawnHttp({ MEDIAGEN_STATE_DIR: tempDir(), MEDIAGEN_SESSION_IDLE_SECONDS: '1' });
+    try {
+      const c = await connectHttp(s.url);
+      const headers = { 'Mcp-Session-Id': c.transport.sessionId ?? '', 'Mcp-Protocol-Version': '2025-11-25' };
+      await new Promise((r) => setTimeout(r, 2_500));
+      const r = await fetch(s.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+      });
+      expect(r.status).toBe(404);
+      const again = await connectHttp(s.url);
+      expect((await again.client.listTools()).tools.length).toBeGreaterThan(0);
+      await again.close();
+      await c.close().catch(() => undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+});
