@@ -56,6 +56,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   const registry = buildRegistry(config, logger, {
     ...opts,
     consentHint: (op, cat) => consentNote(op, cat, settings),
+    promptOff: settings.promptOff,
     serverToolNames: SERVER_TOOL_NAMES,
   });
   for (const p of settings.promptOff)

@@ -69,7 +69,10 @@ export const Param = z
   .object({
     ...paramShape,
     in: z.enum(['body', 'path', 'query']).default('body'),
-    properties: z.array(Field).optional().describe('Fields of an object parameter.'),
+    properties: z
+      .array(Field)
+      .optional()
+      .describe('Fields of an object parameter, or of each item of an array of objects ("items": "object").'),
     wire: z
       .object({ true: z.string(), false: z.string() })
       .strict()

@@ -29,6 +29,8 @@ export interface RegistryOptions {
   consentHint?: ConsentHint;
   /** Names of server-level tools (allowed in include/exclude lists). */
   serverToolNames?: readonly string[];
+  /** Providers whose consent prompt is off: their tools do not list confirm_token. */
+  promptOff?: readonly string[];
   /** Keep tools of providers with no key (for --list). */
   keepUnconfigured?: boolean;
 }
@@ -51,7 +53,7 @@ export function filterOf(config: Config): ToolFilter {
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
   const loaded = loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues]);
   const catalogues = config.prices ? applyPriceOverlay(loaded, config.prices) : loaded;
-  const all = buildTools(catalogues, opts.consentHint);
+  const all = buildTools(catalogues, opts.consentHint, opts.promptOff);
   const filtered = filterTools(all, filterOf(config), opts.serverToolNames);
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
