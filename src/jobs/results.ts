@@ -7,7 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { JobSpec } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import { getPath } from '../providers/envelope.js';
@@ -114,6 +114,7 @@ export async function downloadOutput(jobId: string, n: number, output: JobOutput
   const signal = o.signal
     ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)])
     : AbortSignal.timeout(o.timeoutMs);
+  const { request } = await import('undici');
   const res = await request(output.url, { method: 'GET', signal, dispatcher: o.dispatcher });
   if (res.statusCode !== 200) {
     await res.body.dump();

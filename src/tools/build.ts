@@ -3,8 +3,6 @@
  * strict zod validator, description with a price line, annotations that say only what differs from the
  * MCP defaults. No code per operation.
  */
-import type { ZodTypeAny } from 'zod';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import type { Operation } from '../catalogue/format.js';
 import type { LoadedCatalogue } from '../catalogue/load.js';
 import { describePrice } from '../guard/price.js';
@@ -55,28 +53,6 @@ export interface ToolSpec {
   paid: boolean;
   /** Guard fields this tool lists and accepts. */
   guard: ListedGuard;
-}
-
-/** zod -> JSON Schema for the server-level tools, without the noise ($schema, additionalProperties). */
-export function toJsonSchema(schema: ZodTypeAny): JsonSchema {
-  const js = zodToJsonSchema(schema, { target: 'jsonSchema7', $refStrategy: 'none' }) as Record<string, unknown>;
-  delete js.$schema;
-  return lean(js) as JsonSchema;
-}
-
-/** Drop what a schema says twice ("type" beside an enum, minLength 1 beside a URL format). */
-function lean(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(lean);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node as Record<string, unknown>))
-    out[k] = k === 'enum' || k === 'default' ? v : lean(v);
-  if (Array.isArray(out.enum) && typeof out.type === 'string') delete out.type;
-  if (out.format === 'uri' && out.minLength === 1) delete out.minLength;
-  const extra = out.additionalProperties;
-  if (extra === false || (extra && typeof extra === 'object' && !Object.keys(extra).length))
-    delete out.additionalProperties;
-  return out;
 }
 
 export interface ConsentHint {

@@ -1,8 +1,9 @@
 /** Define a server-level tool from a zod schema, with the same validation and listing as catalogue tools. */
 import { z, type ZodRawShape } from 'zod';
-import { leanAnnotations, toJsonSchema } from './build.js';
+import { leanAnnotations } from './build.js';
 import type { CallContext, RequestTools, ServerTool, ToolResult } from './handler.js';
 import { badArguments } from './validate.js';
+import { shapeSchema } from './zod-json.js';
 
 export interface ToolDefinition<S extends ZodRawShape> {
   name: string;
@@ -22,7 +23,7 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
     name: d.name,
     title: d.title,
     description: d.description,
-    inputSchema: toJsonSchema(schema),
+    inputSchema: shapeSchema(d.shape),
     annotations: leanAnnotations({
       readOnlyHint: d.readOnly,
       destructiveHint: d.destructive ?? false,
