@@ -16,6 +16,8 @@ import type { Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
+import { PaidInflight } from './tools/paid-outcome.js';
+import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
@@ -43,7 +45,10 @@ export interface App {
   ledger: JobLedger;
   serverTools: ServerTool[];
   createMcpServer(defaultCallerId?: string): MediagenServer;
-  close(): Promise<void>;
+  /** Mark paid requests still in flight as uncertain (shutdown past its deadline); their reservation ids. */
+  settleInflight(): Promise<string[]>;
+  /** Close clients and the store; `force` aborts provider requests still in flight. */
+  close(force?: boolean): Promise<void>;
 }
 
 export function consentSettings(config: Config): ConsentSettings {
@@ -77,7 +82,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     tools: allTools,
     logger,
     now,
-    onFailed: (job) => budget.release(job.id),
+    onFailed: (job) => budget.refund(job.id),
   });
   const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
     const cat = registry.catalogues.find((c) => c.provider === provider);
@@ -90,7 +95,10 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   };
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
+  const inflight = new PaidInflight();
   const handler = new ToolHandler({
+    inflight,
+    sleep,
     clients: registry.clients,
     store,
     ledger,
@@ -134,9 +142,17 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     ledger,
     serverTools,
     createMcpServer: (defaultCallerId) =>
-      createServer({ tools: registry.tools, handler, serverTools, logger, defaultCallerId }),
-    close: async () => {
-      await registry.close();
+      createServer({
+        tools: registry.tools,
+        handler,
+        serverTools,
+        logger,
+        defaultCallerId,
+        consentTimeoutMs: config.consentTimeoutSeconds * 1000,
+      }),
+    settleInflight: () => settleInflight({ inflight, budget, store, logger }),
+    close: async (force = false) => {
+      await registry.close(force);
       if (!opts.store) await store.close();
     },
   };

@@ -5,7 +5,7 @@
  */
 import { loadConfig, USAGE, type Config } from './config.js';
 import { StartupError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, secretsOf, type Logger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
 import { consentNote } from './guard/policy.js';
@@ -39,23 +39,37 @@ function printList(registry: Registry, sandbox: boolean): void {
   process.stdout.write(rows.join('\n') + '\n');
 }
 
-async function serve(config: Config, logger: Logger): Promise<void> {
+/** Serve over stdio; resolves with the exit code (non-zero when the transport failed). */
+async function serve(config: Config, logger: Logger): Promise<number> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
-  const app = createApp(config, logger, opts);
+  let app: ReturnType<typeof createApp>;
+  try {
+    app = createApp(config, logger, opts);
+  } catch (err) {
+    await sandbox?.close();
+    throw err;
+  }
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
-  const stop = async (): Promise<void> => {
-    await mcp.drain();
-    await mcp.server.close();
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  const drainMs = config.drainSeconds * 1000;
   logger.info(`serving ${app.registry.tools.length + app.serverTools.length} tools over stdio`, {
     version: VERSION,
     stateDir: config.stateDir,
   });
-  await serveStdio(mcp);
-  await app.close();
+  const { ended, stop } = await serveStdio(mcp, drainMs);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const end = await ended;
+  if (end.error) logger.error(`stdio transport failed: ${end.error.message}`);
+  const uncertain = await app.settleInflight();
+  if (uncertain.length)
+    logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
+      reservations: uncertain,
+    });
+  await app.close(true);
   await sandbox?.close();
+  // Nothing may keep a stopping server alive past its drain deadline.
+  setTimeout(() => process.exit(), 1_000).unref();
+  return end.reason === 'transport error' ? 1 : 0;
 }
 
 async function runSandbox(config: Config): Promise<void> {
@@ -78,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(VERSION + '\n');
     return 0;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, secretsOf(config.env));
   if (config.command === 'list') {
     const settings = consentSettings(config);
     const registry = buildRegistry(config, logger, {
@@ -94,8 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await runSandbox(config);
     return 0;
   }
-  await serve(config, logger);
-  return 0;
+  return serve(config, logger);
 }
 
 main(process.argv.slice(2)).then(

@@ -88,6 +88,8 @@ export const ConfigSchema = z
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
     rateLimit: rateLimits.default(''),
+    drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
+    consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
   .strict();
 
@@ -120,6 +122,7 @@ const FLAGS = {
   'consent-off': { type: 'string' },
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
+  'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -152,6 +155,8 @@ Options:
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
   --rate-limit p=N/S,...   override a provider's request limit (N per S seconds), or p=off
+  --drain-seconds N        on shutdown, answer calls in flight for up to N s (default 10); paid requests
+                           still unanswered then are left uncertain (MEDIAGEN_DRAIN_SECONDS)
   -h, --help               this text
   --version                print the version
 `;
@@ -211,6 +216,8 @@ export function loadConfig(
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
+    drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
+    consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

@@ -9,10 +9,35 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-/** Strings that must never reach a log line (API keys, bearer tokens). */
+const BEARER = /\b(Bearer)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
+const KEY_FIELD =
+  /\b((?:x-)?api[_-]?key|x-provider-key(?:-[a-z0-9]+)*|authorization)(["']?\s*[:=]\s*["']?)(?!Bearer\b)([^\s"',;}&[\]]{6,})/gi;
+
+/** Environment values that are secrets by their variable's name (…_API_KEY, …_KEY, …_TOKEN, …_SECRET). */
+export function secretsOf(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(env)
+    .filter(([k, v]) => /(?:KEY|TOKEN|SECRET|PASSWORD)$/i.test(k) && typeof v === 'string' && v.trim().length >= 8)
+    .map(([, v]) => (v as string).trim());
+}
+
+/**
+ * One redactor for everything that may carry a secret: every configured key (as is, JSON-escaped and
+ * URL-encoded) and anything shaped like a bearer token or an API-key header/field.
+ */
 export function redactor(secrets: readonly string[]): (text: string) => string {
-  const live = secrets.filter((s) => s.length >= 4);
-  return (text) => live.reduce((acc, s) => acc.split(s).join('[redacted]'), text);
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+    forms.add(encodeURIComponent(s));
+  }
+  const live = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const s of live) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    return out.replace(BEARER, '$1$2[redacted]').replace(KEY_FIELD, '$1$2[redacted]');
+  };
 }
 
 export function createLogger(

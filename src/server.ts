@@ -4,7 +4,16 @@
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestParamsSchema,
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import * as z4 from 'zod/v4';
 import { MediagenError, toToolResult } from './errors.js';
 import type { Logger } from './log.js';
 import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
@@ -19,6 +28,42 @@ export interface ServerDeps {
   logger: Logger;
   /** Caller id when the transport has no session (stdio: one per process). */
   defaultCallerId?: string;
+  /** How long an approval form may stay unanswered (default 60 s). */
+  consentTimeoutMs?: number;
+}
+
+/**
+ * tools/call with any `arguments`: the SDK's own schema would answer a non-object with a JSON-RPC error,
+ * where a tool should answer BAD_ARGUMENTS.
+ */
+const LooseCallToolRequestSchema = CallToolRequestSchema.extend({
+  params: CallToolRequestParamsSchema.extend({ arguments: z4.unknown().optional() }),
+});
+
+/** Deeper arguments than any tool takes are refused before anything walks them recursively. */
+export const MAX_ARGUMENT_DEPTH = 32;
+
+function tooDeep(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function checkArguments(args: unknown): Record<string, unknown> {
+  if (args === undefined || args === null) return {};
+  if (typeof args !== 'object' || Array.isArray(args))
+    throw new MediagenError(
+      'BAD_ARGUMENTS',
+      `arguments must be a JSON object of named arguments, got ${Array.isArray(args) ? 'an array' : typeof args}.`,
+    );
+  if (tooDeep(args, MAX_ARGUMENT_DEPTH))
+    throw new MediagenError('BAD_ARGUMENTS', `arguments are nested deeper than ${MAX_ARGUMENT_DEPTH} levels.`);
+  return args as Record<string, unknown>;
 }
 
 function listing(t: {
@@ -54,7 +99,8 @@ export function createServer(deps: ServerDeps): MediagenServer {
         'behalf. If they approve, repeat the call with the same arguments plus the confirm_token it returned ' +
         '(single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
         'returns the job already created instead of paying twice. Generation is asynchronous: a create call ' +
-        'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs.',
+        'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs. ' +
+        'URL arguments (format uri) must be http:// or https://.',
     },
   );
   const catalogueTools = new Map(deps.tools.map((t) => [t.name, t]));
@@ -79,17 +125,44 @@ export function createServer(deps: ServerDeps): MediagenServer {
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra): Promise<CallToolResult> => {
-    const run = callTool(request.params, extra);
-    inflight.add(run);
-    return run.finally(() => inflight.delete(run));
-  });
+  // Registered on the protocol layer with the loose schema (see LooseCallToolRequestSchema).
+  Protocol.prototype.setRequestHandler.call(
+    server,
+    LooseCallToolRequestSchema,
+    (request: z4.infer<typeof LooseCallToolRequestSchema>, extra: Extra): Promise<CallToolResult> => {
+      const run = callTool(request.params, extra);
+      inflight.add(run);
+      return run.finally(() => inflight.delete(run));
+    },
+  );
 
-  type CallParams = { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } };
+  type CallParams = { name: string; arguments?: unknown; _meta?: { progressToken?: string | number } };
   type Extra = Parameters<Parameters<typeof server.setRequestHandler<typeof CallToolRequestSchema>>[1]>[1];
+  const consentTimeoutMs = deps.consentTimeoutMs ?? 60_000;
+
+  async function elicit(extra: Extra, message: string, schema: Record<string, unknown>) {
+    try {
+      return await server.elicitInput(
+        { message, requestedSchema: schema as never },
+        { signal: extra.signal, timeout: consentTimeoutMs },
+      );
+    } catch (err) {
+      if (extra.signal.aborted) throw err;
+      if (err instanceof McpError && err.code === ErrorCode.RequestTimeout)
+        throw new MediagenError(
+          'CONSENT_TIMEOUT',
+          `The approval form was not answered within ${Math.round(consentTimeoutMs / 1000)} s. Nothing was sent or charged.`,
+        );
+      const why = String((err as Error).message ?? err).slice(0, 200);
+      throw new MediagenError(
+        'CONSENT_DECLINED',
+        `The approval form's answer could not be read (${why}). Nothing was sent or charged.`,
+      );
+    }
+  }
 
   async function callTool(params: CallParams, extra: Extra): Promise<CallToolResult> {
-    const { name, arguments: args } = params;
+    const { name } = params;
     const ctx: CallContext = { signal: extra.signal, callerId: extra.sessionId ?? fallbackCaller };
     const token = params._meta?.progressToken;
     const req: RequestTools = {
@@ -107,15 +180,15 @@ export function createServer(deps: ServerDeps): MediagenServer {
                 },
               }),
       elicit: server.getClientCapabilities()?.elicitation
-        ? async (message, schema) =>
-            server.elicitInput({ message, requestedSchema: schema as never }, { signal: extra.signal })
+        ? (message, schema) => elicit(extra, message, schema)
         : undefined,
     };
     try {
+      const args = checkArguments(params.arguments);
       const tool = catalogueTools.get(name);
       if (tool) return (await deps.handler.call(tool, args, ctx, req)) as CallToolResult;
       const st = serverTools.get(name);
-      if (st) return (await st.run(args ?? {}, ctx, req)) as CallToolResult;
+      if (st) return (await st.run(args, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${name}".`);
     } catch (err) {
       if (!(err instanceof MediagenError)) deps.logger.error('tool call failed', { tool: name, error: String(err) });

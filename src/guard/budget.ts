@@ -81,6 +81,11 @@ export class Budget {
     return this.store.release(id, this.now());
   }
 
+  /** The accepted job failed: the provider gives its credits back (committed|uncertain -> refunded). */
+  refund(id: string): Promise<void> {
+    return this.store.refund(id, this.now());
+  }
+
   uncertain(id: string): Promise<void> {
     return this.store.markUncertain(id, this.now());
   }

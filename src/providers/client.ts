@@ -30,17 +30,36 @@ export const DEFAULT_HTTP: HttpSettings = {
 export interface ProviderSettings {
   baseUrl: string;
   key?: string;
+  /** Every secret this server knows (all providers' keys): scrubbed from provider answers. */
+  secrets?: readonly string[];
 }
 
 export interface CallOptions {
   /** Safe to repeat (no charge, no side effect): enables retries. */
   safe: boolean;
   signal?: AbortSignal;
+  /**
+   * Once the request is dispatched, ignore `signal` and run to the answer or the deadline: a paid create
+   * that the caller abandons must still be answered, or its outcome would be unknown.
+   */
+  detach?: boolean;
 }
 
 /** undici is imported on the first provider request, not at start-up (it costs ~100 ms to load). */
 let undici: Promise<typeof import('undici')> | undefined;
 const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
+
+/** Failures that happen before a request can have reached the provider. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 const RETRY_CODES = [
   'ECONNRESET',
@@ -71,7 +90,7 @@ export class ProviderClient {
     const rootPath = cat.baseUrl.rootPath?.replace(/\/+$/, '');
     this.root = rootPath && this.base.endsWith(rootPath) ? this.base.slice(0, -rootPath.length) : this.base;
     if (cat.rateLimit) this.limiter = new RateLimiter(cat.rateLimit);
-    this.redact = redactor(settings.key ? [settings.key] : []);
+    this.redact = redactor([...(settings.key ? [settings.key] : []), ...(settings.secrets ?? [])]);
   }
 
   /** The Agent (and its retrying wrapper for safe requests), made on the first request. */
@@ -130,21 +149,26 @@ export class ProviderClient {
 
   async send(req: WireRequest, opts: CallOptions & { auth: boolean; root?: boolean }): Promise<Interpreted> {
     const headers = this.headers(opts.auth, req.body !== undefined);
-    const deadline = AbortSignal.timeout(this.http.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    // The deadline's timer is held here and cleared below (a bare AbortSignal.timeout inside
+    // AbortSignal.any can be garbage-collected and never fire).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), this.http.timeoutMs);
+    const both = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
     const url = (opts.root ? this.root : this.base) + req.path;
     const started = Date.now();
+    let dispatched = false;
     try {
       const [{ request }, { agent, retrying }] = await Promise.all([loadUndici(), this.connect()]);
-      await this.limiter?.acquire(signal);
+      await this.limiter?.acquire(both);
+      dispatched = true;
       const res = await request(url, {
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: req.body,
-        signal,
+        signal: opts.detach ? deadline.signal : both,
         dispatcher: opts.safe ? retrying : agent,
       });
-      const text = await res.body.text();
+      const text = this.redact(await res.body.text());
       const retryAfter = res.headers['retry-after'];
       this.log?.debug('provider request', {
         provider: this.provider,
@@ -161,18 +185,22 @@ export class ProviderClient {
         Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       );
     } catch (err) {
-      throw this.toError(err, deadline, opts.signal);
+      throw this.toError(err, deadline.signal, dispatched, opts.detach ? undefined : opts.signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private toError(err: unknown, deadline: AbortSignal, caller?: AbortSignal): MediagenError {
+  private toError(err: unknown, deadline: AbortSignal, dispatched: boolean, caller?: AbortSignal): MediagenError {
     if (err instanceof MediagenError) return err;
     const e = err as { code?: string; name?: string; message?: string };
     const p = this.provider;
+    const sent = dispatched && !NOT_SENT.has(e.code ?? '');
     if (caller?.aborted)
       return new MediagenError('INTERNAL', `Request to ${p} was cancelled by the caller.`, {
         provider: p,
         cancelled: true,
+        sent,
       });
     const timedOut =
       deadline.aborted ||
@@ -183,20 +211,24 @@ export class ProviderClient {
     if (timedOut)
       return new MediagenError('PROVIDER_TIMEOUT', `${p} did not answer within ${this.http.timeoutMs} ms.`, {
         provider: p,
+        sent,
         hint: 'For a paid create this is uncertain: the provider may have accepted the job.',
       });
     const what = this.redact(e.code ?? e.name ?? 'error');
     this.log?.warn('provider request failed', { provider: p, error: what, message: this.redact(e.message ?? '') });
-    return new MediagenError('PROVIDER_HTTP', `Could not reach ${p} (${what}).`, { provider: p });
+    return new MediagenError('PROVIDER_HTTP', `Could not reach ${p} (${what}).`, { provider: p, sent });
   }
 
-  async close(): Promise<void> {
+  /** Close the connections; with `force`, abort requests still in flight (shutdown past its deadline). */
+  async close(force = false): Promise<void> {
     const d = this.dispatchers;
     this.dispatchers = undefined;
-    if (d) await (await d).agent.close();
+    if (!d) return;
+    const { agent } = await d;
+    if (force) await agent.destroy();
+    else await agent.close();
   }
 }
-
 /** The client of a provider, or NOT_CONFIGURED when this server has none for it. */
 export function clientFor(clients: ReadonlyMap<string, ProviderClient>, provider: string): ProviderClient {
   const c = clients.get(provider);

@@ -57,6 +57,11 @@ export function buildRequest(cat: Catalogue, op: Operation, args: Readonly<Recor
 
 /** A route of a job block (status/cancel) filled with the provider job id. */
 export function jobRequest(route: { method: string; path: string }, providerJobId: string): WireRequest {
+  if (!providerJobId || /^\.+$/.test(providerJobId) || providerJobId.length > 200)
+    throw new MediagenError(
+      'PROVIDER_HTTP',
+      `Refused to use provider job id ${JSON.stringify(providerJobId.slice(0, 40))}.`,
+    );
   const path = route.path.replace(/\{[^}]+\}/, encodeURIComponent(providerJobId));
   if (route.method === 'GET' || route.method === 'DELETE') return { method: route.method, path };
   return { method: route.method, path, body: '{}' };

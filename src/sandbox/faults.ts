@@ -13,6 +13,11 @@ export const FAULTS = [
   'slow', // the answer is stalled for slowMs; the job is created only if the client is still there
   'credits', // the provider's "insufficient credits" answer, no job
   'badparams', // the provider's "params error" answer, no job
+  // Faults of the answer to a create the provider accepted (the job exists and runs):
+  'late', // the answer comes after slowMs, even if the client has gone
+  'cutoff', // HTTP 200 with the body cut off half-way
+  'lost', // HTTP 502 from a gateway in front of the provider
+  'echokey', // the answer echoes the caller's auth header
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -61,3 +66,15 @@ export function serviceUnavailable(): Reply {
 
 /** Headers every sandbox 429 carries. */
 export const RATE_LIMIT_HEADERS: Readonly<Record<string, string>> = { 'Retry-After': '1' };
+
+/** Faults applied to the answer of a create the provider accepted (see `late`, `cutoff`, `lost`, `echokey`). */
+export const ANSWER_FAULTS: readonly Fault[] = ['late', 'cutoff', 'lost', 'echokey'];
+
+/** A 502 from a gateway in front of the provider (the request got through; the answer did not). */
+export function badGateway(): Reply {
+  return textReply(
+    502,
+    '<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>\n',
+    'text/html',
+  );
+}

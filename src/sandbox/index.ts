@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerFaults, applyAnswerFaults } from './answer-faults.js';
 import { loggedBody, parseJsonBody, readBody, sendFile, sendJson, sendReply } from './http.js';
 import { JobStore } from './jobs.js';
 import { MEDIA_NAMES, mediaFile, type MediaKind } from './media.js';
@@ -32,8 +33,10 @@ export interface SandboxOptions {
   key?: string;
   /** Status polls before a job is done; default 3 (waiting, processing, completed). */
   pollsToComplete?: number;
-  /** How long a `sandbox:slow` request stalls before answering; default 15000. */
+  /** How long a `sandbox:slow` request stalls before answering (and `sandbox:late` delays); default 15000. */
   slowMs?: number;
+  /** Every answer echoes the caller's auth header (a careless provider), for redaction tests. */
+  echoKey?: boolean;
 }
 
 export interface Sandbox {
@@ -149,6 +152,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let reply: Reply;
     try {
       reply = await module.handle(request, ctx);
+      reply = await applyAnswerFaults(reply, answerFaults(parsed), {
+        echoKey: opts.echoKey ?? false,
+        headers: req.headers,
+        slowMs,
+      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       reply = { status: 500, json: { code: 500, msg: 'sandbox internal error', data: {}, detail: message } };

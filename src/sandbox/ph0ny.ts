@@ -38,14 +38,26 @@ export const OWNER_ID = 'user_sandbox';
 export const ROUTES = {
   create: (type: VideoType) => `/v1/video/${type}`,
   job: '/v1/video/{jobId}',
+  usage: '/v1/usage',
 } as const;
+
+/** The sandbox account's usage (shape from the pricing page: credits used/limit/remaining). */
+export const SANDBOX_USAGE = {
+  credits: { used: 0, limit: 1000, remaining: 1000 },
+  breakdown: { tts: 0, stt: 0, llm: 0, rag: 0 },
+  requestCount: 0,
+};
 
 const CREATE_PATH = /^\/v1\/video\/(generate|avatar|lipsync|dub|analyze)$/;
 const JOB_PATH = /^\/v1\/video\/([^/]+)$/;
 
-type Matched = { route: string; type: VideoType } | { route: typeof ROUTES.job; jobId: string };
+type Matched =
+  | { route: string; type: VideoType }
+  | { route: typeof ROUTES.job; jobId: string }
+  | { route: typeof ROUTES.usage; usage: true };
 
 function match(method: string, path: string): Matched | undefined {
+  if (path === ROUTES.usage && (method === 'GET' || method === 'HEAD')) return { route: ROUTES.usage, usage: true };
   const c = CREATE_PATH.exec(path);
   if (c && method === 'POST') return { route: ROUTES.create(c[1] as VideoType), type: c[1] as VideoType };
   const j = JOB_PATH.exec(path);
@@ -76,6 +88,7 @@ export const ph0ny: ProviderModule = {
     if (!m) return apiError(404, 'not_found', `Cannot ${req.method} ${req.path}`);
     if (!req.authorized) return apiError(401, 'unauthorized', 'Invalid or missing API key');
     if ('type' in m) return create(req, m.type, ctx);
+    if ('usage' in m) return jsonReply(200, SANDBOX_USAGE);
     return getJob(m.jobId, ctx);
   },
 };

@@ -77,6 +77,35 @@ export const MIGRATIONS: readonly string[] = [
     created_at  INTEGER NOT NULL
   );
   `,
+  // 2: reservations may end 'refunded' (the job failed after it was accepted); idempotency claims say
+  // whether their call is still in flight ('pending'), ended with an unknown outcome, or made a job.
+  `
+  CREATE TABLE reservations_v2 (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    caller_id   TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    credits     REAL NOT NULL CHECK (credits >= 0),
+    args_hash   TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'committed', 'released', 'uncertain', 'refunded')),
+    job_id      TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  INSERT INTO reservations_v2 SELECT id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+    created_at, updated_at FROM reservations;
+  DROP TABLE reservations;
+  ALTER TABLE reservations_v2 RENAME TO reservations;
+  CREATE INDEX reservations_by_caller ON reservations (provider, caller_id, state);
+  CREATE INDEX reservations_by_day ON reservations (provider, day, state);
+  CREATE INDEX reservations_by_created ON reservations (created_at, id);
+
+  ALTER TABLE idempotency_keys ADD COLUMN outcome TEXT NOT NULL DEFAULT 'pending'
+    CHECK (outcome IN ('pending', 'unknown', 'job'));
+  ALTER TABLE idempotency_keys ADD COLUMN reservation_id TEXT;
+  UPDATE idempotency_keys SET outcome = 'job' WHERE job_id IS NOT NULL;
+  `,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -259,8 +288,18 @@ export interface IdempotencyRow {
   args_hash: string;
   job_id: string | null;
   created_at: number;
+  outcome: IdempotencyRecord['outcome'];
+  reservation_id: string | null;
 }
 
 export function rowToIdempotency(r: IdempotencyRow): IdempotencyRecord {
-  return { key: r.key, tool: r.tool, argsHash: r.args_hash, jobId: r.job_id, createdAt: r.created_at };
+  return {
+    key: r.key,
+    tool: r.tool,
+    argsHash: r.args_hash,
+    jobId: r.job_id,
+    createdAt: r.created_at,
+    outcome: r.outcome,
+    reservationId: r.reservation_id,
+  };
 }

@@ -180,6 +180,13 @@ export class SqliteStore implements Store {
     ).run(now, id);
   }
 
+  async refund(id: string, now: number): Promise<void> {
+    this.stmt(
+      `UPDATE reservations SET state = 'refunded', updated_at = ?
+       WHERE id = ? AND state IN ('committed', 'uncertain')`,
+    ).run(now, id);
+  }
+
   async markUncertain(id: string, now: number): Promise<void> {
     this.stmt(`UPDATE reservations SET state = 'uncertain', updated_at = ? WHERE id = ? AND state = 'reserved'`).run(
       now,
@@ -194,7 +201,9 @@ export class SqliteStore implements Store {
       `SELECT provider,
          total(CASE WHEN state = 'committed' THEN credits END) AS committed,
          total(CASE WHEN state = 'reserved' AND NOT ${stale} THEN credits END) AS reserved,
-         total(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END) AS uncertain
+         total(CASE WHEN state = 'uncertain' OR ${stale} THEN credits END) AS uncertain,
+         total(CASE WHEN state = 'refunded' THEN credits END) AS refunded,
+         total(CASE WHEN state = 'released' THEN credits END) AS released
        FROM reservations
        WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@day IS NULL OR day = @day)
        GROUP BY provider ORDER BY provider`,
@@ -204,6 +213,8 @@ export class SqliteStore implements Store {
       committed: credits(r.committed),
       reserved: credits(r.reserved),
       uncertain: credits(r.uncertain),
+      refunded: credits(r.refunded),
+      released: credits(r.released),
     }));
   }
 
@@ -263,7 +274,13 @@ export class SqliteStore implements Store {
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
-    this.stmt('UPDATE idempotency_keys SET job_id = ? WHERE key = ?').run(jobId, key);
+    this.stmt(`UPDATE idempotency_keys SET job_id = ?, outcome = 'job' WHERE key = ?`).run(jobId, key);
+  }
+
+  async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
+    this.stmt(
+      `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = ? WHERE key = ? AND outcome = 'pending'`,
+    ).run(reservationId, key);
   }
 
   async dropIdempotency(key: string): Promise<void> {

@@ -63,7 +63,20 @@ export interface JobPage {
   nextCursor?: string;
 }
 
-export type ReservationState = 'reserved' | 'committed' | 'released' | 'uncertain';
+/**
+ * reserved -> committed (accepted) -> refunded (the job failed, or was cancelled with a documented refund);
+ * reserved -> released (refused: nothing was charged); reserved -> uncertain (the provider may have
+ * accepted) -> committed | refunded once the job's fate is known, or released when it is proven that
+ * nothing was accepted. Caps count reserved + committed + uncertain.
+ */
+export type ReservationState = 'reserved' | 'committed' | 'released' | 'uncertain' | 'refunded';
+export const RESERVATION_STATES: readonly ReservationState[] = [
+  'reserved',
+  'committed',
+  'released',
+  'uncertain',
+  'refunded',
+];
 
 export interface Reservation {
   id: string;
@@ -105,6 +118,10 @@ export interface SpendTotals {
   reserved: number;
   /** Credits whose outcome is unknown (timeout or crash while the provider may have accepted). */
   uncertain: number;
+  /** Credits of accepted jobs that failed (the provider gave them back); not counted under caps. */
+  refunded: number;
+  /** Credits reserved for calls the provider refused; not counted under caps. */
+  released: number;
 }
 
 export interface ConsentToken {
@@ -126,6 +143,10 @@ export interface IdempotencyRecord {
   /** Set once the provider accepted the job. */
   jobId: string | null;
   createdAt: number;
+  /** 'pending': the call is in flight; 'unknown': it ended without knowing whether the provider accepted. */
+  outcome: 'pending' | 'unknown' | 'job';
+  /** The spend reservation of the call (set with an unknown outcome). */
+  reservationId: string | null;
 }
 
 export type ClaimResult =
@@ -153,6 +174,8 @@ export interface Store {
   commit(id: string, jobId: string, now: number, credits?: number): Promise<void>;
   /** reserved|uncertain -> released (the provider refused; nothing was charged). */
   release(id: string, now: number): Promise<void>;
+  /** committed|uncertain -> refunded (the accepted job failed and the provider gives the credits back). */
+  refund(id: string, now: number): Promise<void>;
   /** reserved -> uncertain. */
   markUncertain(id: string, now: number): Promise<void>;
   /** Reservations still 'reserved' and created before `olderThan` count as uncertain in reports. */
@@ -176,6 +199,8 @@ export interface Store {
   claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult>;
   /** Attach the job created under the key. */
   settleIdempotency(key: string, jobId: string): Promise<void>;
+  /** The call under `key` ended without knowing whether the provider accepted: keep the key bound. */
+  markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
   dropIdempotency(key: string): Promise<void>;
 

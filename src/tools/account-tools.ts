@@ -109,11 +109,14 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       }));
       const lines = rows.map((r) => {
         const t = r.all_time;
-        const total = t ? round(t.committed) : 0;
-        const unc = t && t.uncertain ? `, ${round(t.uncertain)} uncertain` : '';
-        const res = t && t.reserved ? `, ${round(t.reserved)} reserved` : '';
-        return `${r.provider}: ${total} committed${res}${unc}`;
+        const part = (n: number | undefined, word: string): string => (n ? `, ${round(n)} ${word}` : '');
+        const head = `${r.provider}: ${t ? round(t.committed) : 0} committed`;
+        return head + part(t?.reserved, 'reserved') + part(t?.uncertain, 'uncertain') + part(t?.refunded, 'refunded');
       });
+      if (rows.some((r) => r.all_time?.uncertain))
+        lines.push(
+          'Uncertain: the provider may have accepted these calls (their answer was lost); check its dashboard before repeating them.',
+        );
       for (const e of entries.slice(0, 10))
         lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
       return {

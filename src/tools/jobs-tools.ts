@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
+import { mayChange } from '../jobs/owner.js';
 import { downloadOutput } from '../jobs/results.js';
 import { waitForJob } from '../jobs/wait.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
@@ -143,8 +144,20 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     idempotent: true,
     destructive: true,
     run: async (a, ctx) => {
+      const owned = await d.ledger.get(a.job_id);
+      if (!mayChange(owned.callerId, ctx.callerId))
+        throw new MediagenError(
+          'NOT_OWNER',
+          `Job ${owned.id} was started by another caller (${owned.callerId}), which is still running; only it can cancel the job. Nothing was sent.`,
+          { job_id: owned.id },
+        );
+      const wasFinal = owned.status !== 'pending' && owned.status !== 'running';
       const job = await d.ledger.cancel(a.job_id, ctx.signal);
-      return jobResult(job, `Job ${job.id} is ${job.status}.`);
+      const credits =
+        !wasFinal && job.status === 'cancelled' && job.price
+          ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
+          : '';
+      return jobResult(job, `Job ${job.id} is ${job.status}.${credits}`);
     },
   });
 

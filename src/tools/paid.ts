@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
 import type { JobRecord, Store } from '../store/store.js';
+import { causeOf, outcomeOf, outcomeUnknown, validProviderJobId, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
 
 export interface PaidDeps {
@@ -28,6 +29,9 @@ export interface PaidDeps {
   now: () => number;
   /** The provider's balance as text, when it has a free balance route and a key. */
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
+  /** Paid requests sent and not yet settled. */
+  inflight: PaidInflight;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface PaidCall {
@@ -59,11 +63,52 @@ function keyArgs(args: Record<string, unknown>): Record<string, unknown> {
   );
 }
 
-/** Errors after which the provider may have accepted (and charged) the job. */
-function uncertain(err: unknown): boolean {
-  if (!(err instanceof MediagenError)) return true;
-  if (err.code === 'PROVIDER_TIMEOUT') return true;
-  return err.code === 'PROVIDER_HTTP' && err.details.httpStatus === undefined;
+/** How long a duplicate call waits for the first call with the same idempotency_key to settle. */
+const DUPLICATE_WAIT_MS = 3_000;
+
+async function claimKey(d: PaidDeps, c: PaidCall, hash: string, quote: Quote): Promise<PaidOutcome | undefined> {
+  const key = c.idempotencyKey;
+  if (!key) return undefined;
+  const waitUntil = d.now() + DUPLICATE_WAIT_MS;
+  for (;;) {
+    const claim = await d.store.claimIdempotency(key, c.tool.name, hash, d.now());
+    if (claim.state === 'new') return undefined;
+    const r = claim.record;
+    if (claim.state === 'conflict')
+      throw new MediagenError(
+        'IDEMPOTENCY_CONFLICT',
+        `idempotency_key was already used with ${r.tool === c.tool.name ? 'other arguments' : `another tool (${r.tool})`}. Nothing was sent.`,
+      );
+    if (r.jobId) {
+      const job = await d.store.getJob(r.jobId);
+      if (job) return { kind: 'job', job, quote, reused: true };
+      throw new MediagenError(
+        'IDEMPOTENCY_CONFLICT',
+        `A call with idempotency_key "${key}" was already answered at ${new Date(r.createdAt).toISOString()}; answers are not kept, so nothing new was sent or charged. Use a new key to ask again.`,
+        { idempotency_key: key },
+      );
+    }
+    const started = new Date(r.createdAt).toISOString();
+    // A pending claim older than the request deadline belongs to a process that died mid-call.
+    const inFlight = r.outcome === 'pending' && d.now() - r.createdAt < d.budget.staleMs;
+    if (!inFlight)
+      throw new MediagenError(
+        'OUTCOME_UNKNOWN',
+        `A call with idempotency_key "${key}" started at ${started} and its outcome is unknown (the provider may have accepted it; the answer was lost or unreadable). Nothing new was sent.`,
+        {
+          idempotency_key: key,
+          ...(r.reservationId ? { reservation: r.reservationId } : {}),
+          hint: 'Check spend_report and the provider dashboard before using a new key.',
+        },
+      );
+    if (d.now() >= waitUntil || c.signal.aborted)
+      throw new MediagenError(
+        'IN_PROGRESS',
+        `A call with idempotency_key "${key}" started at ${started} is still in flight. Nothing new was sent.`,
+        { idempotency_key: key, hint: 'Call again with the same idempotency_key in a few seconds to get its job.' },
+      );
+    await d.sleep(100);
+  }
 }
 
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
@@ -72,22 +117,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const hash = hashArgs(tool.name, args);
   const quote = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, args);
 
-  if (c.idempotencyKey) {
-    const claim = await d.store.claimIdempotency(c.idempotencyKey, tool.name, hash, d.now());
-    if (claim.state === 'conflict')
-      throw new MediagenError(
-        'IDEMPOTENCY_CONFLICT',
-        `idempotency_key was already used with ${claim.record.tool === tool.name ? 'other arguments' : `another tool (${claim.record.tool})`}. Nothing was sent.`,
-      );
-    if (claim.state === 'existing') {
-      if (claim.record.jobId) return { kind: 'job', job: await d.ledger.get(claim.record.jobId), quote, reused: true };
-      throw new MediagenError(
-        'OUTCOME_UNKNOWN',
-        `A call with this idempotency_key started at ${new Date(claim.record.createdAt).toISOString()} and its outcome is unknown (still running, or the server stopped before the provider answered). Nothing new was sent.`,
-        { hint: 'Check spend_report and jobs_list, or the provider dashboard, before using a new key.' },
-      );
-    }
-  }
+  const existing = await claimKey(d, c, hash, quote);
+  if (existing) return existing;
   const forget = async (): Promise<void> => {
     if (c.idempotencyKey) await d.store.dropIdempotency(c.idempotencyKey);
   };
@@ -123,53 +154,83 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     await forget();
     throw err;
   }
+  if (c.signal.aborted) {
+    // Cancelled before anything was sent: a refusal of our own.
+    await d.budget.release(jobId);
+    await forget();
+    throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
+  }
 
-  let data: unknown;
+  const credits = quote.kind === 'unknown' ? null : quote.credits;
+  const unknown = async (cause: string): Promise<MediagenError> => {
+    await d.budget.uncertain(jobId);
+    if (c.idempotencyKey) await d.store.markIdempotencyUnknown(c.idempotencyKey, jobId);
+    d.logger.warn('paid request outcome unknown; reservation kept as uncertain', {
+      tool: tool.name,
+      reservation: jobId,
+      cause,
+    });
+    return outcomeUnknown({
+      provider: cat.provider,
+      tool: tool.name,
+      reservation: jobId,
+      credits,
+      idempotencyKey: c.idempotencyKey,
+      cause,
+    });
+  };
+
+  d.inflight.add({ reservation: jobId, tool: tool.name, provider: cat.provider, idempotencyKey: c.idempotencyKey });
   try {
-    data = (await clientFor(d.clients, cat.provider).call(tool.op, args, { safe: false, signal: c.signal })).data;
-  } catch (err) {
-    if (uncertain(err)) {
-      await d.budget.uncertain(jobId);
-      d.logger.warn('paid request outcome unknown; reservation kept as uncertain', {
-        tool: tool.name,
-        reservation: jobId,
-      });
-    } else {
+    let data: unknown;
+    try {
+      const client = clientFor(d.clients, cat.provider);
+      data = (await client.call(tool.op, args, { safe: false, signal: c.signal, detach: true })).data;
+    } catch (err) {
+      if (outcomeOf(err) === 'unknown') throw await unknown(causeOf(err));
       await d.budget.release(jobId);
       await forget();
+      throw err;
     }
-    throw err;
-  }
 
-  if (!tool.op.job) {
-    const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
-    await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
-    return { kind: 'answer', data, quote };
+    if (!tool.op.job) {
+      const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
+      await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
+      // The key stays bound: a repeat is told the call was answered, and is not charged again.
+      if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
+      return { kind: 'answer', data, quote };
+    }
+    const providerJobId = validProviderJobId(getPath(data, tool.op.job.idField));
+    if (providerJobId === undefined) throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
+    const job = await d.ledger.record({
+      id: jobId,
+      tool: { name: tool.name, provider: cat.provider, op: tool.op },
+      providerJobId,
+      argsHash: hash,
+      args,
+      price: credits,
+      callerId: c.callerId,
+    });
+    await d.budget.commit(jobId, jobId);
+    if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
+    d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId });
+    return { kind: 'job', job, quote, reused: false };
+  } finally {
+    d.inflight.delete(jobId);
   }
-  const providerJobId = getPath(data, tool.op.job.idField);
-  if (typeof providerJobId !== 'string' && typeof providerJobId !== 'number') {
-    await d.budget.uncertain(jobId);
-    throw new MediagenError(
-      'PROVIDER_HTTP',
-      `${cat.provider} accepted the request but sent no job id (${tool.op.job.idField}).`,
-      {
-        provider: cat.provider,
-        hint: 'The job may exist at the provider; check its dashboard before retrying.',
-      },
-    );
+}
+
+/** Settle every paid request still in flight as uncertain (shutdown past its deadline, lost transport). */
+export async function settleInflight(d: Pick<PaidDeps, 'inflight' | 'budget' | 'store' | 'logger'>): Promise<string[]> {
+  const left = d.inflight.list();
+  for (const c of left) {
+    await d.budget.uncertain(c.reservation);
+    if (c.idempotencyKey) await d.store.markIdempotencyUnknown(c.idempotencyKey, c.reservation);
+    d.inflight.delete(c.reservation);
+    d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
+      tool: c.tool,
+      reservation: c.reservation,
+    });
   }
-  const price = quote.kind === 'unknown' ? null : quote.credits;
-  const job = await d.ledger.record({
-    id: jobId,
-    tool: { name: tool.name, provider: cat.provider, op: tool.op },
-    providerJobId: String(providerJobId),
-    argsHash: hash,
-    args,
-    price,
-    callerId: c.callerId,
-  });
-  await d.budget.commit(jobId, jobId);
-  if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
-  d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId: String(providerJobId) });
-  return { kind: 'job', job, quote, reused: false };
+  return left.map((c) => c.reservation);
 }

@@ -5,7 +5,7 @@
 import type { Config } from '../config.js';
 import { loadCatalogueSet, namesOf, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
 import { applyPriceOverlay } from '../catalogue/prices.js';
-import type { Logger } from '../log.js';
+import { secretsOf, type Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
 import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
 import { filterTools, type ToolFilter } from './filter.js';
@@ -20,7 +20,7 @@ export interface Registry {
   clients: ReadonlyMap<string, ProviderClient>;
   /** Providers left out for want of a key. */
   unconfigured: string[];
-  close(): Promise<void>;
+  close(force?: boolean): Promise<void>;
 }
 
 export interface RegistryOptions {
@@ -71,8 +71,10 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   );
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
-  for (const cat of catalogues) {
-    const settings = opts.override ? opts.override(cat) : providerSettings(config, cat);
+  const allSettings = catalogues.map((cat) => opts.override?.(cat) ?? providerSettings(config, cat));
+  const secrets = [...secretsOf(config.env), ...allSettings.flatMap((s) => (s.key ? [s.key] : []))];
+  for (const [i, cat] of catalogues.entries()) {
+    const settings = { ...allSettings[i], secrets };
     if (!settings.key) unconfigured.push(cat.provider);
     const limit = config.rateLimit[cat.provider];
     const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
@@ -97,8 +99,8 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     byName: new Map(tools.map((t) => [t.name, t])),
     clients,
     unconfigured,
-    close: async () => {
-      await Promise.all([...clients.values()].map((c) => c.close()));
+    close: async (force = false) => {
+      await Promise.all([...clients.values()].map((c) => c.close(force)));
     },
   };
 }

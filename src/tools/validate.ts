@@ -9,6 +9,11 @@ import { NUMBER_ENUMS } from './validator.js';
 
 const EXCERPT = 40;
 
+/** Bound any text we echo: a hostile 5 MB value or 10,000 unknown keys must not come back in full. */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /** A short, JSON-ish rendering of a received value. */
 export function excerpt(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -69,7 +74,7 @@ export function allowedText(s: ZodTypeAny | undefined, refinedValues?: readonly 
   if (s instanceof z.ZodEnum) return `one of ${(s.options as string[]).join(', ')}`;
   if (s instanceof z.ZodObject) return `keys ${Object.keys(s.shape as object).join(', ')}`;
   if (s instanceof z.ZodString) {
-    const url = s.isURL ? 'a URL' : s.isDatetime ? 'an ISO date-time' : 'a string';
+    const url = s.isURL ? 'an http(s) URL' : s.isDatetime ? 'an ISO date-time' : 'a string';
     const len = bounds(s.minLength, s.maxLength, 'characters');
     return len ? `${url} of ${len}` : url;
   }
@@ -104,21 +109,21 @@ function problem(i: ZodIssue): string {
     case 'not_multiple_of':
       return `not a multiple of ${String(i.multipleOf)}`;
     case 'custom':
-      return i.params?.allowed ? 'not an allowed value' : i.message;
+      return i.params?.allowed ? 'not an allowed value' : clip(i.message);
     default:
-      return i.message;
+      return clip(i.message);
   }
 }
 
 /** One line per problem: "<field>: <problem> (got <excerpt>); allowed: <what>". */
 export function issueLines(err: ZodError, schema: ZodTypeAny, raw: unknown): string[] {
   return err.issues.slice(0, 8).map((i) => {
-    const where = i.path.length ? i.path.join('.') : 'arguments';
+    const where = i.path.length ? clip(i.path.join('.')) : 'arguments';
     if (i.code === 'unrecognized_keys') {
       const obj = schemaAt(schema, i.path);
-      const got = i.keys.map((k) => `${k}=${excerpt(valueAt(raw, [...i.path, k]))}`).join(', ');
+      const got = clip(i.keys.map((k) => `${k}=${excerpt(valueAt(raw, [...i.path, k]))}`).join(', '));
       const keys = obj instanceof z.ZodObject ? Object.keys(obj.shape as object).join(', ') : '';
-      return `${where}: unknown argument(s) ${i.keys.join(', ')} (got ${got}); accepted: ${keys || 'none'}`;
+      return `${where}: unknown argument(s) ${clip(i.keys.join(', '))} (got ${got}); accepted: ${keys || 'none'}`;
     }
     const refined = i.code === 'custom' ? (i.params?.allowed as unknown[] | undefined) : undefined;
     const allowed = allowedText(schemaAt(schema, i.path), refined);

@@ -27,6 +27,13 @@ export const GUARD_FIELDS = {
     .describe('Same key + same arguments returns the job already created instead of paying again.'),
 };
 
+/** URL arguments are sent to providers that fetch them: http(s) only (no file:, javascript:, gopher:…). */
+export function webUrl<T extends ZodTypeAny>(s: T): ZodTypeAny {
+  return s.refine((v) => typeof v !== 'string' || /^https?:\/\/[^/?#\s]/i.test(v), {
+    message: 'must be an http:// or https:// URL',
+  });
+}
+
 function objectSchema(fields: readonly Field[]): ZodTypeAny {
   return z.object(Object.fromEntries(fields.map((f) => [f.name, paramSchema(f)]))).strict();
 }
@@ -34,7 +41,7 @@ function objectSchema(fields: readonly Field[]): ZodTypeAny {
 function itemSchema(p: ParamLike): ZodTypeAny {
   switch (p.items ?? 'string') {
     case 'url':
-      return z.string().url();
+      return webUrl(z.string().url());
     case 'number':
       return z.number();
     case 'integer':
@@ -54,7 +61,7 @@ function stringSchema(p: Field): ZodTypeAny {
   if (p.format === 'url') s = s.url();
   if (p.minLength !== undefined) s = s.min(p.minLength);
   if (p.maxLength !== undefined) s = s.max(p.maxLength);
-  return s;
+  return p.format === 'url' ? webUrl(s) : s;
 }
 
 /** A number enum is one check with its allowed values (not a union that can only say "Invalid input"). */

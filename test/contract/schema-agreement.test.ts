@@ -19,6 +19,7 @@ import type { App } from '../../src/app.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
 type Schema = {
+  pattern?: string;
   type?: string | string[];
   format?: string;
   enum?: unknown[];
@@ -35,17 +36,25 @@ type Schema = {
 type Tool = { name: string; inputSchema: Schema };
 
 /**
- * The guard fields are listed bare; their limits are stated once in the server instructions
- * ("idempotency_key: 8-128 characters"), so they are part of the listed contract and checked here too.
+ * The guard fields are listed bare and URL fields as format uri; the server instructions state the rest
+ * once ("idempotency_key (8-128 characters)", "URL arguments ... must be http:// or https://"), so those
+ * are part of the listed contract and checked here too.
  */
 const GUARD_LIMITS: Record<string, Schema> = {
   confirm_token: { type: 'string', maxLength: 512 },
   idempotency_key: { type: 'string', minLength: 8, maxLength: 128 },
 };
+function webUrls(s: Schema): Schema {
+  if (s.format === 'uri') return { ...s, pattern: '^[hH][tT][tT][pP][sS]?://[^/?#\\s]' };
+  const out: Schema = { ...s };
+  if (s.items) out.items = webUrls(s.items);
+  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, webUrls(v)]));
+  return out;
+}
 function withInstructions(t: Tool): Tool {
   const properties = { ...t.inputSchema.properties };
   for (const k of Object.keys(GUARD_LIMITS)) if (properties[k]) properties[k] = GUARD_LIMITS[k];
-  return { ...t, inputSchema: { ...t.inputSchema, properties } };
+  return { ...t, inputSchema: webUrls({ ...t.inputSchema, properties }) };
 }
 
 const snapshot = JSON.parse(
@@ -81,6 +90,7 @@ function broken(s: Schema): unknown[] {
   if (type === 'string') {
     out.push(42);
     if (s.format) out.push('not a url or date');
+    if (s.format === 'uri') out.push('ftp://example.com/a.png', 'file:///etc/passwd', 'HTTPS://example.com/a.png');
     if (s.maxLength !== undefined) out.push('y'.repeat(s.maxLength + 1));
     if (s.minLength) out.push('');
   }

@@ -144,3 +144,11 @@ describe('ph0ny operations', () => {
     expect(sc(second).progress).toBeGreaterThan(1);
   });
 });
+
+describe('ph0ny account', () => {
+  it('ph0ny_usage answers from the sandbox with the documented shape', async () => {
+    const r = await server.call('ph0ny_usage');
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r)).toMatchObject({ credits: { used: 0, limit: 1000, remaining: 1000 }, requestCount: 0 });
+  });
+});

@@ -72,13 +72,29 @@ export function keysContract(ref: StoreRef): void {
       expect(await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0)).toEqual({ state: 'new' });
       expect(await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0 + 5)).toEqual({
         state: 'existing',
-        record: { key: 'k1', tool: 'acme_image', argsHash: 'h-args', jobId: null, createdAt: T0 },
+        record: {
+          key: 'k1',
+          tool: 'acme_image',
+          argsHash: 'h-args',
+          jobId: null,
+          createdAt: T0,
+          outcome: 'pending',
+          reservationId: null,
+        },
       });
     });
 
     it('reports a conflict for other arguments or another tool', async () => {
       await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0);
-      const record = { key: 'k1', tool: 'acme_image', argsHash: 'h-args', jobId: null, createdAt: T0 };
+      const record = {
+        key: 'k1',
+        tool: 'acme_image',
+        argsHash: 'h-args',
+        jobId: null,
+        createdAt: T0,
+        outcome: 'pending',
+        reservationId: null,
+      };
       expect(await ref.store.claimIdempotency('k1', 'acme_image', 'h-other', T0 + 1)).toEqual({
         state: 'conflict',
         record,
@@ -99,7 +115,15 @@ export function keysContract(ref: StoreRef): void {
       await ref.store.settleIdempotency('k1', 'job_1');
       expect(await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0 + 9)).toEqual({
         state: 'existing',
-        record: { key: 'k1', tool: 'acme_image', argsHash: 'h-args', jobId: 'job_1', createdAt: T0 },
+        record: {
+          key: 'k1',
+          tool: 'acme_image',
+          argsHash: 'h-args',
+          jobId: 'job_1',
+          createdAt: T0,
+          outcome: 'job',
+          reservationId: null,
+        },
       });
       await ref.store.settleIdempotency('k-missing', 'job_2'); // no-op
       expect(await ref.store.claimIdempotency('k-missing', 'acme_image', 'h-args', T0)).toEqual({ state: 'new' });
@@ -111,9 +135,40 @@ export function keysContract(ref: StoreRef): void {
       expect(await ref.store.claimIdempotency('k1', 'acme_video', 'h-other', T0 + 1)).toEqual({ state: 'new' });
       expect(await ref.store.claimIdempotency('k1', 'acme_video', 'h-other', T0 + 2)).toEqual({
         state: 'existing',
-        record: { key: 'k1', tool: 'acme_video', argsHash: 'h-other', jobId: null, createdAt: T0 + 1 },
+        record: {
+          key: 'k1',
+          tool: 'acme_video',
+          argsHash: 'h-other',
+          jobId: null,
+          createdAt: T0 + 1,
+          outcome: 'pending',
+          reservationId: null,
+        },
       });
       await ref.store.dropIdempotency('k-missing'); // no-op
+    });
+
+    it('keeps a key bound with an unknown outcome, naming its reservation', async () => {
+      await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0);
+      await ref.store.markIdempotencyUnknown('k1', 'res-1');
+      expect(await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0 + 9)).toEqual({
+        state: 'existing',
+        record: {
+          key: 'k1',
+          tool: 'acme_image',
+          argsHash: 'h-args',
+          jobId: null,
+          createdAt: T0,
+          outcome: 'unknown',
+          reservationId: 'res-1',
+        },
+      });
+      // a later settle (the job turned up) wins; an unknown mark never overwrites a job
+      await ref.store.settleIdempotency('k1', 'job_1');
+      await ref.store.markIdempotencyUnknown('k1', 'res-2');
+      const again = await ref.store.claimIdempotency('k1', 'acme_image', 'h-args', T0 + 10);
+      expect(again).toMatchObject({ state: 'existing', record: { jobId: 'job_1', outcome: 'job' } });
+      await ref.store.markIdempotencyUnknown('k-missing', 'res-3'); // no-op
     });
 
     it('gives the key to exactly one of many concurrent claimers', async () => {

@@ -139,7 +139,9 @@ export function spendContract(ref: StoreRef): void {
       expect(results.filter((r) => r.ok)).toHaveLength(10);
       for (const r of results) if (!r.ok) expect(r).toEqual({ ok: false, scope: 'session', cap: 10, used: 10 });
       const totals = await ref.store.spendTotals({});
-      expect(totals).toEqual([{ provider: 'acme', committed: 0, reserved: 10, uncertain: 0 }]);
+      expect(totals).toEqual([
+        { provider: 'acme', committed: 0, reserved: 10, uncertain: 0, refunded: 0, released: 0 },
+      ]);
     });
   });
 
@@ -187,6 +189,28 @@ export function spendContract(ref: StoreRef): void {
       expect(await findReservation(ref.store, b.id)).toEqual({ ...b, state: 'released', updatedAt: T0 + 30 });
     });
 
+    it('refunds committed and uncertain reservations; refunded credits leave the caps', async () => {
+      const caps = { sessionCap: 2 };
+      const a = await reserveOk(ref.store, caps);
+      const b = await reserveOk(ref.store, caps);
+      await ref.store.commit(a.id, 'job_a', T0 + 10);
+      await ref.store.markUncertain(b.id, T0 + 10);
+      expect((await ref.store.reserve(makeReserve(caps))).ok).toBe(false);
+      await ref.store.refund(a.id, T0 + 20);
+      expect(await findReservation(ref.store, a.id)).toEqual({
+        ...a,
+        state: 'refunded',
+        jobId: 'job_a',
+        updatedAt: T0 + 20,
+      });
+      await ref.store.refund(b.id, T0 + 30);
+      expect(await findReservation(ref.store, b.id)).toEqual({ ...b, state: 'refunded', updatedAt: T0 + 30 });
+      await reserveOk(ref.store, caps);
+      expect(await ref.store.spendTotals({})).toEqual([
+        { provider: 'acme', committed: 0, reserved: 1, uncertain: 0, refunded: 2, released: 0 },
+      ]);
+    });
+
     it('ignores forbidden transitions', async () => {
       const committed = await reserveOk(ref.store);
       await ref.store.commit(committed.id, 'job_1', T0 + 1);
@@ -194,6 +218,10 @@ export function spendContract(ref: StoreRef): void {
       await ref.store.release(released.id, T0 + 1);
       const uncertain = await reserveOk(ref.store);
       await ref.store.markUncertain(uncertain.id, T0 + 1);
+      const refunded = await reserveOk(ref.store);
+      await ref.store.commit(refunded.id, 'job_4', T0 + 1);
+      await ref.store.refund(refunded.id, T0 + 1);
+      const reserved = await reserveOk(ref.store);
       const before = await ref.store.recentSpend(100);
 
       await ref.store.commit(committed.id, 'job_other', T0 + 99); // committed -> committed
@@ -206,6 +234,13 @@ export function spendContract(ref: StoreRef): void {
       await ref.store.commit('res-missing', 'job_3', T0 + 99);
       await ref.store.release('res-missing', T0 + 99);
       await ref.store.markUncertain('res-missing', T0 + 99);
+      await ref.store.refund(reserved.id, T0 + 99); // reserved -> refunded (never accepted)
+      await ref.store.refund(released.id, T0 + 99); // released -> refunded
+      await ref.store.refund(refunded.id, T0 + 99); // refunded -> refunded
+      await ref.store.commit(refunded.id, 'job_5', T0 + 99); // refunded -> committed
+      await ref.store.release(refunded.id, T0 + 99); // refunded -> released
+      await ref.store.markUncertain(refunded.id, T0 + 99); // refunded -> uncertain
+      await ref.store.refund('res-missing', T0 + 99);
 
       expect(await ref.store.recentSpend(100)).toEqual(before);
     });
@@ -228,26 +263,26 @@ export function spendContract(ref: StoreRef): void {
       await ref.store.release(onlyReleased.id, T0 + 5000);
 
       expect(await ref.store.spendTotals({})).toEqual([
-        { provider: 'acme', committed: 1, reserved: 24, uncertain: 2 },
-        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0 },
-        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0 },
+        { provider: 'acme', committed: 1, reserved: 24, uncertain: 2, refunded: 0, released: 4 },
+        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0, refunded: 0, released: 0 },
+        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0, refunded: 0, released: 9 },
       ]);
       expect(await ref.store.spendTotals({ olderThan: T0 + 3500 })).toEqual([
-        { provider: 'acme', committed: 1, reserved: 16, uncertain: 10 },
-        { provider: 'bolt', committed: 0, reserved: 0, uncertain: 0.75 },
-        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0 },
+        { provider: 'acme', committed: 1, reserved: 16, uncertain: 10, refunded: 0, released: 4 },
+        { provider: 'bolt', committed: 0, reserved: 0, uncertain: 0.75, refunded: 0, released: 0 },
+        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0, refunded: 0, released: 9 },
       ]);
       // olderThan is strict: a reservation created exactly at olderThan is not stale
       expect(await ref.store.spendTotals({ olderThan: T0 + 3000, callerId: 'caller-a' })).toEqual([
-        { provider: 'acme', committed: 1, reserved: 24, uncertain: 2 },
-        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0 },
+        { provider: 'acme', committed: 1, reserved: 24, uncertain: 2, refunded: 0, released: 4 },
+        { provider: 'cove', committed: 0, reserved: 0, uncertain: 0, refunded: 0, released: 9 },
       ]);
       expect(await ref.store.spendTotals({ callerId: 'caller-b' })).toEqual([
-        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0 },
+        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0, refunded: 0, released: 0 },
       ]);
       expect(await ref.store.spendTotals({ day: DAY, callerId: 'caller-a' })).toHaveLength(2);
       expect(await ref.store.spendTotals({ day: '2025-03-02' })).toEqual([
-        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0 },
+        { provider: 'bolt', committed: 0, reserved: 0.75, uncertain: 0, refunded: 0, released: 0 },
       ]);
       expect(await ref.store.spendTotals({ day: '2025-03-02', callerId: 'caller-a' })).toEqual([]);
       expect(await ref.store.spendTotals({ day: '1999-01-01' })).toEqual([]);

@@ -90,7 +90,7 @@ describe('SQLite shared by two processes', () => {
       expect(jobs).toHaveLength(2 * PER_WORKER);
       expect(new Set(jobs.map((j) => j.id)).size).toBe(2 * PER_WORKER);
       expect(await store.spendTotals({ day: '2025-03-01' })).toEqual([
-        { provider: 'acme', committed: 0, reserved: DAY_CAP, uncertain: 0 },
+        { provider: 'acme', committed: 0, reserved: DAY_CAP, uncertain: 0, refunded: 0, released: 0 },
       ]);
       expect((await store.recentSpend(1000)).filter((r) => r.state === 'reserved')).toHaveLength(DAY_CAP);
     } finally {

@@ -71,7 +71,7 @@ describe('BAD_ARGUMENTS teaches', () => {
     expect(
       refusal({ prompt: 'a', images: ['https://a.example/1', 'https://a.example/2', 'https://a.example/3'] }),
     ).toEqual([
-      'images: too many items (got ["https://a.example/1","https://a.exampl… (3 items)); allowed: a list of at most 2 items, each a URL',
+      'images: too many items (got ["https://a.example/1","https://a.exampl… (3 items)); allowed: a list of at most 2 items, each an http(s) URL',
     ]);
   });
 

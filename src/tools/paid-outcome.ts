@@ -1,0 +1,95 @@
+/**
+ * What a paid request's failure means for the money (DESIGN §5.7), as payments APIs classify it:
+ * - refused: nothing was accepted, so the reservation is released and the idempotency key freed
+ *   (a 4xx other than 408/409, a well-formed error envelope, or nothing sent at all);
+ * - unknown: the provider may have accepted and charged (a 5xx, a timeout, a reset after the body
+ *   was sent, a 2xx we cannot parse or without a job id, any abort of ours after the request left).
+ * Also the registry of paid requests in flight, so a shutdown or a lost transport can settle them.
+ */
+import { MediagenError } from '../errors.js';
+
+export type Outcome = 'refused' | 'unknown';
+
+export function outcomeOf(err: unknown): Outcome {
+  if (!(err instanceof MediagenError)) return 'unknown';
+  const d = err.details;
+  if (d.sent === false) return 'refused';
+  if (d.providerCode !== undefined) return 'refused';
+  const status = d.httpStatus;
+  if (typeof status === 'number') {
+    if (status === 408 || status === 409) return 'unknown';
+    return status >= 400 && status < 500 ? 'refused' : 'unknown';
+  }
+  // Raised before anything was sent (no key, bad arguments, rate limiter).
+  return ['NOT_CONFIGURED', 'BAD_ARGUMENTS', 'RATE_LIMITED'].includes(err.code) ? 'refused' : 'unknown';
+}
+
+/** A provider job id we are willing to store and paste into a status URL. */
+export const PROVIDER_JOB_ID = /^[A-Za-z0-9_][A-Za-z0-9._:~-]{0,199}$/;
+
+export function validProviderJobId(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return typeof v === 'string' && PROVIDER_JOB_ID.test(v) ? v : undefined;
+}
+
+export interface UnknownContext {
+  provider: string;
+  tool: string;
+  reservation: string;
+  credits: number | null;
+  idempotencyKey?: string;
+  /** What happened, e.g. "HTTP 502", "no answer within 30000 ms", "the call was cancelled". */
+  cause: string;
+}
+
+export function outcomeUnknown(c: UnknownContext): MediagenError {
+  const keyed = c.idempotencyKey
+    ? `Repeating the call with idempotency_key "${c.idempotencyKey}" will not send it again.`
+    : 'Repeating the call without checking may pay twice; pass an idempotency_key next time.';
+  return new MediagenError(
+    'OUTCOME_UNKNOWN',
+    `${c.tool}: the request reached ${c.provider} (or may have), but ${c.cause}, so whether ${c.provider} accepted and charged the job is unknown. ${c.credits === null ? 'Its reservation' : `Its ${c.credits} credits`} stay${c.credits === null ? 's' : ''} reserved as uncertain (reservation ${c.reservation}). ${keyed}`,
+    {
+      provider: c.provider,
+      tool: c.tool,
+      reservation: c.reservation,
+      ...(c.idempotencyKey ? { idempotency_key: c.idempotencyKey } : {}),
+      cause: c.cause,
+      hint: `Check ${c.provider}'s dashboard or history for a job started at this time before trying again; spend_report lists the uncertain reservation.`,
+    },
+  );
+}
+
+/** Describe a failure in a few words for an OUTCOME_UNKNOWN message. */
+export function causeOf(err: unknown): string {
+  if (err instanceof MediagenError) {
+    if (err.details.cancelled) return 'the call was cancelled before the provider answered';
+    if (err.code === 'PROVIDER_TIMEOUT') return 'it did not answer in time';
+    const status = err.details.httpStatus;
+    if (typeof status === 'number')
+      return status < 300 ? `its answer (HTTP ${status}) could not be read` : `it answered HTTP ${status}`;
+    return `the connection failed (${err.message})`;
+  }
+  return 'the request failed unexpectedly';
+}
+
+export interface InflightPaid {
+  reservation: string;
+  tool: string;
+  provider: string;
+  idempotencyKey?: string;
+}
+
+/** Paid requests that have been (or are being) sent and whose answer has not been settled yet. */
+export class PaidInflight {
+  private readonly calls = new Map<string, InflightPaid>();
+  add(c: InflightPaid): void {
+    this.calls.set(c.reservation, c);
+  }
+  delete(reservation: string): void {
+    this.calls.delete(reservation);
+  }
+  list(): InflightPaid[] {
+    return [...this.calls.values()];
+  }
+}
