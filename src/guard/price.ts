@@ -19,7 +19,10 @@ export function round(n: number): number {
 
 /** 1234.5 -> "1,234.5" (no float noise, no trailing zeros). */
 export function num(n: number): string {
-  return round(n).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  // Not toLocaleString: ICU formatting costs ~40 µs a call, which a 5,000-operation catalogue notices.
+  const [int, frac] = String(round(n)).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+$)/g, ',');
+  return frac ? `${grouped}.${frac}` : grouped;
 }
 
 /** "1 credit", "0.5 credits", "1,000 credits": the currency word agrees with the amount. */
