@@ -1,7 +1,9 @@
 // Side by side with a generic OpenAPI->MCP server (@ivotoby/openapi-mcp-server, pinned): the same 13
 // routes of the sandbox gateway, described once as our catalogue and once as an OpenAPI spec, served over
 // stdio, interleaved in one run; then synthetic catalogues of 100 / 1,000 / 5,000 operations.
-// Usage: node bench/peer.mjs [--reps 3] [--calls 150] [--ops 100,1000,5000] [--no-readme]
+// Usage: node bench/peer.mjs [--reps 3] [--calls 150] [--ops 100,1000,5000] [--out file.json] [--no-readme]
+// Exits 1 when a correctness figure is off (provider requests per call, a bad argument reaching the
+// provider, failed calls, anything but JSON-RPC on stdout); never because of a time.
 // Results -> bench/results/peer.json and a dated table in bench/README.md. Nothing here asserts a time.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -242,9 +244,22 @@ const result = {
   gateway,
   scale,
 };
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/peer.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
+const out = opt('out', fileURLToPath(new URL('./results/peer.json', import.meta.url)));
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 if (!argv.includes('--no-readme')) writeReadme(result);
 console.log(JSON.stringify({ gateway, scale }, null, 2));
 await agent.close();
 await sandbox.close();
+const o = gateway.ours;
+const wrong = [
+  ...[...o.requestsPerFreeCall, ...o.requestsPerPaidCall].filter((x) => x !== 1).map((x) => `${x} requests per call`),
+  ...o.badArgumentRequestsPerCall.filter((x) => x !== 0).map((x) => `${x} requests per bad argument`),
+  ...(o.badArgumentRefused ? [] : ['a bad argument was not refused']),
+  ...(o.callErrors ? [`${o.callErrors} failed calls`] : []),
+  ...(o.junkOnStdout ? [`${o.junkOnStdout} non-JSON-RPC lines on stdout`] : []),
+];
+if (wrong.length) {
+  console.error(`bench:peer: ${wrong.join('; ')}`);
+  process.exitCode = 1;
+}
