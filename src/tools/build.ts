@@ -62,10 +62,10 @@ export interface ConsentHint {
 
 export const defaultConsentHint: ConsentHint = (op) => (!op.price || 'unknown' in op.price ? 'needs confirmation' : '');
 
-export function priceLine(op: Operation, catalogue: LoadedCatalogue, hint: ConsentHint): string {
+/** The price line, given the consent note the hint gives for this operation. */
+export function priceLine(op: Operation, catalogue: LoadedCatalogue, note: string): string {
   if (!op.price) return '';
   const price = describePrice(op.price, catalogue.currency);
-  const note = hint(op, catalogue);
   if (price === 'unknown') return `Price: unknown; ${note || 'needs confirmation'}.`;
   return `Price: ${price}.${note ? ' ' + note.charAt(0).toUpperCase() + note.slice(1) + '.' : ''}`;
 }
@@ -105,13 +105,13 @@ function tableComplete(op: Operation): boolean {
 export function guardOf(
   op: Operation,
   catalogue: LoadedCatalogue,
-  hint: ConsentHint,
+  note: string,
   promptOff: readonly string[] = [],
 ): ListedGuard {
   if (op.readOnly) return { confirmToken: false, idempotencyKey: false };
   const off = promptOff.includes(catalogue.provider);
   return {
-    confirmToken: !off && (hint(op, catalogue) !== '' || !tableComplete(op)),
+    confirmToken: !off && (note !== '' || !tableComplete(op)),
     idempotencyKey: charges(op),
   };
 }
@@ -123,9 +123,10 @@ export function buildTool(
   promptOff: readonly string[] = [],
 ): ToolSpec {
   const paid = !op.readOnly;
-  const guard = guardOf(op, catalogue, hint, promptOff);
+  const note = paid ? hint(op, catalogue) : '';
+  const guard = guardOf(op, catalogue, note, promptOff);
   const lines = [op.summary];
-  if (paid) lines.push(priceLine(op, catalogue, hint));
+  if (paid) lines.push(priceLine(op, catalogue, note));
   let validator: InputValidator | undefined;
   return {
     name: `${catalogue.provider}_${op.id}`,
