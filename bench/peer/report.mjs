@@ -6,102 +6,83 @@ import { fileURLToPath } from 'node:url';
 
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
+/** A row comparing one figure: [name, ours, peer, ratio, target, met (null: no target)]. */
+const row = (name, ours, peer, target = '—', met = null) => [name, ours, peer, ratio(ours, peer), target, met];
+
 /** Every figure beside its target (ratios from the same run). */
 export function targets(r) {
-  const g = r.gateway;
+  const { ours: o, peer: p } = r.gateway;
+  const calls = (s) => `${s.requestsPerFreeCall.join(',')} / ${s.requestsPerPaidCall.join(',')}`;
   const rows = [
-    [
-      'start-up → initialized (wall)',
-      g.ours.startMs,
-      g.peer.startMs,
-      ratio(g.ours.startMs, g.peer.startMs),
-      '≤ 0.8×',
-      ratio(g.ours.startMs, g.peer.startMs) <= 0.8,
-    ],
-    ['start-up CPU', g.ours.startCpuMs, g.peer.startCpuMs, ratio(g.ours.startCpuMs, g.peer.startCpuMs), '—', null],
-    [
+    row('start-up → initialized (wall)', o.startMs, p.startMs, '≤ 0.8×', o.startMs <= 0.8 * p.startMs),
+    row('start-up CPU', o.startCpuMs, p.startCpuMs),
+    row(
       'RSS after initialize + tools/list (MB)',
-      g.ours.rssAfterListMb,
-      g.peer.rssAfterListMb,
-      ratio(g.ours.rssAfterListMb, g.peer.rssAfterListMb),
+      o.rssAfterListMb,
+      p.rssAfterListMb,
       '≤ 1.0×',
-      g.ours.rssAfterListMb <= g.peer.rssAfterListMb,
-    ],
-    [
-      'RSS after 300 calls (MB)',
-      g.ours.rssAfterCallsMb,
-      g.peer.rssAfterCallsMb,
-      ratio(g.ours.rssAfterCallsMb, g.peer.rssAfterCallsMb),
-      '—',
-      null,
-    ],
-    ['tools/list bytes', g.ours.listBytes, g.peer.listBytes, ratio(g.ours.listBytes, g.peer.listBytes), '—', null],
-    [
+      o.rssAfterListMb <= p.rssAfterListMb,
+    ),
+    row('RSS after 300 calls (MB)', o.rssAfterCallsMb, p.rssAfterCallsMb),
+    row('tools/list bytes', o.listBytes, p.listBytes),
+    row(
       'o200k tokens per tool (the 13 routes)',
-      g.ours.tokensPerTool,
-      g.peer.tokensPerTool,
-      ratio(g.ours.tokensPerTool, g.peer.tokensPerTool),
+      o.tokensPerTool,
+      p.tokensPerTool,
       '≤ peer + 10',
-      g.ours.tokensPerTool <= g.peer.tokensPerTool + 10,
-    ],
-    [
+      o.tokensPerTool <= p.tokensPerTool + 10,
+    ),
+    row(
       'overhead, free read (ms)',
-      g.ours.freeOverheadMs,
-      g.peer.freeOverheadMs,
-      ratio(g.ours.freeOverheadMs, g.peer.freeOverheadMs),
+      o.freeOverheadMs,
+      p.freeOverheadMs,
       '≤ 0.7×',
-      g.ours.freeOverheadMs <= 0.7 * g.peer.freeOverheadMs,
-    ],
-    [
+      o.freeOverheadMs <= 0.7 * p.freeOverheadMs,
+    ),
+    row(
       'overhead, paid create (ms; ours guarded, peer not)',
-      g.ours.paidOverheadMs,
-      g.peer.paidOverheadMs,
-      ratio(g.ours.paidOverheadMs, g.peer.paidOverheadMs),
+      o.paidOverheadMs,
+      p.paidOverheadMs,
       '≤ 1.0×',
-      g.ours.paidOverheadMs <= g.peer.paidOverheadMs,
-    ],
+      o.paidOverheadMs <= p.paidOverheadMs,
+    ),
     [
       'provider requests per call (free / paid)',
-      `${g.ours.requestsPerFreeCall.join(',')} / ${g.ours.requestsPerPaidCall.join(',')}`,
-      `${g.peer.requestsPerFreeCall.join(',')} / ${g.peer.requestsPerPaidCall.join(',')}`,
+      calls(o),
+      calls(p),
       '',
       '= 1',
-      [...g.ours.requestsPerFreeCall, ...g.ours.requestsPerPaidCall].every((x) => x === 1),
+      [...o.requestsPerFreeCall, ...o.requestsPerPaidCall].every((x) => x === 1),
     ],
     [
       'provider requests per bad argument',
-      g.ours.badArgumentRequestsPerCall.join(','),
-      g.peer.badArgumentRequestsPerCall.join(','),
+      o.badArgumentRequestsPerCall.join(','),
+      p.badArgumentRequestsPerCall.join(','),
       '',
       '= 0',
-      g.ours.badArgumentRequestsPerCall.every((x) => x === 0),
+      o.badArgumentRequestsPerCall.every((x) => x === 0),
     ],
   ];
   for (const [n, s] of Object.entries(r.scale)) {
-    rows.push([
-      `${n} ops: start-up (ms)`,
-      s.ours.startMs,
-      s.peer.startMs,
-      ratio(s.ours.startMs, s.peer.startMs),
-      Number(n) === 5000 ? '≤ 1,500 ms and ≤ peer' : '—',
-      Number(n) === 5000 ? s.ours.startMs <= 1500 && s.ours.startMs <= s.peer.startMs : null,
-    ]);
-    rows.push([
-      `${n} ops: spawn → first tools/list (ms)`,
-      s.ours.listMs,
-      s.peer.listMs,
-      ratio(s.ours.listMs, s.peer.listMs),
-      Number(n) === 5000 ? '≤ peer' : '—',
-      Number(n) === 5000 ? s.ours.listMs <= s.peer.listMs : null,
-    ]);
-    rows.push([
-      `${n} ops: RSS after tools/list (MB)`,
-      s.ours.rssAfterListMb,
-      s.peer.rssAfterListMb,
-      ratio(s.ours.rssAfterListMb, s.peer.rssAfterListMb),
-      '—',
-      null,
-    ]);
+    const big = Number(n) === 5000;
+    const [so, sp] = [s.ours, s.peer];
+    rows.push(
+      row(
+        `${n} ops: start-up (ms)`,
+        so.startMs,
+        sp.startMs,
+        big ? '≤ 1,500 ms and ≤ peer' : '—',
+        big ? so.startMs <= 1500 && so.startMs <= sp.startMs : null,
+      ),
+      row(
+        `${n} ops: spawn → first tools/list (ms)`,
+        so.listMs,
+        sp.listMs,
+        big ? '≤ peer' : '—',
+        big ? so.listMs <= sp.listMs : null,
+      ),
+      row(`${n} ops: RSS after tools/list (MB)`, so.rssAfterListMb, sp.rssAfterListMb),
+    );
   }
   return rows;
 }
