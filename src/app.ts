@@ -6,7 +6,9 @@ import type { Config } from './config.js';
 import { Budget } from './guard/budget.js';
 import { ConsentGate } from './guard/consent.js';
 import { consentNote, type ConsentSettings } from './guard/policy.js';
+import { Downloader } from './jobs/downloader.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
+import { originKey } from './jobs/origin.js';
 import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
@@ -53,6 +55,16 @@ export interface App {
 
 export function consentSettings(config: Config): ConsentSettings {
   return { confirmAll: config.confirm === 'all', confirmAbove: config.confirmAbove, promptOff: config.consentOff };
+}
+
+/** Sandbox mode: the `host:port` its provider base URLs point at (where its result URLs point too). */
+function sandboxOrigins(config: Config, registry: Registry, opts: AppOptions): string[] {
+  const override = config.sandbox ? opts.override : undefined;
+  if (!override) return [];
+  return registry.catalogues.map((c) => {
+    const u = new URL(override(c).baseUrl);
+    return originKey(u.hostname, u.port, u.protocol);
+  });
 }
 
 export function createApp(config: Config, logger: Logger, opts: AppOptions = {}): App {
@@ -109,6 +121,19 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     now,
     balance,
   });
+  const downloader = new Downloader(
+    {
+      dir: config.outputDir,
+      maxBytes: config.downloadMaxMb * 1024 * 1024,
+      maxOutputs: config.downloadMaxOutputs,
+      policy: {
+        allowHosts: new Set(config.downloadAllow),
+        // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
+        allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
+      },
+    },
+    { store, now },
+  );
   const filter: ToolFilter = filterOf(config);
   const serverTools = [
     ...accountTools({
@@ -128,12 +153,8 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
       waitBudgetMs: config.waitSeconds * 1000,
       maxWaitMs: 55_000,
       intervalMs: config.pollMs ?? (config.sandbox ? 250 : undefined),
-      download: {
-        dir: config.outputDir,
-        maxBytes: config.downloadMaxMb * 1024 * 1024,
-        timeoutMs: Math.max(config.httpTimeoutMs, 120_000),
-        byDefault: config.download,
-      },
+      downloader,
+      downloadByDefault: config.download,
     }),
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
   return {
@@ -152,6 +173,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
       }),
     settleInflight: () => settleInflight({ inflight, budget, store, logger }),
     close: async (force = false) => {
+      await downloader.close();
       await registry.close(force);
       if (!opts.store) await store.close();
     },

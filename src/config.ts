@@ -55,6 +55,19 @@ const rateLimits = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** "cdn.internal,127.0.0.1,[::1]" -> lower-case host names / IP literals (IPv6 without brackets). */
+const hostList = list.pipe(
+  z.array(
+    z
+      .string()
+      .regex(
+        /^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/,
+        'expected host names or IP addresses (no scheme, port or path)',
+      )
+      .transform((h) => h.replace(/^\[(.*)\]$/, '$1').toLowerCase()),
+  ),
+);
+
 const absolutePath = z
   .string()
   .min(1)
@@ -77,6 +90,8 @@ export const ConfigSchema = z
     outputDir: absolutePath.optional(),
     download: bool.default(false),
     downloadMaxMb: positiveInt.max(10_000).default(500),
+    downloadMaxOutputs: positiveInt.max(1_000).default(10),
+    downloadAllow: hostList.default(''),
     prices: z.string().min(1).optional(),
     capSession: perProvider.default(''),
     capDay: perProvider.default(''),
@@ -113,6 +128,8 @@ const FLAGS = {
   'state-dir': { type: 'string' },
   'output-dir': { type: 'string' },
   download: { type: 'boolean' },
+  'download-allow': { type: 'string' },
+  'download-max-outputs': { type: 'string' },
   prices: { type: 'string' },
   'cap-session': { type: 'string' },
   'cap-day': { type: 'string' },
@@ -146,6 +163,9 @@ Options:
   --port N                 sandbox port for the sandbox command (default: a free port)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
+  --download-allow h,...   hosts downloads may reach even on loopback/private addresses, e.g. a private
+                           CDN (MEDIAGEN_DOWNLOAD_ALLOW); by default those addresses are refused
+  --download-max-outputs N outputs of one job downloaded at most (default 10; MEDIAGEN_DOWNLOAD_MAX_OUTPUTS)
   --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
   --cap-session p=N,...    credit caps per provider for one session (MEDIAGEN_CAP_SESSION)
   --cap-day p=N,...        credit caps per provider per UTC day (MEDIAGEN_CAP_DAY)
@@ -205,6 +225,8 @@ export function loadConfig(
     outputDir: pick(f['output-dir'], env.MEDIAGEN_OUTPUT_DIR),
     download: pick<boolean | string>(f.download, env.MEDIAGEN_DOWNLOAD),
     downloadMaxMb: env.MEDIAGEN_DOWNLOAD_MAX_MB,
+    downloadMaxOutputs: pick(f['download-max-outputs'], env.MEDIAGEN_DOWNLOAD_MAX_OUTPUTS),
+    downloadAllow: pick(f['download-allow'], env.MEDIAGEN_DOWNLOAD_ALLOW),
     prices: pick(f.prices, env.MEDIAGEN_PRICES),
     capSession: pick(f['cap-session'], env.MEDIAGEN_CAP_SESSION),
     capDay: pick(f['cap-day'], env.MEDIAGEN_CAP_DAY),

@@ -119,7 +119,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
       ]);
       clearTimeout(timer);
     }
-    // Let the SDK write the answers of the calls that just settled before the transport closes.
+    // Let the SDK send the answers of the calls that just finished before anyone closes the transport.
     await new Promise((r) => setImmediate(r));
   };
 

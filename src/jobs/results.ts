@@ -1,13 +1,9 @@
 /**
  * Job outputs: pull every result URL out of a status response, give it a media kind and MIME type, and
- * optionally download it into the one configured output folder (confined, safe names, size-limited).
+ * name the file it may be downloaded to (confined to the output folder, safe names). The download itself
+ * is in download.ts (one file) and downloader.ts (a job's outputs).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Dispatcher } from 'undici';
 import type { JobSpec } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import { getPath } from '../providers/envelope.js';
@@ -90,65 +86,5 @@ export function confinedPath(dir: string, name: string): string {
   const rel = relative(root, target);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
     throw new MediagenError('BAD_ARGUMENTS', `Refused file name ${JSON.stringify(name)}: it leaves the output folder.`);
-  return target;
-}
-
-export interface DownloadOptions {
-  dir: string;
-  maxBytes: number;
-  dispatcher?: Dispatcher;
-  signal?: AbortSignal;
-  timeoutMs: number;
-}
-
-/** Download one output to `<dir>/<job id>-<n>.<ext>`; returns the absolute path. */
-export async function downloadOutput(jobId: string, n: number, output: JobOutput, o: DownloadOptions): Promise<string> {
-  if (!/^https?:\/\//i.test(output.url))
-    throw new MediagenError(
-      'BAD_ARGUMENTS',
-      `Refused to download ${JSON.stringify(output.url.slice(0, 80))}: not an http(s) URL.`,
-    );
-  const target = confinedPath(o.dir, safeFileName(jobId, n, output));
-  await mkdir(o.dir, { recursive: true });
-  const part = confinedPath(o.dir, `.${jobId}-${n}.part`);
-  const signal = o.signal
-    ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)])
-    : AbortSignal.timeout(o.timeoutMs);
-  const { request } = await import('undici');
-  const res = await request(output.url, { method: 'GET', signal, dispatcher: o.dispatcher });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new MediagenError('PROVIDER_HTTP', `Download of output ${n} answered HTTP ${res.statusCode}.`);
-  }
-  const declared = Number(res.headers['content-length'] ?? NaN);
-  if (declared > o.maxBytes) {
-    res.body.on('error', () => undefined);
-    res.body.destroy();
-    throw new MediagenError(
-      'BAD_ARGUMENTS',
-      `Output ${n} is ${declared} bytes, over the ${o.maxBytes}-byte download limit; nothing written.`,
-    );
-  }
-  let total = 0;
-  const limit = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      total += chunk.length;
-      if (total > o.maxBytes)
-        cb(
-          new MediagenError(
-            'BAD_ARGUMENTS',
-            `Output ${n} is over the ${o.maxBytes}-byte download limit; nothing written.`,
-          ),
-        );
-      else cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(res.body, limit, createWriteStream(part, { mode: 0o644 }));
-    await rename(part, target);
-  } catch (err) {
-    await rm(part, { force: true });
-    throw err;
-  }
   return target;
 }

@@ -5,12 +5,12 @@
  * from the sandbox option `echoKey` (every answer, status polls and balances included).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { badGateway, findFaultsIn, type Fault } from './faults.js';
+import { ANSWER_FAULTS, badGateway, findFaultsIn, type Fault } from './faults.js';
 import { textReply, type JsonBody, type Reply } from './types.js';
 
 export function answerFaults(body: JsonBody): Set<Fault> {
   const all = body.kind === 'json' ? findFaultsIn(body.value) : new Set<Fault>();
-  return new Set([...all].filter((f) => f === 'late' || f === 'cutoff' || f === 'lost' || f === 'echokey'));
+  return new Set([...all].filter((f) => ANSWER_FAULTS.includes(f)));
 }
 
 function authOf(headers: IncomingHttpHeaders): string {

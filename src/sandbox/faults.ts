@@ -18,6 +18,11 @@ export const FAULTS = [
   'cutoff', // HTTP 200 with the body cut off half-way
   'lost', // HTTP 502 from a gateway in front of the provider
   'echokey', // the answer echoes the caller's auth header
+  // Faults of a finished job's result URL (for download guards):
+  'dripurl', // served 1 byte a second
+  'hugeurl', // declares 5 GiB
+  'loopbackurl', // on another loopback address (127.0.0.2), not the sandbox's own
+  'metadataurl', // the cloud metadata address, 169.254.169.254
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -77,4 +82,13 @@ export function badGateway(): Reply {
     '<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>\n',
     'text/html',
   );
+}
+
+/** Where a finished job's media is, given the faults of its inputs (default: the sandbox's own file). */
+export function resultUrl(base: string, name: string, faults: ReadonlySet<Fault>): string {
+  if (faults.has('dripurl')) return `${base}/_media/drip/${name}`;
+  if (faults.has('hugeurl')) return `${base}/_media/huge/${name}`;
+  if (faults.has('loopbackurl')) return `${base.replace('//127.0.0.1:', '//127.0.0.2:')}/_media/${name}`;
+  if (faults.has('metadataurl')) return 'http://169.254.169.254/latest/meta-data/' + name;
+  return `${base}/_media/${name}`;
 }

@@ -4,6 +4,7 @@
  *
  *   /<provider>/...     provider wire modules (mediaio, phaya, ph0ny); counted in the stats
  *   /_media/<name>      sample.png, sample.wav, sample.mp4 (real files); not counted
+ *   /_media/drip/<name> the same, 1 byte a second; /_media/huge/<name>: 5 GiB declared (download-guard tests)
  *   GET /_sandbox/stats the SandboxStats JSON; POST /_sandbox/reset zeroes counters and forgets jobs
  *   GET /               a short JSON description of the above
  */
@@ -12,8 +13,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { answerFaults, applyAnswerFaults } from './answer-faults.js';
 import { loggedBody, parseJsonBody, readBody, sendFile, sendJson, sendReply } from './http.js';
-import { JobStore } from './jobs.js';
-import { MEDIA_NAMES, mediaFile, type MediaKind } from './media.js';
+import { findFaultsIn, resultUrl } from './faults.js';
+import { JobStore, type Job } from './jobs.js';
+import { MEDIA_NAMES, mediaFile, sendVariant, type MediaKind, type MediaVariant } from './media.js';
 import { mediaio } from './mediaio.js';
 import { ph0ny } from './ph0ny.js';
 import { phaya } from './phaya.js';
@@ -84,7 +86,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     slowMs,
     jobs,
     traceId: () => randomUUID(),
-    mediaUrl: (kind: MediaKind) => `${url}/_media/${MEDIA_NAMES[kind]}`,
+    mediaUrl: (kind: MediaKind, job?: Job) =>
+      resultUrl(url, MEDIA_NAMES[kind], job ? findFaultsIn(job.meta.inputs) : new Set()),
   };
 
   function stallFor(res: ServerResponse): (ms: number) => Promise<boolean> {
@@ -167,6 +170,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   function handleInternal(req: IncomingMessage, res: ServerResponse, pathname: string): void {
     const method = (req.method ?? 'GET').toUpperCase();
     req.resume();
+    const variant = /^\/_media\/(drip|huge)\/([^/]+)$/.exec(pathname);
+    if (variant) {
+      const file = mediaFile(variant[2]);
+      if (!file) return sendJson(res, 404, { error: 'Not Found' });
+      if (method !== 'GET') return sendJson(res, 405, { error: 'Method Not Allowed' }, { Allow: 'GET' });
+      return sendVariant(res, file, variant[1] as MediaVariant);
+    }
     if (pathname.startsWith('/_media/')) {
       const file = mediaFile(pathname.slice('/_media/'.length));
       if (!file) return sendJson(res, 404, { error: 'Not Found' });

@@ -3,6 +3,7 @@
  * viewer can open: a 64x64 RGB gradient PNG and a 1 s 440 Hz PCM WAV (both built here at first use),
  * and a 1 s 64x64 H.264 MP4 (embedded in media-assets.ts).
  */
+import type { ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { SAMPLE_MP4 } from './media-assets.js';
 
@@ -32,6 +33,44 @@ export function mediaFile(name: string): MediaFile | undefined {
     ].map((f) => [f.name, f]),
   );
   return files.get(name);
+}
+
+// ------------------------------------------------------------------------------------ hostile variants
+
+/** Test-only variants of a sample file, for download guards: `/_media/drip/<name>`, `/_media/huge/<name>`. */
+export type MediaVariant = 'drip' | 'huge';
+/** What `huge` declares: 5 GiB, over any sane download limit. */
+export const HUGE_BYTES = 5 * 1024 ** 3;
+
+/**
+ * `drip`: the file, 1 byte a second (a download that never finishes in time). `huge`: a Content-Length of
+ * 5 GiB and the file repeated until the client stops reading. Both stop when the connection closes.
+ */
+export function sendVariant(res: ServerResponse, file: MediaFile, variant: MediaVariant): void {
+  const size = variant === 'drip' ? file.data.length : HUGE_BYTES;
+  res.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': String(size), 'Cache-Control': 'no-store' });
+  if (variant === 'drip') {
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write(file.data.subarray(sent, sent + 1));
+      if (++sent >= file.data.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 1000);
+    res.on('close', () => clearInterval(timer));
+    return;
+  }
+  let sent = 0;
+  const pump = (): void => {
+    while (!res.destroyed && sent < HUGE_BYTES) {
+      const chunk = file.data.subarray(0, Math.min(file.data.length, HUGE_BYTES - sent));
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
 }
 
 // ---------------------------------------------------------------------------------------------- PNG

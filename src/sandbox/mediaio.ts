@@ -174,7 +174,7 @@ function resultList(job: Job, ctx: SandboxContext): { val: string; preview: stri
   for (let i = 0; i < count; i++) {
     out.push({
       val: `/aigc/${day}/${job.id}-${i}.${kind}`,
-      preview: `${ctx.mediaUrl(kind)}?task=${job.id}&n=${i}`,
+      preview: `${ctx.mediaUrl(kind, job)}?task=${job.id}&n=${i}`,
       status: 1,
     });
   }

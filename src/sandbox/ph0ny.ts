@@ -176,7 +176,7 @@ function result(job: Job, ctx: SandboxContext): Record<string, unknown> {
   }
   const generate = job.meta.type === 'generate';
   return {
-    video_url: `${ctx.mediaUrl('mp4')}?job=${job.id}`,
+    video_url: `${ctx.mediaUrl('mp4', job)}?job=${job.id}`,
     duration_seconds: generate ? input.duration_seconds : 5,
     width: generate ? input.width : 768,
     height: generate ? input.height : 512,

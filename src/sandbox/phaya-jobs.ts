@@ -91,7 +91,7 @@ function inputs(job: Job): Record<string, unknown> {
 /** The result fields of a completed job, reflecting its inputs. URLs point at the sandbox's media. */
 function results(kind: JobKind, job: Job, ctx: SandboxContext): Record<string, unknown> {
   const url = (media: 'png' | 'wav' | 'mp4', n = 0, extra = ''): string =>
-    `${ctx.mediaUrl(media)}?job=${job.id}&n=${n}${extra}`;
+    `${ctx.mediaUrl(media, job)}?job=${job.id}&n=${n}${extra}`;
   const input = inputs(job);
   switch (kind.output) {
     case 'image':

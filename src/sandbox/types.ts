@@ -3,7 +3,7 @@
  * hands back. One module per provider (mediaio.ts today; phaya and ph0ny later).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { JobStore } from './jobs.js';
+import type { Job, JobStore } from './jobs.js';
 import type { MediaKind } from './media.js';
 
 /** The request body as the core read it. Bad JSON is not an error here: the provider module decides. */
@@ -53,7 +53,7 @@ export interface SandboxContext {
   /** A fresh trace id (UUID v4). */
   traceId(): string;
   /** Absolute URL of a sample media file served by the sandbox. */
-  mediaUrl(kind: MediaKind): string;
+  mediaUrl(kind: MediaKind, job?: Job): string;
   /**
    * Stall for `ms`. Resolves `true` if the client is still connected afterwards, `false` as soon as it
    * disconnects (or the sandbox closes). Create side effects only after this resolves `true`.

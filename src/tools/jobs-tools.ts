@@ -2,22 +2,13 @@
 import { z } from 'zod';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
+import type { DownloadReport, Downloader } from '../jobs/downloader.js';
 import { mayChange } from '../jobs/owner.js';
-import { downloadOutput } from '../jobs/results.js';
 import { waitForJob } from '../jobs/wait.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
 import { jobResult, jobStructured } from './job-view.js';
-
-export interface DownloadSettings {
-  /** Absolute output folder; downloads are refused when unset. */
-  dir?: string;
-  maxBytes: number;
-  timeoutMs: number;
-  /** Download without being asked. */
-  byDefault: boolean;
-}
 
 export interface JobsToolDeps {
   ledger: JobLedger;
@@ -29,22 +20,59 @@ export interface JobsToolDeps {
   maxWaitMs: number;
   /** Poll interval override (sandbox, tests); otherwise the catalogue's. */
   intervalMs?: number;
-  download: DownloadSettings;
+  /** Downloads into the output folder; `byDefault`: download without being asked. */
+  downloader: Downloader;
+  downloadByDefault: boolean;
 }
 
 const jobId = z.string().min(1).max(100).describe('Job id from the create call (job_…).');
+/** A download is never given less than this, even when the wait budget is spent. */
+const MIN_DOWNLOAD_MS = 2_000;
 const download = z.boolean().optional().describe('Also save outputs into the server output folder.');
+
+interface Saved {
+  job: JobRecord;
+  /** Lines that say what the download did (empty when nothing was asked). */
+  note: string;
+  extra: Record<string, unknown>;
+}
+
+const nums = (ns: number[]): string => ns.join(', ');
+
+/** What a download did, in words for the agent. */
+export function downloadNote(r: DownloadReport, timeoutMs: number, maxOutputs: number): string {
+  const lines: string[] = [];
+  if (r.refused) lines.push(`Nothing downloaded: ${r.refused}.`);
+  if (r.saved.length) lines.push(`Downloaded output${r.saved.length > 1 ? 's' : ''} ${nums(r.saved)}.`);
+  if (r.already.length) lines.push(`Already downloaded: output${r.already.length > 1 ? 's' : ''} ${nums(r.already)}.`);
+  for (const p of r.problems) lines.push(`Output ${p.output} not downloaded: ${p.reason}.`);
+  if (r.problems.some((p) => p.reason.includes('not a public address')))
+    lines.push(
+      'Downloads never reach loopback, private or link-local addresses; an operator can let a named host through with --download-allow.',
+    );
+  if (r.skipped)
+    lines.push(
+      `${r.skipped} more output${r.skipped > 1 ? 's' : ''} not downloaded (at most ${maxOutputs} per job, --download-max-outputs); use the URLs.`,
+    );
+  if (r.inProgress)
+    lines.push('Another call is still downloading this job; call again with download: true to see the saved files.');
+  else if (!r.complete)
+    lines.push(
+      `The download did not complete within ${Math.round(timeoutMs / 1000)} s (the partial file was removed); the job and its URLs are below. Call jobs_wait again with download: true to finish it.`,
+    );
+  return lines.join('\n');
+}
 
 async function maybeDownload(
   d: JobsToolDeps,
   job: JobRecord,
   asked: boolean | undefined,
+  timeoutMs: number,
   signal: AbortSignal,
-): Promise<JobRecord> {
-  const want = asked ?? d.download.byDefault;
-  if (!want || job.status !== 'succeeded' || job.outputs.every((o) => o.path)) return job;
-  const dir = d.download.dir;
-  if (!dir)
+): Promise<Saved> {
+  const want = asked ?? d.downloadByDefault;
+  if (!want || job.status !== 'succeeded') return { job, note: '', extra: {} };
+  if (!d.downloader.settings.dir && job.outputs.some((o) => !o.path))
     throw new MediagenError(
       'NOT_CONFIGURED',
       'Downloads need an output folder (MEDIAGEN_OUTPUT_DIR); the result URLs are in the job.',
@@ -52,31 +80,31 @@ async function maybeDownload(
         job: jobStructured(job),
       },
     );
-  const outputs = [];
-  for (const [i, o] of job.outputs.entries()) {
-    if (o.path || !/^https?:\/\//.test(o.url)) outputs.push(o);
-    else
-      outputs.push({
-        ...o,
-        path: await downloadOutput(job.id, i + 1, o, {
-          dir,
-          maxBytes: d.download.maxBytes,
-          timeoutMs: d.download.timeoutMs,
-          signal,
-        }),
-      });
-  }
-  return (await d.store.updateJob(job.id, { outputs }, d.now())) ?? job;
+  const r = await d.downloader.download(job, timeoutMs, signal);
+  return {
+    job: r.job,
+    note: downloadNote(r, timeoutMs, d.downloader.settings.maxOutputs),
+    extra: {
+      download: {
+        complete: r.complete && !r.inProgress,
+        saved: r.saved,
+        already: r.already,
+        problems: r.problems,
+        skipped: r.skipped,
+        ...(r.refused ? { refused: r.refused } : {}),
+      },
+    },
+  };
 }
 
-function finished(job: JobRecord, lead: string): ToolResult {
+function finished(job: JobRecord, lead: string, extra: Record<string, unknown> = {}): ToolResult {
   if (job.status === 'failed')
     throw new MediagenError(
       'JOB_FAILED',
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job),
     );
-  return jobResult(job, lead);
+  return jobResult(job, lead, extra);
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
@@ -88,11 +116,10 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: true,
     idempotent: true,
     run: async (a, ctx) => {
-      const job = await maybeDownload(d, await d.ledger.poll(a.job_id, ctx.signal), a.download, ctx.signal);
-      return finished(
-        job,
-        `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`,
-      );
+      const polled = await d.ledger.poll(a.job_id, ctx.signal);
+      const { job, note, extra } = await maybeDownload(d, polled, a.download, d.waitBudgetMs, ctx.signal);
+      const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
+      return finished(job, note ? `${lead}\n${note}` : lead, extra);
     },
   });
 
@@ -113,6 +140,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: true,
     idempotent: true,
     run: async (a, ctx, req) => {
+      const started = d.now();
       const budgetMs = a.wait_seconds !== undefined ? a.wait_seconds * 1000 : d.waitBudgetMs;
       const { job, done } = await waitForJob(d.ledger, a.job_id, {
         budgetMs,
@@ -130,8 +158,11 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
             done: false,
           },
         );
-      const saved = await maybeDownload(d, job, a.download, ctx.signal);
-      return finished(saved, `Job ${saved.id} (${saved.tool}) ${saved.status}.`);
+      // The download gets what is left of the wait budget (at least 2 s, for a job that just finished).
+      const left = Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
+      const saved = await maybeDownload(d, job, a.download, left, ctx.signal);
+      const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
+      return finished(saved.job, saved.note ? `${lead}\n${saved.note}` : lead, saved.extra);
     },
   });
 

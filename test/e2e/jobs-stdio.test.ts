@@ -20,6 +20,8 @@ beforeAll(async () => {
     MEDIAIO_API_KEY: sandbox.key,
     MEDIAGEN_STATE_DIR: tempDir(),
     MEDIAGEN_OUTPUT_DIR: outputDir,
+    // not sandbox mode: the sandbox on loopback is let through the download guard by name
+    MEDIAGEN_DOWNLOAD_ALLOW: '127.0.0.1',
     MEDIAGEN_POLL_MS: '100',
     MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
   });

@@ -32,6 +32,21 @@ describe('config', () => {
     expect(loadConfig([], { MEDIAGEN_CATALOGUES: 'x.json:y.json' }).config.catalogues).toEqual(['x.json', 'y.json']);
   });
 
+  it('reads the download guard settings: allowed hosts (no brackets, lower case) and outputs per job', () => {
+    expect(loadConfig([], {}).config).toMatchObject({ downloadAllow: [], downloadMaxOutputs: 10 });
+    const env = { MEDIAGEN_DOWNLOAD_ALLOW: 'CDN.internal, 127.0.0.1,[::1]', MEDIAGEN_DOWNLOAD_MAX_OUTPUTS: '3' };
+    expect(loadConfig([], env).config).toMatchObject({
+      downloadAllow: ['cdn.internal', '127.0.0.1', '::1'],
+      downloadMaxOutputs: 3,
+    });
+    expect(loadConfig(['--download-allow', 'a.b', '--download-max-outputs', '1'], env).config).toMatchObject({
+      downloadAllow: ['a.b'],
+      downloadMaxOutputs: 1,
+    });
+    expect(() => loadConfig(['--download-allow', 'http://x/'], {})).toThrow(/invalid downloadAllow/);
+    expect(() => loadConfig(['--download-max-outputs', '0'], {})).toThrow(/invalid downloadMaxOutputs/);
+  });
+
   it('treats empty variables as unset (desktop bundles pass "" for blank settings)', () => {
     const { config } = loadConfig([], { MEDIAGEN_OUTPUT_DIR: '', MEDIAGEN_SANDBOX: '', MEDIAGEN_CAP_DAY: ' ' });
     expect(config.outputDir).toBeUndefined();

@@ -2,15 +2,30 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediagenError } from '../../src/errors.js';
-import { confinedPath, downloadOutput, extractOutputs, safeFileName } from '../../src/jobs/results.js';
+import { DownloadIncomplete, downloadOutput, type DownloadOptions } from '../../src/jobs/download.js';
+import { confinedPath, extractOutputs, safeFileName } from '../../src/jobs/results.js';
+import { guardedAgent, type DownloadPolicy } from '../../src/jobs/ssrf.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { tempDir } from '../helpers/in-memory.js';
 
 let sandbox: Sandbox;
+/** The sandbox is on loopback: these tests let 127.0.0.1 through the download guard by name. */
+const policy: DownloadPolicy = { allowHosts: new Set(['127.0.0.1']), allowOrigins: new Set() };
+const agent = guardedAgent(policy);
+const opts = (dir: string, maxBytes: number, timeoutMs: number): DownloadOptions => ({
+  dir,
+  maxBytes,
+  timeoutMs,
+  dispatcher: agent,
+  policy,
+});
 beforeAll(async () => {
   sandbox = await startSandbox();
 });
-afterAll(() => sandbox.close());
+afterAll(async () => {
+  await agent.close();
+  await sandbox.close();
+});
 
 describe('result extraction', () => {
   it('walks arrays, keeps order, de-duplicates, and types each URL', () => {
@@ -68,7 +83,7 @@ describe('download confinement', () => {
       'job_dl1',
       1,
       { url: `${sandbox.url}/_media/sample.png`, kind: 'image' },
-      { dir, maxBytes: 1e6, timeoutMs: 5000 },
+      opts(dir, 1e6, 5000),
     );
     expect(path).toBe(join(dir, 'job_dl1-1.png'));
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
@@ -78,20 +93,43 @@ describe('download confinement', () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
     await expect(
-      downloadOutput(
-        'job_big',
-        1,
-        { url: `${sandbox.url}/_media/sample.mp4`, kind: 'video' },
-        { dir, maxBytes: 100, timeoutMs: 5000 },
-      ),
+      downloadOutput('job_big', 1, { url: `${sandbox.url}/_media/sample.mp4`, kind: 'video' }, opts(dir, 100, 5000)),
     ).rejects.toThrow(/over the 100-byte download limit/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('stops a sandbox drip (1 byte/s) at the deadline and leaves no file, not even a temp file', async () => {
+    const dir = tempDir();
+    const started = Date.now();
+    await expect(
+      downloadOutput(
+        'job_drip',
+        1,
+        { url: `${sandbox.url}/_media/drip/sample.png`, kind: 'image' },
+        opts(dir, 1e6, 1500),
+      ),
+    ).rejects.toBeInstanceOf(DownloadIncomplete);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("refuses the sandbox's 5 GiB file by its declared size, writing nothing", async () => {
+    const dir = tempDir();
+    await expect(
+      downloadOutput(
+        'job_huge',
+        1,
+        { url: `${sandbox.url}/_media/huge/sample.mp4`, kind: 'video' },
+        opts(dir, 1e6, 5000),
+      ),
+    ).rejects.toThrow(/5368709120 bytes, over the 1000000-byte download limit/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses non-http URLs', async () => {
     const dir = tempDir();
     await expect(
-      downloadOutput('job_f', 1, { url: 'file:///etc/passwd', kind: 'file' }, { dir, maxBytes: 1e6, timeoutMs: 1000 }),
+      downloadOutput('job_f', 1, { url: 'file:///etc/passwd', kind: 'file' }, opts(dir, 1e6, 1000)),
     ).rejects.toThrow(/not an http/);
     expect(existsSync(join(dir, 'job_f-1.bin'))).toBe(false);
   });
