@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ZodError } from 'zod';
 import { Catalogue, type Operation, type Param, type PriceExpr } from './format.js';
-import { importMediaio, isMediaioCatalogue } from './mediaio.js';
+import { importMediaio, isMediaioCatalogue, MEDIAIO_KEY_ENV, MEDIAIO_PROVIDER } from './mediaio.js';
 import { StartupError } from '../errors.js';
 
 export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
@@ -44,8 +44,8 @@ export function zodFail(file: string, err: ZodError): never {
 export interface CatalogueHead {
   file: string;
   format: 'mediagen' | 'mediaio';
-  /** Our-format document (imported, for Media.io), not validated yet. */
-  input: unknown;
+  /** Our-format document (Media.io's is imported on first use), not validated yet. */
+  readonly input: unknown;
   provider?: string;
   authEnv?: string;
 }
@@ -60,13 +60,23 @@ function readJson(text: string, file: string): unknown {
 
 export function headOf(text: string, file: string): CatalogueHead {
   const doc = readJson(text, file);
-  const format = isMediaioCatalogue(doc) ? 'mediaio' : 'mediagen';
-  const input: unknown = format === 'mediaio' ? importMediaio(doc as unknown[], file) : doc;
-  const raw = (input ?? {}) as { provider?: unknown; auth?: { env?: unknown } };
+  if (isMediaioCatalogue(doc)) {
+    let imported: unknown;
+    return {
+      file,
+      format: 'mediaio',
+      get input() {
+        return (imported ??= importMediaio(doc, file));
+      },
+      provider: MEDIAIO_PROVIDER,
+      authEnv: MEDIAIO_KEY_ENV,
+    };
+  }
+  const raw = (doc ?? {}) as { provider?: unknown; auth?: { env?: unknown } };
   return {
     file,
-    format,
-    input,
+    format: 'mediagen',
+    input: doc,
     provider: typeof raw.provider === 'string' ? raw.provider : undefined,
     authEnv: typeof raw.auth?.env === 'string' ? raw.auth.env : undefined,
   };

@@ -58,7 +58,9 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     [...SHIPPED_CATALOGUES, ...config.catalogues],
     keyed && ((h) => h.authEnv === undefined || keyed(h.authEnv)),
   );
-  const skippedNames = skipped.map(namesOf);
+  // Names of the left-out providers' tools, read only when a filter or a price overlay may name them.
+  const named = config.prices || config.tools.length || config.excludeTools.length || config.toolsets.length;
+  const skippedNames = named ? skipped.map(namesOf) : [];
   const catalogues = config.prices
     ? applyPriceOverlay(loaded, config.prices, new Set(skippedNames.flatMap((n) => n.names)))
     : loaded;
