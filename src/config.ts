@@ -147,6 +147,7 @@ const FLAGS = {
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const;
 
 export const USAGE = `Usage: mediagen-mcp [command] [options]
@@ -193,7 +194,7 @@ Options:
   --drain-seconds N        on shutdown, answer calls in flight for up to N s (default 10); paid requests
                            still unanswered then are left uncertain (MEDIAGEN_DRAIN_SECONDS)
   -h, --help               this text
-  --version                print the version
+  --version                print the version (with --verbose: Node and the SQLite driver too)
 
 Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
   MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
@@ -202,6 +203,7 @@ Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store inst
 export interface ParsedCli {
   help: boolean;
   version: boolean;
+  verbose: boolean;
   config: Config;
 }
 
@@ -270,5 +272,5 @@ export function loadConfig(
     throw new StartupError(`invalid ${name}: ${issue.message}`);
   }
   const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...processEnv }) });
-  return { help: Boolean(f.help), version: Boolean(f.version), config };
+  return { help: Boolean(f.help), version: Boolean(f.version), verbose: Boolean(f.verbose), config };
 }

@@ -70,6 +70,10 @@ export const Param = z
     ...paramShape,
     in: z.enum(['body', 'path', 'query']).default('body'),
     properties: z.array(Field).optional().describe('Fields of an object parameter.'),
+    itemProperties: z
+      .array(Field)
+      .optional()
+      .describe('Fields of each item of an array of objects ("items": "object"); without it an item is any object.'),
     wire: z
       .object({ true: z.string(), false: z.string() })
       .strict()

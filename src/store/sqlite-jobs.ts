@@ -2,7 +2,7 @@
  * SQL building for the job table (keyset pagination cursors, list filters, partial updates) and the
  * maintenance purge of expired consent tokens and old idempotency keys.
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite-driver.js';
 import type { JobPatch, JobQuery } from './store.js';
 
 export const MAX_PAGE = 100;
@@ -110,13 +110,11 @@ export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSq
 
 /** Maintenance: expired consent tokens and idempotency keys older than the window; one transaction. */
 export function purgeSqlite(
-  db: Database.Database,
+  db: SqlDatabase,
   q: { tokensBefore: number; keysBefore: number },
 ): { tokens: number; keys: number } {
-  return db
-    .transaction(() => ({
-      tokens: db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes,
-      keys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes,
-    }))
-    .immediate();
+  return db.immediate(() => ({
+    tokens: Number(db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes),
+    keys: Number(db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes),
+  }));
 }

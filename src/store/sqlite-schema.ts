@@ -1,7 +1,7 @@
 /**
  * SQLite schema: ordered migrations, row shapes and row <-> record mapping. Applied by `SqliteStore.open`.
  */
-import type Database from 'better-sqlite3';
+import { isBusy, type SqlDatabase } from './sqlite-driver.js';
 import type {
   ConsentToken,
   IdempotencyRecord,
@@ -124,40 +124,35 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
 /**
  * Connection settings. Switching a new file to WAL needs an exclusive lock and SQLite does not run the
  * busy handler for it, so when another process is opening the same file at that instant we retry
  * ourselves, for up to the busy timeout. (WAL is persistent: only the first opener really switches.)
  */
-export function configure(db: Database.Database): void {
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+export function configure(db: SqlDatabase): void {
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      db.pragma('journal_mode = WAL');
+      db.exec('PRAGMA journal_mode = WAL');
       break;
     } catch (err) {
       if (!isBusy(err) || Date.now() >= deadline) throw err;
       sleepSync(Math.min(100, 5 * attempt) + Math.random() * 10);
     }
   }
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
 }
 
 /**
  * Creates `schema_migrations` and applies the missing migrations, all inside one BEGIN IMMEDIATE
  * transaction, so two processes opening the same new file at once never both migrate.
  */
-export function migrate(db: Database.Database): void {
-  db.transaction(() => {
+export function migrate(db: SqlDatabase): void {
+  db.immediate(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)');
-    const rows = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all();
+    const rows = db.prepare<{ version: number }>('SELECT version FROM schema_migrations').all();
     const applied = new Set(rows.map((r) => r.version));
     const newest = Math.max(0, ...applied);
     if (newest > MIGRATIONS.length) {
@@ -172,7 +167,7 @@ export function migrate(db: Database.Database): void {
       db.exec(sql);
       record.run(version, Date.now());
     });
-  }).immediate();
+  });
 }
 
 export interface JobRow {

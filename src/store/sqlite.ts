@@ -1,12 +1,12 @@
 /**
  * The embedded Store: one SQLite file (WAL) shared safely by several server processes.
- * better-sqlite3 is synchronous; every method that reads then writes runs in one BEGIN IMMEDIATE
+ * The driver (sqlite-driver.ts) is synchronous; every method that reads then writes runs in one BEGIN IMMEDIATE
  * transaction (the write lock is taken first, waiting up to busy_timeout), so no two processes can
  * both see the same spend and both reserve on it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase, type DriverName, type SqlDatabase, type SqlStatement } from './sqlite-driver.js';
 import { clampLimit, encodeCursor, listJobsSql, purgeSqlite, updateJobSql } from './sqlite-jobs.js';
 import {
   configure,
@@ -44,32 +44,39 @@ const COUNTING = COUNTING_SQL;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(private readonly db: SqlDatabase) {}
+
+  /** Which SQLite driver serves this store (for --version --verbose and the start-up log). */
+  get driver(): DriverName {
+    return this.db.driver;
+  }
 
   /** Opens (creating if needed, parent folder 0700) and migrates the database file. */
-  static open(file: string): SqliteStore {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const db = new Database(file);
+  static open(file: string, driver?: DriverName): SqliteStore {
+    let db: SqlDatabase | undefined;
     try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      db = openDatabase(file, { driver });
       configure(db); // busy_timeout 5000, WAL, synchronous NORMAL, foreign_keys ON
       migrate(db);
+      return new SqliteStore(db);
     } catch (err) {
-      db.close();
-      throw err;
+      db?.close();
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+      throw new Error(`cannot open the SQLite store ${file}: ${reason}`, { cause: err });
     }
-    return new SqliteStore(db);
   }
 
   /** Prepared statements, cached by their SQL text. */
-  private stmt<R = unknown>(sql: string): Database.Statement<unknown[], R> {
+  private stmt<R = unknown>(sql: string): SqlStatement<R> {
     let s = this.statements.get(sql);
     if (s === undefined) {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
     }
-    return s as Database.Statement<unknown[], R>;
+    return s as SqlStatement<R>;
   }
 
   // ---- jobs ----
@@ -90,13 +97,11 @@ export class SqliteStore implements Store {
 
   async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
     const { sql, params } = updateJobSql(id, patch, now);
-    return this.db
-      .transaction(() => {
-        if (this.stmt(sql).run(params).changes === 0) return undefined;
-        const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
-        return row === undefined ? undefined : rowToJob(row);
-      })
-      .immediate();
+    return this.db.immediate(() => {
+      if (this.stmt(sql).run(params).changes === 0) return undefined;
+      const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
+      return row === undefined ? undefined : rowToJob(row);
+    });
   }
 
   async listJobs(q: JobQuery): Promise<JobPage> {
@@ -127,25 +132,22 @@ export class SqliteStore implements Store {
          created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
     );
-    return this.db
-      .transaction((): ReserveResult => {
-        if (r.sessionCap !== undefined) {
-          const used = sessionUsed.get(r.provider, r.callerId)!.used;
-          if (used + r.credits > r.sessionCap + EPSILON) {
-            return { ok: false, scope: 'session', cap: r.sessionCap, used: credits(used) };
-          }
+    return this.db.immediate((): ReserveResult => {
+      if (r.sessionCap !== undefined) {
+        const used = sessionUsed.get(r.provider, r.callerId)!.used;
+        if (used + r.credits > r.sessionCap + EPSILON) {
+          return { ok: false, scope: 'session', cap: r.sessionCap, used: credits(used) };
         }
-        if (r.dayCap !== undefined) {
-          const used = dayUsed.get(r.provider, r.principal, r.day)!.used;
-          if (used + r.credits > r.dayCap + EPSILON) {
-            return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
-          }
+      }
+      if (r.dayCap !== undefined) {
+        const used = dayUsed.get(r.provider, r.principal, r.day)!.used;
+        if (used + r.credits > r.dayCap + EPSILON) {
+          return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
         }
-        insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
-        const reservation = newReservation(r);
-        return { ok: true, reservation };
-      })
-      .immediate();
+      }
+      insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
+      return { ok: true, reservation: newReservation(r) };
+    });
   }
 
   async commit(id: string, jobId: string, now: number, credits?: number): Promise<void> {
@@ -234,37 +236,33 @@ export class SqliteStore implements Store {
     callerId: string,
     now: number,
   ): Promise<ConsumeResult> {
-    return this.db
-      .transaction((): ConsumeResult => {
-        const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
-        // Another caller's token answers exactly like one that does not exist.
-        if (t === undefined || t.caller_id !== callerId) return 'unknown';
-        if (t.used_at !== null) return 'used';
-        if (now >= t.expires_at) return 'expired';
-        if (t.tool !== tool || t.args_hash !== argsHash) return 'mismatch';
-        this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
-        return 'ok';
-      })
-      .immediate();
+    return this.db.immediate((): ConsumeResult => {
+      const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
+      // Another caller's token answers exactly like one that does not exist.
+      if (t === undefined || t.caller_id !== callerId) return 'unknown';
+      if (t.used_at !== null) return 'used';
+      if (now >= t.expires_at) return 'expired';
+      if (t.tool !== tool || t.args_hash !== argsHash) return 'mismatch';
+      this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
+      return 'ok';
+    });
   }
 
   // ---- idempotency keys ----
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {
-    return this.db
-      .transaction((): ClaimResult => {
-        const inserted = this.stmt(
-          `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES (?, ?, ?, NULL, ?)
+    return this.db.immediate((): ClaimResult => {
+      const inserted = this.stmt(
+        `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES (?, ?, ?, NULL, ?)
            ON CONFLICT (key) DO NOTHING`,
-        ).run(key, tool, argsHash, now);
-        if (inserted.changes === 1) return { state: 'new' };
-        const row = this.stmt<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = ?').get(key)!;
-        const record = rowToIdempotency(row);
-        return row.tool === tool && row.args_hash === argsHash
-          ? { state: 'existing', record }
-          : { state: 'conflict', record };
-      })
-      .immediate();
+      ).run(key, tool, argsHash, now);
+      if (inserted.changes === 1) return { state: 'new' };
+      const row = this.stmt<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = ?').get(key)!;
+      const record = rowToIdempotency(row);
+      return row.tool === tool && row.args_hash === argsHash
+        ? { state: 'existing', record }
+        : { state: 'conflict', record };
+    });
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {

@@ -49,6 +49,17 @@ export const GUARD_FIELDS = {
     .describe('Same key + same arguments returns the job already created instead of paying again.'),
 };
 
+/** A free-form object, declared as such (JSON Schema: "type": "object", "additionalProperties": true). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- zod's own type for z.object({})
+export function freeObject(): z.ZodObject<{}, 'passthrough'> {
+  return z.object({}).passthrough();
+}
+
+/** An object with exactly these fields (unknown keys refused). */
+function fieldsObject(fields: readonly Field[]): ZodTypeAny {
+  return z.object(Object.fromEntries(fields.map((f) => [f.name, paramSchema(f)]))).strict();
+}
+
 /** URL arguments are sent to providers that fetch them: http(s) only (no file:, javascript:, gopher:…). */
 export function webUrl<T extends ZodTypeAny>(s: T): ZodTypeAny {
   return s.refine((v) => typeof v !== 'string' || /^https?:\/\/[^/?#\s]/i.test(v), {
@@ -65,7 +76,7 @@ function itemSchema(items: NonNullable<Param['items']>): ZodTypeAny {
     case 'integer':
       return z.number().int();
     case 'object':
-      return z.record(z.unknown());
+      return freeObject();
     default:
       return z.string();
   }
@@ -93,7 +104,7 @@ function numberSchema(p: Field): ZodTypeAny {
   return n;
 }
 
-export function paramSchema(p: Field & Partial<Pick<Param, 'properties'>>): ZodTypeAny {
+export function paramSchema(p: Field & Partial<Pick<Param, 'properties' | 'itemProperties'>>): ZodTypeAny {
   let s: ZodTypeAny;
   switch (p.type) {
     case 'string':
@@ -107,16 +118,14 @@ export function paramSchema(p: Field & Partial<Pick<Param, 'properties'>>): ZodT
       s = z.boolean();
       break;
     case 'array': {
-      let a = z.array(itemSchema(p.items ?? 'string'));
+      let a = z.array(p.itemProperties ? fieldsObject(p.itemProperties) : itemSchema(p.items ?? 'string'));
       if (p.minItems !== undefined) a = a.min(p.minItems);
       if (p.maxItems !== undefined) a = a.max(p.maxItems);
       s = a;
       break;
     }
     default:
-      s = p.properties
-        ? z.object(Object.fromEntries(p.properties.map((f) => [f.name, paramSchema(f)]))).strict()
-        : z.record(z.unknown());
+      s = p.properties ? fieldsObject(p.properties) : freeObject();
   }
   if (p.nullable) s = s.nullable();
   if (p.description) s = s.describe(p.description);
@@ -151,6 +160,9 @@ function lean(node: unknown): unknown {
     out[k] = k === 'enum' || k === 'default' ? v : lean(v);
   if (Array.isArray(out.enum) && typeof out.type === 'string') delete out.type;
   if (out.format === 'uri' && out.minLength === 1) delete out.minLength;
+  const props = out.properties;
+  if (out.additionalProperties === true && props && typeof props === 'object' && Object.keys(props).length === 0)
+    delete out.properties; // a free-form object: {"type": "object", "additionalProperties": true}
   return out;
 }
 

@@ -6,6 +6,8 @@ type Schema = {
   items?: Schema;
   minItems?: number;
   default?: unknown;
+  properties?: Record<string, object>;
+  required?: string[];
 };
 
 function sample(name: string, s: Schema): unknown {
@@ -21,7 +23,7 @@ function sample(name: string, s: Schema): unknown {
     case 'array':
       return Array.from({ length: Math.max(1, s.minItems ?? 1) }, () => sample(name, s.items ?? { type: 'string' }));
     default:
-      return {};
+      return minimalArgs(s); // an object: its required fields, or {} for a free-form one
   }
 }
 

@@ -62,5 +62,5 @@ for (let i = 0; i < count; i++) {
   }
 }
 await store.close();
-await send({ type: 'done', ok, refused, errors });
+await send({ type: 'done', ok, refused, errors, driver: store.driver });
 process.disconnect();
