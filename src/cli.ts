@@ -18,6 +18,7 @@ import { buildRegistry, type Registry, type RegistryOptions } from './tools/regi
 import { serveStdio } from './transports/stdio.js';
 import { startHosting } from './hosting.js';
 import { addToken } from './principals.js';
+import { COMMAND_USAGE, isCommandLine, runCommand } from './commands/run.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -132,10 +133,23 @@ function versionReport(): string {
   return `mediagen-mcp ${VERSION}\nnode ${process.versions.node}\nsqlite driver: ${driver} (${state})\n`;
 }
 
+/** Ctrl-C while a command waits: stop waiting (the handler decides); otherwise the default. */
+function onInterrupt(fn: () => void): () => void {
+  process.once('SIGINT', fn);
+  return () => process.off('SIGINT', fn);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h'))
+    return runCommand(argv, {
+      tty: { input: process.stdin, err: process.stderr },
+      out: process.stdout,
+      onInterrupt,
+      sandboxOptions,
+    });
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE + COMMAND_USAGE);
     return 0;
   }
   if (version) {

@@ -117,7 +117,7 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>> & {
   readonly env: Readonly<Record<string, string | undefined>>;
 };
 
-const FLAGS = {
+export const FLAGS = {
   list: { type: 'boolean' },
   sandbox: { type: 'boolean' },
   transport: { type: 'string' },

@@ -1,0 +1,42 @@
+/** How a tool's answer reaches the terminal: text (or `--json`), and the documented exit code. */
+import type { ToolResult } from '../tools/handler.js';
+import { EXIT } from './argv.js';
+
+const USAGE_CODES = new Set(['BAD_ARGUMENTS', 'NOT_FOUND', 'NOT_OWNER', 'IDEMPOTENCY_CONFLICT', 'NOT_SUPPORTED']);
+const CONSENT_CODES = new Set(['CONFIRMATION_REQUIRED', 'CONSENT_DECLINED', 'CONSENT_TIMEOUT']);
+
+export function codeOf(r: ToolResult): string | undefined {
+  const code = r.structuredContent?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * 0 ok · 1 provider or job failure · 2 bad usage or arguments · 3 consent needed or declined · 4 budget.
+ * A job that ended failed or cancelled is a failure of the command that waited for it.
+ */
+export function exitCodeOf(r: ToolResult, waited = false): number {
+  if (r.isError) {
+    const code = codeOf(r) ?? 'INTERNAL';
+    if (USAGE_CODES.has(code)) return EXIT.usage;
+    if (CONSENT_CODES.has(code)) return EXIT.consent;
+    if (code === 'BUDGET_EXCEEDED') return EXIT.budget;
+    return EXIT.failed;
+  }
+  const status = r.structuredContent?.status;
+  if (waited && (status === 'failed' || status === 'cancelled')) return EXIT.failed;
+  return EXIT.ok;
+}
+
+export function textOf(r: ToolResult): string {
+  return r.content
+    .map((c) => (c.type === 'text' ? c.text : ''))
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** `--json`: the structured result (with `is_error` on errors); otherwise the text the agent would read. */
+export function render(r: ToolResult, json: boolean): string {
+  if (!json) return textOf(r) + '\n';
+  const body = r.structuredContent ?? { text: textOf(r) };
+  return JSON.stringify(r.isError ? { is_error: true, ...body } : body) + '\n';
+}

@@ -1,0 +1,195 @@
+/**
+ * The command line for people and shell-driven agents: describe, quote, call, jobs, spend. Every command
+ * runs through a real MCP client linked in-process to the real server (transports/in-process.ts), so the
+ * validator, cost guard, consent, ledger and redaction are the very ones an MCP client meets.
+ */
+import { createApp } from '../app.js';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, secretsOf, type Logger } from '../log.js';
+import type { RegistryOptions } from '../tools/registry.js';
+import { connectInProcess, type ListedTool, type LocalSession } from '../transports/in-process.js';
+import { EXIT, splitCommandLine, toolArguments, UsageError, type CommandLine } from './argv.js';
+import { codeOf, exitCodeOf, render } from './output.js';
+import { askApproval, type Tty } from './terminal.js';
+import { waitJob, type WaitIo } from './wait.js';
+
+export const CLI_COMMANDS = new Set(['describe', 'quote', 'call', 'jobs', 'spend']);
+
+export interface CommandDeps {
+  tty: Tty;
+  out: NodeJS.WritableStream;
+  onInterrupt: WaitIo['onInterrupt'];
+  sandboxOptions: (
+    config: Config,
+    logger: Logger,
+  ) => Promise<{ sandbox?: { close(): Promise<void> }; opts: RegistryOptions }>;
+}
+
+export const COMMAND_USAGE = `
+Command line (the same tools, guard and ledger as the server):
+  describe TOOL                        schema, price and consent rule of a tool
+  quote TOOL key=value...              price a call without running it
+  call TOOL key=value... [--json-args '{...}'] [--confirm-token T] [--wait] [--download DIR]
+  jobs list [status=running ...] | jobs get ID | jobs wait ID [--download DIR] | jobs cancel ID
+  spend                                spend report (reservations, caps)
+  --json                               print the structured result
+  Exit codes: 0 ok, 1 provider or job failure, 2 bad usage or arguments, 3 consent needed or declined,
+  4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running).
+`;
+
+function need(word: string | undefined, what: string): string {
+  if (!word) throw new UsageError(`missing ${what}`);
+  return word;
+}
+
+async function findTool(session: LocalSession, name: string): Promise<ListedTool> {
+  const tool = (await session.listTools()).find((t) => t.name === name);
+  if (!tool) throw new UsageError(`unknown tool "${name}" (see: mediagen-mcp list)`);
+  return tool;
+}
+
+type Prop = { type?: unknown; enum?: unknown[]; default?: unknown; description?: string; items?: { type?: unknown } };
+
+function describeText(t: ListedTool): string {
+  const schema = t.inputSchema as { properties?: Record<string, Prop>; required?: string[] };
+  const required = new Set(schema.required ?? []);
+  const lines = [`${t.name} — ${t.title ?? ''}`, t.description ?? '', '', 'Arguments:'];
+  for (const [name, p] of Object.entries(schema.properties ?? {})) {
+    const type =
+      p.type === 'array' ? `${String(p.items?.type ?? 'any')}[]` : String(p.type ?? (p.enum ? 'enum' : 'any'));
+    const extra = [
+      required.has(name) ? 'required' : undefined,
+      p.enum ? `one of ${p.enum.map(String).join('|')}` : undefined,
+      p.default !== undefined ? `default ${JSON.stringify(p.default)}` : undefined,
+    ].filter(Boolean);
+    lines.push(
+      `  ${name}=${type}${extra.length ? ` (${extra.join(', ')})` : ''}${p.description ? `  ${p.description}` : ''}`,
+    );
+  }
+  if (!Object.keys(schema.properties ?? {}).length) lines.push('  (none)');
+  return lines.join('\n') + '\n';
+}
+
+async function callCommand(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+  const [, name, ...rest] = cl.words;
+  const tool = await findTool(session, need(name, 'tool name'));
+  const args = toolArguments(rest, tool.inputSchema, cl.jsonArgs);
+  if (cl.confirmToken !== undefined) args.confirm_token = cl.confirmToken;
+  const r = await session.call(tool.name, args);
+  deps.out.write(render(r, cl.json && !cl.wait));
+  const code = exitCodeOf(r);
+  if (codeOf(r) === 'CONFIRMATION_REQUIRED' && typeof r.structuredContent?.confirm_token === 'string')
+    deps.tty.err.write(
+      `Consent needed. If the person approves, run the same command again with --confirm-token ${r.structuredContent.confirm_token} (valid once).\n`,
+    );
+  const jobId = r.structuredContent?.job_id;
+  if (code !== EXIT.ok || (!cl.wait && cl.downloadDir === undefined) || typeof jobId !== 'string') return code;
+  return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json });
+}
+
+async function jobsCommand(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+  const [, verb, ...rest] = cl.words;
+  const show = async (tool: string, args: Record<string, unknown>): Promise<number> => {
+    const r = await session.call(tool, args);
+    deps.out.write(render(r, cl.json));
+    return exitCodeOf(r);
+  };
+  switch (verb) {
+    case 'list':
+      return show('jobs_list', toolArguments(rest, (await findTool(session, 'jobs_list')).inputSchema));
+    case 'get':
+      return show('jobs_get', { job_id: need(rest[0], 'job id') });
+    case 'cancel':
+      return show('jobs_cancel', { job_id: need(rest[0], 'job id') });
+    case 'wait':
+      return waitJob(session, need(rest[0], 'job id'), cl.downloadDir !== undefined, { ...deps, json: cl.json });
+    default:
+      throw new UsageError('usage: mediagen-mcp jobs list|get ID|wait ID|cancel ID');
+  }
+}
+
+async function dispatch(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+  const [command, name, ...rest] = cl.words;
+  switch (command) {
+    case 'describe': {
+      const tool = await findTool(session, need(name, 'tool name'));
+      deps.out.write(cl.json ? JSON.stringify(tool) + '\n' : describeText(tool));
+      return EXIT.ok;
+    }
+    case 'quote': {
+      const tool = await findTool(session, need(name, 'tool name'));
+      const r = await session.call('quote', {
+        tool: tool.name,
+        arguments: toolArguments(rest, tool.inputSchema, cl.jsonArgs),
+      });
+      deps.out.write(render(r, cl.json));
+      return exitCodeOf(r);
+    }
+    case 'list': {
+      const tools = await session.listTools();
+      deps.out.write(
+        JSON.stringify(tools.map((t) => ({ name: t.name, title: t.title, description: t.description }))) + '\n',
+      );
+      return EXIT.ok;
+    }
+    case 'call':
+      return callCommand(session, cl, deps);
+    case 'jobs':
+      return jobsCommand(session, cl, deps);
+    case 'spend': {
+      const r = await session.call(
+        'spend_report',
+        toolArguments(cl.words.slice(1), (await findTool(session, 'spend_report')).inputSchema),
+      );
+      deps.out.write(render(r, cl.json));
+      return exitCodeOf(r);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Is this a command line for runCommand (rather than serve, sandbox, token or the plain list)? */
+export function isCommandLine(argv: readonly string[]): boolean {
+  try {
+    const cl = splitCommandLine(argv);
+    const word = cl.words[0] ?? '';
+    return CLI_COMMANDS.has(word) || (word === 'list' && cl.json);
+  } catch {
+    return argv.some((a) => CLI_COMMANDS.has(a));
+  }
+}
+
+/** Run one command line; resolves with its exit code. Bad usage: one line on stderr, exit 2. */
+export async function runCommand(argv: readonly string[], deps: CommandDeps): Promise<number> {
+  let cl: CommandLine;
+  try {
+    cl = splitCommandLine(argv);
+  } catch (err) {
+    deps.tty.err.write(`mediagen-mcp: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const quiet = cl.configArgv.includes('--log-level') ? [] : ['--log-level', 'warn'];
+  const { config } = loadConfig([...quiet, ...cl.configArgv]);
+  const logger = createLogger(config.logLevel, secretsOf(config.env));
+  const { sandbox, opts } = await deps.sandboxOptions(config, logger);
+  let session: LocalSession | undefined;
+  const app = await createApp(config, logger, opts).catch(async (err: unknown) => {
+    await sandbox?.close();
+    throw err;
+  });
+  try {
+    const mcp = app.createMcpServer(`cli:${process.pid}`);
+    const approve = deps.tty.input.isTTY ? (message: string) => askApproval(deps.tty, message) : undefined;
+    session = await connectInProcess(mcp, approve);
+    return await dispatch(session, cl, deps);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    deps.tty.err.write(`mediagen-mcp: ${err.message}\n`);
+    return EXIT.usage;
+  } finally {
+    await session?.close();
+    await app.close();
+    await sandbox?.close();
+  }
+}

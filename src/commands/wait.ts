@@ -1,0 +1,55 @@
+/**
+ * `jobs wait` and `call --wait`: call jobs_wait until the job is final, drawing its progress on stderr.
+ * Ctrl-C stops waiting (the jobs_wait request is cancelled) but never cancels the job; it says how to resume.
+ */
+import type { LocalSession } from '../transports/in-process.js';
+import type { ToolResult } from '../tools/handler.js';
+import { EXIT } from './argv.js';
+import { exitCodeOf, render } from './output.js';
+import { ProgressView, type Tty } from './terminal.js';
+
+export interface WaitIo {
+  tty: Tty;
+  out: NodeJS.WritableStream;
+  json: boolean;
+  /** Registers a Ctrl-C handler for the duration of the wait; returns its remover. */
+  onInterrupt: (fn: () => void) => () => void;
+}
+
+function isFinal(r: ToolResult): boolean {
+  const s = r.structuredContent?.status;
+  return r.isError === true || (s !== 'pending' && s !== 'running');
+}
+
+export async function waitJob(session: LocalSession, jobId: string, download: boolean, io: WaitIo): Promise<number> {
+  const abort = new AbortController();
+  const view = new ProgressView(io.tty.err, jobId);
+  const remove = io.onInterrupt(() => abort.abort());
+  try {
+    for (;;) {
+      let r: ToolResult;
+      try {
+        r = await session.call(
+          'jobs_wait',
+          { job_id: jobId, ...(download ? { download: true } : {}) },
+          { signal: abort.signal, onProgress: (_p, _t, message) => view.update(message) },
+        );
+      } catch (err) {
+        if (!abort.signal.aborted) throw err;
+        view.end();
+        io.tty.err.write(
+          `Stopped waiting. Job ${jobId} was not cancelled and keeps running at the provider.\n` +
+            `Resume with: mediagen-mcp jobs wait ${jobId}   (cancel with: mediagen-mcp jobs cancel ${jobId})\n`,
+        );
+        return EXIT.interrupted;
+      }
+      if (isFinal(r)) {
+        view.end();
+        io.out.write(render(r, io.json));
+        return exitCodeOf(r, true);
+      }
+    }
+  } finally {
+    remove();
+  }
+}
