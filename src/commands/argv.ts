@@ -76,6 +76,12 @@ function typeOf(p: Prop | undefined): string | undefined {
 
 /** One word typed by its schema; a word that does not fit is passed as written, for the validator to name. */
 function typed(raw: string, p: Prop | undefined): unknown {
+  if (p?.enum && !p.enum.includes(raw)) {
+    // `duration=8s` for an enum of seconds ("4", "8", "12" or 4, 8, 12)
+    const bare = raw.trim().replace(/(s|sec|seconds)$/, '');
+    const hit = p.enum.find((e) => String(e) === bare);
+    if (hit !== undefined) return hit;
+  }
   const t = typeOf(p);
   if (t === 'integer' || t === 'number') {
     const m = /^(-?\d+(?:\.\d+)?)(s|sec|seconds)?$/.exec(raw.trim());

@@ -1,0 +1,64 @@
+/**
+ * Run the built command line the two ways a person or an agent does: with pipes (not a terminal) and
+ * inside a real pseudo-terminal (util-linux `script`), typing answers and Ctrl-C into it.
+ */
+import { spawn } from 'node:child_process';
+import { CLI } from './paths.js';
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Pipes: stdin is closed (or given `input`), stdout and stderr captured apart. */
+export function runPiped(args: string[], env: Record<string, string>, input = ''): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface PtyStep {
+  /** Type this once the output matches `when` (a string it contains). */
+  when: string;
+  send: string;
+}
+
+/**
+ * A real pseudo-terminal: `script` gives the command a pty as stdin, stdout and stderr; each step's keys are
+ * typed once the terminal shows its `when` text. Resolves with everything the terminal showed.
+ */
+export function runInPty(args: string[], env: Record<string, string>, steps: PtyStep[] = []): Promise<Ran> {
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const pending = [...steps];
+    const next = (): void => {
+      while (pending.length && stdout.includes(pending[0].when)) child.stdin.write(pending.shift()!.send);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      next();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
