@@ -22,6 +22,7 @@ import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { JobTasks } from './tools/job-tasks.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 
@@ -151,6 +152,19 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     { store, now },
   );
   const filter: ToolFilter = filterOf(config);
+  const intervalMs = config.pollMs ?? (config.sandbox ? 250 : undefined);
+  const jobTools = jobsTools({
+    ledger,
+    store,
+    now,
+    sleep,
+    waitBudgetMs: config.waitSeconds * 1000,
+    maxWaitMs: 55_000,
+    intervalMs,
+    downloader,
+    downloadByDefault: config.download,
+  });
+  const tasks = new JobTasks({ ledger, jobTools: new Map(jobTools.map((t) => [t.name, t])), pollMs: intervalMs, now });
   const serverTools = [
     ...accountTools({
       tools: new Map(registry.all.map((t) => [t.name, t])),
@@ -162,17 +176,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       balance,
     }),
     modelsTool(registry.tools),
-    ...jobsTools({
-      ledger,
-      store,
-      now,
-      sleep,
-      waitBudgetMs: config.waitSeconds * 1000,
-      maxWaitMs: 55_000,
-      intervalMs: config.pollMs ?? (config.sandbox ? 250 : undefined),
-      downloader,
-      downloadByDefault: config.download,
-    }),
+    ...jobTools,
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
   return {
     registry,
@@ -188,6 +192,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         defaultCallerId,
         principal,
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
+        tasks,
       }),
     settleInflight: () => settleInflight({ inflight, budget, store, logger }),
     close: async (force = false) => {

@@ -17,7 +17,9 @@ import * as z4 from 'zod/v4';
 import { MediagenError, toToolResult } from './errors.js';
 import type { Logger } from './log.js';
 import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
-import type { CallContext, RequestTools, ServerTool, ToolHandler } from './tools/handler.js';
+import type { CallContext, RequestTools, ServerTool, ToolHandler, ToolResult } from './tools/handler.js';
+import type { JobTasks } from './tools/job-tasks.js';
+import { ledgerTaskStore } from './server-tasks.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -32,6 +34,8 @@ export interface ServerDeps {
   defaultCallerId?: string;
   /** How long an approval form may stay unanswered (default 60 s). */
   consentTimeoutMs?: number;
+  /** MCP Tasks over the job ledger: job-creating tools then accept task-augmented calls. */
+  tasks?: JobTasks;
 }
 
 /**
@@ -68,19 +72,25 @@ function checkArguments(args: unknown): Record<string, unknown> {
   return args as Record<string, unknown>;
 }
 
-function listing(t: {
-  name: string;
-  title: string;
-  description: string;
-  inputSchema: JsonSchema;
-  annotations: ToolAnnotations;
-}) {
+function listing(
+  t: {
+    name: string;
+    title: string;
+    description: string;
+    inputSchema: JsonSchema;
+    annotations: ToolAnnotations;
+    op?: { job?: unknown };
+  },
+  tasks: boolean,
+) {
   return {
     name: t.name,
     title: t.title,
     description: t.description,
     inputSchema: t.inputSchema,
     annotations: t.annotations,
+    // A job-creating tool may run as an MCP task (the guarded create first, then the job as the task).
+    ...(tasks && t.op?.job ? { execution: { taskSupport: 'optional' as const } } : {}),
   };
 }
 
@@ -91,10 +101,17 @@ export interface MediagenServer {
 }
 
 export function createServer(deps: ServerDeps): MediagenServer {
+  const fallbackCaller = deps.defaultCallerId ?? `process:${randomUUID()}`;
+  const tasks = deps.tasks;
   const server = new Server(
     { name: 'mediagen-mcp', title: 'Media generation (mediagen-mcp)', version: VERSION },
     {
-      capabilities: { tools: { listChanged: false }, logging: {} },
+      capabilities: {
+        tools: { listChanged: false },
+        logging: {},
+        ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
+      },
+      ...(tasks ? { taskStore: ledgerTaskStore(tasks, deps.principal, fallbackCaller) } : {}),
       instructions:
         "Media generation tools spend the user's credits; each paid tool's description ends with its price. " +
         'When a call returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their ' +
@@ -107,8 +124,10 @@ export function createServer(deps: ServerDeps): MediagenServer {
   );
   const catalogueTools = new Map(deps.tools.map((t) => [t.name, t]));
   const serverTools = new Map((deps.serverTools ?? []).map((t) => [t.name, t]));
-  const fallbackCaller = deps.defaultCallerId ?? `process:${randomUUID()}`;
-  const listed = [...deps.tools.map(listing), ...(deps.serverTools ?? []).map(listing)];
+  const listed = [
+    ...deps.tools.map((t) => listing(t, tasks !== undefined)),
+    ...(deps.serverTools ?? []).map((t) => listing(t, false)),
+  ];
 
   const inflight = new Set<Promise<unknown>>();
   const drain = async (timeoutMs = 10_000): Promise<void> => {
@@ -132,7 +151,8 @@ export function createServer(deps: ServerDeps): MediagenServer {
     server,
     LooseCallToolRequestSchema,
     (request: z4.infer<typeof LooseCallToolRequestSchema>, extra: Extra): Promise<CallToolResult> => {
-      const run = callTool(request.params, extra);
+      const run =
+        request.params.task && tasks ? callAsTask(request.params, extra, tasks) : callTool(request.params, extra);
       inflight.add(run);
       return run.finally(() => inflight.delete(run));
     },
@@ -200,6 +220,24 @@ export function createServer(deps: ServerDeps): MediagenServer {
       if (!(err instanceof MediagenError)) deps.logger.error('tool call failed', { tool: name, error: String(err) });
       return toToolResult(err) as CallToolResult;
     }
+  }
+  /**
+   * A task-augmented tools/call of a job-creating tool: the whole guarded create runs now (consent by
+   * elicitation or token, never inside the task afterwards); the job it created is the task. A refused
+   * create is a task already failed whose result is the refusal. Other tools answer as a plain call.
+   */
+  async function callAsTask(params: CallParams, extra: Extra, t: JobTasks): Promise<CallToolResult> {
+    const result = await callTool(params, extra);
+    if (!catalogueTools.get(params.name)?.op.job) return result;
+    const ctx = { signal: extra.signal, principal: deps.principal, callerId: extra.sessionId ?? fallbackCaller };
+    const jobId = result.structuredContent?.job_id;
+    const task =
+      !result.isError && typeof jobId === 'string'
+        ? await t.created(jobId, ctx)
+        : t.refuse(result as ToolResult, deps.principal);
+    const text = result.content.find((c) => c.type === 'text');
+    const immediate = text?.type === 'text' ? { 'io.modelcontextprotocol/model-immediate-response': text.text } : {};
+    return { task, _meta: immediate } as unknown as CallToolResult;
   }
   return { server, drain };
 }
