@@ -76,14 +76,17 @@ async function callCommand(session: LocalSession, cl: CommandLine, deps: Command
   const args = toolArguments(rest, tool.inputSchema, cl.jsonArgs);
   if (cl.confirmToken !== undefined) args.confirm_token = cl.confirmToken;
   const r = await session.call(tool.name, args);
-  deps.out.write(render(r, cl.json && !cl.wait));
+  const waiting = cl.wait || cl.downloadDir !== undefined;
+  // With --json and a wait, stdout carries one JSON document: the finished job (or this answer if no job).
+  if (!(cl.json && waiting && !r.isError && typeof r.structuredContent?.job_id === 'string'))
+    deps.out.write(render(r, cl.json));
   const code = exitCodeOf(r);
   if (codeOf(r) === 'CONFIRMATION_REQUIRED' && typeof r.structuredContent?.confirm_token === 'string')
     deps.tty.err.write(
       `Consent needed. If the person approves, run the same command again with --confirm-token ${r.structuredContent.confirm_token} (valid once).\n`,
     );
   const jobId = r.structuredContent?.job_id;
-  if (code !== EXIT.ok || (!cl.wait && cl.downloadDir === undefined) || typeof jobId !== 'string') return code;
+  if (code !== EXIT.ok || !waiting || typeof jobId !== 'string') return code;
   return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json });
 }
 
@@ -180,7 +183,9 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
   });
   try {
     const mcp = app.createMcpServer(`cli:${process.pid}`);
-    const approve = deps.tty.input.isTTY ? (message: string) => askApproval(deps.tty, message) : undefined;
+    const approve = deps.tty.input.isTTY
+      ? (message: string, signal: AbortSignal) => askApproval(deps.tty, message, signal)
+      : undefined;
     session = await connectInProcess(mcp, approve);
     return await dispatch(session, cl, deps);
   } catch (err) {

@@ -10,7 +10,7 @@ export interface Tty {
 }
 
 /** Ask once; anything but y/yes (including an empty line, end of input or Ctrl-C) is No. */
-export function askApproval(tty: Tty, message: string): Promise<boolean> {
+export function askApproval(tty: Tty, message: string, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: tty.input, output: tty.err, terminal: true });
     let answered = false;
@@ -21,6 +21,15 @@ export function askApproval(tty: Tty, message: string): Promise<boolean> {
       resolve(yes);
     };
     rl.on('close', () => finish(false));
+    // The server stopped waiting (the approval form timed out): stop asking.
+    signal?.addEventListener(
+      'abort',
+      () => {
+        tty.err.write('\n(no answer in time)\n');
+        finish(false);
+      },
+      { once: true },
+    );
     rl.on('SIGINT', () => {
       tty.err.write('\n');
       finish(false);

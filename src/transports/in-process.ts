@@ -32,8 +32,8 @@ export interface LocalSession {
   close(): Promise<void>;
 }
 
-/** Ask the person: true = approve. Given the approval form's message. */
-export type Approve = (message: string) => Promise<boolean>;
+/** Ask the person: true = approve. Given the approval form's message; `signal` aborts when the server gives up. */
+export type Approve = (message: string, signal: AbortSignal) => Promise<boolean>;
 
 /** A call may wait for a person's answer and for a job: no client-side timeout shorter than that. */
 const CALL_TIMEOUT_MS = 15 * 60_000;
@@ -44,8 +44,8 @@ export async function connectInProcess(mcp: MediagenServer, approve?: Approve): 
     { capabilities: approve ? { elicitation: { form: {} } } : {} },
   );
   if (approve) {
-    client.setRequestHandler(ElicitRequestSchema, async (request) => {
-      const ok = await approve(request.params.message);
+    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+      const ok = await approve(request.params.message, extra.signal);
       return ok ? { action: 'accept', content: { approve: true } } : { action: 'decline' };
     });
   }
