@@ -130,6 +130,13 @@ export class JobTasks {
       } catch {
         // A failed poll is not a failed job: report what the ledger knows, the client polls again.
       }
+      // Past its time limit the job is over for the client too (tasks/result then answers JOB_TIMEOUT).
+      if ((job.status === 'pending' || job.status === 'running') && this.d.ledger.expired(job))
+        return {
+          ...this.view(job),
+          status: 'failed',
+          statusMessage: `JOB_TIMEOUT: ${job.tool} ran past its time limit`,
+        };
     }
     return this.view(job);
   }

@@ -89,6 +89,11 @@ describe('command line: consent on a terminal (pseudo-terminal)', () => {
 
 describe('command line: commands, typed arguments and exit codes', () => {
   it('describe shows schema, price and consent rule; quote prices without sending', async () => {
+    const l = await runPiped(['list', '--toolsets', 'video', '--json'], env);
+    expect(l.code).toBe(0);
+    const listed = JSON.parse(l.stdout) as { name: string }[];
+    expect(listed.map((t) => t.name)).toContain('phaya_veo31_video');
+    expect(listed.map((t) => t.name)).not.toContain('phaya_text_to_image');
     const d = await runPiped(['describe', 'phaya_veo31_video'], env);
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('Price: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
