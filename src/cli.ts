@@ -133,20 +133,36 @@ function versionReport(): string {
   return `mediagen-mcp ${VERSION}\nnode ${process.versions.node}\nsqlite driver: ${driver} (${state})\n`;
 }
 
-/** Ctrl-C while a command waits: stop waiting (the handler decides); otherwise the default. */
-function onInterrupt(fn: () => void): () => void {
-  process.once('SIGINT', fn);
-  return () => process.off('SIGINT', fn);
+/**
+ * Ctrl-C during a command: while it waits for a job, the wait stops (the job keeps running); otherwise the
+ * request in flight (perhaps a paid create) is finished first, and a second Ctrl-C leaves at once.
+ */
+async function runCommandLine(argv: readonly string[]): Promise<number> {
+  let waiting: (() => void) | undefined;
+  let pressed = 0;
+  const onSigint = (): void => {
+    if (waiting) return waiting();
+    if (++pressed > 1) process.exit(130);
+    process.stderr.write('\nCtrl-C: finishing the request in flight first; press Ctrl-C again to leave now.\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await runCommand(argv, {
+      tty: { input: process.stdin, err: process.stderr },
+      out: process.stdout,
+      onInterrupt: (fn) => {
+        waiting = fn;
+        return () => (waiting = undefined);
+      },
+      sandboxOptions,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h'))
-    return runCommand(argv, {
-      tty: { input: process.stdin, err: process.stderr },
-      out: process.stdout,
-      onInterrupt,
-      sandboxOptions,
-    });
+  if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
     process.stdout.write(USAGE + COMMAND_USAGE);

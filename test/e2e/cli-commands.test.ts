@@ -182,6 +182,26 @@ describe('command line: commands, typed arguments and exit codes', () => {
 });
 
 describe('command line: progress on a terminal and Ctrl-C', () => {
+  it('Ctrl-C during a paid create finishes the request first: the job is recorded and committed', async () => {
+    const stalling = await startSandbox({ pollsToComplete: 3, slowMs: 2_500 });
+    try {
+      const e = { ...env, PHAYA_BASE: stalling.baseUrl('phaya', PHAYA_DEFAULT), MEDIAGEN_STATE_DIR: tempDir() };
+      const r = await runInPty(['call', 'phaya_text_to_image', 'prompt=sandbox:slow a pond'], e, [
+        // Ctrl-C once the paid POST has reached the provider (it stalls there for 2.5 s)
+        { when: () => stalling.stats().requests.some((q) => q.method === 'POST'), send: '\x03', delayMs: 300 },
+      ]);
+      expect(r.stdout, JSON.stringify(r)).toContain('finishing the request in flight first');
+      expect(r.code, r.stdout).toBe(0);
+      const id = /Job (job_\S+) started/.exec(r.stdout)![1];
+      const spend = await runPiped(['spend', '--json'], e);
+      expect(spend.stdout).toContain(id);
+      expect(spend.stdout).toContain('committed');
+      expect(stalling.stats().requests.filter((q) => q.method === 'POST')).toHaveLength(1);
+    } finally {
+      await stalling.close();
+    }
+  });
+
   it('draws a bar on the terminal; Ctrl-C stops waiting, does not cancel the job and says how to resume', async () => {
     const slow = await startSandbox({ pollsToComplete: 100_000 });
     try {

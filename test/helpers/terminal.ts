@@ -31,9 +31,11 @@ export function runPiped(args: string[], env: Record<string, string>, input = ''
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface PtyStep {
-  /** Type this once the output matches `when` (a string it contains). */
-  when: string;
+  /** Type this once the output contains `when`, or once `when()` is true (checked every 50 ms). */
+  when: string | (() => boolean);
   send: string;
+  /** Wait this long after `when` matched before typing. */
+  delayMs?: number;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface PtyStep {
  * typed once the terminal shows its `when` text. Resolves with everything the terminal showed.
  */
 export function runInPty(args: string[], env: Record<string, string>, steps: PtyStep[] = []): Promise<Ran> {
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  // exec: the command itself (not a shell waiting for it) is the terminal's foreground process, as when typed
+  const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
@@ -50,8 +53,17 @@ export function runInPty(args: string[], env: Record<string, string>, steps: Pty
     let stdout = '';
     let stderr = '';
     const pending = [...steps];
+    let busy = false;
     const next = (): void => {
-      while (pending.length && stdout.includes(pending[0].when)) child.stdin.write(pending.shift()!.send);
+      const when = pending[0]?.when;
+      if (busy || when === undefined || !(typeof when === 'string' ? stdout.includes(when) : when())) return;
+      const step = pending.shift()!;
+      busy = true;
+      setTimeout(() => {
+        busy = false;
+        child.stdin.write(step.send);
+        next();
+      }, step.delayMs ?? 0);
     };
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -59,6 +71,11 @@ export function runInPty(args: string[], env: Record<string, string>, steps: Pty
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    const timer = setInterval(next, 50);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      resolve({ code, stdout, stderr });
+    });
+    next();
   });
 }
