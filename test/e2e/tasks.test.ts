@@ -4,7 +4,12 @@
  * create -> get -> result; consent first (token and elicitation); cancel at the provider; restart in between.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  CreateTaskResultSchema,
+  ElicitRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { tempDir } from '../helpers/in-memory.js';
@@ -147,7 +152,7 @@ describe('MCP Tasks: cancel and restart', () => {
             task: {},
           },
         },
-        (await import('@modelcontextprotocol/sdk/types.js')).CreateTaskResultSchema,
+        CreateTaskResultSchema,
       );
       taskId = created.task.taskId;
       expect(created.task.status).toBe('working');
@@ -192,6 +197,39 @@ describe('MCP Tasks over Streamable HTTP', () => {
       await alice.close();
       await bob.close();
       await http.stop();
+    }
+  });
+});
+
+describe('MCP Tasks on two stateless replicas sharing one ledger', () => {
+  it('a task created on one replica is polled, listed and fetched on the other', async () => {
+    const dir = tempDir();
+    const t = writeTokens(dir, { alice: {} });
+    const a = await spawnHttp(envFor(sandbox, dir), ['--tokens-file', t.file, '--stateless']);
+    const b = await spawnHttp(envFor(sandbox, dir), ['--tokens-file', t.file, '--stateless']);
+    const onA = await connectHttp(a.url, t.tokens.alice);
+    const onB = await connectHttp(b.url, t.tokens.alice);
+    try {
+      const created = await onA.client.request(
+        {
+          method: 'tools/call',
+          params: { name: 'phaya_text_to_image', arguments: { prompt: 'two replicas' }, task: {} },
+        },
+        CreateTaskResultSchema,
+      );
+      const taskId = created.task.taskId;
+      expect((await onB.client.experimental.tasks.listTasks()).tasks.map((x) => x.taskId)).toContain(taskId);
+      const result = (await onB.client.experimental.tasks.getTaskResult(
+        taskId,
+        CallToolResultSchema,
+      )) as CallToolResult;
+      expect(result.structuredContent).toMatchObject({ job_id: taskId, status: 'succeeded' });
+      expect(await onB.client.experimental.tasks.getTask(taskId)).toMatchObject({ status: 'completed' });
+    } finally {
+      await onA.close();
+      await onB.close();
+      await a.stop();
+      await b.stop();
     }
   });
 });
