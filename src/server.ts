@@ -224,11 +224,16 @@ export function createServer(deps: ServerDeps): MediagenServer {
   /**
    * A task-augmented tools/call of a job-creating tool: the whole guarded create runs now (consent by
    * elicitation or token, never inside the task afterwards); the job it created is the task. A refused
-   * create is a task already failed whose result is the refusal. Other tools answer as a plain call.
+   * create is a task already failed whose result is the refusal. Other tools refuse task augmentation.
    */
   async function callAsTask(params: CallParams, extra: Extra, t: JobTasks): Promise<CallToolResult> {
+    // Only job-creating tools declare task support; any other task-augmented call is refused before it runs.
+    if (!catalogueTools.get(params.name)?.op.job)
+      throw new McpError(
+        ErrorCode.MethodNotFound,
+        `Tool "${params.name}" does not run as a task (no execution.taskSupport); call it without "task".`,
+      );
     const result = await callTool(params, extra);
-    if (!catalogueTools.get(params.name)?.op.job) return result;
     const ctx = { signal: extra.signal, principal: deps.principal, callerId: extra.sessionId ?? fallbackCaller };
     const jobId = result.structuredContent?.job_id;
     const task =

@@ -103,6 +103,17 @@ describe('MCP Tasks over stdio', () => {
     expect(posts(sandbox)).toBe(before + 1);
   });
 
+  it('a task-augmented call of a tool without task support is refused before it runs', async () => {
+    const before = sandbox.stats().total;
+    await expect(
+      server.client.request(
+        { method: 'tools/call', params: { name: 'phaya_user_credits', arguments: {}, task: {} } },
+        CreateTaskResultSchema,
+      ),
+    ).rejects.toThrow(/does not run as a task/);
+    expect(sandbox.stats().total).toBe(before);
+  });
+
   it('plain tools/call of a task-capable tool works as before', async () => {
     const r = await server.call('phaya_text_to_image', { prompt: 'a plain call' });
     expect(r.isError).toBeFalsy();
