@@ -2,7 +2,7 @@
 import type { ToolResult } from '../tools/handler.js';
 import { EXIT } from './argv.js';
 
-const USAGE_CODES = new Set(['BAD_ARGUMENTS', 'NOT_FOUND', 'NOT_OWNER', 'IDEMPOTENCY_CONFLICT', 'NOT_SUPPORTED']);
+const USAGE_CODES = new Set(['BAD_ARGUMENTS', 'NOT_FOUND', 'NOT_OWNER', 'IDEMPOTENCY_CONFLICT']);
 const CONSENT_CODES = new Set(['CONFIRMATION_REQUIRED', 'CONSENT_DECLINED', 'CONSENT_TIMEOUT']);
 
 export function codeOf(r: ToolResult): string | undefined {
