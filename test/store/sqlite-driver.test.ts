@@ -157,6 +157,10 @@ describe(`SQLite driver (${defaultDriver()} on Node ${process.versions.node})`, 
     expect(explainLoadError(missing).message).toMatch(
       /not installed; npm install better-sqlite3, or use Node >= 22\.13/,
     );
+    const unbuilt = new Error('Could not locate the bindings file. Tried:\n → /x/build/better_sqlite3.node');
+    expect(explainLoadError(unbuilt).message).toMatch(
+      /^better-sqlite3's native module was never built .*npm rebuild better-sqlite3, or use Node >= 22\.13/,
+    );
     const other = new Error('disk I/O error');
     expect(explainLoadError(other)).toBe(other);
   });
