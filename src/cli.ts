@@ -16,6 +16,8 @@ import { SqliteStore } from './store/sqlite.js';
 import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
+import { startHosting } from './hosting.js';
+import { addToken } from './principals.js';
 
 async function sandboxOptions(config: Config, logger: Logger): Promise<{ sandbox?: Sandbox; opts: RegistryOptions }> {
   if (!config.sandbox) return { opts: {} };
@@ -37,12 +39,43 @@ function printList(registry: Registry, sandbox: boolean): void {
   process.stdout.write(rows.join('\n') + '\n');
 }
 
-/** Serve over stdio; resolves with the exit code (non-zero when the transport failed). */
-async function serve(config: Config, logger: Logger): Promise<number> {
+async function serveHttp(config: Config, logger: Logger): Promise<number> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
-  let app: ReturnType<typeof createApp>;
   try {
-    app = createApp(config, logger, opts);
+    const hosted = await startHosting(config, logger, opts);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string): void => {
+        logger.info(`${sig}: draining for up to ${config.drainSeconds} s`);
+        void hosted.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    });
+  } finally {
+    await sandbox?.close();
+  }
+  // Nothing may keep a stopped server alive.
+  setTimeout(() => process.exit(), 1_000).unref();
+  return 0;
+}
+
+function tokenCommand(config: Config): number {
+  const [verb, principal] = config.commandArgs;
+  if (verb !== 'add' || !principal || !config.tokensFile)
+    throw new StartupError('usage: mediagen-mcp token add PRINCIPAL --tokens-file FILE');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(principal))
+    throw new StartupError(`invalid principal "${principal}": letters, digits, . _ @ - (1-64)`);
+  process.stdout.write(addToken(config.tokensFile, principal, config.env) + '\n');
+  return 0;
+}
+
+/** Serve over stdio (or HTTP); resolves with the exit code (non-zero when the transport failed). */
+async function serve(config: Config, logger: Logger): Promise<number> {
+  if (config.transport === 'http') return serveHttp(config, logger);
+  const { sandbox, opts } = await sandboxOptions(config, logger);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config, logger, opts);
   } catch (err) {
     await sandbox?.close();
     throw err;
@@ -115,6 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await registry.close();
     return 0;
   }
+  if (config.command === 'token') return tokenCommand(config);
   if (config.command === 'sandbox') {
     await runSandbox(config);
     return 0;

@@ -3,6 +3,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { PgStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -38,12 +39,14 @@ export function defaultStateDir(
 export interface OpenStoreOptions {
   /** Folder of the embedded SQLite database (created with mode 0700 when missing). */
   stateDir: string;
+  /** PostgreSQL connection string (DATABASE_URL): when set, the shared PostgreSQL store is used. */
+  databaseUrl?: string;
+  /** Told when an idle PostgreSQL connection fails (the pool replaces it). */
+  onError?: (err: Error) => void;
 }
 
-/**
- * The single place that picks the Store implementation. PostgreSQL (DESIGN §8) arrives in a later
- * issue: it will add `databaseUrl` to OpenStoreOptions and branch here, before the SQLite default.
- */
-export function openStore(opts: OpenStoreOptions): Store {
+/** The single place that picks the Store implementation: PostgreSQL when a URL is given, else SQLite. */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.databaseUrl) return PgStore.open(opts.databaseUrl, { onError: opts.onError });
   return SqliteStore.open(path.join(opts.stateDir, SQLITE_FILE));
 }

@@ -106,6 +106,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE idempotency_keys ADD COLUMN reservation_id TEXT;
   UPDATE idempotency_keys SET outcome = 'job' WHERE job_id IS NOT NULL;
   `,
+  // 3: principals (DESIGN §8). Jobs and reservations carry their owner; rows from before were stdio's `local`.
+  `
+  ALTER TABLE jobs ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX jobs_by_principal ON jobs (principal, created_at, id);
+  ALTER TABLE reservations ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX reservations_by_principal_day ON reservations (provider, principal, day, state);
+  CREATE INDEX consent_tokens_by_expiry ON consent_tokens (expires_at);
+  CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
+  `,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -170,6 +179,7 @@ export interface JobRow {
   args: string;
   price: number | null;
   caller_id: string;
+  principal: string;
   status: JobStatus;
   provider_status: string | null;
   progress: number | null;
@@ -191,6 +201,7 @@ export function jobToRow(j: JobRecord): JobRow {
     args: JSON.stringify(j.args),
     price: j.price,
     caller_id: j.callerId,
+    principal: j.principal,
     status: j.status,
     provider_status: j.providerStatus,
     progress: j.progress,
@@ -213,6 +224,7 @@ export function rowToJob(r: JobRow): JobRecord {
     args: JSON.parse(r.args) as Record<string, unknown>,
     price: r.price,
     callerId: r.caller_id,
+    principal: r.principal,
     status: r.status,
     providerStatus: r.provider_status,
     progress: r.progress,
@@ -230,6 +242,7 @@ export interface ReservationRow {
   provider: string;
   tool: string;
   caller_id: string;
+  principal: string;
   day: string;
   credits: number;
   args_hash: string;
@@ -245,6 +258,7 @@ export function rowToReservation(r: ReservationRow): Reservation {
     provider: r.provider,
     tool: r.tool,
     callerId: r.caller_id,
+    principal: r.principal,
     day: r.day,
     credits: r.credits,
     argsHash: r.args_hash,

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase, type SqlStatement } from './sqlite-driver.js';
-import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
+import { clampLimit, encodeCursor, listJobsSql, purgeSqlite, updateJobSql } from './sqlite-jobs.js';
 import {
   configure,
   jobToRow,
@@ -32,20 +32,15 @@ import type {
   ReserveRequest,
   ReserveResult,
   Reservation,
+  SpendQuery,
   SpendTotals,
   Store,
 } from './store.js';
+import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
-/** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
-const EPSILON = 1e-9;
-
-/** Sums of floats drift (0.1 + 0.2); report them rounded to 12 significant digits. */
-function credits(x: number): number {
-  return Number(x.toPrecision(12));
-}
-
-/** States whose credits count against a cap. */
-const COUNTING = "('reserved', 'committed', 'uncertain')";
+const EPSILON = CAP_EPSILON;
+const credits = roundCredits;
+const COUNTING = COUNTING_SQL;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -88,9 +83,9 @@ export class SqliteStore implements Store {
 
   async insertJob(job: JobRecord): Promise<void> {
     this.stmt(
-      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, status,
+      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
          provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at)
-       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @status,
+       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @principal, @status,
          @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at)`,
     ).run(jobToRow(job));
   }
@@ -129,12 +124,13 @@ export class SqliteStore implements Store {
        WHERE provider = ? AND caller_id = ? AND state IN ${COUNTING}`,
     );
     const dayUsed = this.stmt<{ used: number }>(
-      `SELECT total(credits) AS used FROM reservations WHERE provider = ? AND day = ? AND state IN ${COUNTING}`,
+      `SELECT total(credits) AS used FROM reservations
+       WHERE provider = ? AND principal = ? AND day = ? AND state IN ${COUNTING}`,
     );
     const insert = this.stmt(
-      `INSERT INTO reservations (id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+      `INSERT INTO reservations (id, provider, tool, caller_id, principal, day, credits, args_hash, state, job_id,
          created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
     );
     return this.db.immediate((): ReserveResult => {
       if (r.sessionCap !== undefined) {
@@ -144,26 +140,13 @@ export class SqliteStore implements Store {
         }
       }
       if (r.dayCap !== undefined) {
-        const used = dayUsed.get(r.provider, r.day)!.used;
+        const used = dayUsed.get(r.provider, r.principal, r.day)!.used;
         if (used + r.credits > r.dayCap + EPSILON) {
           return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
         }
       }
-      insert.run(r.id, r.provider, r.tool, r.callerId, r.day, r.credits, r.argsHash, r.now, r.now);
-      const reservation: Reservation = {
-        id: r.id,
-        provider: r.provider,
-        tool: r.tool,
-        callerId: r.callerId,
-        day: r.day,
-        credits: r.credits,
-        argsHash: r.argsHash,
-        state: 'reserved',
-        jobId: null,
-        createdAt: r.now,
-        updatedAt: r.now,
-      };
-      return { ok: true, reservation };
+      insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
+      return { ok: true, reservation: newReservation(r) };
     });
   }
 
@@ -197,7 +180,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  async spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]> {
+  async spendTotals(q: SpendQuery): Promise<SpendTotals[]> {
     // A 'reserved' row older than olderThan is reported as uncertain (its call probably died mid-flight).
     const stale = `(state = 'reserved' AND @olderThan IS NOT NULL AND created_at < @olderThan)`;
     const rows = this.stmt<SpendTotals>(
@@ -208,9 +191,15 @@ export class SqliteStore implements Store {
          total(CASE WHEN state = 'refunded' THEN credits END) AS refunded,
          total(CASE WHEN state = 'released' THEN credits END) AS released
        FROM reservations
-       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@day IS NULL OR day = @day)
+       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@principal IS NULL OR principal = @principal)
+         AND (@day IS NULL OR day = @day)
        GROUP BY provider ORDER BY provider`,
-    ).all({ callerId: q.callerId ?? null, day: q.day ?? null, olderThan: q.olderThan ?? null });
+    ).all({
+      callerId: q.callerId ?? null,
+      principal: q.principal ?? null,
+      day: q.day ?? null,
+      olderThan: q.olderThan ?? null,
+    });
     return rows.map((r) => ({
       provider: r.provider,
       committed: credits(r.committed),
@@ -221,10 +210,13 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async recentSpend(limit: number): Promise<Reservation[]> {
+  async recentSpend(limit: number, principal?: string): Promise<Reservation[]> {
     const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
-    return this.stmt<ReservationRow>('SELECT * FROM reservations ORDER BY created_at DESC, id DESC LIMIT ?')
-      .all(n)
+    return this.stmt<ReservationRow>(
+      `SELECT * FROM reservations WHERE (@principal IS NULL OR principal = @principal)
+       ORDER BY created_at DESC, id DESC LIMIT @n`,
+    )
+      .all({ n, principal: principal ?? null })
       .map(rowToReservation);
   }
 
@@ -246,10 +238,11 @@ export class SqliteStore implements Store {
   ): Promise<ConsumeResult> {
     return this.db.immediate((): ConsumeResult => {
       const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
-      if (t === undefined) return 'unknown';
+      // Another caller's token answers exactly like one that does not exist.
+      if (t === undefined || t.caller_id !== callerId) return 'unknown';
       if (t.used_at !== null) return 'used';
       if (now >= t.expires_at) return 'expired';
-      if (t.tool !== tool || t.args_hash !== argsHash || t.caller_id !== callerId) return 'mismatch';
+      if (t.tool !== tool || t.args_hash !== argsHash) return 'mismatch';
       this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
       return 'ok';
     });
@@ -284,6 +277,12 @@ export class SqliteStore implements Store {
 
   async dropIdempotency(key: string): Promise<void> {
     this.stmt('DELETE FROM idempotency_keys WHERE key = ?').run(key);
+  }
+
+  // ---- maintenance ----
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+    return purgeSqlite(this.db, q);
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,7 @@ describe('SqliteStore (SQLite specifics)', () => {
 
   it('creates the state folder with mode 0700 and the database file inside it', async () => {
     const stateDir = join(await freshDir(), 'nested', 'state');
-    const store = openStore({ stateDir });
+    const store = await openStore({ stateDir });
     await store.close();
     expect(store.kind).toBe('sqlite');
     expect((await stat(join(stateDir, SQLITE_FILE))).isFile()).toBe(true);
