@@ -89,8 +89,27 @@ export function explainLoadError(err: unknown): Error {
   return err instanceof Error ? err : new Error(message);
 }
 
+/**
+ * Loads node:sqlite without its one "SQLite is an experimental feature" warning (Node 22 prints it on stderr
+ * at first load): the API this layer uses is fixed, and the warning would be the only stderr noise of a
+ * start, or a second line beside a one-line start-up error. Every other warning passes through.
+ */
+function loadNodeSqlite(): NativeCtor {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (text.startsWith('SQLite is an experimental feature')) return;
+    (emit as (this: NodeJS.Process, ...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 function loadCtor(driver: DriverName): NativeCtor {
-  if (driver === 'node:sqlite') return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  if (driver === 'node:sqlite') return loadNodeSqlite();
   try {
     return require('better-sqlite3') as NativeCtor;
   } catch (err) {
