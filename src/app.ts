@@ -8,7 +8,7 @@ import { ConsentGate } from './guard/consent.js';
 import { consentNote, type ConsentSettings } from './guard/policy.js';
 import { Downloader } from './jobs/downloader.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
-import { originKey } from './jobs/ssrf.js';
+import { originKey } from './jobs/origin.js';
 import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
@@ -92,6 +92,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const registry = buildRegistry(config, logger, {
     ...opts,
     consentHint: (op, cat) => consentNote(op, cat, settings),
+    promptOff: settings.promptOff,
     serverToolNames: SERVER_TOOL_NAMES,
   });
   for (const p of settings.promptOff)

@@ -8,7 +8,7 @@
 import { loadConfig, USAGE, type Config } from './config.js';
 import { StartupError } from './errors.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
-import { startSandbox, type Sandbox } from './sandbox/index.js';
+import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
 import { consentNote } from './guard/policy.js';
 import { VERSION } from './server.js';
@@ -19,9 +19,15 @@ import { serveStdio } from './transports/stdio.js';
 import { startHosting } from './hosting.js';
 import { addToken } from './principals.js';
 
+/** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
+async function startSandbox(port?: number): Promise<Sandbox> {
+  const { startSandbox: start } = await import('./sandbox/index.js');
+  return start({ port });
+}
+
 async function sandboxOptions(config: Config, logger: Logger): Promise<{ sandbox?: Sandbox; opts: RegistryOptions }> {
   if (!config.sandbox) return { opts: {} };
-  const sandbox = await startSandbox({ port: config.sandboxPort });
+  const sandbox = await startSandbox(config.sandboxPort);
   logger.info(`sandbox mode: every provider points at ${sandbox.url} with a dummy key; nothing is spent`);
   return {
     sandbox,
@@ -105,7 +111,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
 }
 
 async function runSandbox(config: Config): Promise<void> {
-  const sandbox = await startSandbox({ port: config.sandboxPort });
+  const sandbox = await startSandbox(config.sandboxPort);
   process.stdout.write(`mediagen-mcp sandbox gateway on ${sandbox.url} (key: ${sandbox.key}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -99,9 +99,10 @@ export function createServer(deps: ServerDeps): MediagenServer {
         "Media generation tools spend the user's credits; each paid tool's description ends with its price. " +
         'When a call returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their ' +
         'behalf. If they approve, repeat the call with the same arguments plus the confirm_token it returned ' +
-        '(single use, short-lived). Paid tools also accept idempotency_key: repeating a call with the same key ' +
+        '(single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
         'returns the job already created instead of paying twice. Generation is asynchronous: a create call ' +
-        'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs.',
+        'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs. ' +
+        'URL arguments (format uri) must be http:// or https://.',
     },
   );
   const catalogueTools = new Map(deps.tools.map((t) => [t.name, t]));
@@ -113,7 +114,12 @@ export function createServer(deps: ServerDeps): MediagenServer {
   const drain = async (timeoutMs = 10_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (inflight.size && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inflight]),
+        new Promise((r) => (timer = setTimeout(r, deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
     }
     // Let the SDK send the answers of the calls that just finished before anyone closes the transport.
     await new Promise((r) => setImmediate(r));

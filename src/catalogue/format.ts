@@ -2,9 +2,44 @@
  * Our catalogue format: the single source of truth for what a provider catalogue may say.
  * Published as catalogues/schema.json (generated from this file by `npm run schema`).
  */
-import { z } from 'zod';
+import { z, type ZodTypeAny } from 'zod';
 
 const NAME = /^[a-z0-9_]+$/;
+
+type Members = readonly [ZodTypeAny, ZodTypeAny, ...ZodTypeAny[]];
+interface KeyedUnionDef<T extends Members> extends z.ZodUnionDef<T> {
+  /** Index of the member this value belongs to, or -1 when the value does not say. */
+  pick: (value: unknown) => number;
+}
+
+/**
+ * A union whose member is chosen by a cheap look at the value (which key it has, or its type), so a valid
+ * catalogue parses one member per price instead of trying each and building error objects for the misses.
+ * It stays a ZodUnion, so catalogues/schema.json and the inferred type are unchanged; a value that names
+ * no member falls back to the plain union and its error reporting.
+ */
+class KeyedUnion<T extends Members> extends z.ZodUnion<T> {
+  override _parse(input: z.ParseInput): z.ParseReturnType<this['_output']> {
+    const def = this._def as KeyedUnionDef<T>;
+    const i = def.pick(input.data);
+    const member = i >= 0 ? def.options[i] : undefined;
+    return member ? (member._parse(input) as z.ParseReturnType<this['_output']>) : super._parse(input);
+  }
+}
+
+function keyedUnion<T extends Members>(options: T, pick: (value: unknown) => number): z.ZodUnion<T> {
+  const def: KeyedUnionDef<T> = { options, pick, typeName: z.ZodFirstPartyTypeKind.ZodUnion };
+  return new KeyedUnion(def);
+}
+
+/** The member named by exactly one of `keys` present in an object value. */
+const byKey =
+  (keys: readonly string[]) =>
+  (v: unknown): number => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return -1;
+    const hits = keys.filter((k) => k in v);
+    return hits.length === 1 ? keys.indexOf(hits[0]) : -1;
+  };
 
 /** A table keyed by the values of one or more arguments, joined with "|" in `by` order. */
 export const PriceTable = z
@@ -15,27 +50,34 @@ export const PriceTable = z
   .strict();
 export type PriceTable = z.infer<typeof PriceTable>;
 
-const Amount = z.union([z.number().nonnegative(), z.object({ table: PriceTable }).strict()]);
+const Amount = keyedUnion([z.number().nonnegative(), z.object({ table: PriceTable }).strict()], (v) =>
+  typeof v === 'number' ? 0 : v && typeof v === 'object' ? 1 : -1,
+);
 
-export const PriceExpr = z.union([
-  z.object({ credits: z.number().nonnegative(), note: z.string().optional() }).strict(),
-  z.object({ table: PriceTable, note: z.string().optional() }).strict(),
-  z
-    .object({
-      perUnit: z
-        .object({
-          unit: z.string().describe('What one unit is: "second", "minute", "10 MB"...'),
-          rate: Amount.describe('Credits per unit: a number, or a table keyed by arguments.'),
-          param: z.string().optional().describe('Argument that holds the unit count, when known before the call.'),
-          upTo: Amount.optional().describe('Most units the call can use, when the count is not known before the call.'),
-          minimum: z.number().nonnegative().optional().describe('Smallest charge in credits.'),
-        })
-        .strict(),
-      note: z.string().optional(),
-    })
-    .strict(),
-  z.object({ unknown: z.string().min(1).describe('Why the price cannot be known before the call.') }).strict(),
-]);
+export const PriceExpr = keyedUnion(
+  [
+    z.object({ credits: z.number().nonnegative(), note: z.string().optional() }).strict(),
+    z.object({ table: PriceTable, note: z.string().optional() }).strict(),
+    z
+      .object({
+        perUnit: z
+          .object({
+            unit: z.string().describe('What one unit is: "second", "minute", "10 MB"...'),
+            rate: Amount.describe('Credits per unit: a number, or a table keyed by arguments.'),
+            param: z.string().optional().describe('Argument that holds the unit count, when known before the call.'),
+            upTo: Amount.optional().describe(
+              'Most units the call can use, when the count is not known before the call.',
+            ),
+            minimum: z.number().nonnegative().optional().describe('Smallest charge in credits.'),
+          })
+          .strict(),
+        note: z.string().optional(),
+      })
+      .strict(),
+    z.object({ unknown: z.string().min(1).describe('Why the price cannot be known before the call.') }).strict(),
+  ],
+  byKey(['credits', 'table', 'perUnit', 'unknown']),
+);
 export type PriceExpr = z.infer<typeof PriceExpr>;
 
 export const ParamType = z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object']);
@@ -69,11 +111,10 @@ export const Param = z
   .object({
     ...paramShape,
     in: z.enum(['body', 'path', 'query']).default('body'),
-    properties: z.array(Field).optional().describe('Fields of an object parameter.'),
-    itemProperties: z
+    properties: z
       .array(Field)
       .optional()
-      .describe('Fields of each item of an array of objects ("items": "object"); without it an item is any object.'),
+      .describe('Fields of an object parameter, or of each item of an array of objects ("items": "object").'),
     wire: z
       .object({ true: z.string(), false: z.string() })
       .strict()

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ZodError } from 'zod';
 import { Catalogue, type Operation, type Param, type PriceExpr } from './format.js';
-import { importMediaio, isMediaioCatalogue } from './mediaio.js';
+import { importMediaio, isMediaioCatalogue, MEDIAIO_KEY_ENV, MEDIAIO_PROVIDER } from './mediaio.js';
 import { StartupError } from '../errors.js';
 
 export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
@@ -40,15 +40,67 @@ export function zodFail(file: string, err: ZodError): never {
   return fail(file, shown.path, shown.message);
 }
 
-export function parseCatalogue(text: string, file: string): LoadedCatalogue {
-  let doc: unknown;
+/** A catalogue read but not yet validated: enough to decide whether to validate and build it. */
+export interface CatalogueHead {
+  file: string;
+  format: 'mediagen' | 'mediaio';
+  /** Our-format document (Media.io's is imported on first use), not validated yet. */
+  readonly input: unknown;
+  provider?: string;
+  authEnv?: string;
+}
+
+function readJson(text: string, file: string): unknown {
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new StartupError(`${file}: /: not valid JSON (${(e as Error).message})`);
   }
-  const format = isMediaioCatalogue(doc) ? 'mediaio' : 'mediagen';
-  const input = format === 'mediaio' ? importMediaio(doc as unknown[], file) : doc;
+}
+
+export function headOf(text: string, file: string): CatalogueHead {
+  const doc = readJson(text, file);
+  if (isMediaioCatalogue(doc)) {
+    let imported: unknown;
+    return {
+      file,
+      format: 'mediaio',
+      get input() {
+        return (imported ??= importMediaio(doc, file));
+      },
+      provider: MEDIAIO_PROVIDER,
+      authEnv: MEDIAIO_KEY_ENV,
+    };
+  }
+  const raw = (doc ?? {}) as { provider?: unknown; auth?: { env?: unknown } };
+  return {
+    file,
+    format: 'mediagen',
+    input: doc,
+    provider: typeof raw.provider === 'string' ? raw.provider : undefined,
+    authEnv: typeof raw.auth?.env === 'string' ? raw.auth.env : undefined,
+  };
+}
+
+/** The tool names and toolsets a catalogue would offer, read without validating it (for filter checks). */
+export function namesOf(head: CatalogueHead): { names: string[]; toolsets: string[] } {
+  const ops = (head.input as { operations?: unknown }).operations;
+  const list = Array.isArray(ops) ? (ops as { id?: unknown; tags?: unknown; readOnly?: unknown }[]) : [];
+  const p = head.provider ?? '';
+  const tags = list.flatMap((o) => [
+    ...(Array.isArray(o.tags) ? o.tags.map(String) : []),
+    ...(o.readOnly ? ['account'] : []),
+  ]);
+  return { names: list.map((o) => `${p}_${String(o.id)}`), toolsets: [p, ...tags] };
+}
+
+export function parseCatalogue(text: string, file: string): LoadedCatalogue {
+  return validateHead(headOf(text, file));
+}
+
+/** Validate and cross-check a catalogue that was read with headOf. */
+export function validateHead(head: CatalogueHead): LoadedCatalogue {
+  const { file, format, input } = head;
   const parsed = Catalogue.safeParse(input);
   if (!parsed.success) zodFail(file, parsed.error);
   const cat: LoadedCatalogue = { ...parsed.data, file, format };
@@ -56,26 +108,47 @@ export function parseCatalogue(text: string, file: string): LoadedCatalogue {
   return cat;
 }
 
-export function loadCatalogueFile(file: string): LoadedCatalogue {
+function readCatalogueFile(file: string): CatalogueHead {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new StartupError(`${file}: /: cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return parseCatalogue(text, file);
+  return headOf(text, file);
 }
 
-/** Load several catalogues and check what must hold across them (unique providers and tool names). */
-export function loadCatalogues(files: readonly string[]): LoadedCatalogue[] {
-  const cats = files.map(loadCatalogueFile);
+export function loadCatalogueFile(file: string): LoadedCatalogue {
+  return validateHead(readCatalogueFile(file));
+}
+
+export interface LoadResult {
+  catalogues: LoadedCatalogue[];
+  /** Catalogues read but left unvalidated and unbuilt because `keep` said so (no API key). */
+  skipped: CatalogueHead[];
+}
+
+/**
+ * Load several catalogues and check what must hold across them (unique providers). With `keep`, a
+ * catalogue it refuses (a provider without a key) is read but neither validated nor built: start-up pays
+ * only for the providers it serves.
+ */
+export function loadCatalogueSet(files: readonly string[], keep?: (head: CatalogueHead) => boolean): LoadResult {
+  const heads = files.map(readCatalogueFile);
   const providers = new Map<string, string>();
-  for (const c of cats) {
-    const prev = providers.get(c.provider);
-    if (prev) throw new StartupError(`${c.file}: /provider: provider "${c.provider}" is also defined by ${prev}`);
-    providers.set(c.provider, c.file);
+  for (const h of heads) {
+    if (h.provider === undefined) continue;
+    const prev = providers.get(h.provider);
+    if (prev) throw new StartupError(`${h.file}: /provider: provider "${h.provider}" is also defined by ${prev}`);
+    providers.set(h.provider, h.file);
   }
-  return cats;
+  const kept = keep ? heads.filter((h) => h.provider === undefined || keep(h)) : heads;
+  return { catalogues: kept.map(validateHead), skipped: heads.filter((h) => !kept.includes(h)) };
+}
+
+/** Load and validate every catalogue (see loadCatalogueSet). */
+export function loadCatalogues(files: readonly string[]): LoadedCatalogue[] {
+  return loadCatalogueSet(files).catalogues;
 }
 
 function placeholders(path: string): string[] {
@@ -91,9 +164,9 @@ function checkParams(file: string, base: (string | number)[], op: Operation): vo
     if (p.type === 'array' && !p.items) fail(file, at, `array parameter "${p.name}" needs "items"`);
     if (p.enum && p.default !== undefined && !p.enum.includes(p.default as string | number))
       fail(file, [...at, 'default'], `default ${JSON.stringify(p.default)} is not one of the enum values`);
+    if (p.properties && p.type !== 'object' && !(p.type === 'array' && p.items === 'object'))
+      fail(file, [...at, 'properties'], '"properties" applies to objects and to arrays of objects only');
     if (p.wire && p.type !== 'boolean') fail(file, [...at, 'wire'], '"wire" applies to boolean parameters only');
-    if (p.itemProperties && !(p.type === 'array' && p.items === 'object'))
-      fail(file, [...at, 'itemProperties'], '"itemProperties" applies to arrays with "items": "object" only');
     if (p.in === 'path' && !op.path.includes(`{${p.name}}`))
       fail(file, [...at, 'in'], `path parameter "${p.name}" does not appear in ${op.path}`);
   });

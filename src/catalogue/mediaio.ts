@@ -20,6 +20,10 @@ const RESULT_CATEGORY = 'Query Task Result';
 const NO_PRICE = 'Media.io publishes no per-operation prices; an operator can set them with --prices';
 
 /** True when the parsed JSON looks like Media.io's catalogue rather than ours. */
+/** Provider name and key variable of every Media.io catalogue (known without importing it). */
+export const MEDIAIO_PROVIDER = 'mediaio';
+export const MEDIAIO_KEY_ENV = 'MEDIAIO_API_KEY';
+
 export function isMediaioCatalogue(doc: unknown): doc is unknown[] {
   return (
     Array.isArray(doc) &&
@@ -221,10 +225,10 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     };
   }
   return {
-    provider: 'mediaio',
+    provider: MEDIAIO_PROVIDER,
     title: 'Media.io OpenAPI',
     baseUrl: { env: 'MEDIAIO_BASE_URL', default: origin },
-    auth: { type: 'header', name: 'X-API-KEY', env: 'MEDIAIO_API_KEY' },
+    auth: { type: 'header', name: 'X-API-KEY', env: MEDIAIO_KEY_ENV },
     currency: 'credits',
     consent: { confirmAbove: 5, alwaysConfirm: ['veo', 'sora'] },
     ...(operations.some((o) => o.id === 'user_credits')

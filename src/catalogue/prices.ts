@@ -25,14 +25,22 @@ export function loadPriceOverlay(file: string): z.infer<typeof PriceOverlay> {
   return parsed.data;
 }
 
-/** Catalogues with the overlay's prices applied. Unknown tool names and read-only tools are refused. */
-export function applyPriceOverlay(cats: readonly LoadedCatalogue[], file: string): LoadedCatalogue[] {
+/**
+ * Catalogues with the overlay's prices applied. Unknown tool names and read-only tools are refused;
+ * `elsewhere` names tools of catalogues not loaded (providers without a key), whose prices are ignored.
+ */
+export function applyPriceOverlay(
+  cats: readonly LoadedCatalogue[],
+  file: string,
+  elsewhere: ReadonlySet<string> = new Set(),
+): LoadedCatalogue[] {
   const overlay = loadPriceOverlay(file);
   const byTool = new Map<string, { c: LoadedCatalogue; op: Operation }>(
     cats.flatMap((c) => c.operations.map((op) => [`${c.provider}_${op.id}`, { c, op }] as const)),
   );
   for (const [tool, price] of Object.entries(overlay.prices)) {
     const hit = byTool.get(tool);
+    if (!hit && elsewhere.has(tool)) continue;
     if (!hit) throw new StartupError(`${file}: ${pointer(['prices', tool])}: no tool named "${tool}"`);
     if (hit.op.readOnly)
       throw new StartupError(`${file}: ${pointer(['prices', tool])}: "${tool}" is a free read-only tool`);

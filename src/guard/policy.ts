@@ -5,7 +5,7 @@
  */
 import type { LoadedCatalogue } from '../catalogue/load.js';
 import type { Operation } from '../catalogue/format.js';
-import { priceRange, type Quote } from './price.js';
+import { amountText, priceRange, type Quote } from './price.js';
 
 export const DEFAULT_ALWAYS_CONFIRM = ['veo', 'sora'];
 
@@ -56,6 +56,6 @@ export function consentNote(op: Operation, cat: LoadedCatalogue, s: ConsentSetti
   const limit = threshold(cat, s);
   if (!range) return 'needs confirmation';
   if (range.min >= limit) return 'needs confirmation';
-  if (range.max >= limit) return `needs confirmation from ${limit} ${cat.currency}`;
+  if (range.max >= limit) return `needs confirmation from ${amountText(limit, cat.currency)}`;
   return '';
 }

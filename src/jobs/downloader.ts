@@ -8,8 +8,12 @@ import { existsSync } from 'node:fs';
 import type { Agent } from 'undici';
 import { MediagenError } from '../errors.js';
 import type { JobRecord, Store } from '../store/store.js';
-import { DownloadIncomplete, downloadOutput, prepareFolder, refusalIn } from './download.js';
-import { guardedAgent, type DownloadPolicy } from './ssrf.js';
+import type { DownloadPolicy } from './ssrf.js';
+
+/** The download code (and undici with it) is loaded on the first download, not at start-up. */
+type DownloadModule = typeof import('./download.js');
+let downloadModule: Promise<DownloadModule> | undefined;
+const loadDownload = (): Promise<DownloadModule> => (downloadModule ??= import('./download.js'));
 
 export interface DownloaderSettings {
   /** Absolute output folder; downloads are refused when unset. */
@@ -44,7 +48,7 @@ interface Flight {
 
 const isUrl = (u: string): boolean => /^https?:\/\//i.test(u);
 
-function describe(err: unknown): string {
+function describe(err: unknown, refusalIn: DownloadModule['refusalIn']): string {
   const refused = refusalIn(err);
   if (refused) return `refused: ${refused.message}`;
   if (err instanceof MediagenError) return err.message;
@@ -54,7 +58,7 @@ function describe(err: unknown): string {
 
 export class Downloader {
   readonly settings: DownloaderSettings;
-  private readonly agent: Agent;
+  private agent?: Promise<Agent>;
   private readonly flights = new Map<string, Flight>();
 
   constructor(
@@ -62,7 +66,11 @@ export class Downloader {
     private readonly deps: { store: Store; now: () => number },
   ) {
     this.settings = settings;
-    this.agent = guardedAgent(settings.policy);
+  }
+
+  /** The guarded connection pool, made on the first download. */
+  private agentFor(): Promise<Agent> {
+    return (this.agent ??= import('./ssrf.js').then((m) => m.guardedAgent(this.settings.policy)));
   }
 
   /** Download `job`'s outputs within `timeoutMs`; shares a download of the same job already in flight. */
@@ -80,7 +88,7 @@ export class Downloader {
 
   async close(): Promise<void> {
     for (const f of this.flights.values()) f.ctl.abort(new Error('server closing'));
-    await this.agent.destroy();
+    if (this.agent) await (await this.agent).destroy();
   }
 
   /** Wait for a flight, until it ends, this caller's own time is up, or this caller is cancelled. */
@@ -128,10 +136,12 @@ export class Downloader {
     });
     if (todo.length === 0) return report;
     if (!s.dir) throw new MediagenError('NOT_CONFIGURED', 'Downloads need an output folder (MEDIAGEN_OUTPUT_DIR).');
+    const { DownloadIncomplete, downloadOutput, prepareFolder, refusalIn } = await loadDownload();
+    const agent = await this.agentFor();
     try {
       await prepareFolder(s.dir);
     } catch (err) {
-      report.refused = describe(err);
+      report.refused = describe(err, refusalIn);
       return report;
     }
     const outputs = [...job.outputs];
@@ -147,7 +157,7 @@ export class Downloader {
           maxBytes: s.maxBytes,
           timeoutMs: left,
           signal,
-          dispatcher: this.agent,
+          dispatcher: agent,
           policy: s.policy,
         });
         outputs[n - 1] = { ...o, path };
@@ -160,7 +170,7 @@ export class Downloader {
           break;
         }
         if (signal.aborted) throw err;
-        report.problems.push({ output: n, reason: describe(err) });
+        report.problems.push({ output: n, reason: describe(err, refusalIn) });
       }
     }
     return report;

@@ -8,6 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { bare, originKey } from './origin.js';
 
 /** Thrown (or passed to a connect callback) when a download target is refused. */
 export class DownloadRefused extends Error {
@@ -110,12 +111,7 @@ export interface DownloadPolicy {
   resolve?: typeof dnsLookup;
 }
 
-const bare = (host: string): string => host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-
-/** `host:port` as the policy spells it, from a URL's hostname, port and protocol. */
-export function originKey(hostname: string, port: string | number, protocol: string): string {
-  return `${bare(hostname)}:${port === '' || port === undefined ? (protocol === 'https:' ? 443 : 80) : port}`;
-}
+export { originKey };
 
 export function isAllowed(policy: DownloadPolicy, hostname: string, port: string | number, protocol: string): boolean {
   return policy.allowHosts.has(bare(hostname)) || policy.allowOrigins.has(originKey(hostname, port, protocol));

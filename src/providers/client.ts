@@ -3,7 +3,7 @@
  * overall deadline per request, the provider's shared rate limit, and undici's retry for safe requests
  * only (status polls, balances, lists). A paid create is sent exactly once.
  */
-import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { Catalogue, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -45,6 +45,10 @@ export interface CallOptions {
   detach?: boolean;
 }
 
+/** undici is imported on the first provider request, not at start-up (it costs ~100 ms to load). */
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
+
 /** Failures that happen before a request can have reached the provider. */
 const NOT_SENT = new Set([
   'ECONNREFUSED',
@@ -69,8 +73,7 @@ const RETRY_CODES = [
 
 export class ProviderClient {
   readonly provider: string;
-  private readonly agent: Agent;
-  private readonly retrying: Dispatcher;
+  private dispatchers?: Promise<{ agent: Agent; retrying: Dispatcher }>;
   private readonly limiter?: RateLimiter;
   private readonly redact: (s: string) => string;
   private readonly base: string;
@@ -86,25 +89,33 @@ export class ProviderClient {
     this.base = settings.baseUrl.replace(/\/+$/, '');
     const rootPath = cat.baseUrl.rootPath?.replace(/\/+$/, '');
     this.root = rootPath && this.base.endsWith(rootPath) ? this.base.slice(0, -rootPath.length) : this.base;
-    this.agent = new Agent({
-      connections: http.connections,
-      connectTimeout: http.connectTimeoutMs,
-      headersTimeout: http.timeoutMs,
-      bodyTimeout: http.timeoutMs,
-    });
-    this.retrying = new RetryAgent(this.agent, {
-      maxRetries: http.safeRetries,
-      minTimeout: 500,
-      maxTimeout: 5_000,
-      timeoutFactor: 2,
-      retryAfter: true,
-      methods: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE'],
-      statusCodes: [429, 502, 503, 504],
-      errorCodes: RETRY_CODES,
-      throwOnError: false,
-    });
     if (cat.rateLimit) this.limiter = new RateLimiter(cat.rateLimit);
     this.redact = redactor([...(settings.key ? [settings.key] : []), ...(settings.secrets ?? [])]);
+  }
+
+  /** The Agent (and its retrying wrapper for safe requests), made on the first request. */
+  private connect(): Promise<{ agent: Agent; retrying: Dispatcher }> {
+    const http = this.http;
+    return (this.dispatchers ??= loadUndici().then(({ Agent, RetryAgent }) => {
+      const agent = new Agent({
+        connections: http.connections,
+        connectTimeout: http.connectTimeoutMs,
+        headersTimeout: http.timeoutMs,
+        bodyTimeout: http.timeoutMs,
+      });
+      const retrying = new RetryAgent(agent, {
+        maxRetries: http.safeRetries,
+        minTimeout: 500,
+        maxTimeout: 5_000,
+        timeoutFactor: 2,
+        retryAfter: true,
+        methods: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE'],
+        statusCodes: [429, 502, 503, 504],
+        errorCodes: RETRY_CODES,
+        throwOnError: false,
+      });
+      return { agent, retrying };
+    }));
   }
 
   get configured(): boolean {
@@ -147,6 +158,7 @@ export class ProviderClient {
     const started = Date.now();
     let dispatched = false;
     try {
+      const [{ request }, { agent, retrying }] = await Promise.all([loadUndici(), this.connect()]);
       await this.limiter?.acquire(both);
       dispatched = true;
       const res = await request(url, {
@@ -154,7 +166,7 @@ export class ProviderClient {
         headers,
         body: req.body,
         signal: opts.detach ? deadline.signal : both,
-        dispatcher: opts.safe ? this.retrying : this.agent,
+        dispatcher: opts.safe ? retrying : agent,
       });
       const text = this.redact(await res.body.text());
       const retryAfter = res.headers['retry-after'];
@@ -209,8 +221,12 @@ export class ProviderClient {
 
   /** Close the connections; with `force`, abort requests still in flight (shutdown past its deadline). */
   async close(force = false): Promise<void> {
-    if (force) await this.agent.destroy();
-    else await this.agent.close();
+    const d = this.dispatchers;
+    this.dispatchers = undefined;
+    if (!d) return;
+    const { agent } = await d;
+    if (force) await agent.destroy();
+    else await agent.close();
   }
 }
 /** The client of a provider, or NOT_CONFIGURED when this server has none for it. */

@@ -90,17 +90,16 @@ export function explainLoadError(err: unknown): Error {
 }
 
 /**
- * Loads node:sqlite without its one "SQLite is an experimental feature" warning (Node 22 prints it on stderr
- * at first load): the API this layer uses is fixed, and the warning would be the only stderr noise of a
- * start, or a second line beside a one-line start-up error. Every other warning passes through.
+ * node:sqlite on Node 22 announces itself with an ExperimentalWarning on stderr at load. It is expected
+ * here (the driver is chosen on purpose), so that one warning is kept out of the user's log.
  */
 function loadNodeSqlite(): NativeCtor {
   const emit = process.emitWarning;
-  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const text = typeof warning === 'string' ? warning : warning.message;
-    if (text.startsWith('SQLite is an experimental feature')) return;
-    (emit as (this: NodeJS.Process, ...args: unknown[]) => void).call(this, warning, ...rest);
-  } as typeof process.emitWarning;
+    if (/SQLite is an experimental feature/i.test(text)) return;
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
   try {
     return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
   } finally {

@@ -1,9 +1,9 @@
 /** Define a server-level tool from a zod schema, with the same validation and listing as catalogue tools. */
 import { z, type ZodRawShape } from 'zod';
-import { MediagenError } from '../errors.js';
-import { toJsonSchema } from './build.js';
+import { leanAnnotations } from './build.js';
 import type { CallContext, RequestTools, ServerTool, ToolResult } from './handler.js';
-import { formatIssues } from './validate.js';
+import { badArguments } from './validate.js';
+import { shapeSchema } from './zod-json.js';
 
 export interface ToolDefinition<S extends ZodRawShape> {
   name: string;
@@ -23,16 +23,16 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
     name: d.name,
     title: d.title,
     description: d.description,
-    inputSchema: toJsonSchema(schema),
-    annotations: {
+    inputSchema: shapeSchema(d.shape),
+    annotations: leanAnnotations({
       readOnlyHint: d.readOnly,
       destructiveHint: d.destructive ?? false,
       idempotentHint: d.idempotent,
       openWorldHint: true,
-    },
+    }),
     run: async (raw, ctx, req) => {
       const parsed = schema.safeParse(raw ?? {});
-      if (!parsed.success) throw new MediagenError('BAD_ARGUMENTS', `${d.name}: ${formatIssues(parsed.error)}`);
+      if (!parsed.success) throw badArguments(d.name, schema, raw, parsed.error);
       return d.run(parsed.data, ctx, req);
     },
   };

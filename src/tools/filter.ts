@@ -22,16 +22,20 @@ export function toolsetsOf(t: ToolSpec): string[] {
   return [t.catalogue.provider, ...t.op.tags, ...(t.op.readOnly ? ['account'] : [])];
 }
 
-/** `extraNames` are server-level tools that can also be named in include/exclude. */
+/**
+ * `extraNames` are other names that can be named in include/exclude (server-level tools, tools of
+ * providers left out for want of a key); `extraSets` likewise for toolsets.
+ */
 export function filterTools<T extends ToolSpec>(
   all: readonly T[],
   f: ToolFilter,
   extraNames: readonly string[] = [],
+  extraSets: readonly string[] = [],
 ): T[] {
   const names = new Set([...all.map((t) => t.name), ...extraNames]);
   check('tool name(s) in --tools', f.tools, names);
   check('tool name(s) in --exclude-tools', f.excludeTools, names);
-  check('toolset(s)', f.toolsets, new Set(all.flatMap(toolsetsOf)));
+  check('toolset(s)', f.toolsets, new Set([...all.flatMap(toolsetsOf), ...extraSets]));
   const include = new Set(f.tools);
   const exclude = new Set(f.excludeTools);
   const sets = new Set(f.toolsets);

@@ -3,7 +3,7 @@
  * URL and key, create one HTTP client per provider, apply the filters.
  */
 import type { Config } from '../config.js';
-import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
+import { loadCatalogueSet, namesOf, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
 import { applyPriceOverlay } from '../catalogue/prices.js';
 import { secretsOf, type Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
@@ -29,6 +29,8 @@ export interface RegistryOptions {
   consentHint?: ConsentHint;
   /** Names of server-level tools (allowed in include/exclude lists). */
   serverToolNames?: readonly string[];
+  /** Providers whose consent prompt is off: their tools do not list confirm_token. */
+  promptOff?: readonly string[];
   /** Keep tools of providers with no key (for --list). */
   keepUnconfigured?: boolean;
 }
@@ -49,10 +51,26 @@ export function filterOf(config: Config): ToolFilter {
 }
 
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
-  const loaded = loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues]);
-  const catalogues = config.prices ? applyPriceOverlay(loaded, config.prices) : loaded;
-  const all = buildTools(catalogues, opts.consentHint);
-  const filtered = filterTools(all, filterOf(config), opts.serverToolNames);
+  // Providers without a key are read but not validated or built (unless every provider is wanted).
+  const keyed =
+    opts.override || opts.keepUnconfigured ? undefined : (env?: string) => Boolean(env && config.env[env]?.trim());
+  const { catalogues: loaded, skipped } = loadCatalogueSet(
+    [...SHIPPED_CATALOGUES, ...config.catalogues],
+    keyed && ((h) => h.authEnv === undefined || keyed(h.authEnv)),
+  );
+  // Names of the left-out providers' tools, read only when a filter or a price overlay may name them.
+  const named = config.prices || config.tools.length || config.excludeTools.length || config.toolsets.length;
+  const skippedNames = named ? skipped.map(namesOf) : [];
+  const catalogues = config.prices
+    ? applyPriceOverlay(loaded, config.prices, new Set(skippedNames.flatMap((n) => n.names)))
+    : loaded;
+  const all = buildTools(catalogues, opts.consentHint, opts.promptOff);
+  const filtered = filterTools(
+    all,
+    filterOf(config),
+    [...(opts.serverToolNames ?? []), ...skippedNames.flatMap((n) => n.names)],
+    skippedNames.flatMap((n) => n.toolsets),
+  );
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
   const allSettings = catalogues.map((cat) => opts.override?.(cat) ?? providerSettings(config, cat));
@@ -71,6 +89,10 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   for (const p of unconfigured) {
     const cat = catalogues.find((c) => c.provider === p);
     if (!opts.keepUnconfigured) logger.info(`${p}: no API key (${cat?.auth.env}); its tools are left out`);
+  }
+  for (const h of skipped) {
+    unconfigured.push(h.provider ?? h.file);
+    logger.info(`${h.provider ?? h.file}: no API key (${h.authEnv ?? '?'}); its tools are left out`);
   }
   return {
     catalogues,

@@ -1,50 +1,151 @@
-/** Argument validation with messages an agent can act on. */
-import type { ZodError, ZodIssue } from 'zod';
+/**
+ * Argument validation with errors that teach: one line per problem naming the field, what was received
+ * (excerpted) and what is allowed (enum values, range, length, item count, accepted keys).
+ */
+import { z, type ZodError, type ZodIssue, type ZodTypeAny } from 'zod';
 import { MediagenError } from '../errors.js';
 import type { ToolSpec } from './build.js';
+import { NUMBER_ENUMS } from './validator.js';
 
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text;
+const EXCERPT = 40;
+
+/** Bound any text we echo: a hostile 5 MB value or 10,000 unknown keys must not come back in full. */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
-/** What was received, excerpted: a hostile 5 MB value must not come back five times over. */
-function received(v: unknown): string {
+/** A short, JSON-ish rendering of a received value. */
+export function excerpt(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
   try {
-    return clip(JSON.stringify(v) ?? String(v));
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return clip(String(v));
+    text = String(value);
+  }
+  const shown = text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text;
+  if (typeof value === 'string' && value.length > EXCERPT) return `${shown} (${value.length} characters)`;
+  if (Array.isArray(value)) return `${shown} (${value.length} item${value.length === 1 ? '' : 's'})`;
+  return shown;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let v = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function unwrap(s: ZodTypeAny): ZodTypeAny {
+  let cur = s;
+  for (;;) {
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as ZodTypeAny;
+    else if (cur instanceof z.ZodDefault) cur = cur.removeDefault() as ZodTypeAny;
+    else if (cur instanceof z.ZodEffects) cur = cur.innerType() as ZodTypeAny;
+    else return cur;
   }
 }
 
-function issueText(i: ZodIssue): string {
-  const where = i.path.length ? clip(i.path.join('.')) : 'arguments';
+/** The schema of the field at a path (object keys and array indexes). */
+function schemaAt(root: ZodTypeAny, path: readonly (string | number)[]): ZodTypeAny | undefined {
+  let cur: ZodTypeAny | undefined = unwrap(root);
+  for (const k of path) {
+    if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, ZodTypeAny>)[k];
+    else if (cur instanceof z.ZodArray) cur = cur.element as ZodTypeAny;
+    else return undefined;
+    if (cur) cur = unwrap(cur);
+  }
+  return cur;
+}
+
+function bounds(lo: number | null | undefined, hi: number | null | undefined, unit = ''): string {
+  const u = unit ? ` ${unit}` : '';
+  if (lo != null && hi != null) return lo === hi ? `exactly ${lo}${u}` : `${lo}–${hi}${u}`;
+  if (lo != null) return `at least ${lo}${u}`;
+  if (hi != null) return `at most ${hi}${u}`;
+  return '';
+}
+
+/** What the field at this schema allows, in a few words. */
+export function allowedText(s: ZodTypeAny | undefined, refinedValues?: readonly unknown[]): string {
+  if (refinedValues) return `one of ${refinedValues.map(String).join(', ')}`;
+  if (!s) return '';
+  const numbers = NUMBER_ENUMS.get(s);
+  if (numbers) return `one of ${numbers.join(', ')}`;
+  if (s instanceof z.ZodEnum) return `one of ${(s.options as string[]).join(', ')}`;
+  if (s instanceof z.ZodObject) return `keys ${Object.keys(s.shape as object).join(', ')}`;
+  if (s instanceof z.ZodString) {
+    const url = s.isURL ? 'an http(s) URL' : s.isDatetime ? 'an ISO date-time' : 'a string';
+    const len = bounds(s.minLength, s.maxLength, 'characters');
+    return len ? `${url} of ${len}` : url;
+  }
+  if (s instanceof z.ZodNumber) {
+    const range = bounds(s.minValue, s.maxValue);
+    const kind = s.isInt ? 'an integer' : 'a number';
+    return range ? `${kind}, ${range}` : kind;
+  }
+  if (s instanceof z.ZodArray) {
+    const d = s._def;
+    const count = bounds(d.minLength?.value, d.maxLength?.value, 'items');
+    const of = allowedText(unwrap(s.element as ZodTypeAny));
+    return `a list${count ? ` of ${count}` : ''}${of ? `, each ${of}` : ''}`;
+  }
+  if (s instanceof z.ZodBoolean) return 'true or false';
+  if (s instanceof z.ZodRecord) return 'an object';
+  return '';
+}
+
+function problem(i: ZodIssue): string {
   switch (i.code) {
     case 'invalid_enum_value':
-      return `${where}: must be one of ${i.options.join(', ')} (got ${received(i.received)})`;
-    case 'unrecognized_keys':
-      return `${where}: unknown argument(s) ${clip(i.keys.join(', '))}`;
+      return 'not an allowed value';
     case 'too_big':
-      return `${where}: ${i.type === 'string' ? `at most ${String(i.maximum)} characters` : i.type === 'array' ? `at most ${String(i.maximum)} items` : `at most ${String(i.maximum)}`}`;
+      return i.type === 'string' ? 'too long' : i.type === 'array' ? 'too many items' : 'too large';
     case 'too_small':
-      return `${where}: ${i.type === 'string' ? `at least ${String(i.minimum)} characters` : i.type === 'array' ? `at least ${String(i.minimum)} items` : `at least ${String(i.minimum)}`}`;
+      return i.type === 'string' ? 'too short' : i.type === 'array' ? 'too few items' : 'too small';
     case 'invalid_type':
-      return i.received === 'undefined' ? `${where}: required` : `${where}: expected ${i.expected}, got ${i.received}`;
+      return i.received === 'undefined' ? 'required' : `expected ${i.expected}, got ${i.received}`;
+    case 'invalid_string':
+      return i.validation === 'url' ? 'not a URL' : i.message;
+    case 'not_multiple_of':
+      return `not a multiple of ${String(i.multipleOf)}`;
+    case 'custom':
+      return i.params?.allowed ? 'not an allowed value' : clip(i.message);
     default:
-      return `${where}: ${clip(i.message)}`;
+      return clip(i.message);
   }
 }
 
-export function formatIssues(err: ZodError): string {
-  return err.issues.slice(0, 8).map(issueText).join('; ');
+/** One line per problem: "<field>: <problem> (got <excerpt>); allowed: <what>". */
+export function issueLines(err: ZodError, schema: ZodTypeAny, raw: unknown): string[] {
+  return err.issues.slice(0, 8).map((i) => {
+    const where = i.path.length ? clip(i.path.join('.')) : 'arguments';
+    if (i.code === 'unrecognized_keys') {
+      const obj = schemaAt(schema, i.path);
+      const got = clip(i.keys.map((k) => `${k}=${excerpt(valueAt(raw, [...i.path, k]))}`).join(', '));
+      const keys = obj instanceof z.ZodObject ? Object.keys(obj.shape as object).join(', ') : '';
+      return `${where}: unknown argument(s) ${clip(i.keys.join(', '))} (got ${got}); accepted: ${keys || 'none'}`;
+    }
+    const refined = i.code === 'custom' ? (i.params?.allowed as unknown[] | undefined) : undefined;
+    const allowed = allowedText(schemaAt(schema, i.path), refined);
+    const got =
+      i.code === 'invalid_type' && i.received === 'undefined' ? '' : ` (got ${excerpt(valueAt(raw, i.path))})`;
+    return `${where}: ${problem(i)}${got}${allowed ? `; allowed: ${allowed}` : ''}`;
+  });
+}
+
+export function badArguments(tool: string, schema: ZodTypeAny, raw: unknown, err: ZodError): MediagenError {
+  const lines = issueLines(err, schema, raw);
+  const text = lines.length === 1 ? lines[0] : '\n' + lines.join('\n');
+  return new MediagenError('BAD_ARGUMENTS', `${tool}: ${text}`, {
+    tool,
+    issues: err.issues.slice(0, 8).map((i, n) => ({ path: i.path.join('.'), message: lines[n] })),
+  });
 }
 
 /** Validate and apply defaults; BAD_ARGUMENTS on failure (nothing is sent anywhere). */
 export function validateArgs(tool: ToolSpec, raw: unknown): Record<string, unknown> {
-  const parsed = tool.schema.safeParse(raw ?? {});
-  if (!parsed.success)
-    throw new MediagenError('BAD_ARGUMENTS', `${tool.name}: ${formatIssues(parsed.error)}`, {
-      tool: tool.name,
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: issueText(i) })),
-    });
+  const input = raw ?? {};
+  const parsed = tool.schema.safeParse(input);
+  if (!parsed.success) throw badArguments(tool.name, tool.schema, input, parsed.error);
   return parsed.data;
 }

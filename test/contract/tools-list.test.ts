@@ -52,15 +52,27 @@ describe('tools/list contract', () => {
     expect(new Set(tools.map((t) => t.name)).size).toBe(tools.length);
   });
 
-  it('every tool sets all four annotation hints explicitly; paid tools are never read-only', () => {
+  // MCP ToolAnnotations defaults (spec 2025-06-18): readOnlyHint false, destructiveHint true,
+  // idempotentHint false, openWorldHint true; destructive/idempotent are meaningful only when not read-only.
+  const DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+  const SERVER_TOOLS = ['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_cancel', 'jobs_list'];
+  const hints = (t: Tool) => ({ ...DEFAULTS, ...t.annotations });
+  const isPaid = (t: Tool) => !hints(t).readOnlyHint && !SERVER_TOOLS.includes(t.name);
+
+  it('annotations list only what differs from the MCP defaults; paid tools are never read-only', () => {
     for (const t of tools) {
       const a = t.annotations ?? {};
-      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const)
-        expect(typeof a[hint], `${t.name}.${hint}`).toBe('boolean');
-      if (/^Price:/m.test(t.description ?? '')) expect(a.readOnlyHint, t.name).toBe(false);
-      if (t.name.startsWith('jobs_') || ['quote', 'models', 'spend_report'].includes(t.name))
-        expect(a.readOnlyHint, t.name).toBe(t.name !== 'jobs_cancel');
+      for (const [k, v] of Object.entries(a))
+        expect(v, `${t.name}.${k}`).not.toBe(DEFAULTS[k as keyof typeof DEFAULTS]);
+      if (a.readOnlyHint) expect(Object.keys(a), t.name).toEqual(['readOnlyHint']);
+      if (/^Price:/m.test(t.description ?? '')) expect(hints(t).readOnlyHint, t.name).toBe(false);
+      if (isPaid(t)) expect(hints(t).destructiveHint, t.name).toBe(false);
+      if (SERVER_TOOLS.includes(t.name)) expect(hints(t).readOnlyHint, t.name).toBe(t.name !== 'jobs_cancel');
     }
+    expect(hints(tools.find((t) => t.name === 'jobs_cancel')!)).toMatchObject({
+      destructiveHint: true,
+      idempotentHint: true,
+    });
   });
 
   it('no input schema has a top-level anyOf/oneOf/allOf; every one is an object', () => {
@@ -80,18 +92,29 @@ describe('tools/list contract', () => {
 
   it('every paid tool has a price line; other tools have none', () => {
     for (const t of tools) {
-      const paid = 'confirm_token' in (t.inputSchema.properties ?? {});
       const line = (t.description ?? '').split('\n').find((l) => l.startsWith('Price: '));
-      if (paid) expect(line, t.name).toMatch(/^Price: .+\.$/);
+      if (isPaid(t)) expect(line, t.name).toMatch(/^Price: .+\.$/);
       else expect(line, t.name).toBeUndefined();
     }
   });
 
-  it('every catalogue tool that is not read-only is paid and accepts the guard fields', () => {
-    for (const t of tools.filter((x) => x.annotations?.readOnlyHint === false && !x.name.startsWith('jobs_'))) {
-      expect(Object.keys(t.inputSchema.properties ?? {}), t.name).toEqual(
-        expect.arrayContaining(['confirm_token', 'idempotency_key']),
-      );
+  it('guard fields are listed only where usable: confirm_token where consent may be needed, idempotency_key on paid tools', () => {
+    for (const t of tools) {
+      const keys = Object.keys(t.inputSchema.properties ?? {});
+      if (!isPaid(t)) {
+        expect(keys, t.name).not.toContain('confirm_token');
+        expect(keys, t.name).not.toContain('idempotency_key');
+        continue;
+      }
+      expect(keys, t.name).toContain('idempotency_key');
+      if (/needs confirmation/i.test(t.description ?? '')) expect(keys, t.name).toContain('confirm_token');
     }
+    const without = tools.filter((t) => isPaid(t) && !('confirm_token' in (t.inputSchema.properties ?? {})));
+    expect(without.length).toBeGreaterThanOrEqual(5);
+    for (const t of without) expect(t.description, t.name).not.toMatch(/confirmation|unknown/i);
+  });
+
+  it('no schema lists additionalProperties (unknown keys are still refused, see validation tests)', () => {
+    expect(JSON.stringify(tools.map((t) => t.inputSchema))).not.toContain('additionalProperties');
   });
 });

@@ -59,17 +59,29 @@ describe('stdio server against the sandbox (Media.io)', () => {
     [
       'an unknown enum value',
       { image: IMAGE, prompt: 'a cat', duration: '7s' },
-      /duration: must be one of 5s, 8s, 10s, 15s/,
+      /duration: not an allowed value \(got "7s"\); allowed: one of 5s, 8s, 10s, 15s/,
     ],
-    ['an over-long prompt', { image: IMAGE, prompt: 'x'.repeat(2501) }, /prompt: at most 2500 characters/],
-    ['a missing required argument', { prompt: 'a cat' }, /image: required/],
-    ['an unknown argument', { image: IMAGE, prompt: 'a cat', fps: 24 }, /unknown argument\(s\) fps/],
+    [
+      'an over-long prompt',
+      { image: IMAGE, prompt: 'x'.repeat(2501) },
+      /prompt: too long \(got "x+… \(2501 characters\)\); allowed: a string of 1–2500 characters/,
+    ],
+    ['a missing required argument', { prompt: 'a cat' }, /image: required; allowed: an http\(s\) URL/],
+    [
+      'an unknown argument',
+      { image: IMAGE, prompt: 'a cat', fps: 24 },
+      /arguments: unknown argument\(s\) fps \(got fps=24\); accepted: image, prompt, resolution, duration, multi_shots, generate_audio, confirm_token, idempotency_key/,
+    ],
     [
       'a string where a boolean belongs',
       { image: IMAGE, prompt: 'a cat', generate_audio: 'True' },
-      /generate_audio: expected boolean/,
+      /generate_audio: expected boolean, got string \(got "True"\); allowed: true or false/,
     ],
-    ['an image that is not a URL', { image: 'not a url', prompt: 'a cat' }, /image: Invalid url/],
+    [
+      'an image that is not a URL',
+      { image: 'not a url', prompt: 'a cat' },
+      /image: not a URL \(got "not a url"\); allowed: an http\(s\) URL/,
+    ],
   ])('refuses %s with BAD_ARGUMENTS and makes zero provider requests', async (_what, args, says) => {
     const r = await server.call('mediaio_i2v_kling_v3_0', args);
     expect(r.isError).toBe(true);

@@ -73,7 +73,7 @@ describe('price expressions', () => {
   });
 
   it('summarises prices for tool descriptions', () => {
-    expect(describePrice({ credits: 1 })).toBe('1 credits');
+    expect(describePrice({ credits: 1 })).toBe('1 credit');
     expect(describePrice({ table: { by: ['model'], rows: { veo3_fast: 15, veo3: 50 } } })).toBe(
       '15 credits (veo3_fast) or 50 (veo3)',
     );
@@ -86,6 +86,21 @@ describe('price expressions', () => {
       '0.17 credits per minute, minimum 0.07',
     );
     expect(describePrice({ unknown: 'x' })).toBe('unknown');
+  });
+
+  it('reads naturally: singular for one, thousands separators in amounts and units', () => {
+    expect(describePrice({ perUnit: { unit: '1000 characters', rate: 1 } })).toBe('1 credit per 1,000 characters');
+    expect(describePrice({ credits: 1 }, 'credits (THB)')).toBe('1 credit (THB)');
+    expect(describePrice({ credits: 1500 })).toBe('1,500 credits');
+    expect(describePrice({ credits: 0.5 })).toBe('0.5 credits');
+    expect(describePrice({ table: { by: ['r'], rows: { a: 1, b: 2 } } })).toBe('1 credit (a) or 2 (b)');
+    expect(describePrice({ table: { by: ['r', 's'], rows: { 'a|x': 1, 'b|x': 1 } } })).toBe('1 credit by r × s');
+    expect(priceCall({ perUnit: { unit: '1000 characters', rate: 1 } }, {})).toMatchObject({
+      reason: '1 credit per 1,000 characters; the count is known only after the call',
+    });
+    expect(priceCall({ perUnit: { unit: '10 MB', rate: 0.5, upTo: 3 } }, {})).toMatchObject({
+      detail: '0.5 per 10 MB, at most 3 × 10 MB',
+    });
   });
 
   it('knows the range of each kind', () => {

@@ -1,0 +1,82 @@
+/**
+ * The JSON Schema of a tool's input as tools/list serves it, built directly from the catalogue (we own
+ * the format; no zod -> JSON Schema round trip at start-up). Lean: no `type` beside an `enum`, no
+ * `additionalProperties: false` (the validator still refuses unknown keys and names the accepted ones).
+ * Every enum, default, limit and format stays. test/unit/schema-agreement.test.ts proves this schema and
+ * the lazy zod validator (validator.ts) accept and refuse the same arguments.
+ */
+import type { Field, Param } from '../catalogue/format.js';
+
+export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; required?: string[] } & Record<
+  string,
+  unknown
+>;
+
+type Node = Record<string, unknown>;
+type ParamLike = Field & Partial<Pick<Param, 'properties'>>;
+
+/** Guard fields as listed: explained once in the server instructions, not in every tool. */
+export interface ListedGuard {
+  confirmToken: boolean;
+  idempotencyKey: boolean;
+}
+
+function scalar(type: Field['type'], format?: 'url'): Node {
+  if (format === 'url') return { type: 'string', format: 'uri' };
+  return { type };
+}
+
+function itemNode(p: ParamLike): Node {
+  const items = p.items ?? 'string';
+  if (items === 'object') return p.properties ? objectNode(p.properties) : { type: 'object' };
+  if (items === 'url') return { type: 'string', format: 'uri' };
+  return { type: items };
+}
+
+function objectNode(fields: readonly Field[]): Node {
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const f of fields) {
+    properties[f.name] = fieldSchema(f);
+    if (f.required && f.default === undefined) required.push(f.name);
+  }
+  return { type: 'object', properties, ...(required.length ? { required } : {}) };
+}
+
+export function fieldSchema(p: ParamLike): Node {
+  let s: Node;
+  if (p.enum) {
+    s = { enum: p.nullable ? [...p.enum, null] : [...p.enum] };
+  } else {
+    switch (p.type) {
+      case 'array':
+        s = { type: 'array', items: itemNode(p) };
+        if (p.minItems !== undefined) s.minItems = p.minItems;
+        if (p.maxItems !== undefined) s.maxItems = p.maxItems;
+        break;
+      case 'object':
+        s = p.properties ? objectNode(p.properties) : { type: 'object' };
+        break;
+      default:
+        s = scalar(p.type, p.type === 'string' ? p.format : undefined);
+        // minLength 1 says nothing beside a URL format (a URL is never empty).
+        if (p.minLength !== undefined && !(p.format === 'url' && p.minLength === 1)) s.minLength = p.minLength;
+        if (p.maxLength !== undefined) s.maxLength = p.maxLength;
+        if (p.minimum !== undefined) s.minimum = p.minimum;
+        if (p.maximum !== undefined) s.maximum = p.maximum;
+    }
+    if (p.nullable) s.type = [s.type, 'null'];
+  }
+  if (p.description) s.description = p.description;
+  if (p.default !== undefined) s.default = p.default;
+  return s;
+}
+
+/** The listed input schema of a catalogue tool: its params plus the guard fields it can use. */
+export function listedInputSchema(params: readonly Param[], guard: ListedGuard): JsonSchema {
+  const node = objectNode(params);
+  const properties = node.properties as Record<string, unknown>;
+  if (guard.confirmToken) properties.confirm_token = { type: 'string' };
+  if (guard.idempotencyKey) properties.idempotency_key = { type: 'string' };
+  return { ...node, type: 'object', properties };
+}

@@ -1,0 +1,71 @@
+/**
+ * The listed JSON Schema of a server-level tool (quote, jobs_*, ...) from its small zod shape, for the
+ * subset those shapes use. Start-up does not load zod-to-json-schema; a test checks this agrees with it.
+ */
+import { z, type ZodRawShape, type ZodTypeAny } from 'zod';
+import type { JsonSchema } from './json-schema.js';
+
+type Node = Record<string, unknown>;
+
+function stringNode(s: z.ZodString): Node {
+  const n: Node = { type: 'string' };
+  for (const c of s._def.checks) {
+    if (c.kind === 'min') n.minLength = c.value;
+    else if (c.kind === 'max') n.maxLength = c.value;
+    else if (c.kind === 'datetime') n.format = 'date-time';
+    else if (c.kind === 'url') n.format = 'uri';
+  }
+  return n;
+}
+
+function numberNode(s: z.ZodNumber): Node {
+  const n: Node = { type: s.isInt ? 'integer' : 'number' };
+  for (const c of s._def.checks) {
+    if (c.kind === 'min') n[c.inclusive ? 'minimum' : 'exclusiveMinimum'] = c.value;
+    else if (c.kind === 'max') n[c.inclusive ? 'maximum' : 'exclusiveMaximum'] = c.value;
+  }
+  return n;
+}
+
+function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
+  let cur = s;
+  let optional = false;
+  let def: { value: unknown } | undefined;
+  const description = s.description;
+  for (;;) {
+    if (cur instanceof z.ZodOptional) {
+      optional = true;
+      cur = cur.unwrap() as ZodTypeAny;
+    } else if (cur instanceof z.ZodDefault) {
+      optional = true;
+      def = { value: (cur._def as { defaultValue: () => unknown }).defaultValue() };
+      cur = cur.removeDefault() as ZodTypeAny;
+    } else break;
+  }
+  let schema: Node;
+  if (cur instanceof z.ZodString) schema = stringNode(cur);
+  else if (cur instanceof z.ZodNumber) schema = numberNode(cur);
+  else if (cur instanceof z.ZodBoolean) schema = { type: 'boolean' };
+  else if (cur instanceof z.ZodEnum) schema = { enum: [...(cur.options as string[])] };
+  else if (cur instanceof z.ZodRecord) schema = { type: 'object' };
+  else if (cur instanceof z.ZodArray) {
+    schema = { type: 'array', items: node(cur.element as ZodTypeAny).schema };
+    if (cur._def.minLength) schema.minItems = cur._def.minLength.value;
+    if (cur._def.maxLength) schema.maxItems = cur._def.maxLength.value;
+  } else if (cur instanceof z.ZodObject) schema = shapeSchema(cur.shape as ZodRawShape);
+  else throw new Error(`zod-json: unsupported ${cur.constructor.name}`);
+  if (def) schema.default = def.value;
+  if (description ?? cur.description) schema.description = description ?? cur.description;
+  return { schema, optional };
+}
+
+export function shapeSchema(shape: ZodRawShape): JsonSchema {
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [k, v] of Object.entries(shape)) {
+    const { schema, optional } = node(v);
+    properties[k] = schema;
+    if (!optional) required.push(k);
+  }
+  return { type: 'object', properties, ...(required.length ? { required } : {}) };
+}
