@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
-import { openStore } from './store/open.js';
+import { checkStateDir, lazyStore } from './store/lazy.js';
 import type { Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
@@ -78,7 +78,11 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
-  const store = opts.store ?? openStore({ stateDir: config.stateDir });
+  if (!opts.store) checkStateDir(config.stateDir);
+  // The database (and its driver) is opened on the first call that needs it, not at start-up.
+  const store =
+    opts.store ??
+    lazyStore('sqlite', async () => (await import('./store/open.js')).openStore({ stateDir: config.stateDir }));
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },

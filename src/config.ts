@@ -3,7 +3,7 @@
  * defaults), then frozen. The ONLY module that reads process.env.
  */
 import { delimiter, resolve } from 'node:path';
-import { defaultStateDir } from './store/open.js';
+import { defaultStateDir } from './store/state-dir.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
