@@ -37,7 +37,7 @@ async function main() {
     MEDIAGEN_STATE_DIR: mkdtempSync(join(tmpdir(), 'mediagen-bench-')),
     MEDIAGEN_POLL_MS: '250',
   });
-  const app = createApp(config, silentLogger, {
+  const app = await createApp(config, silentLogger, {
     override: () => ({ baseUrl: `${gw.url}/mediaio`, key: 'sandbox-key' }),
   });
   const { server } = app.createMcpServer('bench');

@@ -13,7 +13,7 @@ import { silentLogger } from '../dist/log.js';
 
 const enc = new Tiktoken(o200k);
 const { config } = loadConfig(['--sandbox'], { MEDIAGEN_STATE_DIR: mkdtempSync(join(tmpdir(), 'mediagen-weight-')) });
-const app = createApp(config, silentLogger, { override: (c) => ({ baseUrl: c.baseUrl.default, key: 'k' }) });
+const app = await createApp(config, silentLogger, { override: (c) => ({ baseUrl: c.baseUrl.default, key: 'k' }) });
 const { server } = app.createMcpServer('weight');
 const [a, b] = InMemoryTransport.createLinkedPair();
 const client = new Client({ name: 'weight', version: '1' });

@@ -13,7 +13,8 @@ import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
-import { checkStateDir, lazyStore } from './store/lazy.js';
+import { startMaintenance } from './store/maintenance.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
@@ -46,7 +47,8 @@ export interface App {
   store: Store;
   ledger: JobLedger;
   serverTools: ServerTool[];
-  createMcpServer(defaultCallerId?: string): MediagenServer;
+  /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
+  createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
   /** Mark paid requests still in flight as uncertain (shutdown past its deadline); their reservation ids. */
   settleInflight(): Promise<string[]>;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
@@ -67,7 +69,19 @@ function sandboxOrigins(config: Config, registry: Registry, opts: AppOptions): s
   });
 }
 
-export function createApp(config: Config, logger: Logger, opts: AppOptions = {}): App {
+/** Opens the configured store (SQLite, or PostgreSQL with DATABASE_URL), then builds the app over it. */
+export async function createApp(config: Config, logger: Logger, opts: AppOptions = {}): Promise<App> {
+  if (opts.store) return buildApp(config, logger, opts, opts.store, false);
+  const store = await openStore({
+    stateDir: config.stateDir,
+    databaseUrl: config.databaseUrl,
+    onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+  });
+  return buildApp(config, logger, opts, store, true);
+}
+
+/** The app over a store it was given (`owned`: close the store with the app). */
+export function buildApp(config: Config, logger: Logger, opts: AppOptions, store: Store, owned: boolean): App {
   const now = opts.now ?? Date.now;
   const settings = consentSettings(config);
   const registry = buildRegistry(config, logger, {
@@ -78,11 +92,6 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
-  if (!opts.store) checkStateDir(config.stateDir);
-  // The database (and its driver) is opened on the first call that needs it, not at start-up.
-  const store =
-    opts.store ??
-    lazyStore('sqlite', async () => (await import('./store/open.js')).openStore({ stateDir: config.stateDir }));
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },
@@ -92,6 +101,9 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
   const allTools = new Map<string, JobTool>(
     registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),
   );
+  const stopMaintenance = owned
+    ? startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, now, logger })
+    : () => undefined;
   const ledger = new JobLedger({
     store,
     clients: registry.clients,
@@ -145,6 +157,7 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
       store,
       budget,
       consentSettings: settings,
+      tokenOnly: config.stateless,
       now,
       balance,
     }),
@@ -166,20 +179,22 @@ export function createApp(config: Config, logger: Logger, opts: AppOptions = {})
     store,
     ledger,
     serverTools,
-    createMcpServer: (defaultCallerId) =>
+    createMcpServer: (defaultCallerId, principal = 'local') =>
       createServer({
         tools: registry.tools,
         handler,
         serverTools,
         logger,
         defaultCallerId,
+        principal,
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
       }),
     settleInflight: () => settleInflight({ inflight, budget, store, logger }),
     close: async (force = false) => {
+      stopMaintenance();
       await downloader.close();
       await registry.close(force);
-      if (!opts.store) await store.close();
+      if (owned) await store.close();
     },
   };
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * bin entry: parse flags and env once, pick a command. Bad configuration or catalogue: one line on
- * stderr and exit code 2, before anything is served.
+ * stderr and exit code 2, before anything is served; any other failure at start (a store that cannot
+ * open, a native module built for another Node): one line and exit code 1. Either way the sandbox
+ * gateway is closed first and nothing is left to keep the process alive.
  */
 import { loadConfig, USAGE, type Config } from './config.js';
 import { StartupError } from './errors.js';
@@ -10,8 +12,12 @@ import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
 import { consentNote } from './guard/policy.js';
 import { VERSION } from './server.js';
+import { SqliteStore } from './store/sqlite.js';
+import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
+import { startHosting } from './hosting.js';
+import { addToken } from './principals.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -39,16 +45,48 @@ function printList(registry: Registry, sandbox: boolean): void {
   process.stdout.write(rows.join('\n') + '\n');
 }
 
-/** Serve over stdio; resolves with the exit code (non-zero when the transport failed). */
-async function serve(config: Config, logger: Logger): Promise<number> {
+async function serveHttp(config: Config, logger: Logger): Promise<number> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
-  let app: ReturnType<typeof createApp>;
   try {
-    app = createApp(config, logger, opts);
+    const hosted = await startHosting(config, logger, opts);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string): void => {
+        logger.info(`${sig}: draining for up to ${config.drainSeconds} s`);
+        void hosted.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    });
+  } finally {
+    await sandbox?.close();
+  }
+  // Nothing may keep a stopped server alive.
+  setTimeout(() => process.exit(), 1_000).unref();
+  return 0;
+}
+
+function tokenCommand(config: Config): number {
+  const [verb, principal] = config.commandArgs;
+  if (verb !== 'add' || !principal || !config.tokensFile)
+    throw new StartupError('usage: mediagen-mcp token add PRINCIPAL --tokens-file FILE');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(principal))
+    throw new StartupError(`invalid principal "${principal}": letters, digits, . _ @ - (1-64)`);
+  process.stdout.write(addToken(config.tokensFile, principal, config.env) + '\n');
+  return 0;
+}
+
+/** Serve over stdio (or HTTP); resolves with the exit code (non-zero when the transport failed). */
+async function serve(config: Config, logger: Logger): Promise<number> {
+  if (config.transport === 'http') return serveHttp(config, logger);
+  const { sandbox, opts } = await sandboxOptions(config, logger);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config, logger, opts);
   } catch (err) {
     await sandbox?.close();
     throw err;
   }
+  if (app.store instanceof SqliteStore) logger.debug(`store: SQLite via ${app.store.driver}`);
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
   const drainMs = config.drainSeconds * 1000;
   logger.info(`serving ${app.registry.tools.length + app.serverTools.length} tools over stdio`, {
@@ -82,14 +120,26 @@ async function runSandbox(config: Config): Promise<void> {
   await sandbox.close();
 }
 
+/** `--version --verbose`: version, Node, and the SQLite driver this runtime uses (tried for real). */
+function versionReport(): string {
+  const driver = defaultDriver();
+  let state = 'ok';
+  try {
+    openDatabase(':memory:', { driver }).close();
+  } catch (err) {
+    state = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  return `mediagen-mcp ${VERSION}\nnode ${process.versions.node}\nsqlite driver: ${driver} (${state})\n`;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { help, version, config } = loadConfig(argv);
+  const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
     process.stdout.write(USAGE);
     return 0;
   }
   if (version) {
-    process.stdout.write(VERSION + '\n');
+    process.stdout.write(verbose ? versionReport() : VERSION + '\n');
     return 0;
   }
   const logger = createLogger(config.logLevel, secretsOf(config.env));
@@ -104,6 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await registry.close();
     return 0;
   }
+  if (config.command === 'token') return tokenCommand(config);
   if (config.command === 'sandbox') {
     await runSandbox(config);
     return 0;
@@ -121,7 +172,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`mediagen-mcp: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`mediagen-mcp: fatal: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     process.exitCode = 1;
+    // A start-up failure must never hang: whatever handle is left open, leave within a second.
+    setTimeout(() => process.exit(1), 1000).unref();
   },
 );

@@ -3,10 +3,11 @@
  * defaults), then frozen. The ONLY module that reads process.env.
  */
 import { delimiter, resolve } from 'node:path';
-import { defaultStateDir } from './store/state-dir.js';
+import { defaultStateDir } from './store/open.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
+import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
 
 const list = z.string().transform((s) =>
   s
@@ -75,7 +76,9 @@ const absolutePath = z
 
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox']).default('serve'),
+    command: z.enum(['serve', 'list', 'sandbox', 'token']).default('serve'),
+    /** `token add <principal>`: the words after the command. */
+    commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
     sandbox: bool.default(false),
     catalogues: z.array(z.string().min(1)).default([]),
@@ -103,6 +106,7 @@ export const ConfigSchema = z
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
     rateLimit: rateLimits.default(''),
+    ...hostingFields({ bool, list, positiveInt, absolutePath }),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
@@ -139,16 +143,20 @@ const FLAGS = {
   'consent-off': { type: 'string' },
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
+  ...HOSTING_FLAGS,
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const;
 
 export const USAGE = `Usage: mediagen-mcp [command] [options]
 
 Commands:
-  serve (default)          run the MCP server (stdio)
+  serve (default)          run the MCP server (stdio, or Streamable HTTP with --transport http)
   sandbox                  run only the local sandbox gateway (no key, no spend)
+  token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
+                           prints the new token once on stdout (only its SHA-256 hash is stored)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit
@@ -160,7 +168,15 @@ Options:
   --read-only              only read-only tools
   --http-timeout-ms N      overall deadline of one provider request (default 30000)
   --log-level LEVEL        debug | info | warn | error (stderr only)
-  --port N                 sandbox port for the sandbox command (default: a free port)
+  --transport MODE         stdio (default) | http (MEDIAGEN_TRANSPORT)
+  --host ADDR              HTTP bind address (default 127.0.0.1; any other needs --tokens-file)
+  --port N                 HTTP port (default 3333); for the sandbox command its port (default: free)
+  --stateless              HTTP without sessions, for replicas behind a load balancer (consent by token)
+  --allowed-origins a,b    browser Origins accepted (others get 403; no Origin header is accepted)
+  --allowed-hosts a,b      Host header names accepted besides the bound host (DNS rebinding guard)
+  --max-body BYTES         largest HTTP request body (default 1048576; larger gets 413)
+  --http-rate N/S          requests per principal per S seconds (default 600/60; off = no limit)
+  --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --download-allow h,...   hosts downloads may reach even on loopback/private addresses, e.g. a private
@@ -178,12 +194,16 @@ Options:
   --drain-seconds N        on shutdown, answer calls in flight for up to N s (default 10); paid requests
                            still unanswered then are left uncertain (MEDIAGEN_DRAIN_SECONDS)
   -h, --help               this text
-  --version                print the version
+  --version                print the version (with --verbose: Node and the SQLite driver too)
+
+Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
+  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
 `;
 
 export interface ParsedCli {
   help: boolean;
   version: boolean;
+  verbose: boolean;
   config: Config;
 }
 
@@ -205,12 +225,14 @@ export function loadConfig(
     throw new StartupError(`${(e as Error).message} (see --help)`);
   }
   const f = parsed.values;
-  if (parsed.positionals.length > 1)
-    throw new StartupError(`unexpected argument "${parsed.positionals[1]}" (see --help)`);
   const command = f.list ? 'list' : (parsed.positionals[0] ?? undefined);
+  const maxWords = command === 'token' ? 3 : 1;
+  if (parsed.positionals.length > maxWords)
+    throw new StartupError(`unexpected argument "${parsed.positionals[maxWords]}" (see --help)`);
   const envCats = env.MEDIAGEN_CATALOGUES?.split(delimiter).filter(Boolean);
   const raw = {
     command,
+    commandArgs: parsed.positionals.slice(1),
     transport: pick(f.transport, env.MEDIAGEN_TRANSPORT),
     sandbox: pick<boolean | string>(f.sandbox, env.MEDIAGEN_SANDBOX),
     catalogues: pick(f.catalogue, envCats),
@@ -220,7 +242,8 @@ export function loadConfig(
     readOnly: pick<boolean | string>(f['read-only'], env.MEDIAGEN_READ_ONLY),
     httpTimeoutMs: pick(f['http-timeout-ms'], env.MEDIAGEN_HTTP_TIMEOUT_MS),
     logLevel: pick(f['log-level'], env.MEDIAGEN_LOG_LEVEL),
-    sandboxPort: pick(f.port, env.MEDIAGEN_SANDBOX_PORT),
+    sandboxPort: pick(command === 'sandbox' ? f.port : undefined, env.MEDIAGEN_SANDBOX_PORT),
+    port: pick(command === 'sandbox' ? undefined : f.port, env.MEDIAGEN_PORT),
     stateDir: pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ?? defaultStateDir(env),
     outputDir: pick(f['output-dir'], env.MEDIAGEN_OUTPUT_DIR),
     download: pick<boolean | string>(f.download, env.MEDIAGEN_DOWNLOAD),
@@ -238,6 +261,7 @@ export function loadConfig(
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
+    ...hostingRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };
@@ -248,5 +272,5 @@ export function loadConfig(
     throw new StartupError(`invalid ${name}: ${issue.message}`);
   }
   const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...processEnv }) });
-  return { help: Boolean(f.help), version: Boolean(f.version), config };
+  return { help: Boolean(f.help), version: Boolean(f.version), verbose: Boolean(f.verbose), config };
 }

@@ -26,7 +26,9 @@ export interface ServerDeps {
   handler: ToolHandler;
   serverTools?: readonly ServerTool[];
   logger: Logger;
-  /** Caller id when the transport has no session (stdio: one per process). */
+  /** Who is calling: the principal owns jobs, consent tokens, idempotency keys and day caps. */
+  principal: string;
+  /** Session key when the transport has no MCP session (stdio: one per process; stateless HTTP: the principal). */
   defaultCallerId?: string;
   /** How long an approval form may stay unanswered (default 60 s). */
   consentTimeoutMs?: number;
@@ -163,7 +165,11 @@ export function createServer(deps: ServerDeps): MediagenServer {
 
   async function callTool(params: CallParams, extra: Extra): Promise<CallToolResult> {
     const { name } = params;
-    const ctx: CallContext = { signal: extra.signal, callerId: extra.sessionId ?? fallbackCaller };
+    const ctx: CallContext = {
+      signal: extra.signal,
+      principal: deps.principal,
+      callerId: extra.sessionId ?? fallbackCaller,
+    };
     const token = params._meta?.progressToken;
     const req: RequestTools = {
       progress:

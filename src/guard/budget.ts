@@ -26,6 +26,7 @@ export interface ReserveInput {
   provider: string;
   tool: string;
   callerId: string;
+  principal: string;
   argsHash: string;
   quote: Quote;
 }
@@ -57,6 +58,7 @@ export class Budget {
       provider: r.provider,
       tool: r.tool,
       callerId: r.callerId,
+      principal: r.principal,
       day: utcDay(now),
       credits,
       argsHash: r.argsHash,
@@ -90,11 +92,11 @@ export class Budget {
     return this.store.markUncertain(id, this.now());
   }
 
-  /** What is left under each cap of a provider for this caller today. */
-  async left(provider: string, callerId: string): Promise<CapsLeft> {
+  /** What is left under each cap of a provider for this caller (session) and principal (day) today. */
+  async left(provider: string, callerId: string, principal: string): Promise<CapsLeft> {
     const out: CapsLeft = {};
     const olderThan = this.now() - this.staleMs;
-    const used = async (q: { callerId?: string; day?: string }): Promise<number> => {
+    const used = async (q: { callerId?: string; principal?: string; day?: string }): Promise<number> => {
       const t = (await this.store.spendTotals({ ...q, olderThan })).find((x) => x.provider === provider);
       return t ? round(t.committed + t.reserved + t.uncertain) : 0;
     };
@@ -105,7 +107,7 @@ export class Budget {
       out.session = { cap: sCap, used: u, left: round(Math.max(0, sCap - u)) };
     }
     if (dCap !== undefined) {
-      const u = await used({ day: utcDay(this.now()) });
+      const u = await used({ principal, day: utcDay(this.now()) });
       out.day = { cap: dCap, used: u, left: round(Math.max(0, dCap - u)) };
     }
     return out;

@@ -39,6 +39,7 @@ export interface NewJob {
   args: Record<string, unknown>;
   price: number | null;
   callerId: string;
+  principal: string;
 }
 
 /** Time-ordered, unguessable job ids: job_<ms base36><random>. */
@@ -60,6 +61,7 @@ export class JobLedger {
       args: n.args,
       price: n.price,
       callerId: n.callerId,
+      principal: n.principal,
       status: 'pending',
       providerStatus: null,
       progress: null,
@@ -74,9 +76,10 @@ export class JobLedger {
     return job;
   }
 
-  async get(id: string): Promise<JobRecord> {
+  /** The job; NOT_FOUND when it does not exist or (with `owner`) belongs to another principal: the same answer. */
+  async get(id: string, owner?: string): Promise<JobRecord> {
     const job = typeof id === 'string' && id ? await this.deps.store.getJob(id) : undefined;
-    if (!job)
+    if (!job || (owner !== undefined && job.principal !== owner))
       throw new MediagenError(
         'NOT_FOUND',
         `No job ${JSON.stringify(id)} in the ledger. jobs_list shows the known jobs.`,
@@ -99,8 +102,8 @@ export class JobLedger {
   }
 
   /** One status poll (unless the job is already final); updates and returns the record. */
-  async poll(id: string, signal?: AbortSignal): Promise<JobRecord> {
-    const job = await this.get(id);
+  async poll(id: string, signal?: AbortSignal, owner?: string): Promise<JobRecord> {
+    const job = await this.get(id, owner);
     if (isFinal(job.status)) return job;
     const { tool, spec } = this.spec(job);
     const { data } = await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.status, job.providerJobId, {
@@ -144,8 +147,8 @@ export class JobLedger {
   }
 
   /** Cancel at the provider when the catalogue has a cancel route; NOT_SUPPORTED otherwise. */
-  async cancel(id: string, signal?: AbortSignal): Promise<JobRecord> {
-    const job = await this.get(id);
+  async cancel(id: string, signal?: AbortSignal, owner?: string): Promise<JobRecord> {
+    const job = await this.get(id, owner);
     if (isFinal(job.status)) return job;
     const { tool, spec } = this.spec(job);
     if (!spec.cancel)

@@ -10,6 +10,8 @@ import { isFinal } from './status.js';
 
 export interface WaitOptions {
   budgetMs: number;
+  /** Only this principal's job (another principal's is NOT_FOUND). */
+  owner?: string;
   signal?: AbortSignal;
   /** notifications/progress (only when the request carried a progress token). */
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
@@ -38,12 +40,12 @@ function progressMessage(job: JobRecord, startedAt: number, now: number): string
 
 export async function waitForJob(ledger: JobLedger, id: string, o: WaitOptions): Promise<WaitOutcome> {
   const start = o.now();
-  const first = await ledger.get(id);
+  const first = await ledger.get(id, o.owner);
   const base = o.intervalMs ?? ledger.spec(first).spec.pollSeconds * 1000;
   const maxMs = o.maxIntervalMs ?? 15_000;
   for (let n = 0; ; n++) {
     o.signal?.throwIfAborted();
-    const job = await ledger.poll(id, o.signal);
+    const job = await ledger.poll(id, o.signal, o.owner);
     await o.progress?.(n + 1, undefined, progressMessage(job, first.createdAt, o.now()));
     if (isFinal(job.status)) return { job, done: true };
     if (ledger.expired(job))

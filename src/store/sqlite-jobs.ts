@@ -1,6 +1,8 @@
 /**
- * SQL building for the job table: keyset pagination cursors, list filters and partial updates.
+ * SQL building for the job table (keyset pagination cursors, list filters, partial updates) and the
+ * maintenance purge of expired consent tokens and old idempotency keys.
  */
+import type { SqlDatabase } from './sqlite-driver.js';
 import type { JobPatch, JobQuery } from './store.js';
 
 export const MAX_PAGE = 100;
@@ -46,6 +48,10 @@ export interface ListSql {
 export function listJobsSql(q: JobQuery): ListSql {
   const where: string[] = [];
   const params: Record<string, string | number> = { take: clampLimit(q.limit) + 1 };
+  if (q.principal !== undefined) {
+    where.push('principal = @principal');
+    params.principal = q.principal;
+  }
   if (q.status !== undefined) {
     where.push('status = @status');
     params.status = q.status;
@@ -100,4 +106,15 @@ export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSq
     params[key] = key === 'outputs' ? JSON.stringify(value) : (value as string | number | null);
   }
   return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`, params };
+}
+
+/** Maintenance: expired consent tokens and idempotency keys older than the window; one transaction. */
+export function purgeSqlite(
+  db: SqlDatabase,
+  q: { tokensBefore: number; keysBefore: number },
+): { tokens: number; keys: number } {
+  return db.immediate(() => ({
+    tokens: Number(db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes),
+    keys: Number(db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes),
+  }));
 }

@@ -1,7 +1,7 @@
 /**
  * SQLite schema: ordered migrations, row shapes and row <-> record mapping. Applied by `SqliteStore.open`.
  */
-import type Database from 'better-sqlite3';
+import { isBusy, type SqlDatabase } from './sqlite-driver.js';
 import type {
   ConsentToken,
   IdempotencyRecord,
@@ -106,6 +106,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE idempotency_keys ADD COLUMN reservation_id TEXT;
   UPDATE idempotency_keys SET outcome = 'job' WHERE job_id IS NOT NULL;
   `,
+  // 3: principals (DESIGN §8). Jobs and reservations carry their owner; rows from before were stdio's `local`.
+  `
+  ALTER TABLE jobs ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX jobs_by_principal ON jobs (principal, created_at, id);
+  ALTER TABLE reservations ADD COLUMN principal TEXT NOT NULL DEFAULT 'local';
+  CREATE INDEX reservations_by_principal_day ON reservations (provider, principal, day, state);
+  CREATE INDEX consent_tokens_by_expiry ON consent_tokens (expires_at);
+  CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
+  `,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -115,40 +124,35 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
 /**
  * Connection settings. Switching a new file to WAL needs an exclusive lock and SQLite does not run the
  * busy handler for it, so when another process is opening the same file at that instant we retry
  * ourselves, for up to the busy timeout. (WAL is persistent: only the first opener really switches.)
  */
-export function configure(db: Database.Database): void {
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+export function configure(db: SqlDatabase): void {
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      db.pragma('journal_mode = WAL');
+      db.exec('PRAGMA journal_mode = WAL');
       break;
     } catch (err) {
       if (!isBusy(err) || Date.now() >= deadline) throw err;
       sleepSync(Math.min(100, 5 * attempt) + Math.random() * 10);
     }
   }
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
 }
 
 /**
  * Creates `schema_migrations` and applies the missing migrations, all inside one BEGIN IMMEDIATE
  * transaction, so two processes opening the same new file at once never both migrate.
  */
-export function migrate(db: Database.Database): void {
-  db.transaction(() => {
+export function migrate(db: SqlDatabase): void {
+  db.immediate(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)');
-    const rows = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all();
+    const rows = db.prepare<{ version: number }>('SELECT version FROM schema_migrations').all();
     const applied = new Set(rows.map((r) => r.version));
     const newest = Math.max(0, ...applied);
     if (newest > MIGRATIONS.length) {
@@ -163,7 +167,7 @@ export function migrate(db: Database.Database): void {
       db.exec(sql);
       record.run(version, Date.now());
     });
-  }).immediate();
+  });
 }
 
 export interface JobRow {
@@ -175,6 +179,7 @@ export interface JobRow {
   args: string;
   price: number | null;
   caller_id: string;
+  principal: string;
   status: JobStatus;
   provider_status: string | null;
   progress: number | null;
@@ -196,6 +201,7 @@ export function jobToRow(j: JobRecord): JobRow {
     args: JSON.stringify(j.args),
     price: j.price,
     caller_id: j.callerId,
+    principal: j.principal,
     status: j.status,
     provider_status: j.providerStatus,
     progress: j.progress,
@@ -218,6 +224,7 @@ export function rowToJob(r: JobRow): JobRecord {
     args: JSON.parse(r.args) as Record<string, unknown>,
     price: r.price,
     callerId: r.caller_id,
+    principal: r.principal,
     status: r.status,
     providerStatus: r.provider_status,
     progress: r.progress,
@@ -235,6 +242,7 @@ export interface ReservationRow {
   provider: string;
   tool: string;
   caller_id: string;
+  principal: string;
   day: string;
   credits: number;
   args_hash: string;
@@ -250,6 +258,7 @@ export function rowToReservation(r: ReservationRow): Reservation {
     provider: r.provider,
     tool: r.tool,
     callerId: r.caller_id,
+    principal: r.principal,
     day: r.day,
     credits: r.credits,
     argsHash: r.args_hash,

@@ -1,13 +1,13 @@
 /**
  * The embedded Store: one SQLite file (WAL) shared safely by several server processes.
- * better-sqlite3 is synchronous; every method that reads then writes runs in one BEGIN IMMEDIATE
+ * The driver (sqlite-driver.ts) is synchronous; every method that reads then writes runs in one BEGIN IMMEDIATE
  * transaction (the write lock is taken first, waiting up to busy_timeout), so no two processes can
  * both see the same spend and both reserve on it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
+import { openDatabase, type DriverName, type SqlDatabase, type SqlStatement } from './sqlite-driver.js';
+import { clampLimit, encodeCursor, listJobsSql, purgeSqlite, updateJobSql } from './sqlite-jobs.js';
 import {
   configure,
   jobToRow,
@@ -32,58 +32,60 @@ import type {
   ReserveRequest,
   ReserveResult,
   Reservation,
+  SpendQuery,
   SpendTotals,
   Store,
 } from './store.js';
+import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
-/** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
-const EPSILON = 1e-9;
-
-/** Sums of floats drift (0.1 + 0.2); report them rounded to 12 significant digits. */
-function credits(x: number): number {
-  return Number(x.toPrecision(12));
-}
-
-/** States whose credits count against a cap. */
-const COUNTING = "('reserved', 'committed', 'uncertain')";
+const EPSILON = CAP_EPSILON;
+const credits = roundCredits;
+const COUNTING = COUNTING_SQL;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(private readonly db: SqlDatabase) {}
+
+  /** Which SQLite driver serves this store (for --version --verbose and the start-up log). */
+  get driver(): DriverName {
+    return this.db.driver;
+  }
 
   /** Opens (creating if needed, parent folder 0700) and migrates the database file. */
-  static open(file: string): SqliteStore {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const db = new Database(file);
+  static open(file: string, driver?: DriverName): SqliteStore {
+    let db: SqlDatabase | undefined;
     try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      db = openDatabase(file, { driver });
       configure(db); // busy_timeout 5000, WAL, synchronous NORMAL, foreign_keys ON
       migrate(db);
+      return new SqliteStore(db);
     } catch (err) {
-      db.close();
-      throw err;
+      db?.close();
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+      throw new Error(`cannot open the SQLite store ${file}: ${reason}`, { cause: err });
     }
-    return new SqliteStore(db);
   }
 
   /** Prepared statements, cached by their SQL text. */
-  private stmt<R = unknown>(sql: string): Database.Statement<unknown[], R> {
+  private stmt<R = unknown>(sql: string): SqlStatement<R> {
     let s = this.statements.get(sql);
     if (s === undefined) {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
     }
-    return s as Database.Statement<unknown[], R>;
+    return s as SqlStatement<R>;
   }
 
   // ---- jobs ----
 
   async insertJob(job: JobRecord): Promise<void> {
     this.stmt(
-      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, status,
+      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
          provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at)
-       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @status,
+       VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @principal, @status,
          @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at)`,
     ).run(jobToRow(job));
   }
@@ -95,13 +97,11 @@ export class SqliteStore implements Store {
 
   async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
     const { sql, params } = updateJobSql(id, patch, now);
-    return this.db
-      .transaction(() => {
-        if (this.stmt(sql).run(params).changes === 0) return undefined;
-        const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
-        return row === undefined ? undefined : rowToJob(row);
-      })
-      .immediate();
+    return this.db.immediate(() => {
+      if (this.stmt(sql).run(params).changes === 0) return undefined;
+      const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
+      return row === undefined ? undefined : rowToJob(row);
+    });
   }
 
   async listJobs(q: JobQuery): Promise<JobPage> {
@@ -124,44 +124,30 @@ export class SqliteStore implements Store {
        WHERE provider = ? AND caller_id = ? AND state IN ${COUNTING}`,
     );
     const dayUsed = this.stmt<{ used: number }>(
-      `SELECT total(credits) AS used FROM reservations WHERE provider = ? AND day = ? AND state IN ${COUNTING}`,
+      `SELECT total(credits) AS used FROM reservations
+       WHERE provider = ? AND principal = ? AND day = ? AND state IN ${COUNTING}`,
     );
     const insert = this.stmt(
-      `INSERT INTO reservations (id, provider, tool, caller_id, day, credits, args_hash, state, job_id,
+      `INSERT INTO reservations (id, provider, tool, caller_id, principal, day, credits, args_hash, state, job_id,
          created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'reserved', NULL, ?, ?)`,
     );
-    return this.db
-      .transaction((): ReserveResult => {
-        if (r.sessionCap !== undefined) {
-          const used = sessionUsed.get(r.provider, r.callerId)!.used;
-          if (used + r.credits > r.sessionCap + EPSILON) {
-            return { ok: false, scope: 'session', cap: r.sessionCap, used: credits(used) };
-          }
+    return this.db.immediate((): ReserveResult => {
+      if (r.sessionCap !== undefined) {
+        const used = sessionUsed.get(r.provider, r.callerId)!.used;
+        if (used + r.credits > r.sessionCap + EPSILON) {
+          return { ok: false, scope: 'session', cap: r.sessionCap, used: credits(used) };
         }
-        if (r.dayCap !== undefined) {
-          const used = dayUsed.get(r.provider, r.day)!.used;
-          if (used + r.credits > r.dayCap + EPSILON) {
-            return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
-          }
+      }
+      if (r.dayCap !== undefined) {
+        const used = dayUsed.get(r.provider, r.principal, r.day)!.used;
+        if (used + r.credits > r.dayCap + EPSILON) {
+          return { ok: false, scope: 'day', cap: r.dayCap, used: credits(used) };
         }
-        insert.run(r.id, r.provider, r.tool, r.callerId, r.day, r.credits, r.argsHash, r.now, r.now);
-        const reservation: Reservation = {
-          id: r.id,
-          provider: r.provider,
-          tool: r.tool,
-          callerId: r.callerId,
-          day: r.day,
-          credits: r.credits,
-          argsHash: r.argsHash,
-          state: 'reserved',
-          jobId: null,
-          createdAt: r.now,
-          updatedAt: r.now,
-        };
-        return { ok: true, reservation };
-      })
-      .immediate();
+      }
+      insert.run(r.id, r.provider, r.tool, r.callerId, r.principal, r.day, r.credits, r.argsHash, r.now, r.now);
+      return { ok: true, reservation: newReservation(r) };
+    });
   }
 
   async commit(id: string, jobId: string, now: number, credits?: number): Promise<void> {
@@ -194,7 +180,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  async spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]> {
+  async spendTotals(q: SpendQuery): Promise<SpendTotals[]> {
     // A 'reserved' row older than olderThan is reported as uncertain (its call probably died mid-flight).
     const stale = `(state = 'reserved' AND @olderThan IS NOT NULL AND created_at < @olderThan)`;
     const rows = this.stmt<SpendTotals>(
@@ -205,9 +191,15 @@ export class SqliteStore implements Store {
          total(CASE WHEN state = 'refunded' THEN credits END) AS refunded,
          total(CASE WHEN state = 'released' THEN credits END) AS released
        FROM reservations
-       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@day IS NULL OR day = @day)
+       WHERE (@callerId IS NULL OR caller_id = @callerId) AND (@principal IS NULL OR principal = @principal)
+         AND (@day IS NULL OR day = @day)
        GROUP BY provider ORDER BY provider`,
-    ).all({ callerId: q.callerId ?? null, day: q.day ?? null, olderThan: q.olderThan ?? null });
+    ).all({
+      callerId: q.callerId ?? null,
+      principal: q.principal ?? null,
+      day: q.day ?? null,
+      olderThan: q.olderThan ?? null,
+    });
     return rows.map((r) => ({
       provider: r.provider,
       committed: credits(r.committed),
@@ -218,10 +210,13 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async recentSpend(limit: number): Promise<Reservation[]> {
+  async recentSpend(limit: number, principal?: string): Promise<Reservation[]> {
     const n = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
-    return this.stmt<ReservationRow>('SELECT * FROM reservations ORDER BY created_at DESC, id DESC LIMIT ?')
-      .all(n)
+    return this.stmt<ReservationRow>(
+      `SELECT * FROM reservations WHERE (@principal IS NULL OR principal = @principal)
+       ORDER BY created_at DESC, id DESC LIMIT @n`,
+    )
+      .all({ n, principal: principal ?? null })
       .map(rowToReservation);
   }
 
@@ -241,36 +236,33 @@ export class SqliteStore implements Store {
     callerId: string,
     now: number,
   ): Promise<ConsumeResult> {
-    return this.db
-      .transaction((): ConsumeResult => {
-        const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
-        if (t === undefined) return 'unknown';
-        if (t.used_at !== null) return 'used';
-        if (now >= t.expires_at) return 'expired';
-        if (t.tool !== tool || t.args_hash !== argsHash || t.caller_id !== callerId) return 'mismatch';
-        this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
-        return 'ok';
-      })
-      .immediate();
+    return this.db.immediate((): ConsumeResult => {
+      const t = this.stmt<TokenRow>('SELECT * FROM consent_tokens WHERE token_hash = ?').get(tokenHash);
+      // Another caller's token answers exactly like one that does not exist.
+      if (t === undefined || t.caller_id !== callerId) return 'unknown';
+      if (t.used_at !== null) return 'used';
+      if (now >= t.expires_at) return 'expired';
+      if (t.tool !== tool || t.args_hash !== argsHash) return 'mismatch';
+      this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
+      return 'ok';
+    });
   }
 
   // ---- idempotency keys ----
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {
-    return this.db
-      .transaction((): ClaimResult => {
-        const inserted = this.stmt(
-          `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES (?, ?, ?, NULL, ?)
+    return this.db.immediate((): ClaimResult => {
+      const inserted = this.stmt(
+        `INSERT INTO idempotency_keys (key, tool, args_hash, job_id, created_at) VALUES (?, ?, ?, NULL, ?)
            ON CONFLICT (key) DO NOTHING`,
-        ).run(key, tool, argsHash, now);
-        if (inserted.changes === 1) return { state: 'new' };
-        const row = this.stmt<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = ?').get(key)!;
-        const record = rowToIdempotency(row);
-        return row.tool === tool && row.args_hash === argsHash
-          ? { state: 'existing', record }
-          : { state: 'conflict', record };
-      })
-      .immediate();
+      ).run(key, tool, argsHash, now);
+      if (inserted.changes === 1) return { state: 'new' };
+      const row = this.stmt<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE key = ?').get(key)!;
+      const record = rowToIdempotency(row);
+      return row.tool === tool && row.args_hash === argsHash
+        ? { state: 'existing', record }
+        : { state: 'conflict', record };
+    });
   }
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
@@ -285,6 +277,12 @@ export class SqliteStore implements Store {
 
   async dropIdempotency(key: string): Promise<void> {
     this.stmt('DELETE FROM idempotency_keys WHERE key = ?').run(key);
+  }
+
+  // ---- maintenance ----
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+    return purgeSqlite(this.db, q);
   }
 
   async close(): Promise<void> {

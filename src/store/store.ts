@@ -27,7 +27,10 @@ export interface JobRecord {
   args: Record<string, unknown>;
   /** Credits reserved for the job (upper bound for "up to" prices); null when unknown. */
   price: number | null;
+  /** The session that created the job (MCP session id, `stdio:<pid>`, or the principal when stateless). */
   callerId: string;
+  /** Who owns the job (`local` on stdio; the bearer token's principal over HTTP). */
+  principal: string;
   status: JobStatus;
   /** The provider's own status word, as last seen. */
   providerStatus: string | null;
@@ -46,6 +49,8 @@ export type JobPatch = Partial<
 >;
 
 export interface JobQuery {
+  /** Only this principal's jobs. */
+  principal?: string;
   status?: JobStatus;
   provider?: string;
   /** createdAt >= since (ms) */
@@ -82,7 +87,10 @@ export interface Reservation {
   id: string;
   provider: string;
   tool: string;
+  /** Session key: session caps count per caller. */
   callerId: string;
+  /** Day caps and reports count per principal. */
+  principal: string;
   /** UTC day, YYYY-MM-DD. */
   day: string;
   credits: number;
@@ -98,6 +106,8 @@ export interface ReserveRequest {
   provider: string;
   tool: string;
   callerId: string;
+  /** The day cap counts this principal's reservations for the provider and day. */
+  principal: string;
   day: string;
   credits: number;
   argsHash: string;
@@ -122,6 +132,14 @@ export interface SpendTotals {
   refunded: number;
   /** Credits reserved for calls the provider refused; not counted under caps. */
   released: number;
+}
+
+/** Filters of spendTotals: one session (caller), one principal, one UTC day; stale 'reserved' counts as uncertain. */
+export interface SpendQuery {
+  callerId?: string;
+  principal?: string;
+  day?: string;
+  olderThan?: number;
 }
 
 export interface ConsentToken {
@@ -154,6 +172,36 @@ export type ClaimResult =
   | { state: 'existing'; record: IdempotencyRecord }
   | { state: 'conflict'; record: IdempotencyRecord };
 
+/** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
+export const CAP_EPSILON = 1e-9;
+
+/** Sums of floats drift (0.1 + 0.2); report them rounded to 12 significant digits. */
+export function roundCredits(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/** States whose credits count against a cap, as an SQL list (both stores). */
+export const COUNTING_SQL = "('reserved', 'committed', 'uncertain')";
+
+/** The reservation a successful reserve() writes. */
+export function newReservation(r: ReserveRequest): Reservation {
+  const { id, provider, tool, callerId, principal, day, credits, argsHash, now } = r;
+  return {
+    id,
+    provider,
+    tool,
+    callerId,
+    principal,
+    day,
+    credits,
+    argsHash,
+    state: 'reserved',
+    jobId: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -179,13 +227,16 @@ export interface Store {
   /** reserved -> uncertain. */
   markUncertain(id: string, now: number): Promise<void>;
   /** Reservations still 'reserved' and created before `olderThan` count as uncertain in reports. */
-  spendTotals(q: { callerId?: string; day?: string; olderThan?: number }): Promise<SpendTotals[]>;
-  /** Newest first. */
-  recentSpend(limit: number): Promise<Reservation[]>;
+  spendTotals(q: SpendQuery): Promise<SpendTotals[]>;
+  /** Newest first; only `principal`'s when given. */
+  recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
 
   // consent tokens
   putToken(t: ConsentToken): Promise<void>;
-  /** Atomically check and use once. 'mismatch' = exists but bound to another tool, args or caller. */
+  /**
+   * Atomically check and use once. 'mismatch' = exists but bound to another tool or arguments. A token of
+   * another caller (principal) is 'unknown': nobody learns that another principal's token exists.
+   */
   consumeToken(
     tokenHash: string,
     tool: string,
@@ -203,6 +254,12 @@ export interface Store {
   markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
   dropIdempotency(key: string): Promise<void>;
+
+  /**
+   * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency
+   * keys created before `keysBefore`. Reservations and jobs are the ledger and are never purged.
+   */
+  purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }>;
 
   close(): Promise<void>;
 }

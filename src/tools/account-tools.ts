@@ -1,5 +1,6 @@
 /** quote and spend_report: read-only views of prices, consent, caps and the spend ledger. */
 import { z } from 'zod';
+import { freeObject } from './build.js';
 import type { Budget } from '../guard/budget.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
 import { priceCall } from '../guard/price.js';
@@ -19,6 +20,8 @@ export interface AccountToolDeps {
   store: Store;
   budget: Budget;
   consentSettings: ConsentSettings;
+  /** Stateless HTTP: consent can only go by confirm_token (the client cannot be asked mid-request). */
+  tokenOnly?: boolean;
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
 }
@@ -30,7 +33,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     description: 'Price a tool call without running it: credits, whether consent is needed, caps left, balance.',
     shape: {
       tool: z.string().min(1).max(64),
-      arguments: z.record(z.unknown()).default({}),
+      arguments: freeObject().default({}),
     },
     readOnly: true,
     idempotent: true,
@@ -47,7 +50,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       const cat = tool.catalogue;
       const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
       const consent = decideConsent(tool.op, cat, q, d.consentSettings);
-      const caps = await d.budget.left(cat.provider, ctx.callerId);
+      const caps = await d.budget.left(cat.provider, ctx.callerId, ctx.principal);
       const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
       const price =
         q.kind === 'unknown'
@@ -56,12 +59,23 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       const lines = [
         `${tool.name}: ${quoteText(q, cat.currency)}${q.kind !== 'unknown' ? ` (${q.detail})` : ''}.`,
         consent.needed ? `Needs the user's consent: ${consent.reason}.` : `No consent needed: ${consent.reason}.`,
+        ...(consent.needed && d.tokenOnly
+          ? [
+              'This server is stateless: consent goes by confirm_token (the call answers CONFIRMATION_REQUIRED with a token; ask the user, then repeat the call with it).',
+            ]
+          : []),
         ...Object.entries(caps).map(([scope, c]) => `${scope} cap: ${c.left} of ${c.cap} left.`),
         ...(balance !== undefined ? [`${cat.provider} balance: ${balance}.`] : []),
       ];
       return {
         content: [{ type: 'text', text: lines.join('\n') }],
-        structuredContent: { tool: tool.name, price, consent, caps, balance: balance ?? null },
+        structuredContent: {
+          tool: tool.name,
+          price,
+          consent: consent.needed ? { ...consent, path: d.tokenOnly ? 'token' : 'elicitation or token' } : consent,
+          caps,
+          balance: balance ?? null,
+        },
       };
     },
   });
@@ -76,10 +90,10 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     run: async (a, ctx) => {
       const olderThan = d.now() - d.budget.staleMs;
       const [all, today, session, recent] = await Promise.all([
-        d.store.spendTotals({ olderThan }),
-        d.store.spendTotals({ day: utcDay(d.now()), olderThan }),
-        d.store.spendTotals({ callerId: ctx.callerId, olderThan }),
-        d.store.recentSpend(a.limit),
+        d.store.spendTotals({ principal: ctx.principal, olderThan }),
+        d.store.spendTotals({ principal: ctx.principal, day: utcDay(d.now()), olderThan }),
+        d.store.spendTotals({ principal: ctx.principal, callerId: ctx.callerId, olderThan }),
+        d.store.recentSpend(a.limit, ctx.principal),
       ]);
       const providers = [
         ...new Set([
@@ -94,7 +108,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           all_time: all.find((t) => t.provider === p) ?? null,
           today: today.find((t) => t.provider === p) ?? null,
           session: session.find((t) => t.provider === p) ?? null,
-          caps: await d.budget.left(p, ctx.callerId),
+          caps: await d.budget.left(p, ctx.callerId, ctx.principal),
         })),
       );
       const entries = recent.map((r) => ({

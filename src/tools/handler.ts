@@ -23,7 +23,9 @@ export interface ToolResult {
 
 export interface CallContext {
   signal: AbortSignal;
-  /** Stable id of the caller (MCP session, or the stdio process), for consent tokens and caps. */
+  /** The principal (stdio: `local`; HTTP: from the bearer token): owns jobs, consent tokens, keys, day caps. */
+  principal: string;
+  /** The session (MCP session id, the stdio process, or the principal in stateless HTTP), for session caps. */
   callerId: string;
 }
 
@@ -80,6 +82,7 @@ export class ToolHandler {
       confirmToken,
       idempotencyKey,
       callerId: ctx.callerId,
+      principal: ctx.principal,
       signal: ctx.signal,
       elicit: req.elicit,
     });

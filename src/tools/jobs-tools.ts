@@ -116,7 +116,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: true,
     idempotent: true,
     run: async (a, ctx) => {
-      const polled = await d.ledger.poll(a.job_id, ctx.signal);
+      const polled = await d.ledger.poll(a.job_id, ctx.signal, ctx.principal);
       const { job, note, extra } = await maybeDownload(d, polled, a.download, d.waitBudgetMs, ctx.signal);
       const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
       return finished(job, note ? `${lead}\n${note}` : lead, extra);
@@ -144,6 +144,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       const budgetMs = a.wait_seconds !== undefined ? a.wait_seconds * 1000 : d.waitBudgetMs;
       const { job, done } = await waitForJob(d.ledger, a.job_id, {
         budgetMs,
+        owner: ctx.principal,
         signal: ctx.signal,
         progress: req.progress,
         now: d.now,
@@ -175,15 +176,16 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     idempotent: true,
     destructive: true,
     run: async (a, ctx) => {
-      const owned = await d.ledger.get(a.job_id);
-      if (!mayChange(owned.callerId, ctx.callerId))
+      // Another principal's job is NOT_FOUND; between stdio processes of one user, cancel is the creator's.
+      const owned = await d.ledger.get(a.job_id, ctx.principal);
+      if (owned.callerId.startsWith('stdio:') && !mayChange(owned.callerId, ctx.callerId))
         throw new MediagenError(
           'NOT_OWNER',
           `Job ${owned.id} was started by another caller (${owned.callerId}), which is still running; only it can cancel the job. Nothing was sent.`,
           { job_id: owned.id },
         );
       const wasFinal = owned.status !== 'pending' && owned.status !== 'running';
-      const job = await d.ledger.cancel(a.job_id, ctx.signal);
+      const job = await d.ledger.cancel(a.job_id, ctx.signal, ctx.principal);
       const credits =
         !wasFinal && job.status === 'cancelled' && job.price
           ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
@@ -206,9 +208,10 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     },
     readOnly: true,
     idempotent: true,
-    run: async (a) => {
+    run: async (a, ctx) => {
       const page = await d.ledger
         .list({
+          principal: ctx.principal,
           status: a.status as JobRecord['status'] | undefined,
           provider: a.provider,
           since: a.since ? Date.parse(a.since) : undefined,

@@ -40,7 +40,10 @@ export interface PaidCall {
   args: Record<string, unknown>;
   confirmToken?: string;
   idempotencyKey?: string;
+  /** Session key (session caps; cancel rights between stdio processes). */
   callerId: string;
+  /** Owner of the job, the consent token, the idempotency key and the day cap. */
+  principal: string;
   signal: AbortSignal;
   elicit?: Elicit;
 }
@@ -66,12 +69,17 @@ function keyArgs(args: Record<string, unknown>): Record<string, unknown> {
 /** How long a duplicate call waits for the first call with the same idempotency_key to settle. */
 const DUPLICATE_WAIT_MS = 3_000;
 
+/** Keys are scoped to the principal in the store: another principal's key is simply a different key. */
+function scopedKey(principal: string, key: string): string {
+  return `${principal}/${key}`;
+}
+
 async function claimKey(d: PaidDeps, c: PaidCall, hash: string, quote: Quote): Promise<PaidOutcome | undefined> {
   const key = c.idempotencyKey;
   if (!key) return undefined;
   const waitUntil = d.now() + DUPLICATE_WAIT_MS;
   for (;;) {
-    const claim = await d.store.claimIdempotency(key, c.tool.name, hash, d.now());
+    const claim = await d.store.claimIdempotency(scopedKey(c.principal, key), c.tool.name, hash, d.now());
     if (claim.state === 'new') return undefined;
     const r = claim.record;
     if (claim.state === 'conflict')
@@ -112,6 +120,7 @@ async function claimKey(d: PaidDeps, c: PaidCall, hash: string, quote: Quote): P
 }
 
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
+  const storeKey = c.idempotencyKey ? scopedKey(c.principal, c.idempotencyKey) : undefined;
   const { tool, args } = c;
   const cat = tool.catalogue;
   const hash = hashArgs(tool.name, args);
@@ -120,7 +129,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const existing = await claimKey(d, c, hash, quote);
   if (existing) return existing;
   const forget = async (): Promise<void> => {
-    if (c.idempotencyKey) await d.store.dropIdempotency(c.idempotencyKey);
+    if (storeKey) await d.store.dropIdempotency(storeKey);
   };
 
   const jobId = newJobId(d.now());
@@ -132,7 +141,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           tool: tool.name,
           title: tool.title,
           argsHash: hash,
-          callerId: c.callerId,
+          callerId: c.principal,
           priceText: quoteText(quote, cat.currency),
           reason: decision.reason,
           keyArgs: keyArgs(args),
@@ -147,6 +156,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       provider: cat.provider,
       tool: tool.name,
       callerId: c.callerId,
+      principal: c.principal,
       argsHash: hash,
       quote,
     });
@@ -164,7 +174,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const credits = quote.kind === 'unknown' ? null : quote.credits;
   const unknown = async (cause: string): Promise<MediagenError> => {
     await d.budget.uncertain(jobId);
-    if (c.idempotencyKey) await d.store.markIdempotencyUnknown(c.idempotencyKey, jobId);
+    if (storeKey) await d.store.markIdempotencyUnknown(storeKey, jobId);
     d.logger.warn('paid request outcome unknown; reservation kept as uncertain', {
       tool: tool.name,
       reservation: jobId,
@@ -180,7 +190,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     });
   };
 
-  d.inflight.add({ reservation: jobId, tool: tool.name, provider: cat.provider, idempotencyKey: c.idempotencyKey });
+  d.inflight.add({ reservation: jobId, tool: tool.name, provider: cat.provider, idempotencyKey: storeKey });
   try {
     let data: unknown;
     try {
@@ -197,7 +207,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
       await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
-      if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
+      if (storeKey) await d.store.settleIdempotency(storeKey, jobId);
       return { kind: 'answer', data, quote };
     }
     const providerJobId = validProviderJobId(getPath(data, tool.op.job.idField));
@@ -210,9 +220,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       args,
       price: credits,
       callerId: c.callerId,
+      principal: c.principal,
     });
     await d.budget.commit(jobId, jobId);
-    if (c.idempotencyKey) await d.store.settleIdempotency(c.idempotencyKey, jobId);
+    if (storeKey) await d.store.settleIdempotency(storeKey, jobId);
     d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId });
     return { kind: 'job', job, quote, reused: false };
   } finally {

@@ -13,18 +13,29 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-function arraysWithoutItems(schema: unknown, path = '#'): string[] {
+/** JSON pointers of every sub-schema (the root included) for which `bad` holds. */
+function findSchemas(schema: unknown, bad: (s: Record<string, unknown>) => boolean, path = '#'): string[] {
   if (!schema || typeof schema !== 'object') return [];
   const s = schema as Record<string, unknown>;
-  const here = s.type === 'array' && !s.items ? [path] : [];
+  const here = !Array.isArray(schema) && bad(s) ? [path] : [];
   return here.concat(
     Object.entries(s).flatMap(([k, v]) =>
       Array.isArray(v)
-        ? v.flatMap((x, i) => arraysWithoutItems(x, `${path}/${k}/${i}`))
-        : arraysWithoutItems(v, `${path}/${k}`),
+        ? v.flatMap((x, i) => findSchemas(x, bad, `${path}/${k}/${i}`))
+        : findSchemas(v, bad, `${path}/${k}`),
     ),
   );
 }
+
+const arraysWithoutItems = (schema: unknown) => findSchemas(schema, (s) => s.type === 'array' && !s.items);
+
+/** `{}` as a sub-schema accepts anything and says nothing (MCP Inspector --strict warns about it). */
+const emptySubSchemas = (schema: unknown) =>
+  findSchemas(schema, (s) =>
+    ['additionalProperties', 'items'].some(
+      (k) => typeof s[k] === 'object' && s[k] !== null && Object.keys(s[k] as object).length === 0,
+    ),
+  );
 
 describe('tools/list contract', () => {
   it('matches the checked-in snapshot of the whole list (sorted by name)', async () => {
@@ -75,6 +86,10 @@ describe('tools/list contract', () => {
     for (const t of tools) expect(arraysWithoutItems(t.inputSchema), t.name).toEqual([]);
   });
 
+  it('no sub-schema is an empty {} (free-form objects say additionalProperties: true)', () => {
+    for (const t of tools) expect(emptySubSchemas(t.inputSchema), t.name).toEqual([]);
+  });
+
   it('every paid tool has a price line; other tools have none', () => {
     for (const t of tools) {
       const line = (t.description ?? '').split('\n').find((l) => l.startsWith('Price: '));
@@ -99,7 +114,7 @@ describe('tools/list contract', () => {
     for (const t of without) expect(t.description, t.name).not.toMatch(/confirmation|unknown/i);
   });
 
-  it('no schema lists additionalProperties (unknown keys are still refused, see validation tests)', () => {
-    expect(JSON.stringify(tools.map((t) => t.inputSchema))).not.toContain('additionalProperties');
+  it('no schema lists additionalProperties: false (unknown keys are still refused, see validation tests)', () => {
+    expect(JSON.stringify(tools.map((t) => t.inputSchema))).not.toContain('"additionalProperties":false');
   });
 });

@@ -90,4 +90,16 @@ describe('mediagen-mcp command line', () => {
     expect(run(['--help']).stdout).toMatch(/^Usage: mediagen-mcp/);
     expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('--version --verbose names Node and the SQLite driver in use', () => {
+    const lines = run(['--version', '--verbose']).stdout.trim().split('\n');
+    const major = Number(process.versions.node.split('.')[0]);
+    const minor = Number(process.versions.node.split('.')[1]);
+    const driver = major > 22 || (major === 22 && minor >= 13) ? 'node:sqlite' : 'better-sqlite3';
+    expect(lines).toEqual([
+      expect.stringMatching(/^mediagen-mcp \d+\.\d+\.\d+$/),
+      `node ${process.versions.node}`,
+      `sqlite driver: ${driver} (ok)`,
+    ]);
+  });
 });

@@ -23,7 +23,7 @@ export async function connectInMemory(
   } = {},
 ): Promise<{ client: Client; app: App; close: () => Promise<void> }> {
   const { config } = loadConfig(argv, { MEDIAGEN_STATE_DIR: tempDir(), ...env });
-  const app = createApp(config, silentLogger, {
+  const app = await createApp(config, silentLogger, {
     override: (cat) => ({
       baseUrl: options.baseUrl ? options.baseUrl(cat.provider, cat.baseUrl.default) : 'http://127.0.0.1:9',
       key: options.key ?? 'test-key',

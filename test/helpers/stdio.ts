@@ -12,15 +12,19 @@ export interface StdioServer {
   close: () => Promise<void>;
 }
 
-/** Spawn the built server (dist/cli.js) and connect a real SDK Client over stdio. */
+/**
+ * Spawn the built server (dist/cli.js, or another entry such as an unpacked bundle's) with this Node and
+ * connect a real SDK Client over stdio.
+ */
 export async function spawnStdio(
   env: Record<string, string>,
   args: string[] = [],
   clientOptions: ConstructorParameters<typeof Client>[1] = {},
+  entry: string = CLI,
 ): Promise<StdioServer> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, ...args],
+    args: [entry, ...args],
     env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', ...env },
     stderr: 'pipe',
   });

@@ -156,10 +156,10 @@ describe('consent tokens', () => {
     expect(sandbox.stats().total).toBe(0);
   });
 
-  it('refuses a token issued to another caller (another MCP session on the same store)', async () => {
+  it('refuses a token issued to another principal (sharing the same store)', async () => {
     const c = await connect();
     const token = await tokenFor(c);
-    const other = c.app.createMcpServer('another-caller');
+    const other = c.app.createMcpServer('another-caller', 'another-principal');
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
     const [a, b] = InMemoryTransport.createLinkedPair();
@@ -170,7 +170,8 @@ describe('consent tokens', () => {
       name: 'mediaio_t2i_imagen_4',
       arguments: { ...args, confirm_token: token },
     })) as CallToolResult;
-    expect(sc(r).refused).toMatch(/another caller/);
+    // The same answer as a token that never existed: another principal learns nothing.
+    expect(sc(r).refused).toMatch(/not one this server issued/);
     expect(sandbox.stats().total).toBe(0);
   });
 

@@ -28,7 +28,7 @@ async function setup(gateway: Sandbox = sandbox) {
     MEDIAGEN_STATE_DIR: tempDir(),
     MEDIAGEN_POLL_MS: '1000',
   });
-  const app = createApp(config, silentLogger, {
+  const app = await createApp(config, silentLogger, {
     override: (cat) => ({ baseUrl: gateway.baseUrl(cat.provider, cat.baseUrl.default), key: gateway.key }),
     now: () => now,
     sleep: async (ms) => {

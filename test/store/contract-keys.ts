@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConsentToken } from '../../src/store/store.js';
-import { T0, type StoreRef } from './contract-fixtures.js';
+import { makeJob, makeReserve, T0, type StoreRef } from './contract-fixtures.js';
 
 function token(over: Partial<ConsentToken> = {}): ConsentToken {
   return {
@@ -38,11 +38,12 @@ export function keysContract(ref: StoreRef): void {
       expect(await ref.store.consumeToken('t2', 'acme_video', 'h-args', 'caller-a', T0 + 599_999)).toBe('ok');
     });
 
-    it('reports mismatch for another tool, arguments or caller, without using the token', async () => {
+    it('reports mismatch for another tool or arguments, and unknown for another caller, without using the token', async () => {
       await ref.store.putToken(token());
       expect(await ref.store.consumeToken('sha-token-1', 'acme_image', 'h-args', 'caller-a', T0)).toBe('mismatch');
       expect(await ref.store.consumeToken('sha-token-1', 'acme_video', 'h-other', 'caller-a', T0)).toBe('mismatch');
-      expect(await ref.store.consumeToken('sha-token-1', 'acme_video', 'h-args', 'caller-b', T0)).toBe('mismatch');
+      // Another caller (principal) learns nothing: the same answer as a token that never existed.
+      expect(await ref.store.consumeToken('sha-token-1', 'acme_video', 'h-args', 'caller-b', T0)).toBe('unknown');
       expect(await ref.store.consumeToken('sha-token-1', 'acme_video', 'h-args', 'caller-a', T0)).toBe('ok');
       expect(await ref.store.consumeToken('sha-token-1', 'acme_image', 'h-args', 'caller-a', T0)).toBe('used');
     });
@@ -51,10 +52,11 @@ export function keysContract(ref: StoreRef): void {
       await ref.store.putToken(token({ tokenHash: 't1' }));
       await ref.store.consumeToken('t1', 'acme_video', 'h-args', 'caller-a', T0);
       // used wins over expired and mismatch
-      expect(await ref.store.consumeToken('t1', 'other', 'h-other', 'caller-b', T0 + 10_000_000)).toBe('used');
+      expect(await ref.store.consumeToken('t1', 'other', 'h-other', 'caller-a', T0 + 10_000_000)).toBe('used');
+      expect(await ref.store.consumeToken('t1', 'other', 'h-other', 'caller-b', T0 + 10_000_000)).toBe('unknown');
       await ref.store.putToken(token({ tokenHash: 't2' }));
       // expired wins over mismatch
-      expect(await ref.store.consumeToken('t2', 'other', 'h-other', 'caller-b', T0 + 10_000_000)).toBe('expired');
+      expect(await ref.store.consumeToken('t2', 'other', 'h-other', 'caller-a', T0 + 10_000_000)).toBe('expired');
     });
 
     it('lets exactly one of many concurrent consumers use a token', async () => {
@@ -177,6 +179,27 @@ export function keysContract(ref: StoreRef): void {
       );
       expect(results.filter((r) => r.state === 'new')).toHaveLength(1);
       expect(results.filter((r) => r.state === 'existing')).toHaveLength(19);
+    });
+  });
+
+  describe('maintenance', () => {
+    it('purges expired or used consent tokens and old idempotency keys; never reservations or jobs', async () => {
+      await ref.store.putToken(token({ tokenHash: 'old', expiresAt: T0 + 10 }));
+      await ref.store.putToken(token({ tokenHash: 'live', expiresAt: T0 + 1_000_000 }));
+      await ref.store.putToken(token({ tokenHash: 'used', expiresAt: T0 + 1_000_000 }));
+      expect(await ref.store.consumeToken('used', 'acme_video', 'h-args', 'caller-a', T0 + 50)).toBe('ok');
+      await ref.store.claimIdempotency('k-old', 'acme_image', 'h', T0);
+      await ref.store.claimIdempotency('k-new', 'acme_image', 'h', T0 + 500);
+      const r = await ref.store.reserve(makeReserve({ now: T0 }));
+      await ref.store.insertJob(makeJob({ id: 'job-kept' }));
+      expect(await ref.store.purge({ tokensBefore: T0 + 100, keysBefore: T0 + 100 })).toEqual({ tokens: 1, keys: 1 });
+      expect(await ref.store.consumeToken('old', 'acme_video', 'h-args', 'caller-a', T0)).toBe('unknown');
+      expect(await ref.store.consumeToken('live', 'acme_video', 'h-args', 'caller-a', T0)).toBe('ok');
+      expect(await ref.store.consumeToken('used', 'acme_video', 'h-args', 'caller-a', T0)).toBe('used');
+      expect(await ref.store.claimIdempotency('k-old', 'acme_image', 'h', T0 + 600)).toEqual({ state: 'new' });
+      expect((await ref.store.claimIdempotency('k-new', 'acme_image', 'h', T0 + 600)).state).toBe('existing');
+      expect((await ref.store.recentSpend(10)).map((x) => x.id)).toEqual([r.ok ? r.reservation.id : '']);
+      expect(await ref.store.getJob('job-kept')).toBeDefined();
     });
   });
 }

@@ -16,6 +16,7 @@ export function spendContract(ref: StoreRef): void {
           provider: 'acme',
           tool: 'acme_image',
           callerId: 'caller-a',
+          principal: 'principal-a',
           day: DAY,
           credits: 4,
           argsHash: 'h-args',

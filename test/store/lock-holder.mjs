@@ -3,10 +3,10 @@
 // Usage (via child_process.fork): node lock-holder.mjs <file> <ms>
 import process from 'node:process';
 import { setTimeout } from 'node:timers';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../dist/store/sqlite-driver.js';
 
 const [file, msText] = process.argv.slice(2);
-const db = new Database(file);
+const db = openDatabase(file); // the runtime's driver, as the store uses
 db.exec('CREATE TABLE IF NOT EXISTS holder (x INTEGER)');
 db.exec('BEGIN IMMEDIATE');
 process.send({ type: 'locked' });

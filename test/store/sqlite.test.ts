@@ -1,10 +1,10 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultStateDir, openStore, SQLITE_FILE } from '../../src/store/open.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { openDatabase } from '../../src/store/sqlite-driver.js';
 import { MIGRATIONS } from '../../src/store/sqlite-schema.js';
 import { storeContract } from './contract.js';
 import { makeJob, makeReserve, T0 } from './contract-fixtures.js';
@@ -28,7 +28,7 @@ describe('SqliteStore (SQLite specifics)', () => {
 
   it('creates the state folder with mode 0700 and the database file inside it', async () => {
     const stateDir = join(await freshDir(), 'nested', 'state');
-    const store = openStore({ stateDir });
+    const store = await openStore({ stateDir });
     await store.close();
     expect(store.kind).toBe('sqlite');
     expect((await stat(join(stateDir, SQLITE_FILE))).isFile()).toBe(true);
@@ -81,12 +81,13 @@ describe('SqliteStore (SQLite specifics)', () => {
     const file = join(await freshDir(), 'db.sqlite');
     await SqliteStore.open(file).close();
     const read = (): { version: number; applied_at: number }[] => {
-      const db = new Database(file, { readonly: true });
+      const db = openDatabase(file, { readonly: true });
       try {
-        return db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all() as {
-          version: number;
-          applied_at: number;
-        }[];
+        return db
+          .prepare<{ version: number; applied_at: number }>(
+            'SELECT version, applied_at FROM schema_migrations ORDER BY version',
+          )
+          .all();
       } finally {
         db.close();
       }
@@ -103,7 +104,7 @@ describe('SqliteStore (SQLite specifics)', () => {
   it('refuses a database migrated by a newer version', async () => {
     const file = join(await freshDir(), 'db.sqlite');
     await SqliteStore.open(file).close();
-    const db = new Database(file);
+    const db = openDatabase(file);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(MIGRATIONS.length + 1, 0);
     db.close();
     expect(() => SqliteStore.open(file)).toThrow(/newer than this mediagen-mcp supports/);
@@ -112,9 +113,9 @@ describe('SqliteStore (SQLite specifics)', () => {
   it('uses WAL journal mode', async () => {
     const file = join(await freshDir(), 'db.sqlite');
     const store = SqliteStore.open(file);
-    const db = new Database(file);
+    const db = openDatabase(file);
     try {
-      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.prepare<{ journal_mode: string }>('PRAGMA journal_mode').get()?.journal_mode).toBe('wal');
     } finally {
       db.close();
       await store.close();

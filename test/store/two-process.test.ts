@@ -25,6 +25,7 @@ interface Done {
   ok: number;
   refused: number;
   errors: string[];
+  driver: string;
 }
 
 interface Worker {
@@ -33,9 +34,25 @@ interface Worker {
   done: Promise<Done>;
 }
 
-function startWorker(file: string, name: string, count = PER_WORKER): Worker {
+/** Every job in the store, page by page. */
+async function allJobs(store: SqliteStore): Promise<JobRecord[]> {
+  const jobs: JobRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listJobs({ limit: 100, cursor });
+    jobs.push(...page.jobs);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return jobs;
+}
+
+/** A Node binary whose SQLite driver differs from this one's (CI sets it: the system Node beside Node 22). */
+const OTHER_NODE = process.env.MEDIAGEN_OTHER_NODE;
+
+function startWorker(file: string, name: string, count = PER_WORKER, execPath = process.execPath): Worker {
   const child = fork(WORKER, [file, name, String(count), String(DAY_CAP)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execPath,
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -80,13 +97,7 @@ describe('SQLite shared by two processes', () => {
 
     const store = SqliteStore.open(file);
     try {
-      const jobs: JobRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.listJobs({ limit: 100, cursor });
-        jobs.push(...page.jobs);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      const jobs = await allJobs(store);
       expect(jobs).toHaveLength(2 * PER_WORKER);
       expect(new Set(jobs.map((j) => j.id)).size).toBe(2 * PER_WORKER);
       expect(await store.spendTotals({ day: '2025-03-01' })).toEqual([
@@ -97,6 +108,32 @@ describe('SQLite shared by two processes', () => {
       await store.close();
     }
   });
+
+  it.skipIf(OTHER_NODE === undefined)(
+    'shares one WAL file between a node:sqlite process and a better-sqlite3 process: caps hold, no write lost',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'mediagen-2drv-'));
+      dirs.push(dir);
+      const file = join(dir, 'state', 'mediagen.sqlite');
+      const workers = [startWorker(file, 'w1'), startWorker(file, 'w2', PER_WORKER, OTHER_NODE)];
+      children.push(...workers.map((w) => w.child));
+      await Promise.all(workers.map((w) => w.ready));
+      for (const w of workers) w.child.send('go');
+      const results = await Promise.all(workers.map((w) => w.done));
+      expect(new Set(results.map((r) => r.driver))).toEqual(new Set(['node:sqlite', 'better-sqlite3']));
+      expect(results.flatMap((r) => r.errors)).toEqual([]);
+      expect(results.reduce((n, r) => n + r.ok, 0)).toBe(DAY_CAP);
+      const store = SqliteStore.open(file);
+      try {
+        expect(await allJobs(store)).toHaveLength(2 * PER_WORKER);
+        expect(await store.spendTotals({ day: '2025-03-01' })).toEqual([
+          expect.objectContaining({ provider: 'acme', reserved: DAY_CAP }),
+        ]);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   it('waits for another process that holds the write lock while the file is switched to WAL', async () => {
     // SQLite answers SQLITE_BUSY at once (no busy handler) when journal_mode=WAL meets a held write lock.

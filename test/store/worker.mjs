@@ -23,6 +23,7 @@ for (let i = 0; i < count; i++) {
       provider: 'acme',
       tool: 'acme_image',
       callerId: name,
+      principal: 'local',
       day: '2025-03-01',
       credits: 1,
       argsHash: 'h',
@@ -45,6 +46,7 @@ for (let i = 0; i < count; i++) {
       args: { i },
       price: 1,
       callerId: name,
+      principal: 'local',
       status: 'pending',
       providerStatus: null,
       progress: null,
@@ -60,5 +62,5 @@ for (let i = 0; i < count; i++) {
   }
 }
 await store.close();
-await send({ type: 'done', ok, refused, errors });
+await send({ type: 'done', ok, refused, errors, driver: store.driver });
 process.disconnect();

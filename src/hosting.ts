@@ -1,0 +1,86 @@
+/**
+ * Serving over Streamable HTTP: the tokens file, one App per principal over one shared Store, the HTTP
+ * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
+ */
+import { buildApp, type App, type AppOptions } from './app.js';
+import type { Config } from './config.js';
+import { StartupError } from './errors.js';
+import type { Logger } from './log.js';
+import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
+import { VERSION } from './server.js';
+import { startMaintenance } from './store/maintenance.js';
+import { openStore } from './store/open.js';
+import { isLoopback } from './transports/http-guard.js';
+import { serveHttp, type HttpHandle } from './transports/http.js';
+
+export interface Hosted {
+  handle: HttpHandle;
+  /** Stop as on SIGTERM: drain up to --drain-seconds, then close apps and the store. */
+  stop: () => Promise<void>;
+}
+
+export async function startHosting(config: Config, logger: Logger, opts: AppOptions = {}): Promise<Hosted> {
+  const tokens = config.tokensFile ? readTokensFile(config.tokensFile, config.env) : undefined;
+  const hasTokens = (tokens?.principals ?? []).some((p) => p.tokenSha256.length > 0);
+  if (!isLoopback(config.host) && !hasTokens)
+    throw new StartupError(
+      `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
+    );
+  const store =
+    opts.store ??
+    (await openStore({
+      stateDir: config.stateDir,
+      databaseUrl: config.databaseUrl,
+      onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+    }));
+  const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
+  const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
+  const apps = new Map<string, App>();
+  const appFor = (principal: string): App => {
+    let app = apps.get(principal);
+    if (!app) {
+      app = buildApp(principalConfig(config, settings.get(principal)), logger, opts, store, false);
+      apps.set(principal, app);
+    }
+    return app;
+  };
+  const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
+  const handle = await serveHttp({
+    host: config.host,
+    port: config.port,
+    stateless: config.stateless,
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
+    maxBody: config.maxBody,
+    rate: config.httpRate,
+    sessionIdleMs: config.sessionIdleSeconds * 1000,
+    authenticate: auth ? (token) => auth(token)?.id : undefined,
+    serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
+    ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
+    logger,
+  });
+  if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
+    version: VERSION,
+    mode: config.stateless ? 'stateless' : 'stateful',
+    principals: auth ? settings.size : 'local only (no tokens file)',
+    store: store.kind,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await handle.close(config.drainSeconds * 1000);
+      stopMaintenance();
+      for (const app of apps.values()) {
+        // Paid requests still unanswered past the deadline are left uncertain, never silently lost.
+        const uncertain = await app.settleInflight();
+        if (uncertain.length)
+          logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
+            reservations: uncertain,
+          });
+        await app.close(true);
+      }
+      if (!opts.store) await store.close();
+    })());
+  return { handle, stop };
+}

@@ -1,0 +1,214 @@
+/**
+ * Streamable HTTP transport on node:http through the SDK's StreamableHTTPServerTransport: /mcp (POST, GET,
+ * DELETE), /healthz (alive, no auth), /readyz (store reachable, else 503). Stateful (SDK session ids, one
+ * MCP server per session, bound to the principal that opened it) or stateless (one server per request).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import type { MediagenServer } from '../server.js';
+import {
+  acceptedHosts,
+  BodyTooLarge,
+  check,
+  ownOrigins,
+  RateLimiter,
+  readBody,
+  sendError,
+  type GuardOptions,
+} from './http-guard.js';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  stateless: boolean;
+  allowedOrigins: readonly string[];
+  allowedHosts: readonly string[];
+  maxBody: number;
+  rate?: { requests: number; perSeconds: number };
+  sessionIdleMs: number;
+  /** Bearer token -> principal id; undefined when no tokens are configured (every caller is `local`). */
+  authenticate?: (token: string) => string | undefined;
+  /** A fresh MCP server for a principal; `sessionKey` is set in stateless mode (session caps per principal). */
+  serverFor: (principal: string, sessionKey: string | undefined) => MediagenServer;
+  /** Store reachable? */
+  ready: () => Promise<boolean>;
+  logger: Logger;
+}
+
+export interface HttpHandle {
+  url: string;
+  port: number;
+  /** Stop accepting, answer in-flight requests for up to drainMs, close sessions. */
+  close: (drainMs: number) => Promise<void>;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  mcp: MediagenServer;
+  principal: string;
+  lastSeen: number;
+}
+
+export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
+  const sessions = new Map<string, Session>();
+  const guard: GuardOptions = {
+    hosts: acceptedHosts(o.host, o.allowedHosts),
+    allowedOrigins: new Set(o.allowedOrigins),
+    authenticate: o.authenticate,
+    limiter: o.rate ? new RateLimiter(o.rate.requests, o.rate.perSeconds) : undefined,
+  };
+  let inflight = 0;
+  let closing = false;
+  const idle = new Set<() => void>();
+
+  const endSession = async (id: string): Promise<void> => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    await s.mcp.drain(0);
+    await s.transport.close().catch(() => undefined);
+    await s.mcp.server.close().catch(() => undefined);
+  };
+
+  async function stateless(req: IncomingMessage, res: ServerResponse, principal: string, body: unknown): Promise<void> {
+    if (req.method !== 'POST')
+      return sendError(res, 405, 'Method not allowed: this server is stateless', { Allow: 'POST' });
+    const mcp = o.serverFor(principal, principal);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close().catch(() => undefined);
+      void mcp.server.close().catch(() => undefined);
+    });
+    await mcp.server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  async function stateful(req: IncomingMessage, res: ServerResponse, principal: string, body: unknown): Promise<void> {
+    const header = req.headers['mcp-session-id'];
+    const id = Array.isArray(header) ? header[0] : header;
+    if (id !== undefined) {
+      const s = sessions.get(id);
+      // Another principal's session is answered exactly like one that never existed.
+      if (!s || s.principal !== principal) return sendError(res, 404, 'Session not found', {}, -32001);
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res, body);
+      if (req.method === 'DELETE') await endSession(id);
+      return;
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body))
+      return sendError(res, 400, 'Bad Request: no valid Mcp-Session-Id (send initialize first)');
+    const mcp = o.serverFor(principal, undefined);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => {
+        sessions.set(sid, { transport, mcp, principal, lastSeen: Date.now() });
+      },
+      onsessionclosed: (sid) => {
+        sessions.delete(sid);
+      },
+    });
+    await mcp.server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verdict = check(req, guard);
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, o.maxBody);
+      } catch (e) {
+        if (e instanceof BodyTooLarge)
+          return sendError(res, 413, `Payload too large (limit ${o.maxBody} bytes)`, { Connection: 'close' });
+        throw e;
+      }
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return sendError(res, 400, 'Parse error: invalid JSON', {}, -32700);
+      }
+    }
+    if (o.stateless) await stateless(req, res, verdict.principal, body);
+    else await stateful(req, res, verdict.principal, body);
+  }
+
+  const server = createHttpServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return;
+    }
+    if (path === '/readyz') {
+      void o.ready().then(
+        (ok) => {
+          res
+            .writeHead(ok && !closing ? 200 : 503, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ status: ok && !closing ? 'ready' : closing ? 'stopping' : 'store unreachable' }));
+        },
+        () => res.writeHead(503).end(JSON.stringify({ status: 'store unreachable' })),
+      );
+      return;
+    }
+    if (path !== '/mcp') return sendError(res, 404, 'Not found: the MCP endpoint is /mcp');
+    if (!['POST', 'GET', 'DELETE'].includes(req.method ?? ''))
+      return sendError(res, 405, 'Method not allowed', { Allow: 'POST, GET, DELETE' });
+    if (closing) return sendError(res, 503, 'Server is shutting down', { Connection: 'close' });
+    inflight += req.method === 'GET' ? 0 : 1;
+    mcpRequest(req, res)
+      .catch((err: unknown) => {
+        o.logger.error('HTTP request failed', { error: String(err) });
+        sendError(res, 500, 'Internal error', {}, -32603);
+      })
+      .finally(() => {
+        inflight -= req.method === 'GET' ? 0 : 1;
+        if (inflight === 0) for (const f of idle) f();
+      });
+  });
+  server.requestTimeout = 0; // jobs_wait keeps a request open for up to ~55 s
+
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - o.sessionIdleMs;
+      for (const [id, s] of sessions) if (s.lastSeen < cutoff) void endSession(id);
+    },
+    Math.min(60_000, o.sessionIdleMs),
+  );
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (o.allowedOrigins.length === 0) for (const origin of ownOrigins(o.host, port)) guard.allowedOrigins.add(origin);
+  const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${shownHost}:${port}/mcp`,
+    port,
+    close: async (drainMs) => {
+      closing = true;
+      clearInterval(sweep);
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      if (inflight > 0)
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            idle.delete(done);
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(done, drainMs);
+          idle.add(done);
+        });
+      await Promise.all([...sessions.keys()].map(endSession));
+      server.closeAllConnections();
+      await stopped;
+    },
+  };
+}
