@@ -111,11 +111,10 @@ export const Param = z
   .object({
     ...paramShape,
     in: z.enum(['body', 'path', 'query']).default('body'),
-    properties: z.array(Field).optional().describe('Fields of an object parameter.'),
-    itemProperties: z
+    properties: z
       .array(Field)
       .optional()
-      .describe('Fields of each item of an array of objects ("items": "object"); without it an item is any object.'),
+      .describe('Fields of an object parameter, or of each item of an array of objects ("items": "object").'),
     wire: z
       .object({ true: z.string(), false: z.string() })
       .strict()

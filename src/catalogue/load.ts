@@ -164,11 +164,9 @@ function checkParams(file: string, base: (string | number)[], op: Operation): vo
     if (p.type === 'array' && !p.items) fail(file, at, `array parameter "${p.name}" needs "items"`);
     if (p.enum && p.default !== undefined && !p.enum.includes(p.default as string | number))
       fail(file, [...at, 'default'], `default ${JSON.stringify(p.default)} is not one of the enum values`);
-    if (p.properties && p.type !== 'object')
-      fail(file, [...at, 'properties'], '"properties" applies to object parameters only (arrays: "itemProperties")');
+    if (p.properties && p.type !== 'object' && !(p.type === 'array' && p.items === 'object'))
+      fail(file, [...at, 'properties'], '"properties" applies to objects and to arrays of objects only');
     if (p.wire && p.type !== 'boolean') fail(file, [...at, 'wire'], '"wire" applies to boolean parameters only');
-    if (p.itemProperties && !(p.type === 'array' && p.items === 'object'))
-      fail(file, [...at, 'itemProperties'], '"itemProperties" applies to arrays with "items": "object" only');
     if (p.in === 'path' && !op.path.includes(`{${p.name}}`))
       fail(file, [...at, 'in'], `path parameter "${p.name}" does not appear in ${op.path}`);
   });

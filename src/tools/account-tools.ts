@@ -1,6 +1,5 @@
 /** quote and spend_report: read-only views of prices, consent, caps and the spend ledger. */
 import { z } from 'zod';
-import { freeObject } from './build.js';
 import type { Budget } from '../guard/budget.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
 import { priceCall } from '../guard/price.js';
@@ -33,7 +32,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     description: 'Price a tool call without running it: credits, whether consent is needed, caps left, balance.',
     shape: {
       tool: z.string().min(1).max(64),
-      arguments: freeObject().default({}),
+      arguments: z.record(z.unknown()).default({}),
     },
     readOnly: true,
     idempotent: true,

@@ -10,7 +10,7 @@ import { listedInputSchema, type JsonSchema, type ListedGuard } from './json-sch
 import { inputValidator, type InputValidator } from './validator.js';
 
 export type { JsonSchema } from './json-schema.js';
-export { freeObject, GUARD_FIELDS } from './validator.js';
+export { GUARD_FIELDS } from './validator.js';
 
 /**
  * Tool annotations as listed: only the hints that differ from the MCP defaults (readOnlyHint false,

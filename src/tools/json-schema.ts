@@ -13,10 +13,7 @@ export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; 
 >;
 
 type Node = Record<string, unknown>;
-type ParamLike = Field & Partial<Pick<Param, 'properties' | 'itemProperties'>>;
-
-/** A free-form object, said so explicitly (an empty `additionalProperties: {}` reads as an accident). */
-const FREE_OBJECT = { type: 'object', additionalProperties: true } as const;
+type ParamLike = Field & Partial<Pick<Param, 'properties'>>;
 
 /** Guard fields as listed: explained once in the server instructions, not in every tool. */
 export interface ListedGuard {
@@ -31,7 +28,7 @@ function scalar(type: Field['type'], format?: 'url'): Node {
 
 function itemNode(p: ParamLike): Node {
   const items = p.items ?? 'string';
-  if (items === 'object') return p.itemProperties ? objectNode(p.itemProperties) : { ...FREE_OBJECT };
+  if (items === 'object') return p.properties ? objectNode(p.properties) : { type: 'object' };
   if (items === 'url') return { type: 'string', format: 'uri' };
   return { type: items };
 }
@@ -58,7 +55,7 @@ export function fieldSchema(p: ParamLike): Node {
         if (p.maxItems !== undefined) s.maxItems = p.maxItems;
         break;
       case 'object':
-        s = p.properties ? objectNode(p.properties) : { ...FREE_OBJECT };
+        s = p.properties ? objectNode(p.properties) : { type: 'object' };
         break;
       default:
         s = scalar(p.type, p.type === 'string' ? p.format : undefined);

@@ -3,7 +3,6 @@
  * price for the given common arguments where known, cheapest first, so an agent can pick a route.
  */
 import { z } from 'zod';
-import { freeObject } from './build.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
@@ -63,7 +62,7 @@ export function modelsTool(tools: readonly ToolSpec[]): ServerTool {
     shape: {
       family: z.string().max(40).optional().describe('e.g. kling, veo, seedream'),
       kind: z.enum(KINDS as [string, ...string[]]).optional(),
-      arguments: freeObject().default({}).describe('Common arguments to price with, e.g. {"duration": "5s"}.'),
+      arguments: z.record(z.unknown()).default({}).describe('Common arguments to price with, e.g. {"duration": "5s"}.'),
     },
     readOnly: true,
     idempotent: true,

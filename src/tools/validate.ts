@@ -72,10 +72,7 @@ export function allowedText(s: ZodTypeAny | undefined, refinedValues?: readonly 
   const numbers = NUMBER_ENUMS.get(s);
   if (numbers) return `one of ${numbers.join(', ')}`;
   if (s instanceof z.ZodEnum) return `one of ${(s.options as string[]).join(', ')}`;
-  if (s instanceof z.ZodObject) {
-    const keys = Object.keys(s.shape as object);
-    return keys.length ? `keys ${keys.join(', ')}` : 'an object';
-  }
+  if (s instanceof z.ZodObject) return `keys ${Object.keys(s.shape as object).join(', ')}`;
   if (s instanceof z.ZodString) {
     const url = s.isURL ? 'an http(s) URL' : s.isDatetime ? 'an ISO date-time' : 'a string';
     const len = bounds(s.minLength, s.maxLength, 'characters');

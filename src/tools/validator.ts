@@ -7,7 +7,7 @@ import type { Field, Operation, Param } from '../catalogue/format.js';
 import type { ListedGuard } from './json-schema.js';
 
 export type InputValidator = z.ZodObject<Record<string, ZodTypeAny>>;
-type ParamLike = Field & Partial<Pick<Param, 'properties' | 'itemProperties'>>;
+type ParamLike = Field & Partial<Pick<Param, 'properties'>>;
 
 /** The allowed values of number enums (a refined number), for errors that name them. */
 export const NUMBER_ENUMS = new WeakMap<ZodTypeAny, readonly (string | number)[]>();
@@ -34,12 +34,6 @@ export function webUrl<T extends ZodTypeAny>(s: T): ZodTypeAny {
   });
 }
 
-/** A free-form object, declared as such (JSON Schema: "type": "object", "additionalProperties": true). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- zod's own type for z.object({})
-export function freeObject(): z.ZodObject<{}, 'passthrough'> {
-  return z.object({}).passthrough();
-}
-
 function objectSchema(fields: readonly Field[]): ZodTypeAny {
   return z.object(Object.fromEntries(fields.map((f) => [f.name, paramSchema(f)]))).strict();
 }
@@ -53,7 +47,7 @@ function itemSchema(p: ParamLike): ZodTypeAny {
     case 'integer':
       return z.number().int();
     case 'object':
-      return p.itemProperties ? objectSchema(p.itemProperties) : freeObject();
+      return p.properties ? objectSchema(p.properties) : z.record(z.unknown());
     default:
       return z.string();
   }
@@ -104,7 +98,7 @@ export function paramSchema(p: ParamLike): ZodTypeAny {
       break;
     }
     default:
-      s = p.properties ? objectSchema(p.properties) : freeObject();
+      s = p.properties ? objectSchema(p.properties) : z.record(z.unknown());
   }
   if (p.nullable) s = s.nullable();
   if (p.description) s = s.describe(p.description);

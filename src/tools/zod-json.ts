@@ -47,18 +47,13 @@ function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
   else if (cur instanceof z.ZodNumber) schema = numberNode(cur);
   else if (cur instanceof z.ZodBoolean) schema = { type: 'boolean' };
   else if (cur instanceof z.ZodEnum) schema = { enum: [...(cur.options as string[])] };
-  else if (cur instanceof z.ZodRecord) schema = { type: 'object', additionalProperties: true };
+  else if (cur instanceof z.ZodRecord) schema = { type: 'object' };
   else if (cur instanceof z.ZodArray) {
     schema = { type: 'array', items: node(cur.element as ZodTypeAny).schema };
     if (cur._def.minLength) schema.minItems = cur._def.minLength.value;
     if (cur._def.maxLength) schema.maxItems = cur._def.maxLength.value;
-  } else if (cur instanceof z.ZodObject) {
-    const shape = cur.shape as ZodRawShape;
-    const free = cur._def.unknownKeys === 'passthrough';
-    // A free-form object: {"type": "object", "additionalProperties": true}, as zod-to-json-schema says it.
-    schema = free && !Object.keys(shape).length ? { type: 'object' } : shapeSchema(shape);
-    if (free) schema.additionalProperties = true;
-  } else throw new Error(`zod-json: unsupported ${cur.constructor.name}`);
+  } else if (cur instanceof z.ZodObject) schema = shapeSchema(cur.shape as ZodRawShape);
+  else throw new Error(`zod-json: unsupported ${cur.constructor.name}`);
   if (def) schema.default = def.value;
   if (description ?? cur.description) schema.description = description ?? cur.description;
   return { schema, optional };

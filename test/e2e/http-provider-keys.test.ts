@@ -21,7 +21,11 @@ const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>
 beforeAll(async () => {
   sandbox = await startSandbox({ key: KEY });
   const dir = tempDir();
-  const t = writeTokens(dir, { customer: { providerKeys: { MEDIAIO_API_KEY: 'CUSTOMER_MEDIAIO_KEY' } }, other: {} });
+  const t = writeTokens(dir, {
+    customer: { providerKeys: { MEDIAIO_API_KEY: 'CUSTOMER_MEDIAIO_KEY' } },
+    other: {},
+    reader: { readOnly: true },
+  });
   file = t.file;
   tokens = t.tokens;
   server = await spawnHttp(
@@ -40,7 +44,23 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-describe('per-principal provider keys', () => {
+describe('per-principal settings', () => {
+  it("a principal's tool filter (readOnly) narrows its tools/list and what it may call", async () => {
+    const reader = await connectHttp(server.url, tokens.reader);
+    const other = await connectHttp(server.url, tokens.other);
+    const names = async (c: typeof reader) => (await c.client.listTools()).tools.map((t) => t.name);
+    expect(await names(other)).toContain('mediaio_t2i_imagen_4');
+    const mine = await names(reader);
+    expect(mine).not.toContain('mediaio_t2i_imagen_4');
+    expect(mine).toContain('jobs_list');
+    const before = sandbox.stats().total;
+    const r = await reader.call('mediaio_t2i_imagen_4', { prompt: 'not for readers', counts: '1' });
+    expect(sc(r).code).toBe('NOT_FOUND');
+    expect(sandbox.stats().total).toBe(before);
+    await reader.close();
+    await other.close();
+  });
+
   it("the customer's calls carry its own key; another principal's carry the server's", async () => {
     const customer = await connectHttp(server.url, tokens.customer);
     const other = await connectHttp(server.url, tokens.other);

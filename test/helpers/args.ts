@@ -6,7 +6,7 @@ type Schema = {
   items?: Schema;
   minItems?: number;
   default?: unknown;
-  properties?: Record<string, object>;
+  properties?: Record<string, Schema>;
   required?: string[];
 };
 
@@ -23,7 +23,7 @@ function sample(name: string, s: Schema): unknown {
     case 'array':
       return Array.from({ length: Math.max(1, s.minItems ?? 1) }, () => sample(name, s.items ?? { type: 'string' }));
     default:
-      return minimalArgs(s); // an object: its required fields, or {} for a free-form one
+      return Object.fromEntries((s.required ?? []).map((k) => [k, sample(k, s.properties?.[k] ?? {})]));
   }
 }
 

@@ -19,6 +19,7 @@ export function requirePg(what: string): void {
     return;
   }
   process.stderr.write(`[skip] ${what}: DATABASE_URL is not set (bash .ci/pg.sh start prints one)\n`);
+  it.skip(`${what}: needs DATABASE_URL (bash .ci/pg.sh start prints one)`, () => undefined);
 }
 
 /** A fresh schema name per test store. */

@@ -28,7 +28,7 @@ const cat = parseCatalogue(
             name: 'messages',
             type: 'array',
             items: 'object',
-            itemProperties: [
+            properties: [
               { name: 'role', type: 'string', required: true, enum: ['system', 'user', 'assistant'] },
               { name: 'content', type: 'string', required: true },
             ],
