@@ -83,8 +83,26 @@ export function explainLoadError(err: unknown): Error {
   return err instanceof Error ? err : new Error(message);
 }
 
+/**
+ * node:sqlite on Node 22 announces itself with an ExperimentalWarning on stderr at load. It is expected
+ * here (the driver is chosen on purpose), so that one warning is kept out of the user's log.
+ */
+function loadNodeSqlite(): NativeCtor {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite is an experimental feature/i.test(text)) return;
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 function loadCtor(driver: DriverName): NativeCtor {
-  if (driver === 'node:sqlite') return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  if (driver === 'node:sqlite') return loadNodeSqlite();
   try {
     return require('better-sqlite3') as NativeCtor;
   } catch (err) {
