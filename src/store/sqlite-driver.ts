@@ -77,7 +77,13 @@ export function explainLoadError(err: unknown): Error {
   }
   const abi = /NODE_MODULE_VERSION (\d+)[^]*?NODE_MODULE_VERSION (\d+)/.exec(message);
   if (abi !== null) return new Error(`${NATIVE_HINT} (module ABI ${abi[1]}, this Node ${abi[2]})`);
-  if (/bindings file|better_sqlite3\.node|invalid ELF|wrong ELF|image not found|code signature/i.test(message)) {
+  if (/could not locate the bindings file/i.test(message)) {
+    return new Error(
+      "better-sqlite3's native module was never built (its install script did not run; npm 12 skips install " +
+        'scripts unless allowed); npm rebuild better-sqlite3, or use Node >= 22.13, which needs no native module',
+    );
+  }
+  if (/better_sqlite3\.node|invalid ELF|wrong ELF|image not found|code signature/i.test(message)) {
     return new Error(`${NATIVE_HINT} (${message.split('\n')[0]})`);
   }
   return err instanceof Error ? err : new Error(message);
