@@ -17,7 +17,7 @@ import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
 import { addToken } from './principals.js';
-import { COMMAND_USAGE, isCommandLine, runCommand } from './commands/run.js';
+import { COMMAND_USAGE, isCommandLine } from './commands/argv.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -148,6 +148,8 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    // The command line's code is loaded only for a command line.
+    const { runCommand } = await import('./commands/run.js');
     return await runCommand(argv, {
       tty: { input: process.stdin, err: process.stderr },
       out: process.stdout,

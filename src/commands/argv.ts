@@ -141,3 +141,28 @@ export function toolArguments(
   }
   return out;
 }
+
+export const CLI_COMMANDS = new Set(['describe', 'quote', 'call', 'jobs', 'spend']);
+
+export const COMMAND_USAGE = `
+Command line (the same tools, guard and ledger as the server):
+  describe TOOL                        schema, price and consent rule of a tool
+  quote TOOL key=value...              price a call without running it
+  call TOOL key=value... [--json-args '{...}'] [--confirm-token T] [--wait] [--download DIR]
+  jobs list [status=running ...] | jobs get ID | jobs wait ID [--download DIR] | jobs cancel ID
+  spend                                spend report (reservations, caps)
+  --json                               print the structured result
+  Exit codes: 0 ok, 1 provider or job failure, 2 bad usage or arguments, 3 consent needed or declined,
+  4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running).
+`;
+
+/** Is this a command line for runCommand (rather than serve, sandbox, token or the plain list)? */
+export function isCommandLine(argv: readonly string[]): boolean {
+  try {
+    const cl = splitCommandLine(argv);
+    const word = cl.words[0] ?? '';
+    return CLI_COMMANDS.has(word) || (word === 'list' && cl.json);
+  } catch {
+    return argv.some((a) => CLI_COMMANDS.has(a));
+  }
+}

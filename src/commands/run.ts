@@ -13,8 +13,6 @@ import { codeOf, exitCodeOf, render } from './output.js';
 import { askApproval, type Tty } from './terminal.js';
 import { waitJob, type WaitIo } from './wait.js';
 
-export const CLI_COMMANDS = new Set(['describe', 'quote', 'call', 'jobs', 'spend']);
-
 export interface CommandDeps {
   tty: Tty;
   out: NodeJS.WritableStream;
@@ -24,18 +22,6 @@ export interface CommandDeps {
     logger: Logger,
   ) => Promise<{ sandbox?: { close(): Promise<void> }; opts: RegistryOptions }>;
 }
-
-export const COMMAND_USAGE = `
-Command line (the same tools, guard and ledger as the server):
-  describe TOOL                        schema, price and consent rule of a tool
-  quote TOOL key=value...              price a call without running it
-  call TOOL key=value... [--json-args '{...}'] [--confirm-token T] [--wait] [--download DIR]
-  jobs list [status=running ...] | jobs get ID | jobs wait ID [--download DIR] | jobs cancel ID
-  spend                                spend report (reservations, caps)
-  --json                               print the structured result
-  Exit codes: 0 ok, 1 provider or job failure, 2 bad usage or arguments, 3 consent needed or declined,
-  4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running).
-`;
 
 function need(word: string | undefined, what: string): string {
   if (!word) throw new UsageError(`missing ${what}`);
@@ -149,17 +135,6 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: CommandDep
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
-  }
-}
-
-/** Is this a command line for runCommand (rather than serve, sandbox, token or the plain list)? */
-export function isCommandLine(argv: readonly string[]): boolean {
-  try {
-    const cl = splitCommandLine(argv);
-    const word = cl.words[0] ?? '';
-    return CLI_COMMANDS.has(word) || (word === 'list' && cl.json);
-  } catch {
-    return argv.some((a) => CLI_COMMANDS.has(a));
   }
 }
 
