@@ -202,7 +202,7 @@ describe('command line: progress on a terminal and Ctrl-C', () => {
     }
   });
 
-  it('draws a bar on the terminal; Ctrl-C stops waiting, does not cancel the job and says how to resume', async () => {
+  it('draws a bar on the terminal; Ctrl-C stops waiting, does not cancel the job and says how to resume; jobs cancel', async () => {
     const slow = await startSandbox({ pollsToComplete: 100_000 });
     try {
       const slowEnv = { ...env, PHAYA_BASE: slow.baseUrl('phaya', PHAYA_DEFAULT), MEDIAGEN_STATE_DIR: tempDir() };
@@ -216,6 +216,18 @@ describe('command line: progress on a terminal and Ctrl-C', () => {
       expect(cancels).toHaveLength(0);
       const get = await runPiped(['jobs', 'get', id, '--json'], slowEnv);
       expect(JSON.parse(get.stdout)).toMatchObject({ job_id: id, status: 'running' });
+      // jobs cancel: NOT_SUPPORTED where the provider documents no cancel route (exit 1); cancelled where it does
+      const refused = await runPiped(['jobs', 'cancel', id], slowEnv);
+      expect(refused.code, refused.stdout).toBe(1);
+      expect(refused.stdout).toContain('NOT_SUPPORTED');
+      const video = await runPiped(
+        ['call', 'phaya_seedance', 'prompt=a slow river', 'resolution=480p', 'duration=4s'],
+        slowEnv,
+      );
+      const videoId = /Job (job_\S+) started/.exec(video.stdout)![1];
+      const cancelled = await runPiped(['jobs', 'cancel', videoId, '--json'], slowEnv);
+      expect(cancelled.code, cancelled.stdout).toBe(0);
+      expect(JSON.parse(cancelled.stdout)).toMatchObject({ job_id: videoId, status: 'cancelled' });
     } finally {
       await slow.close();
     }
