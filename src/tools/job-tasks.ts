@@ -109,7 +109,20 @@ export class JobTasks {
 
   /** The task of a job just created (no extra poll). */
   async created(id: string, ctx: CallContext): Promise<TaskView> {
-    return this.view(await this.d.ledger.get(id, ctx.principal));
+    try {
+      return this.view(await this.d.ledger.get(id, ctx.principal));
+    } catch {
+      // The job is recorded (the create answered with its id); never lose that id over a failed re-read.
+      const now = iso(this.d.now());
+      return {
+        taskId: id,
+        status: 'working',
+        createdAt: now,
+        lastUpdatedAt: now,
+        ttl: null,
+        pollInterval: this.d.pollMs,
+      };
+    }
   }
 
   /** tasks/get: one status poll of a job still running (like jobs_get); the ledger's record otherwise. */
