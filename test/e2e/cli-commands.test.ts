@@ -172,6 +172,8 @@ describe('command line: commands, typed arguments and exit codes', () => {
     expect(JSON.parse(get.stdout)).toMatchObject({ job_id: id, status: 'succeeded' });
     const spend = await runPiped(['spend', '--json'], env);
     expect(spend.code).toBe(0);
+    // the provider key never reaches the terminal, whatever the command
+    for (const out of [r, list, get, spend]) expect(out.stdout + out.stderr).not.toContain(sandbox.key);
     expect(existsSync(join(env.MEDIAGEN_STATE_DIR))).toBe(true);
   });
 
