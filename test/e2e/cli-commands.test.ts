@@ -80,6 +80,15 @@ describe('command line: consent on a terminal (pseudo-terminal)', () => {
     expect(posts()).toBe(before);
   });
 
+  it('an operator who requires tokens (--consent token) gets the token answer even on a terminal', async () => {
+    const before = posts();
+    const r = await runInPty(['call', 'phaya_veo31_video', 'prompt=a kite', '--consent', 'token'], env);
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stdout).toContain('CONFIRMATION_REQUIRED');
+    expect(r.stdout).not.toContain('[y/N]');
+    expect(posts()).toBe(before);
+  });
+
   it('a call under the consent threshold runs without a question', async () => {
     const r = await runInPty(['call', 'phaya_text_to_image', 'prompt=a cup'], env);
     expect(r.code, r.stdout).toBe(0);
