@@ -80,6 +80,8 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
   it('loads the status-2 entry but leaves it out unless named', () => {
     const wan = op('t2v_wan_v2_5');
     expect(wan.disabled).toMatch(/status 2/);
+    expect(wan.disabled).toMatch(/undocumented/);
+    expect(wan.disabled).not.toMatch(/not live/);
     const tools = buildTools([cat]);
     const none = { tools: [], excludeTools: [], toolsets: [], readOnly: false };
     expect(filterTools(tools, none).map((t) => t.name)).not.toContain('mediaio_t2v_wan_v2_5');
