@@ -101,6 +101,11 @@ const paramShape = {
   minItems: z.number().int().nonnegative().optional(),
   maxItems: z.number().int().positive().optional(),
   nullable: z.boolean().optional(),
+  refuse: z
+    .array(z.object({ value: z.union([z.string(), z.number(), z.boolean()]), reason: z.string().min(1) }).strict())
+    .min(1)
+    .optional()
+    .describe('Values the provider documents but this server refuses, each with the reason given to the caller.'),
 };
 
 /** A field of an object parameter (one level deep). */
@@ -230,6 +235,10 @@ export const Catalogue = z
           .string()
           .optional()
           .describe('Suffix of the base URL that "root" operations leave out, e.g. "/api/v1".'),
+        required: z
+          .boolean()
+          .default(false)
+          .describe('The variable must be set: the documents publish no host, `default` only shows its shape.'),
       })
       .strict(),
     auth: z.union([

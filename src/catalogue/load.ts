@@ -48,6 +48,8 @@ export interface CatalogueHead {
   readonly input: unknown;
   provider?: string;
   authEnv?: string;
+  /** The base URL variable, when the catalogue says it must be set. */
+  requiredBaseEnv?: string;
 }
 
 function readJson(text: string, file: string): unknown {
@@ -72,13 +74,19 @@ export function headOf(text: string, file: string): CatalogueHead {
       authEnv: MEDIAIO_KEY_ENV,
     };
   }
-  const raw = (doc ?? {}) as { provider?: unknown; auth?: { env?: unknown } };
+  const raw = (doc ?? {}) as {
+    provider?: unknown;
+    auth?: { env?: unknown };
+    baseUrl?: { env?: unknown; required?: unknown };
+  };
   return {
     file,
     format: 'mediagen',
     input: doc,
     provider: typeof raw.provider === 'string' ? raw.provider : undefined,
     authEnv: typeof raw.auth?.env === 'string' ? raw.auth.env : undefined,
+    requiredBaseEnv:
+      raw.baseUrl?.required === true && typeof raw.baseUrl.env === 'string' ? raw.baseUrl.env : undefined,
   };
 }
 

@@ -200,7 +200,8 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
       params,
       ...(readOnly ? {} : { price: { unknown: NO_PRICE } }),
     };
-    if (entry.status !== 1) op.disabled = `Marked status ${String(entry.status)} in Media.io's catalogue (live entries are status 1; the meaning of other values is undocumented).`;
+    if (entry.status !== 1)
+      op.disabled = `Marked status ${String(entry.status)} in Media.io's catalogue (live entries are status 1; the meaning of other values is undocumented).`;
     operations.push(op);
   });
   if (!statusPath) fail(file, '', `no entry with category "${RESULT_CATEGORY}" (the job status route)`);

@@ -71,7 +71,7 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
   });
 
   it('keeps the base URL overridable and the key header X-API-KEY', () => {
-    expect(cat.baseUrl).toEqual({ env: 'MEDIAIO_BASE_URL', default: 'https://openapi.media.io' });
+    expect(cat.baseUrl).toEqual({ env: 'MEDIAIO_BASE_URL', required: false, default: 'https://openapi.media.io' });
     expect(cat.auth).toEqual({ type: 'header', name: 'X-API-KEY', env: 'MEDIAIO_API_KEY' });
     expect(op('i2v_kling_v3_0').path).toBe('/generation/kling/i2v-kling-v3-0');
     expect(cat.request.wrap).toBe('data');
