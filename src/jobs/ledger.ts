@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
 import type { JobPage, JobQuery, JobRecord, Store } from '../store/store.js';
-import { extractOutputs } from './results.js';
+import { succeededOutputs } from './results.js';
 import { isFinal, normaliseStatus } from './status.js';
 
 /** What the ledger needs to know of a tool to poll or cancel its jobs. */
@@ -122,7 +122,7 @@ export class JobLedger {
       ? (Number(getPath(data, spec.progressField)) / spec.progressScale) * 100
       : NaN;
     const errorRaw = spec.errorField ? getPath(data, spec.errorField) : undefined;
-    const outputs = status === 'succeeded' ? extractOutputs(data, spec) : job.outputs;
+    const outputs = status === 'succeeded' ? succeededOutputs(data, spec) : job.outputs;
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(
       job.id,

@@ -14,6 +14,8 @@ export interface JobOutput {
   mimeType?: string;
   /** Absolute path when downloaded into the output folder. */
   path?: string;
+  /** "scan": not a declared result field; found by scanning the whole result (see jobs/results.ts). */
+  source?: 'scan';
 }
 
 export interface JobRecord {
