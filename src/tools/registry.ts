@@ -7,6 +7,7 @@ import { loadCatalogueSet, namesOf, SHIPPED_CATALOGUES, type LoadedCatalogue } f
 import { applyPriceOverlay } from '../catalogue/prices.js';
 import { secretsOf, type Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
+import { headerValues } from '../providers/extra-headers.js';
 import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
 import { filterTools, type ToolFilter } from './filter.js';
 
@@ -86,8 +87,15 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   );
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
-  const allSettings = catalogues.map((cat) => opts.override?.(cat) ?? providerSettings(config, cat));
-  const secrets = [...secretsOf(config.env), ...allSettings.flatMap((s) => (s.key ? [s.key] : []))];
+  // Header variables (per-engine keys) come from the environment in every mode, sandbox included.
+  const allSettings = catalogues.map((cat) => ({
+    ...(opts.override?.(cat) ?? providerSettings(config, cat)),
+    headerValues: headerValues(cat, config.env),
+  }));
+  const secrets = [
+    ...secretsOf(config.env),
+    ...allSettings.flatMap((s) => [...(s.key ? [s.key] : []), ...Object.values(s.headerValues)]),
+  ];
   const why = new Map<string, string>();
   for (const [i, cat] of catalogues.entries()) {
     const settings = { ...allSettings[i], secrets };
