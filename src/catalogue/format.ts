@@ -143,6 +143,21 @@ export const JobSpec = z
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
 
+/** "When `if` holds, `then` must hold": a constraint across arguments, checked before any request. */
+export const Rule = z
+  .object({
+    if: z.object({ param: z.string(), in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }).strict(),
+    then: z.object({ param: z.string(), in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }).strict(),
+  })
+  .strict();
+export type Rule = z.infer<typeof Rule>;
+
+/** "resolution 1080P only when duration is 6s" */
+export function ruleText(r: Rule): string {
+  const list = (v: readonly unknown[]) => v.map(String).join(' or ');
+  return `${r.if.param} ${list(r.if.in)} only when ${r.then.param} is ${list(r.then.in)}`;
+}
+
 export const Operation = z
   .object({
     id: z.string().regex(NAME, 'ids are lower-case letters, digits and underscores'),
@@ -165,6 +180,7 @@ export const Operation = z
     auth: z.boolean().default(true),
     readOnly: z.boolean().default(false).describe('Free, side-effect-free query (balance, lists, status).'),
     params: z.array(Param).default([]),
+    rules: z.array(Rule).optional().describe('Cross-field constraints (e.g. 1080P only when duration is 6s).'),
     price: PriceExpr.optional().describe('Required unless readOnly.'),
     job: JobSpec.optional(),
     disabled: z.string().optional().describe('Why the operation is off unless asked for by name.'),

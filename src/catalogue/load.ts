@@ -178,6 +178,16 @@ function checkParams(file: string, base: (string | number)[], op: Operation): vo
     if (p.in === 'path' && !op.path.includes(`{${p.name}}`))
       fail(file, [...at, 'in'], `path parameter "${p.name}" does not appear in ${op.path}`);
   });
+  (op.rules ?? []).forEach((r, k) => {
+    for (const side of ['if', 'then'] as const) {
+      const at = [...base, 'rules', k, side];
+      const p = op.params.find((q) => q.name === r[side].param);
+      if (!p) fail(file, [...at, 'param'], `"${r[side].param}" is not a parameter of "${op.id}"`);
+      const bad = p.enum && r[side].in.find((v) => !p.enum?.includes(v as string | number));
+      if (bad !== undefined && bad !== false)
+        fail(file, [...at, 'in'], `${JSON.stringify(bad)} is not one of the values of "${p.name}"`);
+    }
+  });
   for (const name of placeholders(op.path)) {
     const p = op.params.find((q) => q.name === name);
     if (!p || p.in !== 'path') fail(file, [...base, 'path'], `{${name}} has no parameter with "in": "path"`);
