@@ -22,6 +22,7 @@ import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 
@@ -33,6 +34,7 @@ export const SERVER_TOOL_NAMES = [
   'jobs_wait',
   'jobs_cancel',
   'jobs_list',
+  'jobs_track',
 ];
 const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
 
@@ -173,6 +175,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       downloader,
       downloadByDefault: config.download,
     }),
+    trackTool({ ledger, store, budget, tools: allTools, now }),
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
   return {
     registry,

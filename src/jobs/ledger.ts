@@ -76,6 +76,24 @@ export class JobLedger {
     return job;
   }
 
+  /**
+   * Record a job created elsewhere (the provider's dashboard, another machine, a call whose outcome was
+   * unknown): one free status poll first proves the provider knows the id, then the record, then a poll
+   * that fills in its status. Nothing is charged. `beforePoll` runs once it is recorded (settling a
+   * reservation, so a failed job's refund finds it committed).
+   */
+  async adopt(n: NewJob, signal?: AbortSignal, beforePoll?: () => Promise<void>): Promise<JobRecord> {
+    const spec = n.tool.op.job;
+    if (!spec) throw new MediagenError('NOT_SUPPORTED', `${n.tool.name} creates no job, so there is nothing to track.`);
+    await clientFor(this.deps.clients, n.tool.provider).callJobRoute(spec.status, n.providerJobId, {
+      safe: true,
+      signal,
+    });
+    await this.record(n);
+    await beforePoll?.();
+    return this.poll(n.id, signal, n.principal);
+  }
+
   /** The job; NOT_FOUND when it does not exist or (with `owner`) belongs to another principal: the same answer. */
   async get(id: string, owner?: string): Promise<JobRecord> {
     const job = typeof id === 'string' && id ? await this.deps.store.getJob(id) : undefined;

@@ -232,6 +232,8 @@ export interface Store {
   spendTotals(q: SpendQuery): Promise<SpendTotals[]>;
   /** Newest first; only `principal`'s when given. */
   recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
+  /** One reservation by id (its principal is checked by the caller). */
+  getReservation(id: string): Promise<Reservation | undefined>;
 
   // consent tokens
   putToken(t: ConsentToken): Promise<void>;
