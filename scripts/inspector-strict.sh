@@ -25,17 +25,28 @@ server=("$NODE24" "$PWD/dist/cli.js")
 env_args=(-e "MEDIAGEN_STATE_DIR=$work/state" -e MEDIAGEN_SANDBOX=true)
 inspect() { (cd "$work" && HOME="$work" "$NODE24" "$OLDPWD/$launcher" --cli "$@" "${env_args[@]}" "${server[@]}"); }
 
+# tools/list --strict; fails on any finding. $1: what this pass lists (for the messages).
+strict_list() {
+  local status=0 tools
+  inspect --strict --method tools/list >"$work/list.json" 2>"$work/list.err" || status=$?
+  grep -v '^\[mediagen-mcp\]' "$work/list.err" >"$work/findings" || true
+  if [ "$status" -ne 0 ] || grep -qiE 'warning|error' "$work/findings"; then
+    cat "$work/findings" >&2
+    echo "inspector: tools/list --strict ($1) reported problems (exit $status)" >&2
+    exit 1
+  fi
+  tools=$("$NODE24" -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).tools.length)' "$work/list.json")
+  echo "tools/list ($1): $tools tools, 0 warnings, 0 errors"
+}
+
 echo "== Inspector $INSPECTOR_VERSION on $("$NODE24" --version): tools/list --strict"
-status=0
-inspect --strict --method tools/list >"$work/list.json" 2>"$work/list.err" || status=$?
-grep -v '^\[mediagen-mcp\]' "$work/list.err" >"$work/findings" || true
-tools=$("$NODE24" -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).tools.length)' "$work/list.json")
-if [ "$status" -ne 0 ] || grep -qiE 'warning|error' "$work/findings"; then
-  cat "$work/findings" >&2
-  echo "inspector: tools/list --strict reported problems (exit $status)" >&2
-  exit 1
-fi
-echo "tools/list: $tools tools, 0 warnings, 0 errors"
+strict_list 'default tools'
+# Every catalogue operation turned on, those off by default included.
+all=$("$NODE24" --input-type=module -e "import { loadCatalogues, SHIPPED_CATALOGUES } from './dist/catalogue/load.js';
+console.log(loadCatalogues(SHIPPED_CATALOGUES).flatMap((c) => c.operations.map((o) => c.provider + '_' + o.id)).join(','))")
+server=("$NODE24" "$PWD/dist/cli.js" --tools "$all")
+strict_list 'every operation on'
+server=("$NODE24" "$PWD/dist/cli.js")
 
 echo "== tools/call models"
 inspect --method tools/call --tool-name models --tool-arg family=veo >"$work/models.json" 2>/dev/null

@@ -79,7 +79,12 @@ export async function createApp(config: Config, logger: Logger, opts: AppOptions
     databaseUrl: config.databaseUrl,
     onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
   });
-  return buildApp(config, logger, opts, store, true);
+  try {
+    return buildApp(config, logger, opts, store, true);
+  } catch (err) {
+    await store.close(); // a bad catalogue or setting must not leave a pool or file handle open
+    throw err;
+  }
 }
 
 /** The app over a store it was given (`owned`: close the store with the app). */

@@ -16,7 +16,6 @@ import { SqliteStore } from './store/sqlite.js';
 import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
-import { startHosting } from './hosting.js';
 import { addToken } from './principals.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
@@ -48,6 +47,8 @@ function printList(registry: Registry, sandbox: boolean): void {
 async function serveHttp(config: Config, logger: Logger): Promise<number> {
   const { sandbox, opts } = await sandboxOptions(config, logger);
   try {
+    // The HTTP transport's code is loaded only for --transport http.
+    const { startHosting } = await import('./hosting.js');
     const hosted = await startHosting(config, logger, opts);
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string): void => {

@@ -3,7 +3,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { PgStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -47,6 +46,10 @@ export interface OpenStoreOptions {
 
 /** The single place that picks the Store implementation: PostgreSQL when a URL is given, else SQLite. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  if (opts.databaseUrl) return PgStore.open(opts.databaseUrl, { onError: opts.onError });
+  if (opts.databaseUrl) {
+    // The PostgreSQL driver is loaded only when a database URL asks for it.
+    const { PgStore } = await import('./postgres.js');
+    return PgStore.open(opts.databaseUrl, { onError: opts.onError });
+  }
   return SqliteStore.open(path.join(opts.stateDir, SQLITE_FILE));
 }

@@ -77,14 +77,38 @@ export function explainLoadError(err: unknown): Error {
   }
   const abi = /NODE_MODULE_VERSION (\d+)[^]*?NODE_MODULE_VERSION (\d+)/.exec(message);
   if (abi !== null) return new Error(`${NATIVE_HINT} (module ABI ${abi[1]}, this Node ${abi[2]})`);
-  if (/bindings file|better_sqlite3\.node|invalid ELF|wrong ELF|image not found|code signature/i.test(message)) {
+  if (/could not locate the bindings file/i.test(message)) {
+    return new Error(
+      "better-sqlite3's native module was never built (its install script did not run; npm 12 skips install " +
+        'scripts unless allowed); npm rebuild better-sqlite3, or use Node >= 22.13, which needs no native module',
+    );
+  }
+  if (/better_sqlite3\.node|invalid ELF|wrong ELF|image not found|code signature/i.test(message)) {
     return new Error(`${NATIVE_HINT} (${message.split('\n')[0]})`);
   }
   return err instanceof Error ? err : new Error(message);
 }
 
+/**
+ * node:sqlite on Node 22 announces itself with an ExperimentalWarning on stderr at load. It is expected
+ * here (the driver is chosen on purpose), so that one warning is kept out of the user's log.
+ */
+function loadNodeSqlite(): NativeCtor {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite is an experimental feature/i.test(text)) return;
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 function loadCtor(driver: DriverName): NativeCtor {
-  if (driver === 'node:sqlite') return (require('node:sqlite') as { DatabaseSync: NativeCtor }).DatabaseSync;
+  if (driver === 'node:sqlite') return loadNodeSqlite();
   try {
     return require('better-sqlite3') as NativeCtor;
   } catch (err) {

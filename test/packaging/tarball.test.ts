@@ -5,6 +5,7 @@
  * folder and runs this file under the npm-package Node 22 with MEDIAGEN_TARBALL_PREFIX set to that folder;
  * without it (plain `npm test`) the file is skipped.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 
 const prefix = process.env.MEDIAGEN_TARBALL_PREFIX;
+/** A Node without node:sqlite (CI: the system Node 20), to show what still needs the native module there. */
+const oldNode = process.env.MEDIAGEN_OTHER_NODE;
 
 describe.skipIf(prefix === undefined)(`installed npm tarball under Node ${process.versions.node}`, () => {
   const pkg = join(prefix ?? '', 'node_modules', 'mediagen-mcp');
@@ -33,6 +36,20 @@ describe.skipIf(prefix === undefined)(`installed npm tarball under Node ${proces
     expect(existsSync(join(pkg, 'dist', 'cli.js'))).toBe(true);
     expect(existsSync(join(prefix ?? '', 'node_modules', 'better-sqlite3'))).toBe(false);
     expect(existsSync(join(pkg, 'node_modules', 'better-sqlite3'))).toBe(false);
+  });
+
+  it.skipIf(oldNode === undefined)('on a Node without node:sqlite, stops at once saying what to install', () => {
+    const r = spawnSync(oldNode!, [join(pkg, 'dist', 'cli.js'), '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: join(tempDir(), 'state') },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('mediagen-mcp: '))).toEqual([
+      expect.stringMatching(
+        /^mediagen-mcp: fatal: cannot open the SQLite store .*: the SQLite store needs better-sqlite3 on Node 20\.[\d.]+, and it is not installed; npm install better-sqlite3, or use Node >= 22\.13, which needs no native module$/,
+      ),
+    ]);
   });
 
   it('serves: tools/list, free calls that open the store, one guarded job to its result', async () => {

@@ -3,7 +3,7 @@
  * on Node >= 22.13, better-sqlite3 on Node 20. CI runs this file under both (system Node and the npm
  * package's Node 22), so every rule below is pinned for both drivers.
  */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,16 @@ describe(`SQLite driver (${defaultDriver()} on Node ${process.versions.node})`, 
     const report = process.report.getReport() as unknown as { sharedObjects: string[] };
     const native = report.sharedObjects.some((f) => f.endsWith('better_sqlite3.node'));
     expect(native).toBe(db.driver === 'better-sqlite3');
+  });
+
+  it('opens without printing anything on stderr (no ExperimentalWarning), other warnings still pass', () => {
+    const script =
+      `import { openDatabase } from '${ROOT}dist/store/sqlite-driver.js';` +
+      `openDatabase(':memory:').close(); process.emitWarning('still here');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/ExperimentalWarning|experimental feature/);
+    expect(r.stderr).toMatch(/Warning: still here/);
   });
 
   it('rejects a named parameter the statement does not have', () => {
@@ -156,6 +166,10 @@ describe(`SQLite driver (${defaultDriver()} on Node ${process.versions.node})`, 
     const missing = Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
     expect(explainLoadError(missing).message).toMatch(
       /not installed; npm install better-sqlite3, or use Node >= 22\.13/,
+    );
+    const unbuilt = new Error('Could not locate the bindings file. Tried:\n → /x/build/better_sqlite3.node');
+    expect(explainLoadError(unbuilt).message).toMatch(
+      /^better-sqlite3's native module was never built .*npm rebuild better-sqlite3, or use Node >= 22\.13/,
     );
     const other = new Error('disk I/O error');
     expect(explainLoadError(other)).toBe(other);
