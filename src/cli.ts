@@ -134,6 +134,10 @@ function versionReport(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'import-openapi') {
+    const { importOpenapiCommand } = await import('./catalogue/openapi.js');
+    return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
+  }
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
     process.stdout.write(USAGE);

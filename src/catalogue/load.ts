@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ZodError } from 'zod';
 import { Catalogue, type Operation, type Param, type PriceExpr } from './format.js';
 import { importMediaio, isMediaioCatalogue, MEDIAIO_KEY_ENV, MEDIAIO_PROVIDER } from './mediaio.js';
+import { findPlaceholder } from './openapi.js';
 import { StartupError } from '../errors.js';
 
 export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
@@ -109,6 +110,11 @@ export function parseCatalogue(text: string, file: string): LoadedCatalogue {
 /** Validate and cross-check a catalogue that was read with headOf. */
 export function validateHead(head: CatalogueHead): LoadedCatalogue {
   const { file, format, input } = head;
+  const left = format === 'mediagen' ? findPlaceholder(input) : undefined;
+  if (left)
+    throw new StartupError(
+      `${file}: ${left.pointer}: placeholder left by import-openapi, fill it in: ${left.text.slice(0, 160)}`,
+    );
   const parsed = Catalogue.safeParse(input);
   if (!parsed.success) zodFail(file, parsed.error);
   const cat: LoadedCatalogue = { ...parsed.data, file, format };
