@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadCatalogueFile } from '../../src/catalogue/load.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { connectInMemory, tempDir } from '../helpers/in-memory.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { sandboxed } from '../helpers/sandboxed.js';
 
 const TOOL = 'mediaio_i2v_minimax_v2_3';
 const base = { image: 'https://x.example/a.png', prompt: 'a boat' };
@@ -19,22 +20,9 @@ let client: Client;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  const c = await connectInMemory(
-    ['--toolsets', 'mediaio'],
-    {},
-    {
-      baseUrl: (p, d) => sandbox.baseUrl(p, d),
-      key: sandbox.key,
-    },
-  );
-  client = c.client;
-  close = c.close;
+  ({ sandbox, client, close } = await sandboxed(['--toolsets', 'mediaio']));
 });
-afterAll(async () => {
-  await close();
-  await sandbox.close();
-});
+afterAll(() => close());
 
 const call = async (args: Record<string, unknown>) =>
   (await client.callTool({ name: TOOL, arguments: args })) as CallToolResult;

@@ -6,39 +6,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { connectInMemory } from '../helpers/in-memory.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { callConfirmed, callTool, sandboxed, type ListedSchema } from '../helpers/sandboxed.js';
 
 const HEYGEN_KEY = 'hg-caller-own-key-123456';
 let sandbox: Sandbox;
 let client: Client;
 let close: () => Promise<void>;
-const schemas = new Map<string, { properties?: Record<string, object> }>();
+let schemas: Map<string, ListedSchema>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ pollsToComplete: 1 });
-  const c = await connectInMemory(
+  ({ sandbox, client, close, schemas } = await sandboxed(
     ['--toolsets', 'ph0ny', '--tools', 'ph0ny_video_analyze'],
     { PH0NY_HEYGEN_KEY: HEYGEN_KEY },
-    { baseUrl: (p, d) => sandbox.baseUrl(p, d), key: sandbox.key },
-  );
-  client = c.client;
-  close = c.close;
-  for (const t of (await client.listTools()).tools) schemas.set(t.name, t.inputSchema);
+    { pollsToComplete: 1 },
+  ));
 });
-afterAll(async () => {
-  await close();
-  await sandbox.close();
-});
+afterAll(() => close());
 
-const call = async (name: string, args: Record<string, unknown>) =>
-  (await client.callTool({ name, arguments: args })) as CallToolResult;
+const call = (name: string, args: Record<string, unknown>) => callTool(client, name, args);
+const paid = (name: string, args: Record<string, unknown>) => callConfirmed(client, name, args);
 const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
-async function paid(name: string, args: Record<string, unknown>) {
-  const first = await call(name, args);
-  const token = (first.structuredContent as { confirm_token?: string } | undefined)?.confirm_token;
-  return token ? call(name, { ...args, confirm_token: token }) : first;
-}
 const MP4 = 'https://uploads.example.com/clip.mp4';
 
 describe('ph0ny documented fields', () => {

@@ -8,42 +8,25 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { buildRegistry } from '../../src/tools/registry.js';
 import { minimalArgs } from '../helpers/args.js';
-import { connectInMemory, tempDir } from '../helpers/in-memory.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { callConfirmed, callTool, sandboxed, type ListedSchema } from '../helpers/sandboxed.js';
 
 let sandbox: Sandbox;
 let client: Client;
 let close: () => Promise<void>;
-const schemas = new Map<string, { properties?: Record<string, object>; required?: string[] }>();
+let schemas: Map<string, ListedSchema>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  const c = await connectInMemory(
-    ['--toolsets', 'phaya'],
-    {},
-    { baseUrl: (p, d) => sandbox.baseUrl(p, d), key: sandbox.key },
-  );
-  client = c.client;
-  close = c.close;
-  for (const t of (await client.listTools()).tools) schemas.set(t.name, t.inputSchema);
+  ({ sandbox, client, close, schemas } = await sandboxed(['--toolsets', 'phaya']));
 });
-afterAll(async () => {
-  await close();
-  await sandbox.close();
-});
+afterAll(() => close());
 
-const call = async (name: string, args: Record<string, unknown>) =>
-  (await client.callTool({ name, arguments: args })) as CallToolResult;
+const call = (name: string, args: Record<string, unknown>) => callTool(client, name, args);
+const paid = (name: string, args: Record<string, unknown>) => callConfirmed(client, name, args);
 const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
-
-/** Call a consent-needing tool twice: once for the token, once with it. */
-async function paid(name: string, args: Record<string, unknown>) {
-  const first = await call(name, args);
-  const token = (first.structuredContent as { confirm_token?: string } | undefined)?.confirm_token;
-  return token ? call(name, { ...args, confirm_token: token }) : first;
-}
 
 const chat = { messages: [{ role: 'user', content: 'hello' }] };
 
