@@ -23,6 +23,10 @@ as_pg() {
 case "$cmd" in
   start)
     BIN=$(pgbin)
+    # Another cluster (or anything) on the port: take the next free one.
+    for _ in $(seq 1 50); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then PORT=$((PORT + 1)); else break; fi
+    done
     mkdir -p "$DIR"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DIR"; fi
     as_pg "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
