@@ -2,7 +2,7 @@
  * Media.io importer: reads the upstream `c_api_doc_detail.json` exactly as published (a bare array whose
  * sub-documents are JSON stored as strings) and maps it to our catalogue format.
  */
-import type { CatalogueInput, Param, Rule } from './format.js';
+import { ruleText, type CatalogueInput, type Param, type Rule } from './format.js';
 import { StartupError } from '../errors.js';
 
 type ParamInput = Omit<Param, 'in' | 'required'> & { in?: Param['in']; required?: boolean };
@@ -247,9 +247,14 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
       timeoutMinutes: 30,
     };
   }
+  const ruled = operations.flatMap((o) => (o.rules ?? []).map((r) => `${MEDIAIO_PROVIDER}_${o.id}: ${ruleText(r)}`));
   return {
     provider: MEDIAIO_PROVIDER,
     title: 'Media.io OpenAPI',
+    notes: [
+      `Cross-field rules read from the prose ("Options: A, B (when P is V)"), checked before any request: ${ruled.join('; ') || 'none'}.`,
+      'Task results: the file declares result an object; outputs are read from result[].preview (other public Media.io skills), and when that yields nothing every http(s) URL in the result is returned with an excerpt of it.',
+    ],
     baseUrl: { env: 'MEDIAIO_BASE_URL', default: origin },
     auth: { type: 'header', name: 'X-API-KEY', env: MEDIAIO_KEY_ENV },
     currency: 'credits',

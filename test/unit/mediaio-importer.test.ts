@@ -103,6 +103,7 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
     ]);
     // The only condition the file's prose states: no other entry has a rule.
     expect(cat.operations.filter((o) => o.rules).map((o) => o.id)).toEqual(['i2v_minimax_v2_3']);
+    expect(cat.notes?.[0]).toMatch(/mediaio_i2v_minimax_v2_3: resolution 1080P only when duration is 6s\./);
   });
 
   it('condenses upstream prose to the facts', () => {
