@@ -23,6 +23,7 @@ import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { JobTasks } from './tools/job-tasks.js';
+import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 
@@ -34,6 +35,7 @@ export const SERVER_TOOL_NAMES = [
   'jobs_wait',
   'jobs_cancel',
   'jobs_list',
+  'jobs_track',
 ];
 const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
 
@@ -182,6 +184,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     }),
     modelsTool(registry.tools),
     ...jobTools,
+    trackTool({ ledger, store, budget, tools: allTools, now }),
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
   return {
     registry,

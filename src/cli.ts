@@ -165,6 +165,10 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'import-openapi') {
+    const { importOpenapiCommand } = await import('./catalogue/openapi.js');
+    return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
+  }
   if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {

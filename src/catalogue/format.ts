@@ -2,44 +2,10 @@
  * Our catalogue format: the single source of truth for what a provider catalogue may say.
  * Published as catalogues/schema.json (generated from this file by `npm run schema`).
  */
-import { z, type ZodTypeAny } from 'zod';
+import { z } from 'zod';
+import { byKey, keyedUnion } from './keyed-union.js';
 
 const NAME = /^[a-z0-9_]+$/;
-
-type Members = readonly [ZodTypeAny, ZodTypeAny, ...ZodTypeAny[]];
-interface KeyedUnionDef<T extends Members> extends z.ZodUnionDef<T> {
-  /** Index of the member this value belongs to, or -1 when the value does not say. */
-  pick: (value: unknown) => number;
-}
-
-/**
- * A union whose member is chosen by a cheap look at the value (which key it has, or its type), so a valid
- * catalogue parses one member per price instead of trying each and building error objects for the misses.
- * It stays a ZodUnion, so catalogues/schema.json and the inferred type are unchanged; a value that names
- * no member falls back to the plain union and its error reporting.
- */
-class KeyedUnion<T extends Members> extends z.ZodUnion<T> {
-  override _parse(input: z.ParseInput): z.ParseReturnType<this['_output']> {
-    const def = this._def as KeyedUnionDef<T>;
-    const i = def.pick(input.data);
-    const member = i >= 0 ? def.options[i] : undefined;
-    return member ? (member._parse(input) as z.ParseReturnType<this['_output']>) : super._parse(input);
-  }
-}
-
-function keyedUnion<T extends Members>(options: T, pick: (value: unknown) => number): z.ZodUnion<T> {
-  const def: KeyedUnionDef<T> = { options, pick, typeName: z.ZodFirstPartyTypeKind.ZodUnion };
-  return new KeyedUnion(def);
-}
-
-/** The member named by exactly one of `keys` present in an object value. */
-const byKey =
-  (keys: readonly string[]) =>
-  (v: unknown): number => {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return -1;
-    const hits = keys.filter((k) => k in v);
-    return hits.length === 1 ? keys.indexOf(hits[0]) : -1;
-  };
 
 /** A table keyed by the values of one or more arguments, joined with "|" in `by` order. */
 export const PriceTable = z
@@ -101,6 +67,11 @@ const paramShape = {
   minItems: z.number().int().nonnegative().optional(),
   maxItems: z.number().int().positive().optional(),
   nullable: z.boolean().optional(),
+  refuse: z
+    .array(z.object({ value: z.union([z.string(), z.number(), z.boolean()]), reason: z.string().min(1) }).strict())
+    .min(1)
+    .optional()
+    .describe('Values the provider documents but this server refuses, each with the reason given to the caller.'),
 };
 
 /** A field of an object parameter (one level deep). */
@@ -172,6 +143,21 @@ export const JobSpec = z
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
 
+/** "When `if` holds, `then` must hold": a constraint across arguments, checked before any request. */
+export const Rule = z
+  .object({
+    if: z.object({ param: z.string(), in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }).strict(),
+    then: z.object({ param: z.string(), in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }).strict(),
+  })
+  .strict();
+export type Rule = z.infer<typeof Rule>;
+
+/** "resolution 1080P only when duration is 6s" */
+export function ruleText(r: Rule): string {
+  const list = (v: readonly unknown[]) => v.map(String).join(' or ');
+  return `${r.if.param} ${list(r.if.in)} only when ${r.then.param} is ${list(r.then.in)}`;
+}
+
 export const Operation = z
   .object({
     id: z.string().regex(NAME, 'ids are lower-case letters, digits and underscores'),
@@ -194,6 +180,7 @@ export const Operation = z
     auth: z.boolean().default(true),
     readOnly: z.boolean().default(false).describe('Free, side-effect-free query (balance, lists, status).'),
     params: z.array(Param).default([]),
+    rules: z.array(Rule).optional().describe('Cross-field constraints (e.g. 1080P only when duration is 6s).'),
     price: PriceExpr.optional().describe('Required unless readOnly.'),
     job: JobSpec.optional(),
     disabled: z.string().optional().describe('Why the operation is off unless asked for by name.'),
@@ -216,6 +203,23 @@ export const Envelope = z
   .strict();
 export type Envelope = z.infer<typeof Envelope>;
 
+/** A request header whose value is an environment variable, sent when its condition holds. */
+export const RequestHeader = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9-]+$/),
+    env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
+    when: z
+      .array(z.object({ param: z.string(), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }))
+      .optional()
+      .describe('Sent when any of these arguments has one of its values; omitted: on every request.'),
+    required: z
+      .boolean()
+      .default(false)
+      .describe('When the condition holds and the variable is unset, the call is refused before any request.'),
+  })
+  .strict();
+export type RequestHeader = z.infer<typeof RequestHeader>;
+
 export const Catalogue = z
   .object({
     $schema: z.string().optional(),
@@ -230,6 +234,10 @@ export const Catalogue = z
           .string()
           .optional()
           .describe('Suffix of the base URL that "root" operations leave out, e.g. "/api/v1".'),
+        required: z
+          .boolean()
+          .default(false)
+          .describe('The variable must be set: the documents publish no host, `default` only shows its shape.'),
       })
       .strict(),
     auth: z.union([
@@ -259,6 +267,10 @@ export const Catalogue = z
       })
       .strict()
       .default({}),
+    headers: z
+      .array(RequestHeader)
+      .optional()
+      .describe('Request headers taken from environment variables (per-engine keys): never logged, redacted.'),
     balance: z
       .object({
         operation: z.string().describe('Id of a free, read-only operation that returns the balance.'),

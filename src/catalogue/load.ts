@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ZodError } from 'zod';
 import { Catalogue, type Operation, type Param, type PriceExpr } from './format.js';
 import { importMediaio, isMediaioCatalogue, MEDIAIO_KEY_ENV, MEDIAIO_PROVIDER } from './mediaio.js';
+import { findPlaceholder } from './openapi.js';
 import { StartupError } from '../errors.js';
 
 export const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
@@ -48,6 +49,8 @@ export interface CatalogueHead {
   readonly input: unknown;
   provider?: string;
   authEnv?: string;
+  /** The base URL variable, when the catalogue says it must be set. */
+  requiredBaseEnv?: string;
 }
 
 function readJson(text: string, file: string): unknown {
@@ -72,13 +75,19 @@ export function headOf(text: string, file: string): CatalogueHead {
       authEnv: MEDIAIO_KEY_ENV,
     };
   }
-  const raw = (doc ?? {}) as { provider?: unknown; auth?: { env?: unknown } };
+  const raw = (doc ?? {}) as {
+    provider?: unknown;
+    auth?: { env?: unknown };
+    baseUrl?: { env?: unknown; required?: unknown };
+  };
   return {
     file,
     format: 'mediagen',
     input: doc,
     provider: typeof raw.provider === 'string' ? raw.provider : undefined,
     authEnv: typeof raw.auth?.env === 'string' ? raw.auth.env : undefined,
+    requiredBaseEnv:
+      raw.baseUrl?.required === true && typeof raw.baseUrl.env === 'string' ? raw.baseUrl.env : undefined,
   };
 }
 
@@ -101,6 +110,11 @@ export function parseCatalogue(text: string, file: string): LoadedCatalogue {
 /** Validate and cross-check a catalogue that was read with headOf. */
 export function validateHead(head: CatalogueHead): LoadedCatalogue {
   const { file, format, input } = head;
+  const left = format === 'mediagen' ? findPlaceholder(input) : undefined;
+  if (left)
+    throw new StartupError(
+      `${file}: ${left.pointer}: placeholder left by import-openapi, fill it in: ${left.text.slice(0, 160)}`,
+    );
   const parsed = Catalogue.safeParse(input);
   if (!parsed.success) zodFail(file, parsed.error);
   const cat: LoadedCatalogue = { ...parsed.data, file, format };
@@ -169,6 +183,16 @@ function checkParams(file: string, base: (string | number)[], op: Operation): vo
     if (p.wire && p.type !== 'boolean') fail(file, [...at, 'wire'], '"wire" applies to boolean parameters only');
     if (p.in === 'path' && !op.path.includes(`{${p.name}}`))
       fail(file, [...at, 'in'], `path parameter "${p.name}" does not appear in ${op.path}`);
+  });
+  (op.rules ?? []).forEach((r, k) => {
+    for (const side of ['if', 'then'] as const) {
+      const at = [...base, 'rules', k, side];
+      const p = op.params.find((q) => q.name === r[side].param);
+      if (!p) fail(file, [...at, 'param'], `"${r[side].param}" is not a parameter of "${op.id}"`);
+      const bad = p.enum && r[side].in.find((v) => !p.enum?.includes(v as string | number));
+      if (bad !== undefined && bad !== false)
+        fail(file, [...at, 'in'], `${JSON.stringify(bad)} is not one of the values of "${p.name}"`);
+    }
   });
   for (const name of placeholders(op.path)) {
     const p = op.params.find((q) => q.name === name);

@@ -2,13 +2,13 @@
  * Media.io importer: reads the upstream `c_api_doc_detail.json` exactly as published (a bare array whose
  * sub-documents are JSON stored as strings) and maps it to our catalogue format.
  */
-import type { CatalogueInput, Param } from './format.js';
+import { ruleText, type CatalogueInput, type Param, type Rule } from './format.js';
 import { StartupError } from '../errors.js';
 
 type ParamInput = Omit<Param, 'in' | 'required'> & { in?: Param['in']; required?: boolean };
 type OperationInput = CatalogueInput['operations'][number];
 
-interface UpstreamParam {
+export interface UpstreamParam {
   name: string;
   type: string;
   describe?: string;
@@ -107,13 +107,33 @@ function formats(list: string): string {
   return [...new Set(names.map((n) => (n === 'JPG' ? 'JPEG' : n)))].join('/');
 }
 
-/** "Options: 768P, 1080P (when duration is 6s)." -> "1080P only when duration is 6s." */
-function conditions(describe: string): string[] {
+/** "Options: 768P, 1080P (when duration is 6s)." -> [{value: "1080P", when: "duration is 6s"}] */
+function conditionsOf(describe: string): { value: string; when: string }[] {
   const options = /Options: ([^.]*)\./.exec(describe)?.[1] ?? '';
-  return [...options.matchAll(/([^,\s]+) \(when ([^)]+)\)/g)].map((m) => `${m[1]} only when ${m[2]}.`);
+  return [...options.matchAll(/([^,\s]+) \(when ([^)]+)\)/g)].map((m) => ({ value: m[1], when: m[2] }));
 }
 
-export function mapParam(p: UpstreamParam, inPath: boolean): ParamInput {
+/**
+ * Cross-field rules the prose states as "Options: A, B (when <param> is <value>)", when <param> is another
+ * parameter of the same entry and <value> one of its keywords. Conditions that cannot be read that way
+ * stay in the parameter's description.
+ */
+export function deriveRules(list: readonly UpstreamParam[]): { rules: Rule[]; prose: Map<string, string[]> } {
+  const rules: Rule[] = [];
+  const prose = new Map<string, string[]>();
+  for (const p of list) {
+    for (const c of conditionsOf(p.describe ?? '')) {
+      const m = /^(\w+) is (\S+)$/.exec(c.when);
+      const other = m && list.find((q) => q.name === m[1] && q.name !== p.name);
+      if (m && other?.keywords?.includes(m[2]) && p.keywords?.includes(c.value))
+        rules.push({ if: { param: p.name, in: [c.value] }, then: { param: other.name, in: [m[2]] } });
+      else prose.set(p.name, [...(prose.get(p.name) ?? []), `${c.value} only when ${c.when}.`]);
+    }
+  }
+  return { rules, prose };
+}
+
+export function mapParam(p: UpstreamParam, inPath: boolean, conditions: readonly string[] = []): ParamInput {
   const text = p.describe ?? '';
   const out: ParamInput = { name: p.name, in: inPath ? 'path' : 'body', type: 'string', required: p.required === true };
   const dflt = /Default is ([^.\s]+(?:\.\d+)?)\./.exec(text)?.[1];
@@ -138,7 +158,7 @@ export function mapParam(p: UpstreamParam, inPath: boolean): ParamInput {
   if (out.type === 'string' && !out.enum && out.default === undefined && dflt !== undefined) out.default = dflt;
   if (maxLen) out.maxLength = Number(maxLen);
   if (out.type === 'string' && out.required && !out.enum) out.minLength = 1;
-  const desc = [condense(text), ...conditions(text)].filter(Boolean).join(' ');
+  const desc = [condense(text), ...conditions].filter(Boolean).join(' ');
   if (desc) out.description = desc;
   return out;
 }
@@ -184,7 +204,8 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
       statusPath = path;
       return;
     }
-    const params = list.map((p) => mapParam(p, path.includes(`{${p.name}}`)));
+    const { rules, prose } = deriveRules(list);
+    const params = list.map((p) => mapParam(p, path.includes(`{${p.name}}`), prose.get(p.name)));
     const readOnly = params.length === 0 || category.startsWith('Query');
     const vendor = /^\/generation\/([a-z0-9]+)\//.exec(path)?.[1];
     const kind = category.toLowerCase().replace(/ /g, '-');
@@ -198,9 +219,11 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
       path,
       readOnly,
       params,
+      ...(rules.length ? { rules } : {}),
       ...(readOnly ? {} : { price: { unknown: NO_PRICE } }),
     };
-    if (entry.status !== 1) op.disabled = `Marked status ${String(entry.status)} in Media.io's catalogue (not live).`;
+    if (entry.status !== 1)
+      op.disabled = `Marked status ${String(entry.status)} in Media.io's catalogue (live entries are status 1; the meaning of other values is undocumented).`;
     operations.push(op);
   });
   if (!statusPath) fail(file, '', `no entry with category "${RESULT_CATEGORY}" (the job status route)`);
@@ -224,9 +247,14 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
       timeoutMinutes: 30,
     };
   }
+  const ruled = operations.flatMap((o) => (o.rules ?? []).map((r) => `${MEDIAIO_PROVIDER}_${o.id}: ${ruleText(r)}`));
   return {
     provider: MEDIAIO_PROVIDER,
     title: 'Media.io OpenAPI',
+    notes: [
+      `Cross-field rules read from the prose ("Options: A, B (when P is V)"), checked before any request: ${ruled.join('; ') || 'none'}.`,
+      'Task results: the file declares result an object; outputs are read from result[].preview (other public Media.io skills), and when that yields nothing every http(s) URL in the result is returned with an excerpt of it.',
+    ],
     baseUrl: { env: 'MEDIAIO_BASE_URL', default: origin },
     auth: { type: 'header', name: 'X-API-KEY', env: MEDIAIO_KEY_ENV },
     currency: 'credits',

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
 import type { JobPage, JobQuery, JobRecord, Store } from '../store/store.js';
-import { extractOutputs } from './results.js';
+import { succeededOutputs } from './results.js';
 import { isFinal, normaliseStatus } from './status.js';
 
 /** What the ledger needs to know of a tool to poll or cancel its jobs. */
@@ -76,6 +76,24 @@ export class JobLedger {
     return job;
   }
 
+  /**
+   * Record a job created elsewhere (the provider's dashboard, another machine, a call whose outcome was
+   * unknown): one free status poll first proves the provider knows the id, then the record, then a poll
+   * that fills in its status. Nothing is charged. `beforePoll` runs once it is recorded (settling a
+   * reservation, so a failed job's refund finds it committed).
+   */
+  async adopt(n: NewJob, signal?: AbortSignal, beforePoll?: () => Promise<void>): Promise<JobRecord> {
+    const spec = n.tool.op.job;
+    if (!spec) throw new MediagenError('NOT_SUPPORTED', `${n.tool.name} creates no job, so there is nothing to track.`);
+    await clientFor(this.deps.clients, n.tool.provider).callJobRoute(spec.status, n.providerJobId, {
+      safe: true,
+      signal,
+    });
+    await this.record(n);
+    await beforePoll?.();
+    return this.poll(n.id, signal, n.principal);
+  }
+
   /** The job; NOT_FOUND when it does not exist or (with `owner`) belongs to another principal: the same answer. */
   async get(id: string, owner?: string): Promise<JobRecord> {
     const job = typeof id === 'string' && id ? await this.deps.store.getJob(id) : undefined;
@@ -122,7 +140,7 @@ export class JobLedger {
       ? (Number(getPath(data, spec.progressField)) / spec.progressScale) * 100
       : NaN;
     const errorRaw = spec.errorField ? getPath(data, spec.errorField) : undefined;
-    const outputs = status === 'succeeded' ? extractOutputs(data, spec) : job.outputs;
+    const outputs = status === 'succeeded' ? succeededOutputs(data, spec) : job.outputs;
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(
       job.id,

@@ -60,6 +60,75 @@ export function extractOutputs(data: unknown, spec: Pick<JobSpec, 'results'>): J
   return out;
 }
 
+/** The kind of an output found by the scan, from its extension (a file when the extension says nothing). */
+const EXT_KIND: Record<string, string> = {
+  png: 'image',
+  jpg: 'image',
+  jpeg: 'image',
+  webp: 'image',
+  gif: 'image',
+  mp4: 'video',
+  mov: 'video',
+  webm: 'video',
+  mp3: 'audio',
+  wav: 'audio',
+  m4a: 'audio',
+  ogg: 'audio',
+};
+/** Kind of the one output that carries an excerpt of the raw result (not a URL; never downloaded). */
+export const RAW_RESULT = 'raw_result';
+const MAX_SCANNED = 20;
+const EXCERPT_CHARS = 400;
+
+/** Every http(s) URL anywhere inside `value` (strings at any depth, bounded), in document order. */
+function urlsIn(value: unknown): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (found.length >= MAX_SCANNED || depth > 10) return;
+    if (typeof v === 'string') {
+      if (/^https?:\/\/[^\s]+$/i.test(v.trim()) && !found.includes(v.trim())) found.push(v.trim());
+    } else if (Array.isArray(v)) for (const item of v) walk(item, depth + 1);
+    else if (v && typeof v === 'object') for (const item of Object.values(v)) walk(item, depth + 1);
+  };
+  walk(value, 0);
+  return found;
+}
+
+/** The part of a status response that holds the result: the top-level field the job block reads from. */
+function resultPart(data: unknown, spec: Pick<JobSpec, 'results'>): unknown {
+  for (const r of spec.results) {
+    const top = r.field.split('.')[0].replace(/\[\]$/, '');
+    const v = getPath(data, top);
+    if (v !== undefined && v !== null) return v;
+  }
+  return data;
+}
+
+/**
+ * A succeeded job's outputs. The declared result fields first; when they yield nothing, every http(s) URL
+ * anywhere in the result (kind from its extension) plus one short excerpt of the raw result, so a paid
+ * output is never reported as "no output URL" because the result had another shape than declared.
+ * `data` has already been through the provider client's redactor.
+ */
+export function succeededOutputs(data: unknown, spec: Pick<JobSpec, 'results'>): JobOutput[] {
+  const declared = extractOutputs(data, spec);
+  if (declared.length) return declared;
+  const part = resultPart(data, spec);
+  const scanned: JobOutput[] = urlsIn(part).map((url) => {
+    const kind = EXT_KIND[urlExtension(url) ?? ''] ?? 'file';
+    const mimeType = mimeTypeOf(url, kind);
+    return { url, kind, ...(mimeType ? { mimeType } : {}), source: 'scan' };
+  });
+  let raw: string;
+  try {
+    raw = JSON.stringify(part) ?? String(part);
+  } catch {
+    raw = String(part);
+  }
+  const excerpt = raw.length > EXCERPT_CHARS ? `${raw.slice(0, EXCERPT_CHARS)}… (${raw.length} characters)` : raw;
+  return [...scanned, { url: excerpt, kind: RAW_RESULT, source: 'scan' }];
+}
+
 /** `<job id>-<n>.<ext>`: nothing from the provider but a vetted extension ends up in the name. */
 export function safeFileName(jobId: string, n: number, output: Pick<JobOutput, 'url' | 'kind'>): string {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(jobId))

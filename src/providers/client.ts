@@ -8,6 +8,7 @@ import type { Catalogue, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactor } from '../log.js';
+import { extraHeaders, type HeaderValues } from './extra-headers.js';
 import { buildRequest, interpret, jobRequest, type Interpreted, type WireRequest } from './envelope.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -32,6 +33,8 @@ export interface ProviderSettings {
   key?: string;
   /** Every secret this server knows (all providers' keys): scrubbed from provider answers. */
   secrets?: readonly string[];
+  /** Values of the catalogue's header variables (per-engine keys), by variable name. */
+  headerValues?: HeaderValues;
 }
 
 export interface CallOptions {
@@ -90,7 +93,11 @@ export class ProviderClient {
     const rootPath = cat.baseUrl.rootPath?.replace(/\/+$/, '');
     this.root = rootPath && this.base.endsWith(rootPath) ? this.base.slice(0, -rootPath.length) : this.base;
     if (cat.rateLimit) this.limiter = new RateLimiter(cat.rateLimit);
-    this.redact = redactor([...(settings.key ? [settings.key] : []), ...(settings.secrets ?? [])]);
+    this.redact = redactor([
+      ...(settings.key ? [settings.key] : []),
+      ...(settings.secrets ?? []),
+      ...Object.values(settings.headerValues ?? {}).filter((v): v is string => Boolean(v)),
+    ]);
   }
 
   /** The Agent (and its retrying wrapper for safe requests), made on the first request. */
@@ -124,7 +131,13 @@ export class ProviderClient {
 
   /** Call a catalogue operation with validated, defaults-applied arguments. */
   call(op: Operation, args: Readonly<Record<string, unknown>>, opts: CallOptions): Promise<Interpreted> {
-    return this.send(buildRequest(this.cat, op, args), { ...opts, auth: op.auth, root: op.baseUrl === 'root' });
+    const extra = this.extraHeaders(op, args);
+    return this.send(buildRequest(this.cat, op, args), { ...opts, auth: op.auth, root: op.baseUrl === 'root', extra });
+  }
+
+  /** The catalogue headers this call sends; NOT_CONFIGURED (naming the variable) when a required one is unset. */
+  extraHeaders(op: Operation, args: Readonly<Record<string, unknown>>): Record<string, string> {
+    return extraHeaders(this.cat, op, args, this.settings.headerValues ?? {});
   }
 
   /** Call a job route (status or cancel) for a provider job id. */
@@ -147,8 +160,11 @@ export class ProviderClient {
     return h;
   }
 
-  async send(req: WireRequest, opts: CallOptions & { auth: boolean; root?: boolean }): Promise<Interpreted> {
-    const headers = this.headers(opts.auth, req.body !== undefined);
+  async send(
+    req: WireRequest,
+    opts: CallOptions & { auth: boolean; root?: boolean; extra?: Record<string, string> },
+  ): Promise<Interpreted> {
+    const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined) };
     // The deadline's timer is held here and cleared below (a bare AbortSignal.timeout inside
     // AbortSignal.any can be garbage-collected and never fire).
     const deadline = new AbortController();

@@ -23,6 +23,8 @@ export const FAULTS = [
   'hugeurl', // declares 5 GiB
   'loopbackurl', // on another loopback address (127.0.0.2), not the sandbox's own
   'metadataurl', // the cloud metadata address, 169.254.169.254
+  // Shapes of a finished job's result (Media.io declares `result` an object; other skills read result[]):
+  'objectresult', // the result is an object with the URLs nested under other names, not result[].preview
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 

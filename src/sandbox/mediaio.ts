@@ -132,6 +132,7 @@ async function create(req: ParsedRequest, vendor: string, modelCode: string, ctx
     inputs: data,
     output,
     count: resultCount(data.counts),
+    objectResult: faults.has('objectresult'),
   });
   return envelope(ctx, 0, '', { task_id: job.id });
 }
@@ -146,7 +147,9 @@ function result(taskId: string, ctx: SandboxContext): Reply {
   const polled = ctx.jobs.poll(NAME, taskId);
   if (!polled) return envelope(ctx, 40003, 'Task not found');
   const { status, reason } = statusOf(polled.phase, polled.job.outcome);
-  const results = status === 'completed' ? resultList(polled.job, ctx) : [];
+  const list = status === 'completed' ? resultList(polled.job, ctx) : [];
+  // The catalogue declares `result` an object: `sandbox:objectresult` answers in that shape instead.
+  const results = polled.job.meta.objectResult === true ? objectResult(list) : list;
   return envelope(ctx, 0, '', { task_id: taskId, status, reason, result: results });
 }
 
@@ -179,6 +182,11 @@ function resultList(job: Job, ctx: SandboxContext): { val: string; preview: stri
     });
   }
   return out;
+}
+
+/** The same outputs as an object whose URL fields are not `preview`: `{outputs: {files: [{url}]}, count}`. */
+function objectResult(list: { val: string; preview: string }[]): Record<string, unknown> {
+  return { count: list.length, outputs: { files: list.map((r) => ({ path: r.val, url: r.preview })) } };
 }
 
 function pad(n: number): string {

@@ -24,6 +24,27 @@ export const AUTO_ENGINE: Readonly<Record<VideoType, string>> = {
   analyze: 'internvideo2.5',
 };
 
+/**
+ * Engines the Video API page marks BYOK, with the header that carries the caller's own key. The page
+ * documents the X-Provider-Key-<Provider> pattern (ElevenLabs, OpenAI, ...) but not these three names;
+ * they follow the pattern. A call that picks one without its header is refused (400 byok_required: the
+ * error body is not documented either, so it is shaped like the sandbox's other errors).
+ */
+export const BYOK_HEADERS: Readonly<Record<string, string>> = {
+  heygen: 'x-provider-key-heygen',
+  'sync-labs': 'x-provider-key-synclabs',
+  'twelve-labs': 'x-provider-key-twelvelabs',
+};
+
+/** The BYOK engines a checked body picks (its engine, and dub's lipsync engine). */
+export function byokEngines(type: VideoType, value: Record<string, unknown>, provider: string): string[] {
+  const picked = [
+    provider,
+    ...(type === 'dub' && typeof value.lipsync_provider === 'string' ? [value.lipsync_provider] : []),
+  ];
+  return [...new Set(picked.filter((e) => e in BYOK_HEADERS))];
+}
+
 export const GENERATE_DEFAULTS = { duration_seconds: 5, width: 768, height: 512, fps: 24 } as const;
 
 export interface Invalid {

@@ -19,7 +19,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { findFaults, findFaultsIn, rejectingFault, serviceUnavailable, RATE_LIMIT_HEADERS } from './faults.js';
 import type { Job } from './jobs.js';
-import { checkVideoBody, type VideoType } from './ph0ny-validate.js';
+import { BYOK_HEADERS, byokEngines, checkVideoBody, type VideoType } from './ph0ny-validate.js';
 import {
   headerValue,
   jsonReply,
@@ -99,6 +99,11 @@ async function create(req: ParsedRequest, type: VideoType, ctx: SandboxContext):
   const checked = checkVideoBody(type, body);
   if (!checked.ok) return apiError(400, 'validation_error', checked.error.message, { field: checked.error.field });
   const input = checked.value;
+  for (const engine of byokEngines(type, input, checked.provider)) {
+    const header = BYOK_HEADERS[engine];
+    if (!headerValue(req.headers, header))
+      return apiError(400, 'byok_required', `${engine} requires your own key in the ${header} header`, { header });
+  }
   // Faults: in `prompt` for generate; the other operations have no prompt, so in any string field.
   const faults = type === 'generate' ? findFaults(input.prompt) : findFaultsIn(input);
   if (faults.has('slow') && !(await ctx.stall(ctx.slowMs))) return { abandoned: true };

@@ -193,6 +193,11 @@ export class PgStore implements Store {
     return rows.map(rowToReservation);
   }
 
+  async getReservation(id: string): Promise<Reservation | undefined> {
+    const { rows } = await this.db.q<ReservationRow>('SELECT * FROM reservations WHERE id = $1', [id]);
+    return rows[0] ? rowToReservation(rows[0]) : undefined;
+  }
+
   // ---- consent tokens ----
 
   async putToken(t: ConsentToken): Promise<void> {

@@ -220,6 +220,11 @@ export class SqliteStore implements Store {
       .map(rowToReservation);
   }
 
+  async getReservation(id: string): Promise<Reservation | undefined> {
+    const row = this.stmt<ReservationRow>('SELECT * FROM reservations WHERE id = ?').get(id);
+    return row ? rowToReservation(row) : undefined;
+  }
+
   // ---- consent tokens ----
 
   async putToken(t: ConsentToken): Promise<void> {

@@ -14,6 +14,8 @@ export interface JobOutput {
   mimeType?: string;
   /** Absolute path when downloaded into the output folder. */
   path?: string;
+  /** "scan": not a declared result field; found by scanning the whole result (see jobs/results.ts). */
+  source?: 'scan';
 }
 
 export interface JobRecord {
@@ -230,6 +232,8 @@ export interface Store {
   spendTotals(q: SpendQuery): Promise<SpendTotals[]>;
   /** Newest first; only `principal`'s when given. */
   recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
+  /** One reservation by id (its principal is checked by the caller). */
+  getReservation(id: string): Promise<Reservation | undefined>;
 
   // consent tokens
   putToken(t: ConsentToken): Promise<void>;

@@ -3,7 +3,7 @@
  * strict zod validator, description with a price line, annotations that say only what differs from the
  * MCP defaults. No code per operation.
  */
-import type { Operation } from '../catalogue/format.js';
+import { ruleText, type Operation } from '../catalogue/format.js';
 import type { LoadedCatalogue } from '../catalogue/load.js';
 import { describePrice } from '../guard/price.js';
 import { listedInputSchema, type JsonSchema, type ListedGuard } from './json-schema.js';
@@ -126,6 +126,7 @@ export function buildTool(
   const note = paid ? hint(op, catalogue) : '';
   const guard = guardOf(op, catalogue, note, promptOff);
   const lines = [op.summary];
+  if (op.rules?.length) lines.push(`Rule: ${op.rules.map(ruleText).join('; ')}.`);
   if (paid) lines.push(priceLine(op, catalogue, note));
   let validator: InputValidator | undefined;
   return {

@@ -69,6 +69,8 @@ export class ToolHandler {
 
   async call(tool: ToolSpec, raw: unknown, ctx: CallContext, req: RequestTools = {}): Promise<ToolResult> {
     const { sent, confirmToken, idempotencyKey } = splitArgs(validateArgs(tool, raw));
+    // A per-engine key that is missing refuses the call here: before consent, caps and any request.
+    clientFor(this.deps.clients, tool.catalogue.provider).extraHeaders(tool.op, sent);
     if (!tool.paid) {
       const { data } = await clientFor(this.deps.clients, tool.catalogue.provider).call(tool.op, sent, {
         safe: true,

@@ -1,8 +1,15 @@
 /** How a job looks to the agent: one text summary, resource_link per output, and structuredContent. */
-import type { JobRecord } from '../store/store.js';
+import { RAW_RESULT } from '../jobs/results.js';
+import type { JobOutput, JobRecord } from '../store/store.js';
 import type { ToolResult } from './handler.js';
 
+const isRaw = (o: JobOutput): boolean => o.kind === RAW_RESULT;
+/** The job's outputs, the raw-result excerpt (kept as an output so both stores hold it) set apart. */
+const outputsOf = (job: JobRecord): JobOutput[] => job.outputs.filter((o) => !isRaw(o));
+const excerptOf = (job: JobRecord): string | null => job.outputs.find(isRaw)?.url ?? null;
+
 export function jobStructured(job: JobRecord): Record<string, unknown> {
+  const excerpt = excerptOf(job);
   return {
     job_id: job.id,
     status: job.status,
@@ -12,12 +19,14 @@ export function jobStructured(job: JobRecord): Record<string, unknown> {
     provider_status: job.providerStatus,
     progress: job.progress,
     price: job.price,
-    outputs: job.outputs.map((o) => ({
+    outputs: outputsOf(job).map((o) => ({
       url: o.url,
       kind: o.kind,
       mime_type: o.mimeType ?? null,
       path: o.path ?? null,
+      ...(o.source ? { found_by: 'scan' } : {}),
     })),
+    ...(excerpt !== null ? { result_excerpt: excerpt } : {}),
     error: job.error,
     created_at: new Date(job.createdAt).toISOString(),
     updated_at: new Date(job.updatedAt).toISOString(),
@@ -28,7 +37,11 @@ export function jobStructured(job: JobRecord): Record<string, unknown> {
 export function nextStep(job: JobRecord): string {
   switch (job.status) {
     case 'succeeded':
-      return job.outputs.length ? '' : 'The provider reported success but no output URL.';
+      if (!job.outputs.length) return 'The provider reported success but no output URL.';
+      if (!excerptOf(job)) return '';
+      return outputsOf(job).length
+        ? "The declared result fields were empty; the URLs above were found by scanning the provider's result."
+        : "The declared result fields were empty and the provider's result holds no URL; see its excerpt above.";
     case 'failed':
     case 'cancelled':
       return '';
@@ -39,11 +52,14 @@ export function nextStep(job: JobRecord): string {
 
 export function jobResult(job: JobRecord, lead: string, extra: Record<string, unknown> = {}): ToolResult {
   const lines = [lead];
-  job.outputs.forEach((o, i) => lines.push(`${i + 1}. ${o.kind}: ${o.url}${o.path ? ` (saved to ${o.path})` : ''}`));
+  const outputs = outputsOf(job);
+  outputs.forEach((o, i) => lines.push(`${i + 1}. ${o.kind}: ${o.url}${o.path ? ` (saved to ${o.path})` : ''}`));
+  const excerpt = excerptOf(job);
+  if (excerpt !== null) lines.push(`Provider result (excerpt): ${excerpt}`);
   if (job.error) lines.push(`Reason: ${job.error}`);
   const step = nextStep(job);
   if (step) lines.push(step);
-  const links = job.outputs
+  const links = outputs
     .filter((o) => /^https?:\/\//.test(o.url))
     .map((o, i) => ({
       type: 'resource_link' as const,

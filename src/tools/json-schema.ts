@@ -67,6 +67,7 @@ export function fieldSchema(p: ParamLike): Node {
     }
     if (p.nullable) s.type = [s.type, 'null'];
   }
+  if (p.refuse) s.not = { enum: p.refuse.map((r) => r.value) };
   if (p.description) s.description = p.description;
   if (p.default !== undefined) s.default = p.default;
   return s;

@@ -55,7 +55,7 @@ export function outcomeUnknown(c: UnknownContext): MediagenError {
       reservation: c.reservation,
       ...(c.idempotencyKey ? { idempotency_key: c.idempotencyKey } : {}),
       cause: c.cause,
-      hint: `Check ${c.provider}'s dashboard or history for a job started at this time before trying again; spend_report lists the uncertain reservation.`,
+      hint: `Check ${c.provider}'s dashboard or history for a job started at this time before trying again; if you find it, jobs_track {"tool": "${c.tool}", "provider_job_id": "<its id>", "reservation_id": "${c.reservation}"} settles the reservation and tracks the job. spend_report lists the uncertain reservation.`,
     },
   );
 }

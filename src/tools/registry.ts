@@ -7,6 +7,7 @@ import { loadCatalogueSet, namesOf, SHIPPED_CATALOGUES, type LoadedCatalogue } f
 import { applyPriceOverlay } from '../catalogue/prices.js';
 import { secretsOf, type Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
+import { headerValues } from '../providers/extra-headers.js';
 import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
 import { filterTools, type ToolFilter } from './filter.js';
 
@@ -35,8 +36,22 @@ export interface RegistryOptions {
   keepUnconfigured?: boolean;
 }
 
+/** Why a provider cannot be served with this environment (no key, or a required base URL unset). */
+function missingSetting(
+  env: Config['env'],
+  authEnv: string | undefined,
+  requiredBaseEnv: string | undefined,
+): string | undefined {
+  if (authEnv !== undefined && !env[authEnv]?.trim()) return `no API key (${authEnv})`;
+  if (requiredBaseEnv && !env[requiredBaseEnv]?.trim())
+    return `${requiredBaseEnv} is not set (required: its documents publish no host to default to)`;
+  return undefined;
+}
+
 export function providerSettings(config: Config, cat: LoadedCatalogue): ProviderSettings {
-  const base = config.env[cat.baseUrl.env]?.trim() || cat.baseUrl.default;
+  const set = config.env[cat.baseUrl.env]?.trim();
+  // A required base URL never falls back to the documented shape: the key would go to a guessed host.
+  const base = set || (cat.baseUrl.required ? '' : cat.baseUrl.default);
   const key = config.env[cat.auth.env]?.trim() || undefined;
   return { baseUrl: base, key };
 }
@@ -52,11 +67,10 @@ export function filterOf(config: Config): ToolFilter {
 
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
   // Providers without a key are read but not validated or built (unless every provider is wanted).
-  const keyed =
-    opts.override || opts.keepUnconfigured ? undefined : (env?: string) => Boolean(env && config.env[env]?.trim());
+  const served = opts.override || opts.keepUnconfigured ? undefined : config.env;
   const { catalogues: loaded, skipped } = loadCatalogueSet(
     [...SHIPPED_CATALOGUES, ...config.catalogues],
-    keyed && ((h) => h.authEnv === undefined || keyed(h.authEnv)),
+    served && ((h) => !missingSetting(served, h.authEnv, h.requiredBaseEnv)),
   );
   // Names of the left-out providers' tools, read only when a filter or a price overlay may name them.
   const named = config.prices || config.tools.length || config.excludeTools.length || config.toolsets.length;
@@ -73,11 +87,22 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   );
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
-  const allSettings = catalogues.map((cat) => opts.override?.(cat) ?? providerSettings(config, cat));
-  const secrets = [...secretsOf(config.env), ...allSettings.flatMap((s) => (s.key ? [s.key] : []))];
+  // Header variables (per-engine keys) come from the environment in every mode, sandbox included.
+  const allSettings = catalogues.map((cat) => ({
+    ...(opts.override?.(cat) ?? providerSettings(config, cat)),
+    headerValues: headerValues(cat, config.env),
+  }));
+  const secrets = [
+    ...secretsOf(config.env),
+    ...allSettings.flatMap((s) => [...(s.key ? [s.key] : []), ...Object.values(s.headerValues)]),
+  ];
+  const why = new Map<string, string>();
   for (const [i, cat] of catalogues.entries()) {
     const settings = { ...allSettings[i], secrets };
-    if (!settings.key) unconfigured.push(cat.provider);
+    if (!settings.key || !settings.baseUrl) {
+      unconfigured.push(cat.provider);
+      why.set(cat.provider, settings.key ? `${cat.baseUrl.env} is not set (required)` : `no API key (${cat.auth.env})`);
+    }
     const limit = config.rateLimit[cat.provider];
     const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
     clients.set(
@@ -87,12 +112,12 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   }
   const tools = filtered.filter((t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider));
   for (const p of unconfigured) {
-    const cat = catalogues.find((c) => c.provider === p);
-    if (!opts.keepUnconfigured) logger.info(`${p}: no API key (${cat?.auth.env}); its tools are left out`);
+    if (!opts.keepUnconfigured) logger.info(`${p}: ${why.get(p) ?? 'not configured'}; its tools are left out`);
   }
   for (const h of skipped) {
     unconfigured.push(h.provider ?? h.file);
-    logger.info(`${h.provider ?? h.file}: no API key (${h.authEnv ?? '?'}); its tools are left out`);
+    const reason = missingSetting(config.env, h.authEnv, h.requiredBaseEnv) ?? 'not configured';
+    logger.info(`${h.provider ?? h.file}: ${reason}; its tools are left out`);
   }
   return {
     catalogues,

@@ -3,6 +3,7 @@
  * (excerpted) and what is allowed (enum values, range, length, item count, accepted keys).
  */
 import { z, type ZodError, type ZodIssue, type ZodTypeAny } from 'zod';
+import { ruleText, type Rule } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { ToolSpec } from './build.js';
 import { NUMBER_ENUMS } from './validator.js';
@@ -147,5 +148,17 @@ export function validateArgs(tool: ToolSpec, raw: unknown): Record<string, unkno
   const input = raw ?? {};
   const parsed = tool.schema.safeParse(input);
   if (!parsed.success) throw badArguments(tool.name, tool.schema, input, parsed.error);
+  const broken = brokenRules(tool.op.rules ?? [], parsed.data);
+  if (broken.length)
+    throw new MediagenError('BAD_ARGUMENTS', `${tool.name}: ${broken.join('; ')}. Nothing was sent.`, {
+      issues: broken.map((message) => ({ path: '', message })),
+    });
   return parsed.data;
+}
+
+/** "resolution 1080P only when duration is 6s (got 10s)" for each rule the (defaults-applied) arguments break. */
+export function brokenRules(rules: readonly Rule[], args: Readonly<Record<string, unknown>>): string[] {
+  return rules
+    .filter((r) => r.if.in.includes(args[r.if.param] as never) && !r.then.in.includes(args[r.then.param] as never))
+    .map((r) => `${ruleText(r)} (got ${r.then.param} ${excerpt(args[r.then.param])})`);
 }

@@ -101,6 +101,14 @@ export function paramSchema(p: ParamLike): ZodTypeAny {
       s = p.properties ? objectSchema(p.properties) : z.record(z.unknown());
   }
   if (p.nullable) s = s.nullable();
+  const refused = p.refuse;
+  if (refused) {
+    s = s.superRefine((v, ctx) => {
+      const r = refused.find((x) => x.value === v);
+      if (r)
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(r.value)} is refused: ${r.reason}` });
+    });
+  }
   if (p.description) s = s.describe(p.description);
   if (p.default !== undefined) return s.default(p.default);
   return p.required ? s : s.optional();

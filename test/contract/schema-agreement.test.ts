@@ -32,6 +32,8 @@ type Schema = {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  /** Values the server refuses (catalogue `refuse`). */
+  not?: { enum?: unknown[] };
 };
 type Tool = { name: string; inputSchema: Schema };
 
@@ -74,7 +76,7 @@ function valid(name: string, s: Schema): unknown {
     case 'number':
       return s.minimum ?? (s.maximum !== undefined ? Math.min(1, s.maximum) : 1);
     case 'boolean':
-      return true;
+      return !(s.not?.enum ?? []).includes(true);
     case 'array':
       return Array.from({ length: Math.max(1, s.minItems ?? 0) }, () => valid(name, s.items ?? {}));
     default:
@@ -87,6 +89,7 @@ function broken(s: Schema): unknown[] {
   const out: unknown[] = [null];
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   if (s.enum) out.push('__not_a_value__', 987654);
+  if (s.not?.enum) out.push(...s.not.enum);
   if (type === 'string') {
     out.push(42);
     if (s.format) out.push('not a url or date');

@@ -55,7 +55,18 @@ describe('tools/list contract', () => {
   // MCP ToolAnnotations defaults (spec 2025-06-18): readOnlyHint false, destructiveHint true,
   // idempotentHint false, openWorldHint true; destructive/idempotent are meaningful only when not read-only.
   const DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
-  const SERVER_TOOLS = ['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_cancel', 'jobs_list'];
+  const SERVER_TOOLS = [
+    'quote',
+    'models',
+    'spend_report',
+    'jobs_get',
+    'jobs_wait',
+    'jobs_cancel',
+    'jobs_list',
+    'jobs_track',
+  ];
+  /** Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a reservation). */
+  const WRITING = ['jobs_cancel', 'jobs_track'];
   const hints = (t: Tool) => ({ ...DEFAULTS, ...t.annotations });
   const isPaid = (t: Tool) => !hints(t).readOnlyHint && !SERVER_TOOLS.includes(t.name);
 
@@ -67,7 +78,7 @@ describe('tools/list contract', () => {
       if (a.readOnlyHint) expect(Object.keys(a), t.name).toEqual(['readOnlyHint']);
       if (/^Price:/m.test(t.description ?? '')) expect(hints(t).readOnlyHint, t.name).toBe(false);
       if (isPaid(t)) expect(hints(t).destructiveHint, t.name).toBe(false);
-      if (SERVER_TOOLS.includes(t.name)) expect(hints(t).readOnlyHint, t.name).toBe(t.name !== 'jobs_cancel');
+      if (SERVER_TOOLS.includes(t.name)) expect(hints(t).readOnlyHint, t.name).toBe(!WRITING.includes(t.name));
     }
     expect(hints(tools.find((t) => t.name === 'jobs_cancel')!)).toMatchObject({
       destructiveHint: true,

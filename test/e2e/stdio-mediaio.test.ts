@@ -45,6 +45,7 @@ describe('stdio server against the sandbox (Media.io)', () => {
       'jobs_cancel',
       'jobs_get',
       'jobs_list',
+      'jobs_track',
       'jobs_wait',
       'models',
       'quote',

@@ -73,12 +73,13 @@ export type BearerCall = (
   path: string,
   body?: unknown,
   key?: string | null,
+  extraHeaders?: Record<string, string>,
 ) => Promise<HttpAnswer>;
 
 /** A BearerCall that sends each path under `base(sb)` with `Authorization: Bearer <key>`. */
 export function bearerCall(base: (sb: Sandbox) => string, json: HttpRequest['json'] = 'lenient'): BearerCall {
-  return (sb, method, path, body, key = sb.key) =>
-    request(`${base(sb)}${path}`, { method, headers: bearer(key), body, json });
+  return (sb, method, path, body, key = sb.key, extraHeaders = {}) =>
+    request(`${base(sb)}${path}`, { method, headers: { ...bearer(key), ...extraHeaders }, body, json });
 }
 
 export interface Download {

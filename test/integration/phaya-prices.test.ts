@@ -2,6 +2,7 @@
  * Every documented Phaya price combination: `quote` must equal the figure in ../shared/providers/phaya.md.
  * The figures are typed here from the fact sheet, not read back from the catalogue.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -84,6 +85,15 @@ describe('Phaya prices as documented', () => {
       kind: 'exact',
       credits,
     });
+  });
+
+  it('Seedream price note follows the seed (charged on creation) and the notes record the disagreement', () => {
+    const cat = JSON.parse(readFileSync(new URL('../../catalogues/phaya.json', import.meta.url), 'utf8')) as {
+      notes: string[];
+      operations: { id: string; price: { note?: string } }[];
+    };
+    expect(cat.operations.find((o) => o.id === 'seedream')?.price.note).toMatch(/on job creation/);
+    expect(cat.notes.join(' ')).toMatch(/Seedream is charged on completion\. The documents disagree/);
   });
 
   it('Seedance defaults (720p, 8 s, no audio) cost 6', async () => {

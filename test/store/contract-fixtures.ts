@@ -1,6 +1,7 @@
 /**
  * Shared builders for the Store contract suite.
  */
+import { expect } from 'vitest';
 import type { JobRecord, ReserveRequest, Reservation, Store } from '../../src/store/store.js';
 
 export interface StoreRef {
@@ -61,5 +62,7 @@ export async function reserveOk(store: Store, over: Partial<ReserveRequest> = {}
 
 /** The reservation with `id`, as reported by recentSpend. */
 export async function findReservation(store: Store, id: string): Promise<Reservation | undefined> {
-  return (await store.recentSpend(1000)).find((r) => r.id === id);
+  const listed = (await store.recentSpend(1000)).find((r) => r.id === id);
+  expect(await store.getReservation(id)).toEqual(listed);
+  return listed;
 }

@@ -33,6 +33,13 @@ export function spendContract(ref: StoreRef): void {
       expect(await ref.store.recentSpend(100)).toHaveLength(2); // a refusal records nothing
     });
 
+    it('getReservation: one by id, undefined for an unknown id', async () => {
+      const r = await reserveOk(ref.store, { credits: 2 });
+      await ref.store.markUncertain(r.id, T0 + 5);
+      expect(await ref.store.getReservation(r.id)).toMatchObject({ id: r.id, state: 'uncertain', credits: 2 });
+      expect(await ref.store.getReservation('res-missing')).toBeUndefined();
+    });
+
     it('reserves under and at a day cap, refuses over it', async () => {
       await reserveOk(ref.store, { credits: 3, dayCap: 5 });
       await reserveOk(ref.store, { credits: 2, dayCap: 5 });

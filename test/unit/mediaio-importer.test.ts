@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogueFile } from '../../src/catalogue/load.js';
-import { condense } from '../../src/catalogue/mediaio.js';
+import { condense, deriveRules } from '../../src/catalogue/mediaio.js';
 import { buildTools } from '../../src/tools/build.js';
 import { filterTools } from '../../src/tools/filter.js';
 import { MEDIAIO_FILE } from '../helpers/paths.js';
@@ -71,7 +71,7 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
   });
 
   it('keeps the base URL overridable and the key header X-API-KEY', () => {
-    expect(cat.baseUrl).toEqual({ env: 'MEDIAIO_BASE_URL', default: 'https://openapi.media.io' });
+    expect(cat.baseUrl).toEqual({ env: 'MEDIAIO_BASE_URL', required: false, default: 'https://openapi.media.io' });
     expect(cat.auth).toEqual({ type: 'header', name: 'X-API-KEY', env: 'MEDIAIO_API_KEY' });
     expect(op('i2v_kling_v3_0').path).toBe('/generation/kling/i2v-kling-v3-0');
     expect(cat.request.wrap).toBe('data');
@@ -80,6 +80,8 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
   it('loads the status-2 entry but leaves it out unless named', () => {
     const wan = op('t2v_wan_v2_5');
     expect(wan.disabled).toMatch(/status 2/);
+    expect(wan.disabled).toMatch(/undocumented/);
+    expect(wan.disabled).not.toMatch(/not live/);
     const tools = buildTools([cat]);
     const none = { tools: [], excludeTools: [], toolsets: [], readOnly: false };
     expect(filterTools(tools, none).map((t) => t.name)).not.toContain('mediaio_t2v_wan_v2_5');
@@ -94,7 +96,14 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
   });
 
   it('keeps conditional constraints the schema cannot express', () => {
-    expect(param('i2v_minimax_v2_3', 'resolution').description).toBe('1080P only when duration is 6s.');
+    // The prose's condition became a rule (stated once, on the tool's description line).
+    expect(param('i2v_minimax_v2_3', 'resolution').description).toBeUndefined();
+    expect(op('i2v_minimax_v2_3').rules).toEqual([
+      { if: { param: 'resolution', in: ['1080P'] }, then: { param: 'duration', in: ['6s'] } },
+    ]);
+    // The only condition the file's prose states: no other entry has a rule.
+    expect(cat.operations.filter((o) => o.rules).map((o) => o.id)).toEqual(['i2v_minimax_v2_3']);
+    expect(cat.notes?.[0]).toMatch(/mediaio_i2v_minimax_v2_3: resolution 1080P only when duration is 6s\./);
   });
 
   it('condenses upstream prose to the facts', () => {
@@ -106,5 +115,23 @@ describe('Media.io importer on the real c_api_doc_detail.json', () => {
     expect(
       condense('Aspect ratio must be between 0.4:1 and 2.5:1. Image resolution must be between 300x200 and 4000x4000.'),
     ).toBe('Aspect 0.4-2.5, 300x200-4000x4000 px');
+  });
+});
+
+describe('deriveRules', () => {
+  it('reads "X (when P is V)" as a rule when P is a sibling parameter and V one of its keywords', () => {
+    const { rules, prose } = deriveRules([
+      {
+        name: 'resolution',
+        type: 'string',
+        describe: 'Options: 720P, 4K (when mode is pro). Default is 720P.',
+        keywords: ['720P', '4K'],
+      },
+      { name: 'mode', type: 'string', describe: 'Options: std, pro.', keywords: ['std', 'pro'] },
+      { name: 'fps', type: 'string', describe: 'Options: 24, 60 (when the input is short).', keywords: ['24', '60'] },
+    ]);
+    expect(rules).toEqual([{ if: { param: 'resolution', in: ['4K'] }, then: { param: 'mode', in: ['pro'] } }]);
+    // A condition that names no parameter stays prose.
+    expect(prose.get('fps')).toEqual(['60 only when the input is short.']);
   });
 });

@@ -30,7 +30,7 @@ function brokenCatalogue(): string {
 
 describe('providers without a key', () => {
   it('are read, not validated or built; their tools are left out and they are reported unconfigured', async () => {
-    const r = registry([], { PHAYA_API_KEY: 'k' });
+    const r = registry([], { PHAYA_API_KEY: 'k', PHAYA_BASE: 'http://127.0.0.1:9/api/v1' });
     expect(r.catalogues.map((c) => c.provider)).toEqual(['phaya']);
     expect(new Set(r.tools.map((t) => t.catalogue.provider))).toEqual(new Set(['phaya']));
     expect(r.unconfigured.sort()).toEqual(['mediaio', 'ph0ny']);
@@ -38,10 +38,15 @@ describe('providers without a key', () => {
   });
 
   it('can still be named in --tools, --toolsets and a price overlay without stopping start-up', async () => {
-    const r = registry(['--tools', 'mediaio_i2v_kling_v3_0', '--toolsets', 'ph0ny,phaya'], { PHAYA_API_KEY: 'k' });
+    const r = registry(['--tools', 'mediaio_i2v_kling_v3_0', '--toolsets', 'ph0ny,phaya'], {
+      PHAYA_API_KEY: 'k',
+      PHAYA_BASE: 'http://127.0.0.1:9/api/v1',
+    });
     expect(r.tools.every((t) => t.catalogue.provider === 'phaya')).toBe(true);
     await r.close();
-    expect(() => registry(['--tools', 'mediaio_no_such_tool'], { PHAYA_API_KEY: 'k' })).toThrow(/unknown tool name/);
+    expect(() =>
+      registry(['--tools', 'mediaio_no_such_tool'], { PHAYA_API_KEY: 'k', PHAYA_BASE: 'http://127.0.0.1:9/api/v1' }),
+    ).toThrow(/unknown tool name/);
   });
 
   it('an invalid catalogue stops start-up only when its provider has a key (and always for --list)', async () => {

@@ -16,6 +16,8 @@ interface Fixture {
   /** The provider's own path from the host root; `{job_id}` / `{jobId}` filled from `setup`. */
   path: string;
   request: unknown;
+  /** Headers beyond Authorization (ph0ny's BYOK engines need the caller's own key). */
+  headers?: Record<string, string>;
   response: { status: number; body: unknown };
   /** Another fixture that creates the job this one reads. */
   setup?: string;
@@ -119,7 +121,7 @@ async function send(
   path: string,
   request: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.key}` };
+  const headers: Record<string, string> = { ...f.headers, Authorization: `Bearer ${sb.key}` };
   if (request !== null) headers['Content-Type'] = 'application/json';
   const res = await fetch(`${sb.url}/${f.provider}${path}`, {
     method: f.method,

@@ -18,8 +18,15 @@ const JOB_KEYS = [
   'owner_id',
 ];
 
+/** The caller's own engine keys (BYOK engines need them; others ignore them). */
+const BYOK = {
+  'X-Provider-Key-HeyGen': 'hg-own-key',
+  'X-Provider-Key-SyncLabs': 'sl-own-key',
+  'X-Provider-Key-TwelveLabs': 'tl-own-key',
+};
+
 async function create(sb: Sandbox, op: string, body: Json): Promise<Json> {
-  const a = await call(sb, 'POST', `/video/${op}`, body);
+  const a = await call(sb, 'POST', `/video/${op}`, body, sb.key, BYOK);
   expect(a.status).toBe(202);
   return a.body;
 }
@@ -110,6 +117,26 @@ describe('sandbox: ph0ny Video API', () => {
       expect(Object.keys(result)).toEqual(['provider', 'transcript', 'scenes']);
       const all = (await job(sb, (await create(sb, 'analyze', { video_url: MP4 })).id)).result as Json;
       expect(Object.keys(all)).toEqual(['provider', 'transcript', 'scenes', 'embeddings']);
+    });
+  });
+
+  it('refuses a BYOK engine without its X-Provider-Key-* header (400 byok_required) and creates nothing', async () => {
+    await withSandbox({}, async (sb) => {
+      const cases: [string, Json, string][] = [
+        ['avatar', { image_url: 'https://x/h.jpg', audio_url: 'https://x/a.mp3', provider: 'heygen' }, 'heygen'],
+        ['lipsync', { video_url: MP4, audio_url: 'https://x/a.mp3', provider: 'sync-labs' }, 'synclabs'],
+        ['dub', { video_url: MP4, target_language: 'es-ES', lipsync_provider: 'sync-labs' }, 'synclabs'],
+        ['analyze', { video_url: MP4, provider: 'twelve-labs' }, 'twelvelabs'],
+      ];
+      for (const [op, body, header] of cases) {
+        const a = await call(sb, 'POST', `/video/${op}`, body);
+        expect(a.status, op).toBe(400);
+        expect(a.body).toMatchObject({ error: { code: 'byok_required', header: `x-provider-key-${header}` } });
+      }
+      expect(sb.stats().jobs).toBe(0);
+      // Self-hosted engines need none.
+      const ok = await call(sb, 'POST', '/video/lipsync', { video_url: MP4, audio_url: 'https://x/a.mp3' });
+      expect(ok.status).toBe(202);
     });
   });
 
