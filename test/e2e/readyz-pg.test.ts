@@ -13,7 +13,8 @@ import { HAS_PG, requirePg } from '../helpers/pg.js';
 import { text } from '../helpers/stdio.js';
 
 requirePg('/readyz on PostgreSQL');
-const PORT = 55400 + Math.floor(Math.random() * 80);
+/** A starting guess; .ci/pg.sh moves to the next free port when it is taken, and the URL says which. */
+let PORT = 55400 + Math.floor(Math.random() * 80);
 const DIR = `/tmp/mediagen-readyz-${process.pid}`;
 let server: HttpServerProcess | undefined;
 
@@ -29,6 +30,7 @@ function pgCtl(action: 'start' | 'stop'): void {
 beforeAll(async () => {
   if (!HAS_PG) return;
   const url = execFileSync('bash', [`${ROOT}.ci/pg.sh`, 'start', DIR, String(PORT)], { encoding: 'utf8' }).trim();
+  PORT = Number(new URL(url).port);
   server = await spawnHttp({ DATABASE_URL: url, MEDIAGEN_STATE_DIR: tempDir() });
 }, 60_000);
 afterAll(async () => {
