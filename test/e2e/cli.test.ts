@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACME_FILE, CLI } from '../helpers/paths.js';
 
+/** Runs the CLI with a fresh state folder (never the user's own), unless the test names one. */
 function run(args: string[], env: Record<string, string> = {}) {
+  const state = mkdtempSync(join(tmpdir(), 'mediagen-cli-'));
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: state, ...env },
     encoding: 'utf8',
     input: '',
     timeout: 20_000,

@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { sha256Hex } from '../../src/principals.js';
-import { CLI } from './paths.js';
+import { CLI, freshStateDir } from './paths.js';
 
 export interface HttpServerProcess {
   url: string;
@@ -20,7 +20,7 @@ export interface HttpServerProcess {
 /** Start `mediagen-mcp --transport http --port 0 ...args` and wait for its "serving ... on URL" line. */
 export async function spawnHttp(env: Record<string, string>, args: string[] = []): Promise<HttpServerProcess> {
   const proc = spawn(process.execPath, [CLI, '--transport', 'http', '--port', '0', ...args], {
-    env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', ...env },
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

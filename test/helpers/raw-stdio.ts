@@ -1,6 +1,6 @@
 /** One tools/call sent as a raw JSON-RPC line to a fresh stdio server (for requests no SDK client builds). */
 import { spawn } from 'node:child_process';
-import { CLI } from './paths.js';
+import { CLI, freshStateDir } from './paths.js';
 
 export interface RawResult {
   result: { isError?: boolean; structuredContent?: Record<string, unknown>; content?: unknown[] };
@@ -8,7 +8,9 @@ export interface RawResult {
 }
 
 export async function rawCall(env: Record<string, string>, name: string, argsJson: string): Promise<RawResult> {
-  const child = spawn(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, [CLI], {
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

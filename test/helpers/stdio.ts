@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI } from './paths.js';
+import { CLI, freshStateDir } from './paths.js';
 
 export interface StdioServer {
   client: Client;
@@ -25,7 +25,7 @@ export async function spawnStdio(
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [entry, ...args],
-    env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', ...env },
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_LOG_LEVEL: 'debug', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
     stderr: 'pipe',
   });
   let err = '';

@@ -3,7 +3,7 @@
  * inside a real pseudo-terminal (util-linux `script`), typing answers and Ctrl-C into it.
  */
 import { spawn } from 'node:child_process';
-import { CLI } from './paths.js';
+import { CLI, freshStateDir } from './paths.js';
 
 export interface Ran {
   code: number | null;
@@ -15,7 +15,7 @@ export interface Ran {
 export function runPiped(args: string[], env: Record<string, string>, input = ''): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -47,7 +47,7 @@ export function runInPty(args: string[], env: Record<string, string>, steps: Pty
   const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
