@@ -5,6 +5,7 @@
 import type { Config } from './config.js';
 import { Budget } from './guard/budget.js';
 import { ConsentGate } from './guard/consent.js';
+import { PriceSampler } from './guard/observed.js';
 import { consentNote, type ConsentSettings } from './guard/policy.js';
 import { Downloader } from './jobs/downloader.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
@@ -111,6 +112,29 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const stopMaintenance = owned
     ? startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, now, logger })
     : () => undefined;
+  const balanceValue = async (provider: string, signal?: AbortSignal): Promise<unknown> => {
+    const cat = registry.catalogues.find((c) => c.provider === provider);
+    const client = registry.clients.get(provider);
+    const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
+    if (!cat?.balance || !op || !client?.configured) return undefined;
+    const { data } = await client.call(op, {}, { safe: true, signal });
+    return getPath(data, cat.balance.field);
+  };
+  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
+    const v = await balanceValue(provider, signal);
+    const cat = registry.catalogues.find((c) => c.provider === provider);
+    return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
+  };
+  const sampler = new PriceSampler({
+    store,
+    logger,
+    now,
+    balance: async (provider, signal) => {
+      const v = await balanceValue(provider, signal);
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      return Number.isFinite(n) ? n : undefined;
+    },
+  });
   const ledger = new JobLedger({
     store,
     clients: registry.clients,
@@ -118,16 +142,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     logger,
     now,
     onFailed: (job) => budget.refund(job.id),
+    onFinal: (job) => sampler.finish(job.id, job.provider, job.status === 'succeeded'),
   });
-  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
-    const cat = registry.catalogues.find((c) => c.provider === provider);
-    const client = registry.clients.get(provider);
-    const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
-    if (!cat?.balance || !op || !client?.configured) return undefined;
-    const { data } = await client.call(op, {}, { safe: true, signal });
-    const v = getPath(data, cat.balance.field);
-    return v === undefined ? undefined : `${String(v)} ${cat.currency}`;
-  };
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
   const inflight = new PaidInflight();
@@ -143,6 +159,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     logger,
     now,
     balance,
+    sampler,
   });
   const downloader = new Downloader(
     {
@@ -168,7 +185,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       now,
       balance,
     }),
-    modelsTool(registry.tools),
+    modelsTool(registry.tools, store),
     ...jobsTools({
       ledger,
       store,

@@ -7,6 +7,7 @@ import { argsHash as hashArgs } from '../guard/canonical.js';
 import type { Budget } from '../guard/budget.js';
 import type { ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
+import { observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
@@ -32,6 +33,8 @@ export interface PaidDeps {
   /** Paid requests sent and not yet settled. */
   inflight: PaidInflight;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Balance reads around calls of tools whose price is unknown (observed prices). */
+  sampler?: PriceSampler;
 }
 
 export interface PaidCall {
@@ -64,6 +67,19 @@ function keyArgs(args: Record<string, unknown>): Record<string, unknown> {
       .filter(([k]) => KEY_ARGS.test(k))
       .slice(0, 6),
   );
+}
+
+/** "unknown; last observed 12 credits (3 observations, latest 2026-11-27)" when there are observations. */
+export async function priceText(
+  store: Store,
+  tool: ToolSpec,
+  args: Record<string, unknown>,
+  q: Quote,
+): Promise<string> {
+  const text = quoteText(q, tool.catalogue.currency);
+  if (q.kind !== 'unknown') return text;
+  const seen = await store.observedPrice(tool.name, priceKey(tool.op, args));
+  return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
 }
 
 /** How long a duplicate call waits for the first call with the same idempotency_key to settle. */
@@ -142,7 +158,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           title: tool.title,
           argsHash: hash,
           callerId: c.principal,
-          priceText: quoteText(quote, cat.currency),
+          priceText: await priceText(d.store, tool, args, quote),
           reason: decision.reason,
           keyArgs: keyArgs(args),
           balanceText: c.elicit ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
@@ -192,18 +208,25 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   d.inflight.add({ reservation: jobId, tool: tool.name, provider: cat.provider, idempotencyKey: storeKey });
   try {
+    const sample = quote.kind === 'unknown' ? { tool: tool.name, op: tool.op, args } : undefined;
+    await d.sampler?.begin(jobId, cat.provider, sample, c.signal);
     let data: unknown;
     try {
       const client = clientFor(d.clients, cat.provider);
       data = (await client.call(tool.op, args, { safe: false, signal: c.signal, detach: true })).data;
     } catch (err) {
-      if (outcomeOf(err) === 'unknown') throw await unknown(causeOf(err));
+      if (outcomeOf(err) === 'unknown') {
+        d.sampler?.abandon(jobId);
+        throw await unknown(causeOf(err));
+      }
+      await d.sampler?.finish(jobId, cat.provider, false);
       await d.budget.release(jobId);
       await forget();
       throw err;
     }
 
     if (!tool.op.job) {
+      await d.sampler?.finish(jobId, cat.provider, true);
       const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
       await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
@@ -211,7 +234,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       return { kind: 'answer', data, quote };
     }
     const providerJobId = validProviderJobId(getPath(data, tool.op.job.idField));
-    if (providerJobId === undefined) throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
+    if (providerJobId === undefined) {
+      d.sampler?.abandon(jobId);
+      throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
+    }
     const job = await d.ledger.record({
       id: jobId,
       tool: { name: tool.name, provider: cat.provider, op: tool.op },

@@ -1,0 +1,92 @@
+/**
+ * Observed prices (issue 13, item 5) end to end against the sandbox: Media.io publishes no prices; its
+ * sandbox charges `sandbox:charge<N>` credits from the balance (`/user/credits`) when a job completes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { connectInMemory } from '../helpers/in-memory.js';
+
+let sandbox: Sandbox;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ pollsToComplete: 1 });
+});
+afterAll(() => sandbox.close());
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+const TOOL = 'mediaio_t2i_imagen_4';
+const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
+const text = (r: CallToolResult) => (r.content as { text: string }[]).map((c) => c.text).join('\n');
+const TODAY = new Date().toISOString().slice(0, 10);
+
+async function connect(argv: string[] = []) {
+  const c = await connectInMemory(argv, {}, { baseUrl: (p, d) => sandbox.baseUrl(p, d), key: sandbox.key });
+  closers.push(c.close);
+  const call = async (name: string, args: Record<string, unknown> = {}) =>
+    (await c.client.callTool({ name, arguments: args })) as CallToolResult;
+  /** A confirmed create; returns the job id. */
+  const create = async (args: Record<string, unknown>): Promise<string> => {
+    const first = await call(TOOL, args);
+    const token = sc(first).confirm_token as string;
+    expect(token, text(first)).toMatch(/^ct_/);
+    const r = await call(TOOL, { ...args, confirm_token: token });
+    expect(r.isError, text(r)).toBeFalsy();
+    return sc(r).job_id as string;
+  };
+  const wait = async (id: string) => {
+    const r = await call('jobs_wait', { job_id: id });
+    expect(r.isError, text(r)).toBeFalsy();
+    return sc(r);
+  };
+  return { ...c, call, create, wait };
+}
+
+describe('observed prices', () => {
+  it('records balance before − after of a lone job, and quote, consent and models show it', async () => {
+    const s = await connect();
+    const id = await s.create({ prompt: 'a fox sandbox:charge12', counts: '2' });
+    expect((await s.wait(id)).status).toBe('succeeded');
+    const seen = await s.app.store.listObservations();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ provider: 'mediaio', tool: TOOL, credits: 12 });
+    expect(JSON.parse(seen[0].priceKey)).toMatchObject({ counts: '2' });
+
+    const q = await s.call('quote', { tool: TOOL, arguments: { prompt: 'another', counts: '2' } });
+    expect(text(q)).toContain(`unknown; last observed 12 credits (1 observation, latest ${TODAY})`);
+    expect(sc(q).price).toMatchObject({ kind: 'unknown', observed: { latest: 12, max: 12, count: 1 } });
+    expect(sc(q).consent).toMatchObject({ needed: true });
+    // Another price key (counts 1) has no observation.
+    expect(text(await s.call('quote', { tool: TOOL, arguments: { prompt: 'x', counts: '1' } }))).not.toContain(
+      'observed',
+    );
+
+    // Consent is still asked by default, and its text carries the observation.
+    const before = sandbox.stats().total;
+    const ask = await s.call(TOOL, { prompt: 'again', counts: '2' });
+    expect(sc(ask)).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
+    expect(sc(ask).price).toContain('unknown; last observed 12 credits');
+    expect(sandbox.stats().total).toBe(before);
+
+    const m = await s.call('models', { family: 'imagen', arguments: { counts: '2' } });
+    expect(text(m)).toContain('last observed 12 credits');
+  });
+
+  it('records nothing for a failed job or when two jobs of the provider overlap', async () => {
+    const s = await connect();
+    const failed = await s.create({ prompt: 'sandbox:fail sandbox:charge9' });
+    expect(sc(await s.call('jobs_wait', { job_id: failed })).code).toBe('JOB_FAILED');
+    const a = await s.create({ prompt: 'one sandbox:charge5' });
+    const b = await s.create({ prompt: 'two sandbox:charge7' });
+    await s.wait(a);
+    await s.wait(b);
+    expect(await s.app.store.listObservations()).toEqual([]);
+    // Once alone again, a job is observed.
+    const c = await s.create({ prompt: 'three sandbox:charge3' });
+    await s.wait(c);
+    expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([3]);
+  });
+});
