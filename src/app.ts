@@ -59,7 +59,12 @@ export interface App {
 }
 
 export function consentSettings(config: Config): ConsentSettings {
-  return { confirmAll: config.confirm === 'all', confirmAbove: config.confirmAbove, promptOff: config.consentOff };
+  return {
+    confirmAll: config.confirm === 'all',
+    confirmAbove: config.confirmAbove,
+    promptOff: config.consentOff,
+    trustObserved: config.trustObservedPrices,
+  };
 }
 
 /** Sandbox mode: the `host:port` its provider base URLs point at (where its result URLs point too). */
@@ -100,11 +105,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
+  if (settings.trustObserved)
+    logger.warn(
+      'OBSERVED PRICES TRUSTED: an unknown-price call whose price was observed is asked about only at or above the consent threshold',
+    );
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },
     now,
     config.httpTimeoutMs + 2_000,
+    config.unknownPriceReserve,
   );
   const allTools = new Map<string, JobTool>(
     registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),

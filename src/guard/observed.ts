@@ -12,7 +12,7 @@
 import type { Operation } from '../catalogue/format.js';
 import type { Logger } from '../log.js';
 import type { ObservedPrice, Store } from '../store/store.js';
-import { amountText, round } from './price.js';
+import { amountText, round, type Quote } from './price.js';
 
 /** A larger difference is not a price (a top-up, a refund, another account's use): not recorded. */
 export const ABSURD_CREDITS = 100_000;
@@ -31,6 +31,16 @@ export function observedText(o: ObservedPrice, currency: string): string {
   const day = new Date(o.latestAt).toISOString().slice(0, 10);
   const n = o.count === 1 ? '1 observation' : `${o.count} observations`;
   return `last observed ${amountText(o.latest, currency)} (${n}, latest ${day})`;
+}
+
+/**
+ * The quote the consent rule sees: the catalogue's, or — only when the operator trusts observed prices —
+ * the highest observed figure in place of an unknown price.
+ */
+export function consentQuote(q: Quote, seen: ObservedPrice | undefined, trust: boolean | undefined): Quote {
+  if (q.kind !== 'unknown' || !seen || !trust) return q;
+  const n = seen.count === 1 ? '1 observation' : `${seen.count} observations`;
+  return { kind: 'exact', credits: seen.max, detail: `observed, highest of ${n}` };
 }
 
 export interface SamplerDeps {

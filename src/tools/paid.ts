@@ -7,7 +7,7 @@ import { argsHash as hashArgs } from '../guard/canonical.js';
 import type { Budget } from '../guard/budget.js';
 import type { ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
-import { observedText, priceKey, type PriceSampler } from '../guard/observed.js';
+import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
@@ -15,7 +15,7 @@ import { newJobId } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
-import type { JobRecord, Store } from '../store/store.js';
+import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
 import { causeOf, outcomeOf, outcomeUnknown, validProviderJobId, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
 
@@ -76,9 +76,21 @@ export async function priceText(
   args: Record<string, unknown>,
   q: Quote,
 ): Promise<string> {
+  return withObserved(tool, q, await observedFor(store, tool, args, q));
+}
+
+/** The observations of this call's price key, when its price is unknown. */
+export function observedFor(
+  store: Store,
+  tool: ToolSpec,
+  args: Record<string, unknown>,
+  q: Quote,
+): Promise<ObservedPrice | undefined> {
+  return q.kind === 'unknown' ? store.observedPrice(tool.name, priceKey(tool.op, args)) : Promise.resolve(undefined);
+}
+
+export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | undefined): string {
   const text = quoteText(q, tool.catalogue.currency);
-  if (q.kind !== 'unknown') return text;
-  const seen = await store.observedPrice(tool.name, priceKey(tool.op, args));
   return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
 }
 
@@ -150,7 +162,13 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   const jobId = newJobId(d.now());
   try {
-    const decision = decideConsent(tool.op, cat, quote, d.consentSettings);
+    const seen = await observedFor(d.store, tool, args, quote);
+    const decision = decideConsent(
+      tool.op,
+      cat,
+      consentQuote(quote, seen, d.consentSettings.trustObserved),
+      d.consentSettings,
+    );
     if (decision.needed) {
       await d.consent.obtain(
         {
@@ -158,7 +176,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           title: tool.title,
           argsHash: hash,
           callerId: c.principal,
-          priceText: await priceText(d.store, tool, args, quote),
+          priceText: withObserved(tool, quote, seen),
           reason: decision.reason,
           keyArgs: keyArgs(args),
           balanceText: c.elicit ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
@@ -175,6 +193,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       principal: c.principal,
       argsHash: hash,
       quote,
+      observedMax: seen?.max,
     });
   } catch (err) {
     await forget();

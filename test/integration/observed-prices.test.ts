@@ -28,12 +28,16 @@ async function connect(argv: string[] = []) {
   closers.push(c.close);
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     (await c.client.callTool({ name, arguments: args })) as CallToolResult;
-  /** A confirmed create; returns the job id. */
-  const create = async (args: Record<string, unknown>): Promise<string> => {
+  /** The call, approved by the user. */
+  const confirmed = async (args: Record<string, unknown>): Promise<CallToolResult> => {
     const first = await call(TOOL, args);
     const token = sc(first).confirm_token as string;
     expect(token, text(first)).toMatch(/^ct_/);
-    const r = await call(TOOL, { ...args, confirm_token: token });
+    return call(TOOL, { ...args, confirm_token: token });
+  };
+  /** A confirmed create; returns the job id. */
+  const create = async (args: Record<string, unknown>): Promise<string> => {
+    const r = await confirmed(args);
     expect(r.isError, text(r)).toBeFalsy();
     return sc(r).job_id as string;
   };
@@ -42,7 +46,7 @@ async function connect(argv: string[] = []) {
     expect(r.isError, text(r)).toBeFalsy();
     return sc(r);
   };
-  return { ...c, call, create, wait };
+  return { ...c, call, confirmed, create, wait };
 }
 
 describe('observed prices', () => {
@@ -88,5 +92,38 @@ describe('observed prices', () => {
     const c = await s.create({ prompt: 'three sandbox:charge3' });
     await s.wait(c);
     expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([3]);
+  });
+
+  it('under a cap, an unknown price reserves the observed max, or --unknown-price-reserve, else is refused', async () => {
+    const refused = await connect(['--cap-session', 'mediaio=30']);
+    expect(sc(await refused.confirmed({ prompt: 'x', counts: '2' })).code).toBe('BUDGET_EXCEEDED');
+
+    const s = await connect(['--cap-session', 'mediaio=30', '--unknown-price-reserve', '1']);
+    await s.wait(await s.create({ prompt: 'first sandbox:charge12', counts: '2' }));
+    await s.wait(await s.create({ prompt: 'second sandbox:charge12', counts: '2' }));
+    const reserved = (await s.app.store.recentSpend(10)).map((r) => r.credits).reverse();
+    expect(reserved).toEqual([1, 12]); // no observation yet: the default; then the observed 12
+    await s.create({ prompt: 'third', counts: '2' }); // 1 + 12 + 12 = 25 of 30
+    const over = await s.confirmed({ prompt: 'fourth', counts: '2' });
+    expect(sc(over)).toMatchObject({ code: 'BUDGET_EXCEEDED', needed: 12 });
+  });
+
+  it('observed prices never skip consent unless --trust-observed-prices, and then only below the threshold', async () => {
+    const plain = await connect(['--confirm-above', 'mediaio=20']);
+    await plain.wait(await plain.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    expect(sc(await plain.call(TOOL, { prompt: 'y', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
+
+    const trusting = await connect(['--trust-observed-prices', '--confirm-above', 'mediaio=20']);
+    await trusting.wait(await trusting.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    const q = sc(await trusting.call('quote', { tool: TOOL, arguments: { prompt: 'y', counts: '2' } }));
+    expect(q.consent).toMatchObject({ needed: false });
+    const r = await trusting.call(TOOL, { prompt: 'y', counts: '2' });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r).job_id).toMatch(/^job_/);
+    // At or above the threshold it still asks; an unobserved price key still asks.
+    const strict = await connect(['--trust-observed-prices', '--confirm-above', 'mediaio=10']);
+    await strict.wait(await strict.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    expect(sc(await strict.call(TOOL, { prompt: 'y', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
+    expect(sc(await trusting.call(TOOL, { prompt: 'y', counts: '3' })).code).toBe('CONFIRMATION_REQUIRED');
   });
 });
