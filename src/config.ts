@@ -76,7 +76,7 @@ const absolutePath = z
 
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox', 'token']).default('serve'),
+    command: z.enum(['serve', 'list', 'sandbox', 'token', 'export-prices']).default('serve'),
     /** `token add <principal>`: the words after the command. */
     commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
@@ -161,6 +161,7 @@ Commands:
   sandbox                  run only the local sandbox gateway (no key, no spend)
   token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
                            prints the new token once on stdout (only its SHA-256 hash is stored)
+  export-prices            print the observed prices as a --prices overlay (highest observed per tool)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit

@@ -11,7 +11,7 @@
  */
 import type { Operation } from '../catalogue/format.js';
 import type { Logger } from '../log.js';
-import type { ObservedPrice, Store } from '../store/store.js';
+import type { ObservedPrice, PriceObservation, Store } from '../store/store.js';
 import { amountText, round, type Quote } from './price.js';
 
 /** A larger difference is not a price (a top-up, a refund, another account's use): not recorded. */
@@ -148,4 +148,17 @@ export class PriceSampler {
       return undefined;
     }
   }
+}
+
+/**
+ * A price overlay (`--prices`) from observations: per tool, the highest figure observed under any of its
+ * price keys, as `{"credits": N}` (conservative when the price varies with the arguments).
+ */
+export function exportOverlay(observations: readonly PriceObservation[]): {
+  prices: Record<string, { credits: number }>;
+} {
+  const max = new Map<string, number>();
+  for (const o of observations) max.set(o.tool, Math.max(max.get(o.tool) ?? 0, o.credits));
+  const tools = [...max.keys()].sort();
+  return { prices: Object.fromEntries(tools.map((t) => [t, { credits: max.get(t)! }])) };
 }

@@ -4,6 +4,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportOverlay } from '../../src/guard/observed.js';
+import { loadPriceOverlay } from '../../src/catalogue/prices.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 
@@ -125,5 +130,19 @@ describe('observed prices', () => {
     await strict.wait(await strict.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
     expect(sc(await strict.call(TOOL, { prompt: 'y', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
     expect(sc(await trusting.call(TOOL, { prompt: 'y', counts: '3' })).code).toBe('CONFIRMATION_REQUIRED');
+  });
+
+  it('exports the observations as a --prices overlay the loader accepts (highest observed per tool)', async () => {
+    const s = await connect();
+    await s.wait(await s.create({ prompt: 'a sandbox:charge12', counts: '2' }));
+    await s.wait(await s.create({ prompt: 'b sandbox:charge7', counts: '1' }));
+    const overlay = exportOverlay(await s.app.store.listObservations());
+    expect(overlay).toEqual({ prices: { [TOOL]: { credits: 12 } } });
+    const file = join(mkdtempSync(join(tmpdir(), 'mediagen-export-')), 'prices.json');
+    writeFileSync(file, JSON.stringify(overlay));
+    expect(loadPriceOverlay(file)).toEqual(overlay);
+    const priced = await connect(['--prices', file]);
+    const q = await priced.call('quote', { tool: TOOL, arguments: { prompt: 'x' } });
+    expect(sc(q).price).toMatchObject({ kind: 'exact', credits: 12 });
   });
 });
