@@ -229,6 +229,13 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   try {
     const sample = quote.kind === 'unknown' ? { tool: tool.name, op: tool.op, args } : undefined;
     await d.sampler?.begin(jobId, cat.provider, sample, c.signal);
+    if (c.signal.aborted) {
+      // Cancelled during the balance read, before anything was sent.
+      await d.sampler?.finish(jobId, cat.provider, false);
+      await d.budget.release(jobId);
+      await forget();
+      throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
+    }
     let data: unknown;
     try {
       const client = clientFor(d.clients, cat.provider);
