@@ -11,6 +11,7 @@ import { exportOverlay } from '../../src/guard/observed.js';
 import { loadPriceOverlay } from '../../src/catalogue/prices.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectInMemory } from '../helpers/in-memory.js';
+import { callConfirmed } from '../helpers/sandboxed.js';
 
 let sandbox: Sandbox;
 const closers: (() => Promise<void>)[] = [];
@@ -144,5 +145,17 @@ describe('observed prices', () => {
     const priced = await connect(['--prices', file]);
     const q = await priced.call('quote', { tool: TOOL, arguments: { prompt: 'x' } });
     expect(sc(q).price).toMatchObject({ kind: 'exact', credits: 12 });
+  });
+
+  it('observes a ph0ny video price from its usage route (credits.remaining)', async () => {
+    const s = await connect(['--toolsets', 'mediaio,phaya,ph0ny']);
+    const r = await callConfirmed(s.client, 'ph0ny_video_generate', { prompt: 'a wave sandbox:charge25' });
+    expect(r.isError, text(r)).toBeFalsy();
+    await s.wait(sc(r).job_id as string);
+    expect(await s.app.store.listObservations()).toMatchObject([
+      { provider: 'ph0ny', tool: 'ph0ny_video_generate', credits: 25 },
+    ]);
+    const q = await s.call('quote', { tool: 'ph0ny_video_generate', arguments: { prompt: 'x' } });
+    expect(text(q)).toContain('last observed 25 credits (1 observation');
   });
 });
