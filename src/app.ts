@@ -5,6 +5,7 @@
 import type { Config } from './config.js';
 import { Budget } from './guard/budget.js';
 import { ConsentGate } from './guard/consent.js';
+import { PriceSampler } from './guard/observed.js';
 import { consentNote, type ConsentSettings } from './guard/policy.js';
 import { Downloader } from './jobs/downloader.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
@@ -59,7 +60,12 @@ export interface App {
 }
 
 export function consentSettings(config: Config): ConsentSettings {
-  return { confirmAll: config.confirm === 'all', confirmAbove: config.confirmAbove, promptOff: config.consentOff };
+  return {
+    confirmAll: config.confirm === 'all',
+    confirmAbove: config.confirmAbove,
+    promptOff: config.consentOff,
+    trustObserved: config.trustObservedPrices,
+  };
 }
 
 /** Sandbox mode: the `host:port` its provider base URLs point at (where its result URLs point too). */
@@ -100,11 +106,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   });
   for (const p of settings.promptOff)
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
+  if (settings.trustObserved)
+    logger.warn(
+      'OBSERVED PRICES TRUSTED: an unknown-price call whose price was observed is asked about only at or above the consent threshold',
+    );
   const budget = new Budget(
     store,
     { session: config.capSession, day: config.capDay },
     now,
     config.httpTimeoutMs + 2_000,
+    config.unknownPriceReserve,
   );
   const allTools = new Map<string, JobTool>(
     registry.all.map((t) => [t.name, { name: t.name, provider: t.catalogue.provider, op: t.op }]),
@@ -112,6 +123,29 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const stopMaintenance = owned
     ? startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, now, logger })
     : () => undefined;
+  const balanceValue = async (provider: string, signal?: AbortSignal): Promise<unknown> => {
+    const cat = registry.catalogues.find((c) => c.provider === provider);
+    const client = registry.clients.get(provider);
+    const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
+    if (!cat?.balance || !op || !client?.configured) return undefined;
+    const { data } = await client.call(op, {}, { safe: true, signal });
+    return getPath(data, cat.balance.field);
+  };
+  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
+    const v = await balanceValue(provider, signal);
+    const cat = registry.catalogues.find((c) => c.provider === provider);
+    return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
+  };
+  const sampler = new PriceSampler({
+    store,
+    logger,
+    now,
+    balance: async (provider, signal) => {
+      const v = await balanceValue(provider, signal);
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      return Number.isFinite(n) ? n : undefined;
+    },
+  });
   const ledger = new JobLedger({
     store,
     clients: registry.clients,
@@ -119,16 +153,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     logger,
     now,
     onFailed: (job) => budget.refund(job.id),
+    onFinal: (job) => sampler.finish(job.id, job.provider, job.status === 'succeeded'),
   });
-  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
-    const cat = registry.catalogues.find((c) => c.provider === provider);
-    const client = registry.clients.get(provider);
-    const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
-    if (!cat?.balance || !op || !client?.configured) return undefined;
-    const { data } = await client.call(op, {}, { safe: true, signal });
-    const v = getPath(data, cat.balance.field);
-    return v === undefined ? undefined : `${String(v)} ${cat.currency}`;
-  };
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
   const inflight = new PaidInflight();
@@ -144,6 +170,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     logger,
     now,
     balance,
+    sampler,
   });
   const downloader = new Downloader(
     {
@@ -182,7 +209,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       now,
       balance,
     }),
-    modelsTool(registry.tools),
+    modelsTool(registry.tools, store),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));

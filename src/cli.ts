@@ -10,8 +10,10 @@ import { StartupError } from './errors.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
+import { exportOverlay } from './guard/observed.js';
 import { consentNote } from './guard/policy.js';
 import { VERSION } from './server.js';
+import { openStore } from './store/open.js';
 import { SqliteStore } from './store/sqlite.js';
 import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
@@ -112,6 +114,17 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   return end.reason === 'transport error' ? 1 : 0;
 }
 
+/** `export-prices`: observed prices as a `--prices` overlay on stdout. */
+async function exportPricesCommand(config: Config): Promise<number> {
+  const store = await openStore({ stateDir: config.stateDir, databaseUrl: config.databaseUrl });
+  try {
+    process.stdout.write(JSON.stringify(exportOverlay(await store.listObservations()), null, 2) + '\n');
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
 async function runSandbox(config: Config): Promise<void> {
   const sandbox = await startSandbox(config.sandboxPort);
   process.stdout.write(`mediagen-mcp sandbox gateway on ${sandbox.url} (key: ${sandbox.key}); Ctrl-C to stop\n`);
@@ -192,6 +205,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.command === 'token') return tokenCommand(config);
+  if (config.command === 'export-prices') return exportPricesCommand(config);
   if (config.command === 'sandbox') {
     await runSandbox(config);
     return 0;

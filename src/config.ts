@@ -76,7 +76,7 @@ const absolutePath = z
 
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox', 'token']).default('serve'),
+    command: z.enum(['serve', 'list', 'sandbox', 'token', 'export-prices']).default('serve'),
     /** `token add <principal>`: the words after the command. */
     commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
@@ -102,6 +102,8 @@ export const ConfigSchema = z
     confirmAbove: perProvider.default(''),
     consent: z.enum(['auto', 'elicitation', 'token']).default('auto'),
     consentOff: list.default(''),
+    trustObservedPrices: bool.default(false),
+    unknownPriceReserve: z.coerce.number().positive().max(1e9).optional(),
     tokenTtlSeconds: positiveInt.max(86_400).default(600),
     waitSeconds: positiveInt.max(55).default(45),
     pollMs: positiveInt.max(60_000).optional(),
@@ -141,6 +143,8 @@ export const FLAGS = {
   'confirm-above': { type: 'string' },
   consent: { type: 'string' },
   'consent-off': { type: 'string' },
+  'trust-observed-prices': { type: 'boolean' },
+  'unknown-price-reserve': { type: 'string' },
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
   ...HOSTING_FLAGS,
@@ -157,6 +161,7 @@ Commands:
   sandbox                  run only the local sandbox gateway (no key, no spend)
   token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
                            prints the new token once on stdout (only its SHA-256 hash is stored)
+  export-prices            print the observed prices as a --prices overlay (highest observed per tool)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit
@@ -189,6 +194,10 @@ Options:
   --confirm-above p=N,...  per-provider consent threshold in credits (MEDIAGEN_CONFIRM_ABOVE)
   --consent MODE           auto | elicitation (form only) | token (token only)
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
+  --trust-observed-prices  an observed price of an unknown-price tool counts as its price for the consent
+                           threshold (still asked at or above it; logged loudly; MEDIAGEN_TRUST_OBSERVED_PRICES)
+  --unknown-price-reserve N  under a cap, an unknown price with no observation reserves N credits
+                           instead of being refused (MEDIAGEN_UNKNOWN_PRICE_RESERVE)
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)
   --rate-limit p=N/S,...   override a provider's request limit (N per S seconds), or p=off
   --drain-seconds N        on shutdown, answer calls in flight for up to N s (default 10); paid requests
@@ -257,6 +266,8 @@ export function loadConfig(
     confirmAbove: pick(f['confirm-above'], env.MEDIAGEN_CONFIRM_ABOVE),
     consent: pick(f.consent, env.MEDIAGEN_CONSENT),
     consentOff: pick(f['consent-off'], env.MEDIAGEN_CONSENT_OFF),
+    trustObservedPrices: pick<boolean | string>(f['trust-observed-prices'], env.MEDIAGEN_TRUST_OBSERVED_PRICES),
+    unknownPriceReserve: pick(f['unknown-price-reserve'], env.MEDIAGEN_UNKNOWN_PRICE_RESERVE),
     tokenTtlSeconds: env.MEDIAGEN_TOKEN_TTL_SECONDS,
     waitSeconds: pick(f['wait-seconds'], env.MEDIAGEN_WAIT_SECONDS),
     pollMs: env.MEDIAGEN_POLL_MS,

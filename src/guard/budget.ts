@@ -29,6 +29,8 @@ export interface ReserveInput {
   principal: string;
   argsHash: string;
   quote: Quote;
+  /** The highest observed price of this call when its price is unknown (reserved under a cap). */
+  observedMax?: number;
 }
 
 export class Budget {
@@ -38,20 +40,32 @@ export class Budget {
     private readonly now: () => number,
     /** A reservation still open after this long is reported as uncertain (its process died). */
     readonly staleMs: number,
+    /** Under a cap, an unknown price with no observation reserves this much (else it is refused). */
+    readonly unknownReserve?: number,
   ) {}
 
   private capped(provider: string): boolean {
     return this.caps.session[provider] !== undefined || this.caps.day[provider] !== undefined;
   }
 
+  /** What a call reserves: its price; under a cap, for an unknown price, the observed max or the default. */
+  private credits(r: ReserveInput): number {
+    if (r.quote.kind !== 'unknown') return r.quote.credits;
+    if (!this.capped(r.provider)) return 0;
+    const stand = r.observedMax ?? this.unknownReserve;
+    if (stand !== undefined) return stand;
+    throw new MediagenError(
+      'BUDGET_EXCEEDED',
+      `A spend cap is set for ${r.provider} and this call's price is unknown (${r.quote.reason}), so the cap cannot be kept. Nothing was sent.`,
+      {
+        provider: r.provider,
+        hint: 'An operator can give the price in a price overlay (--prices), set --unknown-price-reserve, or lift the cap.',
+      },
+    );
+  }
+
   async reserve(r: ReserveInput): Promise<number> {
-    if (r.quote.kind === 'unknown' && this.capped(r.provider))
-      throw new MediagenError(
-        'BUDGET_EXCEEDED',
-        `A spend cap is set for ${r.provider} and this call's price is unknown (${r.quote.reason}), so the cap cannot be kept. Nothing was sent.`,
-        { provider: r.provider, hint: 'An operator can give the price in a price overlay (--prices) or lift the cap.' },
-      );
-    const credits = r.quote.kind === 'unknown' ? 0 : r.quote.credits;
+    const credits = this.credits(r);
     const now = this.now();
     const res = await this.store.reserve({
       id: r.id,

@@ -16,6 +16,8 @@ export interface ConsentSettings {
   confirmAbove: Readonly<Record<string, number>>;
   /** Providers whose consent prompt is off (operators with their own approval UI). */
   promptOff: readonly string[];
+  /** An observed price counts as the price for the threshold rule (operator opt-in). */
+  trustObserved?: boolean;
 }
 
 export interface ConsentDecision {

@@ -29,6 +29,8 @@ export interface LedgerDeps {
   now: () => number;
   /** Called when a job fails: the provider refunds, so the reservation is released. */
   onFailed?: (job: JobRecord) => Promise<void>;
+  /** Called once a poll or cancel finds a job in a final state (best effort: must not throw). */
+  onFinal?: (job: JobRecord) => Promise<void>;
 }
 
 export interface NewJob {
@@ -161,6 +163,7 @@ export class JobLedger {
     );
     if (!updated) throw new MediagenError('NOT_FOUND', `Job ${job.id} vanished from the ledger.`);
     if (status === 'failed') await this.deps.onFailed?.(updated);
+    if (isFinal(status)) await this.deps.onFinal?.(updated);
     return updated;
   }
 
@@ -187,6 +190,7 @@ export class JobLedger {
       { status: 'cancelled', providerStatus: 'cancelled', finishedAt: now, error: "cancelled at the caller's request" },
       now,
     );
+    if (updated) await this.deps.onFinal?.(updated);
     return updated ?? job;
   }
 

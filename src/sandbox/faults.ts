@@ -56,6 +56,24 @@ export function findFaultsIn(value: unknown): Set<Fault> {
 }
 
 /**
+ * `sandbox:charge<N>` in any string inside `value`: the credits a job costs when it completes (0 when
+ * absent). Used where the provider documents no per-call price, so observed prices can be tested.
+ */
+export function chargeIn(value: unknown): number {
+  let found = 0;
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') {
+      const m = /sandbox:charge(\d{1,6})/i.exec(v);
+      if (m && !found) found = Number(m[1]);
+    } else if (depth < 8 && Array.isArray(v)) for (const item of v) walk(item, depth + 1);
+    else if (depth < 8 && typeof v === 'object' && v !== null)
+      for (const item of Object.values(v)) walk(item, depth + 1);
+  };
+  walk(value, 0);
+  return found;
+}
+
+/**
  * The fault that rejects a create call outright, if any, in a fixed order of precedence:
  * 429 (the gateway refuses before the app sees it), then 5xx, then credits, then badparams.
  */

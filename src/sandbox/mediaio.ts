@@ -27,8 +27,20 @@ import {
 
 const NAME = 'mediaio';
 const TASK_PREFIX = 'mio-';
-/** The balance the sandbox account always has. */
+/**
+ * The balance the sandbox account starts with. Media.io documents no per-call price, so the sandbox
+ * charges nothing unless a create's prompt carries `sandbox:charge<N>`: then N credits leave the
+ * balance when that job completes (failed jobs cost nothing), so observed prices can be tested.
+ */
 export const SANDBOX_CREDITS = 1000;
+
+const CHARGE = /sandbox:charge(\d{1,6})/i;
+/** Credits charged so far, per sandbox job table (one per sandbox instance). */
+const charged = new WeakMap<object, number>();
+
+function balanceOf(ctx: SandboxContext): number {
+  return SANDBOX_CREDITS - (charged.get(ctx.jobs) ?? 0);
+}
 
 export const ROUTES = {
   credits: '/user/credits',
@@ -90,7 +102,7 @@ export const mediaio: ProviderModule = {
     if (req.body.kind === 'invalid') return paramsError(ctx, 'body is not valid JSON');
     switch (m.route) {
       case ROUTES.credits:
-        return envelope(ctx, 0, '', { credits: SANDBOX_CREDITS });
+        return envelope(ctx, 0, '', { credits: balanceOf(ctx) });
       case ROUTES.result:
         return result(m.taskId, ctx);
       case ROUTES.create:
@@ -133,6 +145,7 @@ async function create(req: ParsedRequest, vendor: string, modelCode: string, ctx
     output,
     count: resultCount(data.counts),
     objectResult: faults.has('objectresult'),
+    charge: typeof data.prompt === 'string' ? Number(CHARGE.exec(data.prompt)?.[1] ?? 0) : 0,
   });
   return envelope(ctx, 0, '', { task_id: job.id });
 }
@@ -148,6 +161,11 @@ function result(taskId: string, ctx: SandboxContext): Reply {
   if (!polled) return envelope(ctx, 40003, 'Task not found');
   const { status, reason } = statusOf(polled.phase, polled.job.outcome);
   const list = status === 'completed' ? resultList(polled.job, ctx) : [];
+  const charge = polled.job.meta.charge;
+  if (status === 'completed' && typeof charge === 'number' && charge > 0 && polled.job.meta.charged !== true) {
+    polled.job.meta.charged = true;
+    charged.set(ctx.jobs, (charged.get(ctx.jobs) ?? 0) + charge);
+  }
   // The catalogue declares `result` an object: `sandbox:objectresult` answers in that shape instead.
   const results = polled.job.meta.objectResult === true ? objectResult(list) : list;
   return envelope(ctx, 0, '', { task_id: taskId, status, reason, result: results });

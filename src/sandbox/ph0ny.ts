@@ -17,7 +17,14 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { findFaults, findFaultsIn, rejectingFault, serviceUnavailable, RATE_LIMIT_HEADERS } from './faults.js';
+import {
+  chargeIn,
+  findFaults,
+  findFaultsIn,
+  rejectingFault,
+  serviceUnavailable,
+  RATE_LIMIT_HEADERS,
+} from './faults.js';
 import type { Job } from './jobs.js';
 import { BYOK_HEADERS, byokEngines, checkVideoBody, type VideoType } from './ph0ny-validate.js';
 import {
@@ -88,7 +95,7 @@ export const ph0ny: ProviderModule = {
     if (!m) return apiError(404, 'not_found', `Cannot ${req.method} ${req.path}`);
     if (!req.authorized) return apiError(401, 'unauthorized', 'Invalid or missing API key');
     if ('type' in m) return create(req, m.type, ctx);
-    if ('usage' in m) return jsonReply(200, SANDBOX_USAGE);
+    if ('usage' in m) return jsonReply(200, usage(ctx));
     return getJob(m.jobId, ctx);
   },
 };
@@ -121,7 +128,13 @@ async function create(req: ParsedRequest, type: VideoType, ctx: SandboxContext):
   }
   // No timeout status in ph0ny: `sandbox:timeout` fails the job, with the documented code provider_timeout.
   const outcome = faults.has('timeout') ? 'timeout' : faults.has('fail') ? 'failure' : 'success';
-  const job = ctx.jobs.create(NAME, 'vj_', outcome, { type, provider: checked.provider, inputs: input }, ulid());
+  const job = ctx.jobs.create(
+    NAME,
+    'vj_',
+    outcome,
+    { type, provider: checked.provider, inputs: input, charge: chargeIn(input) },
+    ulid(),
+  );
   return jsonReply(202, {
     id: job.id,
     type,
@@ -132,6 +145,16 @@ async function create(req: ParsedRequest, type: VideoType, ctx: SandboxContext):
   });
 }
 
+/** Credits used so far, per sandbox job table (one per sandbox instance). */
+const charged = new WeakMap<object, number>();
+
+/** The usage answer: the fixed shape, less what completed `sandbox:charge<N>` jobs used. */
+function usage(ctx: SandboxContext): typeof SANDBOX_USAGE {
+  const used = charged.get(ctx.jobs) ?? 0;
+  const { limit } = SANDBOX_USAGE.credits;
+  return { ...SANDBOX_USAGE, credits: { used, limit, remaining: limit - used } };
+}
+
 function getJob(jobId: string, ctx: SandboxContext): Reply {
   const polled = ctx.jobs.poll(NAME, jobId);
   if (!polled) return apiError(404, 'not_found', `Video job ${jobId} not found`);
@@ -140,6 +163,11 @@ function getJob(jobId: string, ctx: SandboxContext): Reply {
   const ok = job.outcome === 'success';
   const done = phase === 'done' || phase === 'cancelled';
   if (done && typeof job.meta.completedAt !== 'number') job.meta.completedAt = Date.now();
+  // `sandbox:charge<N>` in the inputs: N credits are used when the job completes (failures cost nothing).
+  if (phase === 'done' && ok && typeof job.meta.charge === 'number' && job.meta.charge > 0 && !job.meta.charged) {
+    job.meta.charged = true;
+    charged.set(ctx.jobs, (charged.get(ctx.jobs) ?? 0) + job.meta.charge);
+  }
   const status = phase === 'queued' ? 'pending' : phase === 'running' ? 'processing' : ok ? 'completed' : 'failed';
   const progress = done && ok ? 1 : phase === 'queued' ? 0 : round2((done ? n - 1 : job.polls) / n);
   return jsonReply(200, {

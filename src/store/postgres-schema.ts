@@ -71,6 +71,18 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
   `,
+  // 2: observed prices of tools whose price is not published (balance before - after one job).
+  `
+  CREATE TABLE observed_prices (
+    id          BIGSERIAL PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    price_key   TEXT NOT NULL,
+    credits     DOUBLE PRECISION NOT NULL CHECK (credits > 0),
+    observed_at BIGINT NOT NULL
+  );
+  CREATE INDEX observed_prices_by_key ON observed_prices (tool, price_key, observed_at);
+  `,
 ];
 
 /** Advisory lock key held while migrating (any constant shared by every replica). */

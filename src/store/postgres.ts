@@ -12,10 +12,13 @@ import {
   jobToRow,
   rowToIdempotency,
   rowToJob,
+  rowToObservation,
   rowToReservation,
   tokenToRow,
   type IdempotencyRow,
   type JobRow,
+  type ObservationRow,
+  type ObservedSummaryRow,
   type ReservationRow,
   type TokenRow,
 } from './sqlite-schema.js';
@@ -27,6 +30,8 @@ import type {
   JobPatch,
   JobQuery,
   JobRecord,
+  ObservedPrice,
+  PriceObservation,
   ReserveRequest,
   ReserveResult,
   Reservation,
@@ -266,6 +271,36 @@ export class PgStore implements Store {
 
   async dropIdempotency(key: string): Promise<void> {
     await this.db.q('DELETE FROM idempotency_keys WHERE key = $1', [key]);
+  }
+
+  // ---- observed prices ----
+
+  async recordObservation(o: PriceObservation): Promise<void> {
+    await this.db.q(
+      'INSERT INTO observed_prices (provider, tool, price_key, credits, observed_at) VALUES ($1, $2, $3, $4, $5)',
+      [o.provider, o.tool, o.priceKey, o.credits, o.observedAt],
+    );
+  }
+
+  async observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined> {
+    // One statement: the summary and the latest row are read from one snapshot.
+    const { rows } = await this.db.q<ObservedSummaryRow & { latest: number | null }>(
+      `SELECT MAX(credits) AS max, COUNT(*) AS count, MAX(observed_at) AS latest_at,
+         (SELECT credits FROM observed_prices WHERE tool = $1 AND price_key = $2
+          ORDER BY observed_at DESC, id DESC LIMIT 1) AS latest
+       FROM observed_prices WHERE tool = $1 AND price_key = $2`,
+      [tool, priceKey],
+    );
+    const r = rows[0];
+    if (r === undefined || r.max === null || r.latest_at === null || r.latest === null) return undefined;
+    return { latest: r.latest, max: r.max, count: Number(r.count), latestAt: r.latest_at };
+  }
+
+  async listObservations(): Promise<PriceObservation[]> {
+    const { rows } = await this.db.q<ObservationRow>(
+      'SELECT provider, tool, price_key, credits, observed_at FROM observed_prices ORDER BY observed_at, id',
+    );
+    return rows.map(rowToObservation);
   }
 
   // ---- maintenance ----

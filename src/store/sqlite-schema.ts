@@ -8,6 +8,7 @@ import type {
   JobOutput,
   JobRecord,
   JobStatus,
+  PriceObservation,
   Reservation,
   ReservationState,
 } from './store.js';
@@ -114,6 +115,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX reservations_by_principal_day ON reservations (provider, principal, day, state);
   CREATE INDEX consent_tokens_by_expiry ON consent_tokens (expires_at);
   CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
+  `,
+  // 4: observed prices of tools whose price is not published (balance before - after one job).
+  `
+  CREATE TABLE observed_prices (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider    TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    price_key   TEXT NOT NULL,
+    credits     REAL NOT NULL CHECK (credits > 0),
+    observed_at INTEGER NOT NULL
+  );
+  CREATE INDEX observed_prices_by_key ON observed_prices (tool, price_key, observed_at);
   `,
 ];
 
@@ -289,6 +302,24 @@ export function tokenToRow(t: ConsentToken): TokenRow {
     created_at: t.createdAt,
     used_at: null,
   };
+}
+
+export interface ObservationRow {
+  provider: string;
+  tool: string;
+  price_key: string;
+  credits: number;
+  observed_at: number;
+}
+
+export function rowToObservation(r: ObservationRow): PriceObservation {
+  return { provider: r.provider, tool: r.tool, priceKey: r.price_key, credits: r.credits, observedAt: r.observed_at };
+}
+
+export interface ObservedSummaryRow {
+  max: number | null;
+  count: number;
+  latest_at: number | null;
 }
 
 export interface IdempotencyRow {

@@ -14,10 +14,13 @@ import {
   migrate,
   rowToIdempotency,
   rowToJob,
+  rowToObservation,
   rowToReservation,
   tokenToRow,
   type IdempotencyRow,
   type JobRow,
+  type ObservationRow,
+  type ObservedSummaryRow,
   type ReservationRow,
   type TokenRow,
 } from './sqlite-schema.js';
@@ -29,6 +32,8 @@ import type {
   JobPatch,
   JobQuery,
   JobRecord,
+  ObservedPrice,
+  PriceObservation,
   ReserveRequest,
   ReserveResult,
   Reservation,
@@ -282,6 +287,34 @@ export class SqliteStore implements Store {
 
   async dropIdempotency(key: string): Promise<void> {
     this.stmt('DELETE FROM idempotency_keys WHERE key = ?').run(key);
+  }
+
+  // ---- observed prices ----
+
+  async recordObservation(o: PriceObservation): Promise<void> {
+    this.stmt(
+      'INSERT INTO observed_prices (provider, tool, price_key, credits, observed_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(o.provider, o.tool, o.priceKey, o.credits, o.observedAt);
+  }
+
+  async observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined> {
+    // One statement: the summary and the latest row are read from one snapshot.
+    const r = this.stmt<ObservedSummaryRow & { latest: number | null }>(
+      `SELECT MAX(credits) AS max, COUNT(*) AS count, MAX(observed_at) AS latest_at,
+         (SELECT credits FROM observed_prices WHERE tool = ? AND price_key = ?
+          ORDER BY observed_at DESC, id DESC LIMIT 1) AS latest
+       FROM observed_prices WHERE tool = ? AND price_key = ?`,
+    ).get(tool, priceKey, tool, priceKey);
+    if (r === undefined || r.max === null || r.latest_at === null || r.latest === null) return undefined;
+    return { latest: r.latest, max: r.max, count: Number(r.count), latestAt: r.latest_at };
+  }
+
+  async listObservations(): Promise<PriceObservation[]> {
+    return this.stmt<ObservationRow>(
+      'SELECT provider, tool, price_key, credits, observed_at FROM observed_prices ORDER BY observed_at, id',
+    )
+      .all()
+      .map(rowToObservation);
   }
 
   // ---- maintenance ----

@@ -174,6 +174,28 @@ export type ClaimResult =
   | { state: 'existing'; record: IdempotencyRecord }
   | { state: 'conflict'; record: IdempotencyRecord };
 
+/**
+ * One observed charge of a tool whose price is not published: the provider's balance before the create
+ * minus after the job settled, when no other job of that provider overlapped. `priceKey` is the canonical
+ * JSON of the price-relevant arguments (see guard/observed.ts).
+ */
+export interface PriceObservation {
+  provider: string;
+  tool: string;
+  priceKey: string;
+  credits: number;
+  observedAt: number;
+}
+
+export interface ObservedPrice {
+  /** The most recent observation. */
+  latest: number;
+  /** The highest observation (what a cap reserves). */
+  max: number;
+  count: number;
+  latestAt: number;
+}
+
 /** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
 export const CAP_EPSILON = 1e-9;
 
@@ -258,6 +280,13 @@ export interface Store {
   markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
   dropIdempotency(key: string): Promise<void>;
+
+  // observed prices (append-only)
+  recordObservation(o: PriceObservation): Promise<void>;
+  /** Summary of the observations of (tool, priceKey); undefined when there are none. */
+  observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined>;
+  /** Every observation, oldest first (for export). */
+  listObservations(): Promise<PriceObservation[]>;
 
   /**
    * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Budget } from '../guard/budget.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
+import { consentQuote } from '../guard/observed.js';
 import { priceCall } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -10,7 +11,7 @@ import { utcDay } from '../guard/budget.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
-import { quoteText } from './paid.js';
+import { observedFor, withObserved } from './paid.js';
 import { splitArgs } from './handler.js';
 import { validateArgs } from './validate.js';
 
@@ -48,15 +49,35 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       }
       const cat = tool.catalogue;
       const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
-      const consent = decideConsent(tool.op, cat, q, d.consentSettings);
+      const observed = await observedFor(d.store, tool, sent, q);
+      const consent = decideConsent(
+        tool.op,
+        cat,
+        consentQuote(q, observed, d.consentSettings.trustObserved),
+        d.consentSettings,
+      );
       const caps = await d.budget.left(cat.provider, ctx.callerId, ctx.principal);
       const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
       const price =
         q.kind === 'unknown'
-          ? { kind: 'unknown', reason: q.reason, currency: cat.currency }
+          ? {
+              kind: 'unknown',
+              reason: q.reason,
+              currency: cat.currency,
+              ...(observed
+                ? {
+                    observed: {
+                      latest: observed.latest,
+                      max: observed.max,
+                      count: observed.count,
+                      latest_at: new Date(observed.latestAt).toISOString(),
+                    },
+                  }
+                : {}),
+            }
           : { kind: q.kind, credits: q.credits, detail: q.detail, currency: cat.currency };
       const lines = [
-        `${tool.name}: ${quoteText(q, cat.currency)}${q.kind !== 'unknown' ? ` (${q.detail})` : ''}.`,
+        `${tool.name}: ${withObserved(tool, q, observed)}${q.kind !== 'unknown' ? ` (${q.detail})` : ''}.`,
         consent.needed ? `Needs the user's consent: ${consent.reason}.` : `No consent needed: ${consent.reason}.`,
         ...(consent.needed && d.tokenOnly
           ? [

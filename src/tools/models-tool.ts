@@ -7,7 +7,8 @@ import { priceCall, type Quote } from '../guard/price.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
-import { quoteText } from './paid.js';
+import type { Store } from '../store/store.js';
+import { priceText, quoteText } from './paid.js';
 
 /** Display names of the families we know; any other model tag becomes a family of its own. */
 const NAMES: Record<string, string> = {
@@ -53,7 +54,8 @@ function sortKey(q: Quote): number {
   return q.kind === 'unknown' ? Number.POSITIVE_INFINITY : q.credits;
 }
 
-export function modelsTool(tools: readonly ToolSpec[]): ServerTool {
+/** `store`: where observed prices of tools with unknown prices are read. */
+export function modelsTool(tools: readonly ToolSpec[], store?: Store): ServerTool {
   return defineTool({
     name: 'models',
     title: 'Model families',
@@ -67,13 +69,15 @@ export function modelsTool(tools: readonly ToolSpec[]): ServerTool {
     readOnly: true,
     idempotent: true,
     run: async (a) => {
-      const families = new Map<string, { tool: ToolSpec; quote?: Quote }[]>();
+      const families = new Map<string, { tool: ToolSpec; quote?: Quote; text?: string }[]>();
       for (const t of tools) {
         if (a.kind && !t.op.tags.includes(a.kind)) continue;
         for (const f of familiesOf(t)) {
           if (a.family && f !== (ALIASES[a.family] ?? a.family)) continue;
-          const quote = t.paid && t.op.price ? priceCall(t.op.price, argsFor(t, a.arguments)) : undefined;
-          families.set(f, [...(families.get(f) ?? []), { tool: t, quote }]);
+          const args = argsFor(t, a.arguments);
+          const quote = t.paid && t.op.price ? priceCall(t.op.price, args) : undefined;
+          const text = quote?.kind === 'unknown' && store ? await priceText(store, t, args, quote) : undefined;
+          families.set(f, [...(families.get(f) ?? []), { tool: t, quote, text }]);
         }
       }
       const rows = [...families.entries()]
@@ -83,12 +87,12 @@ export function modelsTool(tools: readonly ToolSpec[]): ServerTool {
           name: NAMES[family] ?? family,
           tools: list
             .sort((p, q) => (p.quote ? sortKey(p.quote) : 0) - (q.quote ? sortKey(q.quote) : 0))
-            .map(({ tool, quote }) => ({
+            .map(({ tool, quote, text }) => ({
               tool: tool.name,
               provider: tool.catalogue.provider,
               title: tool.title,
               kinds: tool.op.tags.filter((x) => KINDS.includes(x)),
-              price: quote ? quoteText(quote, tool.catalogue.currency) : 'free',
+              price: text ?? (quote ? quoteText(quote, tool.catalogue.currency) : 'free'),
               ...(quote?.kind === 'unknown' ? { price_reason: quote.reason } : {}),
             })),
         }));

@@ -7,6 +7,7 @@ import { argsHash as hashArgs } from '../guard/canonical.js';
 import type { Budget } from '../guard/budget.js';
 import type { ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentSettings } from '../guard/policy.js';
+import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
@@ -14,7 +15,7 @@ import { newJobId } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
-import type { JobRecord, Store } from '../store/store.js';
+import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
 import { causeOf, outcomeOf, outcomeUnknown, validProviderJobId, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
 
@@ -32,6 +33,8 @@ export interface PaidDeps {
   /** Paid requests sent and not yet settled. */
   inflight: PaidInflight;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Balance reads around calls of tools whose price is unknown (observed prices). */
+  sampler?: PriceSampler;
 }
 
 export interface PaidCall {
@@ -64,6 +67,31 @@ function keyArgs(args: Record<string, unknown>): Record<string, unknown> {
       .filter(([k]) => KEY_ARGS.test(k))
       .slice(0, 6),
   );
+}
+
+/** "unknown; last observed 12 credits (3 observations, latest 2026-11-27)" when there are observations. */
+export async function priceText(
+  store: Store,
+  tool: ToolSpec,
+  args: Record<string, unknown>,
+  q: Quote,
+): Promise<string> {
+  return withObserved(tool, q, await observedFor(store, tool, args, q));
+}
+
+/** The observations of this call's price key, when its price is unknown. */
+export function observedFor(
+  store: Store,
+  tool: ToolSpec,
+  args: Record<string, unknown>,
+  q: Quote,
+): Promise<ObservedPrice | undefined> {
+  return q.kind === 'unknown' ? store.observedPrice(tool.name, priceKey(tool.op, args)) : Promise.resolve(undefined);
+}
+
+export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | undefined): string {
+  const text = quoteText(q, tool.catalogue.currency);
+  return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
 }
 
 /** How long a duplicate call waits for the first call with the same idempotency_key to settle. */
@@ -134,7 +162,13 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   const jobId = newJobId(d.now());
   try {
-    const decision = decideConsent(tool.op, cat, quote, d.consentSettings);
+    const seen = await observedFor(d.store, tool, args, quote);
+    const decision = decideConsent(
+      tool.op,
+      cat,
+      consentQuote(quote, seen, d.consentSettings.trustObserved),
+      d.consentSettings,
+    );
     if (decision.needed) {
       await d.consent.obtain(
         {
@@ -142,7 +176,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           title: tool.title,
           argsHash: hash,
           callerId: c.principal,
-          priceText: quoteText(quote, cat.currency),
+          priceText: withObserved(tool, quote, seen),
           reason: decision.reason,
           keyArgs: keyArgs(args),
           balanceText: c.elicit ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
@@ -159,6 +193,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       principal: c.principal,
       argsHash: hash,
       quote,
+      observedMax: seen?.max,
     });
   } catch (err) {
     await forget();
@@ -192,18 +227,32 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   d.inflight.add({ reservation: jobId, tool: tool.name, provider: cat.provider, idempotencyKey: storeKey });
   try {
+    const sample = quote.kind === 'unknown' ? { tool: tool.name, op: tool.op, args } : undefined;
+    await d.sampler?.begin(jobId, cat.provider, sample, c.signal);
+    if (c.signal.aborted) {
+      // Cancelled during the balance read, before anything was sent.
+      await d.sampler?.finish(jobId, cat.provider, false);
+      await d.budget.release(jobId);
+      await forget();
+      throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
+    }
     let data: unknown;
     try {
       const client = clientFor(d.clients, cat.provider);
       data = (await client.call(tool.op, args, { safe: false, signal: c.signal, detach: true })).data;
     } catch (err) {
-      if (outcomeOf(err) === 'unknown') throw await unknown(causeOf(err));
+      if (outcomeOf(err) === 'unknown') {
+        d.sampler?.abandon(jobId);
+        throw await unknown(causeOf(err));
+      }
+      await d.sampler?.finish(jobId, cat.provider, false);
       await d.budget.release(jobId);
       await forget();
       throw err;
     }
 
     if (!tool.op.job) {
+      await d.sampler?.finish(jobId, cat.provider, true);
       const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
       await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
@@ -211,7 +260,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       return { kind: 'answer', data, quote };
     }
     const providerJobId = validProviderJobId(getPath(data, tool.op.job.idField));
-    if (providerJobId === undefined) throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
+    if (providerJobId === undefined) {
+      d.sampler?.abandon(jobId);
+      throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
+    }
     const job = await d.ledger.record({
       id: jobId,
       tool: { name: tool.name, provider: cat.provider, op: tool.op },

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
 import { ACME_FILE, CLI } from '../helpers/paths.js';
 
 /** Runs the CLI with a fresh state folder (never the user's own), unless the test names one. */
@@ -29,6 +30,24 @@ describe('mediagen-mcp command line', () => {
     expect(rows).toContain('phaya_veo31_video\tphaya\tPrice: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
     expect(rows).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: unknown; needs confirmation.');
     expect(rows.find((l) => l.startsWith('mediaio_user_credits\t'))).toBe('mediaio_user_credits\tmediaio\tFree.');
+  });
+
+  it('export-prices prints observed prices as a --prices overlay that --prices accepts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediagen-cli-'));
+    const stateDir = join(dir, 'state');
+    const store = await openStore({ stateDir });
+    const o = { provider: 'mediaio', tool: 'mediaio_i2v_kling_v3_0', observedAt: Date.now() };
+    await store.recordObservation({ ...o, priceKey: '{"duration":"5s"}', credits: 6 });
+    await store.recordObservation({ ...o, priceKey: '{"duration":"10s"}', credits: 11 });
+    await store.close();
+    const r = run(['export-prices', '--state-dir', stateDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ prices: { mediaio_i2v_kling_v3_0: { credits: 11 } } });
+    const file = join(dir, 'prices.json');
+    writeFileSync(file, r.stdout);
+    const list = run(['--sandbox', '--list', '--prices', file]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: 11 credits.');
   });
 
   it('adds a user catalogue with --catalogue', () => {

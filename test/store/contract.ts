@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { jobsContract } from './contract-jobs.js';
 import { keysContract } from './contract-keys.js';
+import { observedContract } from './contract-observed.js';
 import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
 import type { StoreRef } from './contract-fixtures.js';
@@ -37,5 +38,6 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     spendContract(ref);
     keysContract(ref);
     principalsContract(ref);
+    observedContract(ref);
   });
 }
