@@ -63,7 +63,8 @@ function startWorker(file: string, name: string, count = PER_WORKER, execPath = 
       if (msg.type === 'ready') markReady();
       if (msg.type === 'done') resolve(msg as Done);
     });
-    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}) early: ${stderr}`)));
+    // 'close' (not 'exit'): it comes after the IPC channel has delivered every message the worker sent.
+    child.on('close', (code) => reject(new Error(`worker ${name} exited (${code}) early: ${stderr}`)));
     child.on('error', reject);
   });
   // surface an early exit while waiting for 'ready' as well
