@@ -1,8 +1,7 @@
 /** quote and spend_report: read-only views of prices, consent, caps and the spend ledger. */
 import { z } from 'zod';
 import type { Budget } from '../guard/budget.js';
-import { decideConsent, type ConsentSettings } from '../guard/policy.js';
-import { consentQuote } from '../guard/observed.js';
+import type { ConsentSettings } from '../guard/policy.js';
 import { priceCall } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -11,7 +10,7 @@ import { utcDay } from '../guard/budget.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
-import { observedFor, withObserved } from './paid.js';
+import { consentFor, withObserved } from './paid.js';
 import { splitArgs } from './handler.js';
 import { validateArgs } from './validate.js';
 
@@ -49,13 +48,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       }
       const cat = tool.catalogue;
       const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
-      const observed = await observedFor(d.store, tool, sent, q);
-      const consent = decideConsent(
-        tool.op,
-        cat,
-        consentQuote(q, observed, d.consentSettings.trustObserved),
-        d.consentSettings,
-      );
+      const { seen: observed, decision: consent } = await consentFor(d, tool, sent, q);
       const caps = await d.budget.left(cat.provider, ctx.callerId, ctx.principal);
       const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
       const price =

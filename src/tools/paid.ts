@@ -6,7 +6,7 @@
 import { argsHash as hashArgs } from '../guard/canonical.js';
 import type { Budget } from '../guard/budget.js';
 import type { ConsentGate, Elicit } from '../guard/consent.js';
-import { decideConsent, type ConsentSettings } from '../guard/policy.js';
+import { decideConsent, type ConsentDecision, type ConsentSettings } from '../guard/policy.js';
 import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
@@ -14,9 +14,9 @@ import type { JobLedger } from '../jobs/ledger.js';
 import { newJobId } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
-import { getPath } from '../providers/envelope.js';
+import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
-import { causeOf, outcomeOf, outcomeUnknown, validProviderJobId, type PaidInflight } from './paid-outcome.js';
+import { causeOf, outcomeOf, outcomeUnknown, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
 
 export interface PaidDeps {
@@ -87,6 +87,21 @@ export function observedFor(
   q: Quote,
 ): Promise<ObservedPrice | undefined> {
   return q.kind === 'unknown' ? store.observedPrice(tool.name, priceKey(tool.op, args)) : Promise.resolve(undefined);
+}
+
+/**
+ * Whether this exact call needs consent, with the observations behind an unknown price: the one rule that
+ * `quote` reports and the paid path enforces.
+ */
+export async function consentFor(
+  d: { store: Store; consentSettings: ConsentSettings },
+  tool: ToolSpec,
+  args: Record<string, unknown>,
+  q: Quote,
+): Promise<{ seen: ObservedPrice | undefined; decision: ConsentDecision }> {
+  const seen = await observedFor(d.store, tool, args, q);
+  const priced = consentQuote(q, seen, d.consentSettings.trustObserved);
+  return { seen, decision: decideConsent(tool.op, tool.catalogue, priced, d.consentSettings) };
 }
 
 export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | undefined): string {
@@ -162,13 +177,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   const jobId = newJobId(d.now());
   try {
-    const seen = await observedFor(d.store, tool, args, quote);
-    const decision = decideConsent(
-      tool.op,
-      cat,
-      consentQuote(quote, seen, d.consentSettings.trustObserved),
-      d.consentSettings,
-    );
+    const { seen, decision } = await consentFor(d, tool, args, quote);
     if (decision.needed) {
       await d.consent.obtain(
         {
