@@ -55,9 +55,20 @@ export function buildRequest(cat: Catalogue, op: Operation, args: Readonly<Recor
   return { method: op.method, path, body: JSON.stringify(payload) };
 }
 
+/**
+ * A provider job id we are willing to store and paste into a status URL: letters, digits and `._:~-`, not
+ * starting with a dot (so never `.` or `..`), at most 200 characters. Provider data is untrusted.
+ */
+export const PROVIDER_JOB_ID = /^[A-Za-z0-9_][A-Za-z0-9._:~-]{0,199}$/;
+
+export function validProviderJobId(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return typeof v === 'string' && PROVIDER_JOB_ID.test(v) ? v : undefined;
+}
+
 /** A route of a job block (status/cancel) filled with the provider job id. */
 export function jobRequest(route: { method: string; path: string }, providerJobId: string): WireRequest {
-  if (!providerJobId || /^\.+$/.test(providerJobId) || providerJobId.length > 200)
+  if (validProviderJobId(providerJobId) === undefined)
     throw new MediagenError(
       'PROVIDER_HTTP',
       `Refused to use provider job id ${JSON.stringify(providerJobId.slice(0, 40))}.`,

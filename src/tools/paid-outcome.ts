@@ -24,14 +24,6 @@ export function outcomeOf(err: unknown): Outcome {
   return ['NOT_CONFIGURED', 'BAD_ARGUMENTS', 'RATE_LIMITED'].includes(err.code) ? 'refused' : 'unknown';
 }
 
-/** A provider job id we are willing to store and paste into a status URL. */
-export const PROVIDER_JOB_ID = /^[A-Za-z0-9_][A-Za-z0-9._:~-]{0,199}$/;
-
-export function validProviderJobId(v: unknown): string | undefined {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
-  return typeof v === 'string' && PROVIDER_JOB_ID.test(v) ? v : undefined;
-}
-
 export interface UnknownContext {
   provider: string;
   tool: string;

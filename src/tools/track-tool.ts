@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
 import { jobResult } from './job-view.js';
-import { validProviderJobId } from './paid-outcome.js';
+import { validProviderJobId } from '../providers/envelope.js';
 
 export interface TrackToolDeps {
   ledger: JobLedger;
