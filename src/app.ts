@@ -53,10 +53,13 @@ export interface App {
   serverTools: ServerTool[];
   /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
   createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
-  /** Mark paid requests still in flight as uncertain (shutdown past its deadline); their reservation ids. */
-  settleInflight(): Promise<string[]>;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
   close(force?: boolean): Promise<void>;
+  /**
+   * Stop after the drain: paid requests still unanswered are left uncertain (never silently lost) and
+   * named in the log, then everything is closed, aborting what is still in flight.
+   */
+  shutdown(): Promise<void>;
 }
 
 export function consentSettings(config: Config): ConsentSettings {
@@ -213,6 +216,12 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
+  const close = async (force = false): Promise<void> => {
+    stopMaintenance();
+    await downloader.close();
+    await registry.close(force);
+    if (owned) await store.close();
+  };
   return {
     registry,
     store,
@@ -229,12 +238,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,
       }),
-    settleInflight: () => settleInflight({ inflight, budget, store, logger }),
-    close: async (force = false) => {
-      stopMaintenance();
-      await downloader.close();
-      await registry.close(force);
-      if (owned) await store.close();
+    close,
+    shutdown: async () => {
+      const uncertain = await settleInflight({ inflight, budget, store, logger });
+      if (uncertain.length)
+        logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
+          reservations: uncertain,
+        });
+      await close(true);
     },
   };
 }

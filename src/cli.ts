@@ -102,12 +102,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   process.once('SIGINT', stop);
   const end = await ended;
   if (end.error) logger.error(`stdio transport failed: ${end.error.message}`);
-  const uncertain = await app.settleInflight();
-  if (uncertain.length)
-    logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
-      reservations: uncertain,
-    });
-  await app.close(true);
+  await app.shutdown();
   await sandbox?.close();
   // Nothing may keep a stopping server alive past its drain deadline.
   setTimeout(() => process.exit(), 1_000).unref();

@@ -71,15 +71,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     (stopping ??= (async () => {
       await handle.close(config.drainSeconds * 1000);
       stopMaintenance();
-      for (const app of apps.values()) {
-        // Paid requests still unanswered past the deadline are left uncertain, never silently lost.
-        const uncertain = await app.settleInflight();
-        if (uncertain.length)
-          logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
-            reservations: uncertain,
-          });
-        await app.close(true);
-      }
+      for (const app of apps.values()) await app.shutdown();
       if (!opts.store) await store.close();
     })());
   return { handle, stop };
