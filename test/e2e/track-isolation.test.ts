@@ -125,7 +125,7 @@ describe('jobs_track of a reservation, over stdio', () => {
   };
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ slowMs: 3_000, pollsToComplete: 2 });
+    sandbox = await startSandbox({ slowMs: 6_000, pollsToComplete: 2 });
   });
   afterAll(async () => {
     while (servers.length) await servers.pop()!.close();
@@ -158,6 +158,31 @@ describe('jobs_track of a reservation, over stdio', () => {
     expect(sc(got).provider_job_id).not.toBe(elsewhere);
     expect(totals(await s.call('spend_report'), 'phaya')).toMatchObject({ committed: 1, reserved: 0, uncertain: 0 });
     expect(hits(sandbox, T2I_PATH)).toBe(base + 1);
+  });
+
+  it('still settles a stale reserved reservation, whose process died mid-create', async () => {
+    const dir = tempDir();
+    const dead = await serve({ MEDIAGEN_STATE_DIR: dir });
+    const base = hits(sandbox, T2I_PATH);
+    void dead.call(T2I, { prompt: 'a lantern sandbox:slow' }).catch(() => undefined);
+    await until(() => hits(sandbox, T2I_PATH) === base + 1);
+    process.kill(dead.pid ?? 0, 'SIGKILL');
+    // A new process on the same state folder, with a short request deadline: the reservation goes stale.
+    const s = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_HTTP_TIMEOUT_MS: '2000' });
+    let entry: { reservation: string; state: string } | undefined;
+    for (let i = 0; i < 100 && entry?.state !== 'uncertain'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      entry = (sc(await s.call('spend_report')).entries as { reservation: string; state: string }[])[0];
+    }
+    expect(entry?.state).toBe('uncertain');
+    const providerJobId = await createJob(sandbox, CREATE, { prompt: 'the job it made' });
+    const r = await s.call('jobs_track', {
+      tool: T2I,
+      provider_job_id: providerJobId,
+      reservation_id: entry?.reservation,
+    });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r)).toMatchObject({ job_id: entry?.reservation, reservation: { state: 'committed' } });
   });
 
   it('once jobs_track settles an unknown outcome, the same call with the same idempotency_key returns the job and sends nothing', async () => {
