@@ -79,21 +79,53 @@ export class JobLedger {
   }
 
   /**
+   * The job already recorded for this provider job id, when it is `principal`'s. A provider job id in the
+   * ledger belongs to its principal: for anyone else it is NOT_FOUND, in the very words used for an id the
+   * provider does not know, and nothing is sent.
+   */
+  async tracked(tool: JobTool, providerJobId: string, principal: string): Promise<JobRecord | undefined> {
+    const job = await this.deps.store.jobByProviderId(tool.provider, providerJobId);
+    if (job && job.principal !== principal) throw untracked(tool, providerJobId);
+    return job;
+  }
+
+  /**
    * Record a job created elsewhere (the provider's dashboard, another machine, a call whose outcome was
    * unknown): one free status poll first proves the provider knows the id, then the record, then a poll
    * that fills in its status. Nothing is charged. `beforePoll` runs once it is recorded (settling a
-   * reservation, so a failed job's refund finds it committed).
+   * reservation, so a failed job's refund finds it committed). A provider job id already in the ledger is
+   * not recorded again: its owner gets that job (`existing`, and `beforePoll` does not run), anyone else
+   * NOT_FOUND.
    */
-  async adopt(n: NewJob, signal?: AbortSignal, beforePoll?: () => Promise<void>): Promise<JobRecord> {
+  async adopt(
+    n: NewJob,
+    signal?: AbortSignal,
+    beforePoll?: () => Promise<void>,
+  ): Promise<{ job: JobRecord; existing: boolean }> {
     const spec = n.tool.op.job;
     if (!spec) throw new MediagenError('NOT_SUPPORTED', `${n.tool.name} creates no job, so there is nothing to track.`);
-    await clientFor(this.deps.clients, n.tool.provider).callJobRoute(spec.status, n.providerJobId, {
-      safe: true,
-      signal,
-    });
-    await this.record(n);
+    const known = await this.tracked(n.tool, n.providerJobId, n.principal);
+    if (known) return { job: await this.poll(known.id, signal, n.principal), existing: true };
+    try {
+      await clientFor(this.deps.clients, n.tool.provider).callJobRoute(spec.status, n.providerJobId, {
+        safe: true,
+        signal,
+      });
+    } catch (err) {
+      // The provider's own "not found" reads exactly like another principal's job.
+      if (err instanceof MediagenError && err.code === 'NOT_FOUND') throw untracked(n.tool, n.providerJobId);
+      throw err;
+    }
+    try {
+      await this.record(n);
+    } catch (err) {
+      // Recorded by a concurrent call meanwhile: UNIQUE (provider, provider_job_id) kept it to one record.
+      const won = await this.tracked(n.tool, n.providerJobId, n.principal);
+      if (!won) throw err;
+      return { job: won, existing: true };
+    }
     await beforePoll?.();
-    return this.poll(n.id, signal, n.principal);
+    return { job: await this.poll(n.id, signal, n.principal), existing: false };
   }
 
   /** The job; NOT_FOUND when it does not exist or (with `owner`) belongs to another principal: the same answer. */
@@ -200,6 +232,14 @@ export class JobLedger {
     const minutes = tool?.op.job?.timeoutMinutes ?? 60;
     return !isFinal(job.status) && this.deps.now() - job.createdAt > minutes * 60_000;
   }
+}
+
+/** jobs_track's answer for a provider job id it cannot adopt: unknown to the provider, or another principal's. */
+function untracked(tool: JobTool, providerJobId: string): MediagenError {
+  return new MediagenError(
+    'NOT_FOUND',
+    `No ${tool.name} job ${JSON.stringify(providerJobId)} was found to track. Nothing was recorded or charged.`,
+  );
 }
 
 function describeError(raw: unknown, word: unknown): string {

@@ -39,7 +39,14 @@ import type {
   SpendTotals,
   Store,
 } from './store.js';
-import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
+import {
+  BY_PROVIDER_JOB_SQL,
+  CAP_EPSILON,
+  COUNTING_SQL,
+  SETTLED_KEY_SQL,
+  newReservation,
+  roundCredits,
+} from './store.js';
 
 const EPSILON = CAP_EPSILON;
 const credits = roundCredits;
@@ -70,6 +77,12 @@ export class PgStore implements Store {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     const { rows } = await this.db.q<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  }
+
+  async jobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined> {
+    const { text, values } = named(BY_PROVIDER_JOB_SQL, { provider, providerJobId });
+    const { rows } = await this.db.q<JobRow>(text, values);
     return rows[0] === undefined ? undefined : rowToJob(rows[0]);
   }
 
@@ -262,6 +275,14 @@ export class PgStore implements Store {
     await this.db.q(`UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE key = $2`, [jobId, key]);
   }
 
+  async settleIdempotencyByReservation(reservationId: string, jobId: string): Promise<number> {
+    const r = await this.db.q(
+      `UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE reservation_id = $2 AND outcome <> 'job'`,
+      [jobId, reservationId],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
     await this.db.q(
       `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = $1 WHERE key = $2 AND outcome = 'pending'`,
@@ -308,7 +329,9 @@ export class PgStore implements Store {
   async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
     return this.db.tx(async (c) => ({
       tokens: (await c.query('DELETE FROM consent_tokens WHERE expires_at < $1', [q.tokensBefore])).rowCount ?? 0,
-      keys: (await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [q.keysBefore])).rowCount ?? 0,
+      keys:
+        (await c.query(`DELETE FROM idempotency_keys WHERE created_at < $1 AND ${SETTLED_KEY_SQL}`, [q.keysBefore]))
+          .rowCount ?? 0,
     }));
   }
 

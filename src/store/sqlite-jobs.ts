@@ -3,7 +3,7 @@
  * maintenance purge of expired consent tokens and old idempotency keys.
  */
 import type { SqlDatabase } from './sqlite-driver.js';
-import type { JobPatch, JobQuery } from './store.js';
+import { SETTLED_KEY_SQL, type JobPatch, type JobQuery } from './store.js';
 
 export const MAX_PAGE = 100;
 
@@ -108,13 +108,18 @@ export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSq
   return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`, params };
 }
 
-/** Maintenance: expired consent tokens and idempotency keys older than the window; one transaction. */
+/**
+ * Maintenance: expired consent tokens and idempotency keys older than the window whose outcome is settled
+ * (an unknown one stays bound); one transaction.
+ */
 export function purgeSqlite(
   db: SqlDatabase,
   q: { tokensBefore: number; keysBefore: number },
 ): { tokens: number; keys: number } {
   return db.immediate(() => ({
     tokens: Number(db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes),
-    keys: Number(db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(q.keysBefore).changes),
+    keys: Number(
+      db.prepare(`DELETE FROM idempotency_keys WHERE created_at < ? AND ${SETTLED_KEY_SQL}`).run(q.keysBefore).changes,
+    ),
   }));
 }

@@ -128,6 +128,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX observed_prices_by_key ON observed_prices (tool, price_key, observed_at);
   `,
+  // 5: a provider job id is one job, of one principal: UNIQUE (provider, provider_job_id). Rows duplicated
+  // before this rule (a job adopted again, or by another principal) are kept, as the ledger is never
+  // deleted: the oldest stays as it is and each later one names it in duplicate_of, outside the index.
+  `
+  ALTER TABLE jobs ADD COLUMN duplicate_of TEXT;
+  UPDATE jobs SET duplicate_of = (
+      SELECT o.id FROM jobs o WHERE o.provider = jobs.provider AND o.provider_job_id = jobs.provider_job_id
+      ORDER BY o.created_at, o.id LIMIT 1)
+    WHERE EXISTS (
+      SELECT 1 FROM jobs o WHERE o.provider = jobs.provider AND o.provider_job_id = jobs.provider_job_id
+        AND (o.created_at < jobs.created_at OR (o.created_at = jobs.created_at AND o.id < jobs.id)));
+  CREATE UNIQUE INDEX jobs_by_provider_job ON jobs (provider, provider_job_id) WHERE duplicate_of IS NULL;
+  CREATE INDEX idempotency_keys_by_reservation ON idempotency_keys (reservation_id);
+  `,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;

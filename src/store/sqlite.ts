@@ -41,7 +41,7 @@ import type {
   SpendTotals,
   Store,
 } from './store.js';
-import { CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
+import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
 const EPSILON = CAP_EPSILON;
 const credits = roundCredits;
@@ -97,6 +97,11 @@ export class SqliteStore implements Store {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
+    return row === undefined ? undefined : rowToJob(row);
+  }
+
+  async jobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined> {
+    const row = this.stmt<JobRow>(BY_PROVIDER_JOB_SQL).get({ provider, providerJobId });
     return row === undefined ? undefined : rowToJob(row);
   }
 
@@ -277,6 +282,14 @@ export class SqliteStore implements Store {
 
   async settleIdempotency(key: string, jobId: string): Promise<void> {
     this.stmt(`UPDATE idempotency_keys SET job_id = ?, outcome = 'job' WHERE key = ?`).run(jobId, key);
+  }
+
+  async settleIdempotencyByReservation(reservationId: string, jobId: string): Promise<number> {
+    return Number(
+      this.stmt(
+        `UPDATE idempotency_keys SET job_id = ?, outcome = 'job' WHERE reservation_id = ? AND outcome <> 'job'`,
+      ).run(jobId, reservationId).changes,
+    );
   }
 
   async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {

@@ -207,6 +207,18 @@ export function roundCredits(x: number): number {
 /** States whose credits count against a cap, as an SQL list (both stores). */
 export const COUNTING_SQL = "('reserved', 'committed', 'uncertain')";
 
+/**
+ * Idempotency keys (`idempotency_keys` rows) whose outcome is settled, so maintenance may purge them once
+ * old (both stores; see Store.purge).
+ */
+export const SETTLED_KEY_SQL = `outcome <> 'unknown' AND NOT (outcome = 'pending' AND reservation_id IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = idempotency_keys.reservation_id
+    AND r.state IN ('reserved', 'uncertain'))`;
+
+/** The job row of a provider job id: the one the UNIQUE index covers first, then the oldest. */
+export const BY_PROVIDER_JOB_SQL = `SELECT * FROM jobs WHERE provider = @provider AND provider_job_id = @providerJobId
+  ORDER BY (duplicate_of IS NOT NULL), created_at, id LIMIT 1`;
+
 /** The reservation a successful reserve() writes. */
 export function newReservation(r: ReserveRequest): Reservation {
   const { id, provider, tool, callerId, principal, day, credits, argsHash, now } = r;
@@ -232,6 +244,11 @@ export interface Store {
   // jobs
   insertJob(job: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * The job of a provider's own job id (one per provider: a second insert of the same pair is refused).
+   * Rows duplicated before that rule (migration 5) answer with the oldest.
+   */
+  jobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined>;
   /** Newest first (createdAt desc, id desc). */
   listJobs(q: JobQuery): Promise<JobPage>;
@@ -276,6 +293,11 @@ export interface Store {
   claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult>;
   /** Attach the job created under the key. */
   settleIdempotency(key: string, jobId: string): Promise<void>;
+  /**
+   * Attach `jobId` to the key whose call reserved `reservationId` and ended without a job (an unknown
+   * outcome settled later by jobs_track); returns how many keys it settled (0 or 1).
+   */
+  settleIdempotencyByReservation(reservationId: string, jobId: string): Promise<number>;
   /** The call under `key` ended without knowing whether the provider accepted: keep the key bound. */
   markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */
@@ -290,7 +312,10 @@ export interface Store {
 
   /**
    * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency
-   * keys created before `keysBefore`. Reservations and jobs are the ledger and are never purged.
+   * keys created before `keysBefore`, except a key whose outcome is not settled: outcome 'unknown', a
+   * 'pending' key that names no reservation (its call died mid-flight), or a key whose reservation is
+   * still 'reserved' or 'uncertain'. Those stay bound until settled, so the same key never sends again.
+   * Reservations and jobs are the ledger and are never purged.
    */
   purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }>;
 

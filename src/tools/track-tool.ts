@@ -1,7 +1,10 @@
 /**
  * jobs_track: adopt a job created elsewhere by the provider's own id, without charging anything, so it can
  * be waited on, downloaded and listed like any other. Given the reservation of a call that ended with
- * OUTCOME_UNKNOWN, it settles it: uncertain -> committed (and -> refunded if the job failed).
+ * OUTCOME_UNKNOWN, it settles it: uncertain -> committed (and -> refunded if the job failed), and that
+ * call's idempotency key then answers with the job. A provider job id already in the ledger is its
+ * principal's: the owner gets that job again, anyone else NOT_FOUND. A reservation still in flight is
+ * refused (IN_PROGRESS).
  */
 import { z } from 'zod';
 import { MediagenError } from '../errors.js';
@@ -53,13 +56,14 @@ export function trackTool(d: TrackToolDeps): ServerTool {
         throw new MediagenError('BAD_ARGUMENTS', `jobs_track: ${JSON.stringify(a.provider_job_id)} is not a job id.`);
       const base = { tool, providerJobId, args: {}, callerId: ctx.callerId, principal: ctx.principal };
       if (!a.reservation_id) {
-        const job = await d.ledger.adopt(
+        const { job, existing } = await d.ledger.adopt(
           { ...base, id: newJobId(d.now()), argsHash: ADOPTED, price: null },
           ctx.signal,
         );
-        return jobResult(job, `Tracking ${tool.name} job ${providerJobId} as ${job.id}; nothing was charged.`, {
-          adopted: true,
-        });
+        const said = existing
+          ? `${tool.name} job ${providerJobId} is already tracked as ${job.id}; nothing was recorded or charged.`
+          : `Tracking ${tool.name} job ${providerJobId} as ${job.id}; nothing was charged.`;
+        return jobResult(job, said, { adopted: true, ...(existing ? { already_tracked: true } : {}) });
       }
       const r = await d.store.getReservation(a.reservation_id);
       // Another principal's reservation is NOT_FOUND, like another principal's job.
@@ -74,11 +78,34 @@ export function trackTool(d: TrackToolDeps): ServerTool {
         throw new MediagenError('BAD_ARGUMENTS', `Reservation ${r.id} is already ${r.state}; nothing to settle.`, {
           state: r.state,
         });
+      // A 'reserved' reservation younger than the request deadline is a create still in flight: it settles
+      // itself when the provider answers. Only a stale one (its process died) may be settled here.
+      if (r.state === 'reserved' && d.now() - r.createdAt < d.budget.staleMs)
+        throw new MediagenError(
+          'IN_PROGRESS',
+          `Reservation ${r.id} belongs to a call still in flight (started ${new Date(r.createdAt).toISOString()}); it settles itself when ${tool.provider} answers. Nothing was sent or settled.`,
+          {
+            state: r.state,
+            hint: `spend_report shows it settled in a few seconds; only if that call ends OUTCOME_UNKNOWN does jobs_track settle it.`,
+          },
+        );
       if (await d.store.getJob(r.id))
         throw new MediagenError('BAD_ARGUMENTS', `Reservation ${r.id} already has its job (${r.id}); see jobs_get.`);
-      const job = await d.ledger.adopt({ ...base, id: r.id, argsHash: r.argsHash, price: r.credits }, ctx.signal, () =>
-        d.budget.commit(r.id, r.id),
-      );
+      const settle = async (): Promise<void> => {
+        await d.budget.commit(r.id, r.id);
+        // The idempotency key of that call now answers with this job, not OUTCOME_UNKNOWN.
+        await d.store.settleIdempotencyByReservation(r.id, r.id);
+      };
+      const known = await d.ledger.tracked(tool, providerJobId, ctx.principal);
+      const { job, existing } = known
+        ? { job: known, existing: true }
+        : await d.ledger.adopt({ ...base, id: r.id, argsHash: r.argsHash, price: r.credits }, ctx.signal, settle);
+      if (existing)
+        throw new MediagenError(
+          'BAD_ARGUMENTS',
+          `${tool.name} job ${providerJobId} is already tracked as ${job.id}, so it is not the job of reservation ${r.id}. Nothing was settled.`,
+          { job_id: job.id, state: r.state },
+        );
       const settled = job.status === 'failed' ? 'refunded (the job failed)' : 'committed';
       return jobResult(
         job,

@@ -183,12 +183,13 @@ export function keysContract(ref: StoreRef): void {
   });
 
   describe('maintenance', () => {
-    it('purges expired or used consent tokens and old idempotency keys; never reservations or jobs', async () => {
+    it('purges expired or used consent tokens and old settled idempotency keys; never reservations or jobs', async () => {
       await ref.store.putToken(token({ tokenHash: 'old', expiresAt: T0 + 10 }));
       await ref.store.putToken(token({ tokenHash: 'live', expiresAt: T0 + 1_000_000 }));
       await ref.store.putToken(token({ tokenHash: 'used', expiresAt: T0 + 1_000_000 }));
       expect(await ref.store.consumeToken('used', 'acme_video', 'h-args', 'caller-a', T0 + 50)).toBe('ok');
       await ref.store.claimIdempotency('k-old', 'acme_image', 'h', T0);
+      await ref.store.settleIdempotency('k-old', 'job-old');
       await ref.store.claimIdempotency('k-new', 'acme_image', 'h', T0 + 500);
       const r = await ref.store.reserve(makeReserve({ now: T0 }));
       await ref.store.insertJob(makeJob({ id: 'job-kept' }));

@@ -12,6 +12,7 @@ import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
 import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
+import { trackContract } from './contract-track.js';
 import type { StoreRef } from './contract-fixtures.js';
 
 export function storeContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
@@ -39,5 +40,6 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     keysContract(ref);
     principalsContract(ref);
     observedContract(ref);
+    trackContract(ref);
   });
 }

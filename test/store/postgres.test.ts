@@ -4,7 +4,7 @@ import { PgStore } from '../../src/store/postgres.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { DATABASE_URL, dropSchemas, freshSchema, HAS_PG, requirePg } from '../helpers/pg.js';
 import { storeContract } from './contract.js';
-import { makeReserve } from './contract-fixtures.js';
+import { makeJob, makeReserve } from './contract-fixtures.js';
 
 requirePg('PostgreSQL store');
 const schemas: string[] = [];
@@ -33,6 +33,47 @@ if (HAS_PG) {
       await c.close();
       await dropSchemas(schemas);
       expect(PG_MIGRATIONS.length).toBeGreaterThan(0);
+    });
+
+    it('migration 3 opens a database that already has duplicated provider job ids: the oldest stays the job', async () => {
+      const schema = freshSchema();
+      schemas.push(schema);
+      const pg = await import('pg');
+      const c = new pg.default.Client({ connectionString: DATABASE_URL, options: `-c search_path=${schema}` });
+      await c.connect();
+      try {
+        await c.query(`CREATE SCHEMA ${schema}`);
+        await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        for (const [i, sql] of PG_MIGRATIONS.slice(0, 2).entries()) {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)', [i + 1]);
+        }
+        const insert = (id: string, pj: string, principal: string, at: number) =>
+          c.query(
+            `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal,
+               status, outputs, created_at, updated_at)
+             VALUES ($1, 'acme', 'acme_image', $2, 'h', '{}', NULL, 'c', $3, 'pending', '[]', $4, $4)`,
+            [id, pj, principal, at],
+          );
+        await insert('job_b', 'pj-dup', 'bob', 10);
+        await insert('job_a', 'pj-dup', 'alice', 0);
+        await insert('job_c', 'pj-dup', 'alice', 10);
+        await insert('job_solo', 'pj-solo', 'carol', 0);
+      } finally {
+        await c.end();
+      }
+      const store = await PgStore.open(DATABASE_URL ?? '', { schema });
+      try {
+        expect((await store.jobByProviderId('acme', 'pj-dup'))?.id).toBe('job_a');
+        expect((await store.jobByProviderId('acme', 'pj-solo'))?.id).toBe('job_solo');
+        for (const id of ['job_a', 'job_b', 'job_c']) expect((await store.getJob(id))?.providerJobId).toBe('pj-dup');
+        await expect(store.insertJob(makeJob({ id: 'job_d', providerJobId: 'pj-dup' }))).rejects.toThrow();
+        await expect(store.insertJob(makeJob({ id: 'job_e', providerJobId: 'pj-solo' }))).rejects.toThrow();
+        await store.insertJob(makeJob({ id: 'job_f', providerJobId: 'pj-new' }));
+      } finally {
+        await store.close();
+        await dropSchemas(schemas);
+      }
     });
 
     it('caps hold exactly across separate pools (replicas): 40 concurrent reservations against a cap of 10', async () => {

@@ -101,6 +101,38 @@ describe('SqliteStore (SQLite specifics)', () => {
     expect(read()).toEqual(before);
   });
 
+  it('migration 5 opens a database that already has duplicated provider job ids: the oldest stays the job', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    const db = openDatabase(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)');
+    MIGRATIONS.slice(0, 4).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, 0);
+    });
+    const insert = db.prepare(
+      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
+         outputs, created_at, updated_at) VALUES (?, 'acme', 'acme_image', ?, 'h', '{}', NULL, 'c', ?, 'pending', '[]', ?, ?)`,
+    );
+    // Adopted three times before the rule (by alice, then bob, then alice again), and one job of its own.
+    insert.run('job_b', 'pj-dup', 'bob', T0 + 10, T0 + 10);
+    insert.run('job_a', 'pj-dup', 'alice', T0, T0);
+    insert.run('job_c', 'pj-dup', 'alice', T0 + 10, T0 + 10);
+    insert.run('job_solo', 'pj-solo', 'carol', T0, T0);
+    db.close();
+    const store = SqliteStore.open(file);
+    try {
+      expect((await store.jobByProviderId('acme', 'pj-dup'))?.id).toBe('job_a');
+      expect((await store.jobByProviderId('acme', 'pj-solo'))?.id).toBe('job_solo');
+      // Every row is kept (the ledger is never deleted); from now on the id is one job.
+      for (const id of ['job_a', 'job_b', 'job_c']) expect((await store.getJob(id))?.providerJobId).toBe('pj-dup');
+      await expect(store.insertJob(makeJob({ id: 'job_d', providerJobId: 'pj-dup' }))).rejects.toThrow();
+      await expect(store.insertJob(makeJob({ id: 'job_e', providerJobId: 'pj-solo' }))).rejects.toThrow();
+      await store.insertJob(makeJob({ id: 'job_f', providerJobId: 'pj-new' }));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a database migrated by a newer version', async () => {
     const file = join(await freshDir(), 'db.sqlite');
     await SqliteStore.open(file).close();
