@@ -139,16 +139,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     const cat = registry.catalogues.find((c) => c.provider === provider);
     return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
   };
-  const sampler = new PriceSampler({
-    store,
-    logger,
-    now,
-    balance: async (provider, signal) => {
-      const v = await balanceValue(provider, signal);
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      return Number.isFinite(n) ? n : undefined;
-    },
-  });
+  // One sampler per app (per principal over HTTP): overlap is judged from the shared store, and the
+  // sampler parses the balance strictly itself.
+  const sampler = new PriceSampler({ store, logger, now, balance: balanceValue });
   const ledger = new JobLedger({
     store,
     clients: registry.clients,

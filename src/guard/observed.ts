@@ -1,9 +1,13 @@
 /**
  * Observed prices: for a tool whose price is not published, the provider's balance is read (a free
- * route) before the create and again once the job reached a final state; when no other job of that
- * provider was created or open in this process between the two reads, the difference is recorded as an
- * observed price of the tool for its price key. When in doubt, nothing is recorded. A balance read that
- * fails never affects the paid call.
+ * route) before the create and again once the job reached a final state. The difference is recorded as an
+ * observed price of the tool for its price key only when the store shows no other reservation or job of
+ * that provider (any principal, any process sharing the store) that may have moved the balance between
+ * the two reads (Store.otherActivity), checked before each read and again after the last one. Overlap is
+ * per provider, whatever key a principal uses: conservative, since two keys may be one account. When in
+ * doubt (a store or balance read that fails, an amount that is not a plain decimal), nothing is
+ * recorded; none of this ever affects the paid call. What observations may stand for is in
+ * observed-figures.ts.
  *
  * Price key: the canonical JSON (sorted keys) of the arguments, defaults applied, whose parameter has an
  * `enum` or is a number, integer or boolean: what can change a price (model, duration, resolution,
@@ -11,11 +15,11 @@
  */
 import type { Operation } from '../catalogue/format.js';
 import type { Logger } from '../log.js';
-import type { ObservedPrice, PriceObservation, Store } from '../store/store.js';
+import type { ObservedPrice, Store } from '../store/store.js';
+import { ABSURD_CREDITS, MIN_TRUSTED, observedFigures, strictAmount } from './observed-figures.js';
 import { amountText, round, type Quote } from './price.js';
 
-/** A larger difference is not a price (a top-up, a refund, another account's use): not recorded. */
-export const ABSURD_CREDITS = 100_000;
+export { ABSURD_CREDITS, exportOverlay } from './observed-figures.js';
 
 export function priceKey(op: Operation, args: Readonly<Record<string, unknown>>): string {
   const keep = op.params
@@ -34,19 +38,23 @@ export function observedText(o: ObservedPrice, currency: string): string {
 }
 
 /**
- * The quote the consent rule sees: the catalogue's, or — only when the operator trusts observed prices —
- * the highest observed figure in place of an unknown price.
+ * The quote the consent rule sees: the catalogue's, or — only when the operator trusts observed prices
+ * and at least MIN_TRUSTED observations are kept — the highest kept figure in place of an unknown price.
  */
 export function consentQuote(q: Quote, seen: ObservedPrice | undefined, trust: boolean | undefined): Quote {
-  if (q.kind !== 'unknown' || !seen || !trust) return q;
-  const n = seen.count === 1 ? '1 observation' : `${seen.count} observations`;
-  return { kind: 'exact', credits: seen.max, detail: `observed, highest of ${n}` };
+  if (q.kind !== 'unknown' || !trust) return q;
+  const f = observedFigures(seen);
+  if (!f) return q;
+  if (f.trusted === undefined)
+    return { ...q, reason: `${q.reason}; ${f.kept.length} usable observation(s), ${MIN_TRUSTED} needed to trust one` };
+  const aside = f.outliers ? `; ${f.outliers} set aside as outliers` : '';
+  return { kind: 'exact', credits: f.trusted, detail: `observed, highest of ${f.kept.length} observations${aside}` };
 }
 
 export interface SamplerDeps {
   store: Store;
-  /** The provider's balance as a number, or undefined (no route, no key, unreadable). May throw. */
-  balance: (provider: string, signal?: AbortSignal) => Promise<number | undefined>;
+  /** The provider's balance as read (any value: only a plain decimal counts), or undefined. May throw. */
+  balance: (provider: string, signal?: AbortSignal) => Promise<unknown>;
   logger: Logger;
   now: () => number;
 }
@@ -56,36 +64,27 @@ interface Sample {
   tool: string;
   priceKey: string;
   before: number;
-  epoch: number;
+  /** Start of the window (before the first read, less the clock margin). */
+  from: number;
 }
 
-/** How long a job that never reached a final state here keeps its provider "busy" (no sampling). */
-const OPEN_MS = 2 * 3_600_000;
+/** Rows created this long before a window are not looked at: their calls and jobs are long over. */
+export const HORIZON_MS = 6 * 3_600_000;
+/** A failed or cancelled job's refund may land this long after we saw it end. */
+export const SETTLE_MS = 10 * 60_000;
+/** Processes sharing a PostgreSQL store may disagree on the time by this much. */
+export const CLOCK_MARGIN_MS = 1_000;
+/** Samples kept at most (a job finished by another process never comes back here). */
+const MAX_SAMPLES = 1_000;
 
 export class PriceSampler {
-  /** provider -> paid calls and jobs of this process not yet final (id -> expiry). */
-  private readonly open = new Map<string, Map<string, number>>();
-  /** provider -> counter bumped by every paid call started. */
-  private readonly epochs = new Map<string, number>();
   private readonly samples = new Map<string, Sample>();
 
   constructor(private readonly d: SamplerDeps) {}
 
-  private others(provider: string, id: string): number {
-    const m = this.open.get(provider);
-    if (!m) return 0;
-    const now = this.d.now();
-    let n = 0;
-    for (const [k, exp] of m) {
-      if (exp <= now) m.delete(k);
-      else if (k !== id) n++;
-    }
-    return n;
-  }
-
   /**
-   * A paid call of `provider` is about to be sent (every paid call, priced or not). When `sample` (its
-   * price is unknown) and no other call or job of the provider is open, reads the balance first.
+   * The paid call `id` (its reservation, already in the store) is about to be sent. When `sample` (its
+   * price is unknown) and the store shows no other activity of the provider, reads the balance first.
    */
   async begin(
     id: string,
@@ -93,28 +92,24 @@ export class PriceSampler {
     sample: { tool: string; op: Operation; args: Record<string, unknown> } | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const alone = this.others(provider, id) === 0;
-    const epoch = (this.epochs.get(provider) ?? 0) + 1;
-    this.epochs.set(provider, epoch);
-    const m = this.open.get(provider) ?? new Map<string, number>();
-    m.set(id, this.d.now() + OPEN_MS);
-    this.open.set(provider, m);
-    if (!sample || !alone) return;
+    if (!sample) return;
+    this.prune();
+    const from = this.d.now() - CLOCK_MARGIN_MS;
+    if (await this.busy(id, provider, from)) return;
     const before = await this.read(provider, signal);
-    if (before === undefined || this.epochs.get(provider) !== epoch) return;
-    this.samples.set(id, { provider, tool: sample.tool, priceKey: priceKey(sample.op, sample.args), before, epoch });
+    if (before === undefined) return;
+    this.samples.set(id, { provider, tool: sample.tool, priceKey: priceKey(sample.op, sample.args), before, from });
   }
 
   /** The call or job `id` ended: `succeeded` (its charge is final) or not (nothing is recorded). */
   async finish(id: string, provider: string, succeeded: boolean, signal?: AbortSignal): Promise<void> {
-    this.open.get(provider)?.delete(id);
     const s = this.samples.get(id);
     this.samples.delete(id);
-    if (!s || !succeeded) return;
-    const clean = (): boolean => this.epochs.get(provider) === s.epoch && this.others(provider, id) === 0;
-    if (!clean()) return;
+    if (!s || !succeeded || s.provider !== provider) return;
+    if (await this.busy(id, provider, s.from)) return;
     const after = await this.read(provider, signal);
-    if (after === undefined || !clean()) return;
+    // The decisive check: after the last read, nothing else of the provider in the whole window.
+    if (after === undefined || (await this.busy(id, provider, s.from))) return;
     const credits = round(s.before - after);
     if (!(credits > 0) || credits > ABSURD_CREDITS) {
       this.d.logger.debug('balance difference not recorded as a price', { tool: s.tool, difference: credits });
@@ -134,31 +129,40 @@ export class PriceSampler {
     }
   }
 
-  /** Forget a call whose outcome is unknown: its provider stays busy (no sampling) until it expires. */
+  /** Forget a call whose outcome is unknown (its uncertain reservation keeps the provider busy). */
   abandon(id: string): void {
     this.samples.delete(id);
   }
 
+  /** Anything else of the provider from `from` until now (plus the clock margin); true when unsure. */
+  private async busy(id: string, provider: string, from: number): Promise<boolean> {
+    try {
+      const to = this.d.now() + CLOCK_MARGIN_MS;
+      const q = { provider, exceptId: id, from, to, horizonMs: HORIZON_MS, settleMs: SETTLE_MS };
+      const busy = await this.d.store.otherActivity(q);
+      if (busy) this.d.logger.debug('balance not sampled: other activity of the provider', { provider });
+      return busy;
+    } catch (err) {
+      this.d.logger.debug('activity check for an observed price failed', { provider, error: String(err) });
+      return true;
+    }
+  }
+
+  private prune(): void {
+    const old = this.d.now() - HORIZON_MS;
+    for (const [k, s] of this.samples) if (s.from < old || this.samples.size >= MAX_SAMPLES) this.samples.delete(k);
+  }
+
   private async read(provider: string, signal?: AbortSignal): Promise<number | undefined> {
     try {
-      const v = await this.d.balance(provider, signal);
-      return v !== undefined && Number.isFinite(v) ? v : undefined;
+      const raw = await this.d.balance(provider, signal);
+      const v = strictAmount(raw);
+      if (v === undefined && raw !== undefined)
+        this.d.logger.debug('balance is not a plain decimal number; not sampled', { provider });
+      return v;
     } catch (err) {
       this.d.logger.debug('balance read for an observed price failed', { provider, error: String(err) });
       return undefined;
     }
   }
-}
-
-/**
- * A price overlay (`--prices`) from observations: per tool, the highest figure observed under any of its
- * price keys, as `{"credits": N}` (conservative when the price varies with the arguments).
- */
-export function exportOverlay(observations: readonly PriceObservation[]): {
-  prices: Record<string, { credits: number }>;
-} {
-  const max = new Map<string, number>();
-  for (const o of observations) max.set(o.tool, Math.max(max.get(o.tool) ?? 0, o.credits));
-  const tools = [...max.keys()].sort();
-  return { prices: Object.fromEntries(tools.map((t) => [t, { credits: max.get(t)! }])) };
 }

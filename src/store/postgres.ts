@@ -18,11 +18,18 @@ import {
   type IdempotencyRow,
   type JobRow,
   type ObservationRow,
-  type ObservedSummaryRow,
   type ReservationRow,
   type TokenRow,
 } from './sqlite-schema.js';
+import {
+  activityParams,
+  OBSERVED_SUMMARY_PG,
+  OTHER_ACTIVITY_SQL,
+  rowToObserved,
+  type SummaryRow,
+} from './observed-sql.js';
 import type {
+  ActivityQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
@@ -304,17 +311,8 @@ export class PgStore implements Store {
   }
 
   async observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined> {
-    // One statement: the summary and the latest row are read from one snapshot.
-    const { rows } = await this.db.q<ObservedSummaryRow & { latest: number | null }>(
-      `SELECT MAX(credits) AS max, COUNT(*) AS count, MAX(observed_at) AS latest_at,
-         (SELECT credits FROM observed_prices WHERE tool = $1 AND price_key = $2
-          ORDER BY observed_at DESC, id DESC LIMIT 1) AS latest
-       FROM observed_prices WHERE tool = $1 AND price_key = $2`,
-      [tool, priceKey],
-    );
-    const r = rows[0];
-    if (r === undefined || r.max === null || r.latest_at === null || r.latest === null) return undefined;
-    return { latest: r.latest, max: r.max, count: Number(r.count), latestAt: r.latest_at };
+    const { text, values } = named(OBSERVED_SUMMARY_PG, { tool, key: priceKey });
+    return rowToObserved((await this.db.q<SummaryRow>(text, values)).rows[0]);
   }
 
   async listObservations(): Promise<PriceObservation[]> {
@@ -322,6 +320,11 @@ export class PgStore implements Store {
       'SELECT provider, tool, price_key, credits, observed_at FROM observed_prices ORDER BY observed_at, id',
     );
     return rows.map(rowToObservation);
+  }
+
+  async otherActivity(q: ActivityQuery): Promise<boolean> {
+    const { text, values } = named(OTHER_ACTIVITY_SQL, activityParams(q));
+    return (await this.db.q<{ busy: number }>(text, values)).rows[0]?.busy === 1;
   }
 
   // ---- maintenance ----

@@ -330,12 +330,6 @@ export function rowToObservation(r: ObservationRow): PriceObservation {
   return { provider: r.provider, tool: r.tool, priceKey: r.price_key, credits: r.credits, observedAt: r.observed_at };
 }
 
-export interface ObservedSummaryRow {
-  max: number | null;
-  count: number;
-  latest_at: number | null;
-}
-
 export interface IdempotencyRow {
   key: string;
   tool: string;

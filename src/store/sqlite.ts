@@ -20,11 +20,18 @@ import {
   type IdempotencyRow,
   type JobRow,
   type ObservationRow,
-  type ObservedSummaryRow,
   type ReservationRow,
   type TokenRow,
 } from './sqlite-schema.js';
+import {
+  activityParams,
+  OBSERVED_SUMMARY_SQLITE,
+  OTHER_ACTIVITY_SQL,
+  rowToObserved,
+  type SummaryRow,
+} from './observed-sql.js';
 import type {
+  ActivityQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
@@ -311,15 +318,7 @@ export class SqliteStore implements Store {
   }
 
   async observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined> {
-    // One statement: the summary and the latest row are read from one snapshot.
-    const r = this.stmt<ObservedSummaryRow & { latest: number | null }>(
-      `SELECT MAX(credits) AS max, COUNT(*) AS count, MAX(observed_at) AS latest_at,
-         (SELECT credits FROM observed_prices WHERE tool = ? AND price_key = ?
-          ORDER BY observed_at DESC, id DESC LIMIT 1) AS latest
-       FROM observed_prices WHERE tool = ? AND price_key = ?`,
-    ).get(tool, priceKey, tool, priceKey);
-    if (r === undefined || r.max === null || r.latest_at === null || r.latest === null) return undefined;
-    return { latest: r.latest, max: r.max, count: Number(r.count), latestAt: r.latest_at };
+    return rowToObserved(this.stmt<SummaryRow>(OBSERVED_SUMMARY_SQLITE).get({ tool, key: priceKey }));
   }
 
   async listObservations(): Promise<PriceObservation[]> {
@@ -328,6 +327,10 @@ export class SqliteStore implements Store {
     )
       .all()
       .map(rowToObservation);
+  }
+
+  async otherActivity(q: ActivityQuery): Promise<boolean> {
+    return this.stmt<{ busy: number }>(OTHER_ACTIVITY_SQL).get(activityParams(q))?.busy === 1;
   }
 
   // ---- maintenance ----

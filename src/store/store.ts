@@ -190,10 +190,32 @@ export interface PriceObservation {
 export interface ObservedPrice {
   /** The most recent observation. */
   latest: number;
-  /** The highest observation (what a cap reserves). */
+  /** The highest observation ever made (guard/observed.ts decides what counts). */
   max: number;
   count: number;
   latestAt: number;
+  /** The most recent observations (up to RECENT_OBSERVATIONS), newest first. */
+  recent: number[];
+}
+
+/** How many of the latest observations of a (tool, price key) `observedPrice` returns in `recent`. */
+export const RECENT_OBSERVATIONS = 20;
+
+/**
+ * Was the balance of `provider` possibly moved by anything but the sampled call (`exceptId`, its
+ * reservation and job id) between `from` and `to`? Any other reservation or job of the provider created
+ * from `from - horizonMs` up to `to` counts, unless it provably ended before `from`: a committed or
+ * released reservation or a succeeded job that ended before `from`; a refunded reservation or a failed or
+ * cancelled job that ended more than `settleMs` before `from` (its refund may land late). Reservations
+ * still reserved or uncertain and jobs not final always count.
+ */
+export interface ActivityQuery {
+  provider: string;
+  exceptId: string;
+  from: number;
+  to: number;
+  horizonMs: number;
+  settleMs: number;
 }
 
 /** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
@@ -309,6 +331,8 @@ export interface Store {
   observedPrice(tool: string, priceKey: string): Promise<ObservedPrice | undefined>;
   /** Every observation, oldest first (for export). */
   listObservations(): Promise<PriceObservation[]>;
+  /** True when another reservation or job of the provider may have moved its balance (see ActivityQuery). */
+  otherActivity(q: ActivityQuery): Promise<boolean>;
 
   /**
    * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency

@@ -8,6 +8,7 @@ import type { Budget } from '../guard/budget.js';
 import type { ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentDecision, type ConsentSettings } from '../guard/policy.js';
 import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
+import { ABSURD_CREDITS, capReserve, strictAmount } from '../guard/observed-figures.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
@@ -202,7 +203,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       principal: c.principal,
       argsHash: hash,
       quote,
-      observedMax: seen?.max,
+      observedMax: capReserve(seen, d.budget.unknownReserve),
     });
   } catch (err) {
     await forget();
@@ -262,8 +263,9 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
     if (!tool.op.job) {
       await d.sampler?.finish(jobId, cat.provider, true);
-      const charged = tool.op.response?.charged ? Number(getPath(data, tool.op.response.charged)) : NaN;
-      await d.budget.commit(jobId, jobId, Number.isFinite(charged) && charged >= 0 ? charged : undefined);
+      // What the provider says it charged, when it is a plain decimal; else the reserved amount stands.
+      const charged = tool.op.response?.charged ? getPath(data, tool.op.response.charged) : undefined;
+      await d.budget.commit(jobId, jobId, strictAmount(charged, ABSURD_CREDITS));
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
       if (storeKey) await d.store.settleIdempotency(storeKey, jobId);
       return { kind: 'answer', data, quote };

@@ -1,36 +1,48 @@
 /**
- * Observed prices (issue 13, item 5) end to end against the sandbox: Media.io publishes no prices; its
- * sandbox charges `sandbox:charge<N>` credits from the balance (`/user/credits`) when a job completes.
+ * Observed prices end to end against the sandbox: Media.io publishes no prices; its sandbox charges
+ * `sandbox:charge<N>` credits from the balance (`/user/credits`) when a job completes. Each test has its
+ * own sandbox (balance 1000) and a clock it can move past the overlap margins between lone jobs.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportOverlay } from '../../src/guard/observed.js';
+import { CLOCK_MARGIN_MS, exportOverlay, SETTLE_MS } from '../../src/guard/observed.js';
 import { loadPriceOverlay } from '../../src/catalogue/prices.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 import { callConfirmed } from '../helpers/sandboxed.js';
+import { startRewritingProxy } from '../helpers/rewriting-proxy.js';
 
 let sandbox: Sandbox;
 const closers: (() => Promise<void>)[] = [];
+/** The servers' clock runs this far ahead of the real one (moved on between lone jobs). */
+let ahead = 0;
+const now = () => Date.now() + ahead;
+/** Past the margin within which another job's end still counts as overlap. */
+const later = (ms = CLOCK_MARGIN_MS + 1) => {
+  ahead += ms;
+};
 
-beforeAll(async () => {
+beforeEach(async () => {
+  ahead = 0;
   sandbox = await startSandbox({ pollsToComplete: 1 });
 });
-afterAll(() => sandbox.close());
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
+  await sandbox.close();
 });
 
 const TOOL = 'mediaio_t2i_imagen_4';
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
 const text = (r: CallToolResult) => (r.content as { text: string }[]).map((c) => c.text).join('\n');
 const TODAY = new Date().toISOString().slice(0, 10);
+/** Creates the Media.io sandbox received (a consent-refused call sends none). */
+const creates = () => sandbox.stats().byRoute['mediaio POST /generation/{vendor}/{model_code}'] ?? 0;
 
-async function connect(argv: string[] = []) {
-  const c = await connectInMemory(argv, {}, { baseUrl: (p, d) => sandbox.baseUrl(p, d), key: sandbox.key });
+async function connect(argv: string[] = [], via: (base: string) => string = (b) => b) {
+  const c = await connectInMemory(argv, {}, { baseUrl: (p, d) => via(sandbox.baseUrl(p, d)), key: sandbox.key, now });
   closers.push(c.close);
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     (await c.client.callTool({ name, arguments: args })) as CallToolResult;
@@ -52,7 +64,14 @@ async function connect(argv: string[] = []) {
     expect(r.isError, text(r)).toBeFalsy();
     return sc(r);
   };
-  return { ...c, call, confirmed, create, wait };
+  /** `n` lone jobs one after the other, each observed; returns nothing. */
+  const seed = async (n: number, prompt: string, args: Record<string, unknown> = {}) => {
+    for (let i = 0; i < n; i++) {
+      later();
+      expect((await wait(await create({ prompt, ...args }))).status).toBe('succeeded');
+    }
+  };
+  return { ...c, call, confirmed, create, wait, seed };
 }
 
 describe('observed prices', () => {
@@ -91,10 +110,11 @@ describe('observed prices', () => {
     expect(sc(await s.call('jobs_wait', { job_id: failed })).code).toBe('JOB_FAILED');
     const a = await s.create({ prompt: 'one sandbox:charge5' });
     const b = await s.create({ prompt: 'two sandbox:charge7' });
-    await s.wait(a);
     await s.wait(b);
+    await s.wait(a);
     expect(await s.app.store.listObservations()).toEqual([]);
-    // Once alone again, a job is observed.
+    // Once alone again (past the late-refund margin of the failed job), a job is observed.
+    later(SETTLE_MS + CLOCK_MARGIN_MS);
     const c = await s.create({ prompt: 'three sandbox:charge3' });
     await s.wait(c);
     expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([3]);
@@ -116,21 +136,104 @@ describe('observed prices', () => {
 
   it('observed prices never skip consent unless --trust-observed-prices, and then only below the threshold', async () => {
     const plain = await connect(['--confirm-above', 'mediaio=20']);
-    await plain.wait(await plain.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    await plain.seed(3, 'seed sandbox:charge12', { counts: '2' });
     expect(sc(await plain.call(TOOL, { prompt: 'y', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
 
     const trusting = await connect(['--trust-observed-prices', '--confirm-above', 'mediaio=20']);
-    await trusting.wait(await trusting.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    await trusting.seed(3, 'seed sandbox:charge12', { counts: '2' });
     const q = sc(await trusting.call('quote', { tool: TOOL, arguments: { prompt: 'y', counts: '2' } }));
     expect(q.consent).toMatchObject({ needed: false });
+    const before = sandbox.stats().total;
     const r = await trusting.call(TOOL, { prompt: 'y', counts: '2' });
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r).job_id).toMatch(/^job_/);
+    expect(sandbox.stats().total).toBeGreaterThan(before);
     // At or above the threshold it still asks; an unobserved price key still asks.
     const strict = await connect(['--trust-observed-prices', '--confirm-above', 'mediaio=10']);
-    await strict.wait(await strict.create({ prompt: 'seed sandbox:charge12', counts: '2' }));
+    await strict.seed(3, 'seed sandbox:charge12', { counts: '2' });
     expect(sc(await strict.call(TOOL, { prompt: 'y', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
     expect(sc(await trusting.call(TOOL, { prompt: 'y', counts: '3' })).code).toBe('CONFIRMATION_REQUIRED');
+  });
+
+  it('one low observation (a refund landing between the reads) never lets a call skip consent', async () => {
+    const s = await connect(['--trust-observed-prices', '--confirm-above', 'mediaio=20']);
+    await s.seed(1, 'refund landed sandbox:charge1', { counts: '2' });
+    expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([1]);
+    const q = sc(await s.call('quote', { tool: TOOL, arguments: { prompt: 'y', counts: '2' } }));
+    expect(q.consent).toMatchObject({ needed: true });
+    expect(JSON.stringify(q.consent)).toContain('3 needed');
+    const before = sandbox.stats().total;
+    for (let i = 0; i < 5; i++)
+      expect(sc(await s.call(TOOL, { prompt: `try ${i}`, counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
+    expect(sandbox.stats().total).toBe(before);
+    // Two true figures later the low one is an outlier, and three kept are needed: still asked.
+    await s.seed(2, 'true price sandbox:charge12', { counts: '2' });
+    const sent = creates();
+    expect(sc(await s.call(TOOL, { prompt: 'still', counts: '2' })).code).toBe('CONFIRMATION_REQUIRED');
+    expect(creates()).toBe(sent);
+    // A third true figure: three kept, the highest (12) is below 20, and the call runs unasked.
+    await s.seed(1, 'true price sandbox:charge12', { counts: '2' });
+    const r = await s.call(TOOL, { prompt: 'now', counts: '2' });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(creates()).toBe(sent + 2);
+  });
+
+  it('an outlier high observation does not poison the cap; it reserves the highest kept figure', async () => {
+    const s = await connect(['--cap-session', 'mediaio=60', '--unknown-price-reserve', '1']);
+    await s.seed(3, 'normal sandbox:charge5', { counts: '1' });
+    // Another use of the account lands between the reads of a lone job: 900 is observed.
+    await s.seed(1, 'someone else spent sandbox:charge900', { counts: '1' });
+    expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([5, 5, 5, 900]);
+    const q = sc(await s.call('quote', { tool: TOOL, arguments: { prompt: 'next', counts: '1' } }));
+    expect(q.price).toMatchObject({ observed: { max: 900, count: 4 } });
+    later();
+    const before = sandbox.stats().total;
+    const r = await s.confirmed({ prompt: 'next', counts: '1' });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sandbox.stats().total).toBeGreaterThan(before);
+    const reserved = (await s.app.store.recentSpend(10)).map((x) => x.credits).reverse();
+    expect(reserved).toEqual([1, 5, 5, 5, 5]);
+  });
+
+  it('a balance that is not a plain decimal ("0x3e8") is never read as a number', async () => {
+    const hex = (path: string, json: unknown) => {
+      const data = (json as { data?: { credits?: unknown } }).data;
+      if (path.endsWith('/user/credits') && typeof data?.credits === 'number')
+        data.credits = `0x${data.credits.toString(16)}`;
+      return json;
+    };
+    const proxy = await startRewritingProxy(sandbox.baseUrl('mediaio', 'https://openapi.media.io'), hex);
+    closers.push(proxy.close);
+    const s = await connect([], proxy.via);
+    const before = sandbox.stats().total;
+    await s.seed(1, 'hex balance sandbox:charge12', { counts: '2' });
+    expect(
+      sandbox
+        .stats()
+        .requests.slice(before)
+        .map((x) => x.path),
+    ).toContain('/mediaio/user/credits');
+    expect(await s.app.store.listObservations()).toEqual([]);
+    expect(text(await s.call('quote', { tool: TOOL, arguments: { prompt: 'x', counts: '2' } }))).not.toContain(
+      'observed',
+    );
+  });
+
+  it('a charged amount that is not a plain decimal ("0x64") is not committed as 100', async () => {
+    const hex = (path: string, json: unknown) => {
+      const o = json as { credits_used?: unknown };
+      if (path.endsWith('/phaya-gpt/chat/completions') && typeof o.credits_used === 'number') o.credits_used = '0x64';
+      return json;
+    };
+    const proxy = await startRewritingProxy(sandbox.baseUrl('phaya', 'https://api.phaya.io/api/v1'), hex);
+    closers.push(proxy.close);
+    const s = await connect(['--toolsets', 'phaya'], proxy.via);
+    const r = await callConfirmed(s.client, 'phaya_gpt_chat', { messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.isError, text(r)).toBeFalsy();
+    const [spent] = await s.app.store.recentSpend(1);
+    expect(spent).toMatchObject({ tool: 'phaya_gpt_chat', state: 'committed' });
+    expect(spent.credits).not.toBe(100);
+    expect(spent.credits).toBe(0);
   });
 
   it('exports the observations as a --prices overlay the loader accepts (highest observed per tool)', async () => {
