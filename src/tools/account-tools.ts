@@ -13,6 +13,18 @@ import type { ServerTool } from './handler.js';
 import { consentFor, withObserved } from './paid.js';
 import { splitArgs } from './handler.js';
 import { validateArgs } from './validate.js';
+import { capReserve, observedFigures } from '../guard/observed-figures.js';
+import type { ObservedPrice } from '../store/store.js';
+
+/** What the guard makes of the observations: what a cap reserves, and whether consent may trust them. */
+function observedUse(o: ObservedPrice, fallback: number | undefined): Record<string, unknown> {
+  const f = observedFigures(o);
+  return {
+    cap_reserves: capReserve(o, fallback) ?? null,
+    trusted_figure: f?.trusted ?? null,
+    outliers_set_aside: f?.outliers ?? 0,
+  };
+}
 
 export interface AccountToolDeps {
   tools: ReadonlyMap<string, ToolSpec>;
@@ -63,6 +75,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
                       latest: observed.latest,
                       max: observed.max,
                       count: observed.count,
+                      ...observedUse(observed, d.budget.unknownReserve),
                       latest_at: new Date(observed.latestAt).toISOString(),
                     },
                   }

@@ -185,7 +185,10 @@ describe('observed prices', () => {
     await s.seed(1, 'someone else spent sandbox:charge900', { counts: '1' });
     expect((await s.app.store.listObservations()).map((o) => o.credits)).toEqual([5, 5, 5, 900]);
     const q = sc(await s.call('quote', { tool: TOOL, arguments: { prompt: 'next', counts: '1' } }));
-    expect(q.price).toMatchObject({ observed: { max: 900, count: 4 } });
+    // quote says what the guard makes of them: the cap reserves the highest kept figure, 900 is set aside.
+    expect(q.price).toMatchObject({
+      observed: { max: 900, count: 4, cap_reserves: 5, trusted_figure: 5, outliers_set_aside: 1 },
+    });
     later();
     const before = sandbox.stats().total;
     const r = await s.confirmed({ prompt: 'next', counts: '1' });
