@@ -159,10 +159,10 @@ describe('JSON-RPC batches count every message against --http-rate', () => {
 
 describe('sessions are capped per principal and in all', () => {
   it('the 4th session of a principal gets 429, the server-wide 6th gets 503; DELETE frees a place', async () => {
-    const { s, tokens } = await serve(
-      ['alice', 'bob', 'carol'],
-      ['--http-max-sessions-per-principal', '3', '--http-max-sessions', '5'],
-    );
+    const { s, tokens } = await serve(['alice', 'bob', 'carol'], [], {
+      MEDIAGEN_HTTP_MAX_SESSIONS_PER_PRINCIPAL: '3',
+      MEDIAGEN_HTTP_MAX_SESSIONS: '5',
+    });
     const alice = [];
     for (let i = 0; i < 3; i++) alice.push(await open(s.url, tokens.alice));
     const fourth = await send(s.url, { body: INIT, headers: bearer(tokens.alice) });
@@ -209,7 +209,7 @@ describe('a request must arrive within --http-request-timeout; answers may take 
   let s: HttpServerProcess;
   let tokens: Record<string, string>;
   beforeAll(async () => {
-    ({ s, tokens } = await serve(['alice'], ['--http-request-timeout', '1'], { MEDIAGEN_POLL_MS: '200' }));
+    ({ s, tokens } = await serve(['alice'], [], { MEDIAGEN_HTTP_REQUEST_TIMEOUT: '1', MEDIAGEN_POLL_MS: '200' }));
   });
 
   it('an authenticated POST whose body never finishes is answered 408 and closed by the server', async () => {
@@ -269,10 +269,10 @@ function statusOn(sock: Socket, url: string, token: string): Promise<string> {
 
 describe('connections are capped per client address and in all', () => {
   it('the 3rd connection of an address gets 429 and is closed while another address is served; past the total, 503', async () => {
-    const { s, tokens } = await serve(
-      ['alice'],
-      ['--http-max-connections-per-address', '2', '--http-max-connections', '3'],
-    );
+    const { s, tokens } = await serve(['alice'], [], {
+      MEDIAGEN_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '2',
+      MEDIAGEN_HTTP_MAX_CONNECTIONS: '3',
+    });
     const held = [await socketTo(s.url, '127.0.0.2'), await socketTo(s.url, '127.0.0.2')];
     const third = await closed(await socketTo(s.url, '127.0.0.2'), 10_000);
     expect(third.closed).toBe(true);
@@ -298,7 +298,7 @@ describe('connections are capped per client address and in all', () => {
 
 describe('failed bearer attempts are limited per client address', () => {
   it('after 3 wrong tokens the address gets 429 with Retry-After, a right token included; another address is unaffected', async () => {
-    const { s, tokens } = await serve(['alice'], ['--http-auth-fail-rate', '3/60']);
+    const { s, tokens } = await serve(['alice'], [], { MEDIAGEN_HTTP_AUTH_FAIL_RATE: '3/60' });
     const from = '127.0.0.6';
     for (let i = 0; i < 3; i++) {
       const r = await send(s.url, { body: INIT, headers: bearer(`guess-${i}`), from });
@@ -326,9 +326,12 @@ describe('jobs_wait stops when its HTTP client has gone', () => {
         ? { ...bearer(tokens.alice), 'Mcp-Protocol-Version': '2025-11-25' }
         : await open(s.url, tokens.alice);
     const created = messages(await send(s.url, { body: createCall(2, 'a long wait'), headers }));
-    const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
-    const before = sandbox.stats().total;
-    const polls = (): number => sandbox.stats().total - before;
+    const made = (created[0].result as { structuredContent: { job_id: string; provider_job_id: string } })
+      .structuredContent;
+    const job = made.job_id;
+    // This job's status polls only (other servers of this file share the sandbox).
+    const polls = (): number =>
+      sandbox.stats().requests.filter((r) => r.method === 'GET' && r.path.includes(made.provider_job_id)).length;
     const abort = new AbortController();
     const wait = send(s.url, {
       body: {
@@ -348,5 +351,6 @@ describe('jobs_wait stops when its HTTP client has gone', () => {
     // Without the fix the wait goes on polling (every 100 ms × 1.5^n) for its 50 s.
     await new Promise((r) => setTimeout(r, 5_000));
     expect(polls()).toBe(atDrop);
+    await s.stop();
   });
 });
