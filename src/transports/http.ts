@@ -128,7 +128,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     const place = sessions.reserve(principal);
     if (!place.ok) return sendError(res, place.status, place.message, { 'Retry-After': String(place.retryAfter) });
     let opened = false;
-    const mcp = o.serverFor(principal, undefined);
+    let mcp: MediagenServer;
+    try {
+      mcp = o.serverFor(principal, undefined);
+    } catch (err) {
+      place.release();
+      throw err;
+    }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
