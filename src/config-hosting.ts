@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-/** "120/60" -> 120 requests per 60 seconds; "off" -> no limit. */
+/** "120/60" -> 120 requests (or messages, or failed attempts) per 60 seconds; "off" -> no limit. */
 const rate = z.string().transform((s, ctx) => {
   if (s === 'off') return undefined;
   const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(s.trim());
@@ -32,8 +32,15 @@ export function hostingFields(t: FieldTypes) {
     allowedHosts: t.list.default(''),
     maxBody: t.positiveInt.default(1024 * 1024),
     httpRate: rate.default('600/60'),
+    httpAuthFailRate: rate.default('10/60'),
+    httpMaxBatch: t.positiveInt.max(100).default(20),
     tokensFile: t.absolutePath.optional(),
-    sessionIdleSeconds: t.positiveInt.default(1800),
+    sessionIdleSeconds: t.positiveInt.max(7 * 86_400).default(1800),
+    httpMaxSessions: t.positiveInt.max(1_000_000).default(1000),
+    httpMaxSessionsPerPrincipal: t.positiveInt.max(1_000_000).default(100),
+    httpRequestTimeout: t.positiveInt.max(3600).default(30),
+    httpMaxConnections: t.positiveInt.max(1_000_000).default(1024),
+    httpMaxConnectionsPerAddress: t.positiveInt.max(1_000_000).default(128),
     databaseUrl: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
@@ -49,7 +56,15 @@ export const HOSTING_FLAGS = {
   'allowed-hosts': { type: 'string' },
   'max-body': { type: 'string' },
   'http-rate': { type: 'string' },
+  'http-auth-fail-rate': { type: 'string' },
+  'http-max-batch': { type: 'string' },
   'tokens-file': { type: 'string' },
+  'session-idle-seconds': { type: 'string' },
+  'http-max-sessions': { type: 'string' },
+  'http-max-sessions-per-principal': { type: 'string' },
+  'http-request-timeout': { type: 'string' },
+  'http-max-connections': { type: 'string' },
+  'http-max-connections-per-address': { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof HOSTING_FLAGS, string | boolean>>;
@@ -64,8 +79,21 @@ export function hostingRaw(f: Flags, env: Readonly<Record<string, string | undef
     allowedHosts: pick(f['allowed-hosts'], env.MEDIAGEN_ALLOWED_HOSTS),
     maxBody: pick(f['max-body'], env.MEDIAGEN_MAX_BODY),
     httpRate: pick(f['http-rate'], env.MEDIAGEN_HTTP_RATE),
+    httpAuthFailRate: pick(f['http-auth-fail-rate'], env.MEDIAGEN_HTTP_AUTH_FAIL_RATE),
+    httpMaxBatch: pick(f['http-max-batch'], env.MEDIAGEN_HTTP_MAX_BATCH),
     tokensFile: pick(f['tokens-file'], env.MEDIAGEN_HTTP_TOKENS_FILE),
-    sessionIdleSeconds: env.MEDIAGEN_SESSION_IDLE_SECONDS,
+    sessionIdleSeconds: pick(f['session-idle-seconds'], env.MEDIAGEN_SESSION_IDLE_SECONDS),
+    httpMaxSessions: pick(f['http-max-sessions'], env.MEDIAGEN_HTTP_MAX_SESSIONS),
+    httpMaxSessionsPerPrincipal: pick(
+      f['http-max-sessions-per-principal'],
+      env.MEDIAGEN_HTTP_MAX_SESSIONS_PER_PRINCIPAL,
+    ),
+    httpRequestTimeout: pick(f['http-request-timeout'], env.MEDIAGEN_HTTP_REQUEST_TIMEOUT),
+    httpMaxConnections: pick(f['http-max-connections'], env.MEDIAGEN_HTTP_MAX_CONNECTIONS),
+    httpMaxConnectionsPerAddress: pick(
+      f['http-max-connections-per-address'],
+      env.MEDIAGEN_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    ),
     databaseUrl: env.DATABASE_URL,
     retentionHours: env.MEDIAGEN_RETENTION_HOURS,
   };

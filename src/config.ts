@@ -180,7 +180,18 @@ Options:
   --allowed-origins a,b    browser Origins accepted (others get 403; no Origin header is accepted)
   --allowed-hosts a,b      Host header names accepted besides the bound host (DNS rebinding guard)
   --max-body BYTES         largest HTTP request body (default 1048576; larger gets 413)
-  --http-rate N/S          requests per principal per S seconds (default 600/60; off = no limit)
+  --http-rate N/S          JSON-RPC messages per principal per S seconds, each message of a batch counted
+                           (default 600/60; off = no limit)
+  --http-max-batch N       messages in one JSON-RPC batch, protocol 2025-03-26 and older only (default 20)
+  --http-auth-fail-rate N/S  failed bearer attempts per client address per S seconds; past it the address
+                           gets 429, a right token included (default 10/60; off = no limit)
+  --session-idle-seconds N end an HTTP session no request touched for N s (default 1800)
+  --http-max-sessions N    open HTTP sessions in all (default 1000; over it 503)
+  --http-max-sessions-per-principal N  open HTTP sessions of one principal (default 100; over it 429)
+  --http-request-timeout S a request's headers and body must arrive within S s, else 408 and the
+                           connection is closed; answers and SSE streams may take longer (default 30)
+  --http-max-connections N open TCP connections in all (default 1024; over it 503)
+  --http-max-connections-per-address N  from one client address (IPv6: one /64) (default 128; over it 429)
   --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
   --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default

@@ -1,6 +1,7 @@
 /**
  * The checks every HTTP request passes before it reaches MCP: Host (DNS rebinding) and Origin (403),
- * bearer token (401), per-principal rate (429), body size (413). Plain node:http; no token is logged.
+ * failed bearer attempts per client address (429), bearer token (401), per-principal rate counted in
+ * JSON-RPC messages (429), batches (400), body size (413). Plain node:http; no token is logged.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
@@ -41,29 +42,66 @@ export function ownOrigins(bound: string, port: number): string[] {
   return ['localhost', '127.0.0.1', '[::1]'].map((h) => `http://${h}:${port}`);
 }
 
-/** A token bucket per principal: `requests` per `perSeconds`, refilled continuously. */
+/** A token bucket per key (principal, or client address): `requests` per `perSeconds`, refilled continuously. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
-    private readonly requests: number,
-    private readonly perSeconds: number,
+    readonly requests: number,
+    readonly perSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** 0 when the request may go ahead, else the seconds to wait (Retry-After). */
-  take(key: string): number {
-    const t = this.now();
-    const rate = this.requests / (this.perSeconds * 1000);
-    const b = this.buckets.get(key) ?? { tokens: this.requests, at: t };
-    b.tokens = Math.min(this.requests, b.tokens + (t - b.at) * rate);
-    b.at = t;
-    this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
+  private tokens(key: string, t: number): number {
+    const b = this.buckets.get(key);
+    return b ? Math.min(this.requests, b.tokens + (t - b.at) * this.rate()) : this.requests;
   }
+
+  private rate(): number {
+    return this.requests / (this.perSeconds * 1000);
+  }
+
+  /** Seconds until `n` tokens are there (0: now); takes nothing. */
+  wait(key: string, n = 1): number {
+    const have = this.tokens(key, this.now());
+    return have >= n ? 0 : Math.max(1, Math.ceil((n - have) / this.rate() / 1000));
+  }
+
+  /** Take `n` tokens, all or none: 0 when taken, else the seconds to wait (Retry-After). */
+  take(key: string, n = 1): number {
+    const t = this.now();
+    const have = this.tokens(key, t);
+    if (have < n) return Math.max(1, Math.ceil((n - have) / this.rate() / 1000));
+    this.buckets.set(key, { tokens: have - n, at: t });
+    if (this.buckets.size > 10_000) this.prune();
+    return 0;
+  }
+
+  /** Forget every bucket that has refilled (a full bucket is the same as none): memory stays bounded. */
+  prune(): void {
+    const t = this.now();
+    for (const [key] of this.buckets) if (this.tokens(key, t) >= this.requests) this.buckets.delete(key);
+  }
+}
+
+/**
+ * The key of a client address for per-address limits: IPv4 as it is (also when IPv4-mapped), IPv6 by its
+ * /64 prefix (one host or subscriber usually holds a whole /64).
+ */
+export function addressKey(address: string | undefined): string {
+  const a = (address ?? '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1];
+  if (isIP(a) !== 6) return a;
+  const [head, tail = ''] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = a.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** A JSON-RPC error answer (id null: the request was not read as a JSON-RPC message). */
@@ -120,10 +158,23 @@ export interface GuardOptions {
   allowedOrigins: Set<string>;
   /** undefined: no tokens configured, every request is `local` (loopback binds only). */
   authenticate?: (token: string) => string | undefined;
+  /** --http-rate: messages per principal. */
   limiter?: RateLimiter;
+  /** --http-auth-fail-rate: failed bearer attempts per client address. */
+  authFailures?: RateLimiter;
 }
 
-/** Host, Origin, bearer and rate, in that order. */
+const tooMany = (wait: number, message: string): Verdict => ({
+  ok: false,
+  status: 429,
+  message: `${message}; retry after ${wait} s`,
+  headers: { 'Retry-After': String(wait) },
+});
+
+/**
+ * Host, Origin, failed bearer attempts of the address, bearer, and whether the principal's rate has room
+ * for one more message (nothing is taken: `charge` takes one per message once the body is read).
+ */
 export function check(req: IncomingMessage, o: GuardOptions): Verdict {
   const host = req.headers.host;
   if (o.hosts && (!host || !o.hosts.has(hostName(host))))
@@ -133,9 +184,15 @@ export function check(req: IncomingMessage, o: GuardOptions): Verdict {
     return { ok: false, status: 403, message: 'Forbidden: Origin not allowed' };
   let principal = 'local';
   if (o.authenticate) {
+    const address = addressKey(req.socket.remoteAddress);
+    // An address past its failed attempts is not heard at all, a right token included: otherwise the
+    // limit would not slow guessing (a right guess would still get in). Other addresses are unaffected.
+    const blocked = o.authFailures?.wait(address) ?? 0;
+    if (blocked > 0) return tooMany(blocked, 'Too many failed bearer attempts from this address');
     const token = bearerToken(req);
     const who = token === undefined ? undefined : o.authenticate(token);
-    if (!who)
+    if (!who) {
+      if (token !== undefined) o.authFailures?.take(address);
       return {
         ok: false,
         status: 401,
@@ -145,15 +202,57 @@ export function check(req: IncomingMessage, o: GuardOptions): Verdict {
             token === undefined ? 'Bearer realm="mediagen-mcp"' : 'Bearer realm="mediagen-mcp", error="invalid_token"',
         },
       };
+    }
     principal = who;
   }
-  const wait = o.limiter?.take(principal) ?? 0;
-  if (wait > 0)
+  const wait = o.limiter?.wait(principal) ?? 0;
+  if (wait > 0) return tooMany(wait, 'Too many requests');
+  return { ok: true, principal };
+}
+
+/** Charge `messages` JSON-RPC messages to the principal's rate, all or none. */
+export function charge(principal: string, messages: number, o: GuardOptions): Verdict {
+  if (!o.limiter) return { ok: true, principal };
+  if (messages > o.limiter.requests)
     return {
       ok: false,
-      status: 429,
-      message: `Too many requests; retry after ${wait} s`,
-      headers: { 'Retry-After': String(wait) },
+      status: 400,
+      message: `Invalid Request: a batch of ${messages} messages is more than --http-rate allows at once (${o.limiter.requests}); send smaller batches`,
     };
+  const wait = o.limiter.take(principal, messages);
+  if (wait > 0)
+    return tooMany(
+      wait,
+      messages > 1 ? `Too many requests: this batch counts ${messages} messages` : 'Too many requests',
+    );
   return { ok: true, principal };
+}
+
+/** The protocol version after which JSON-RPC batches are no part of MCP (removed in 2025-06-18). */
+const LAST_BATCHING_VERSION = '2025-03-26';
+
+/**
+ * How many messages a POST body carries, or why it is refused: a batch is allowed only on protocol
+ * versions that had batching (the Mcp-Protocol-Version header; none means 2025-03-26, as the SDK assumes),
+ * with at most `maxBatch` messages.
+ */
+export function messageCount(
+  body: unknown,
+  protocolVersion: string | undefined,
+  maxBatch: number,
+): { ok: true; messages: number } | { ok: false; message: string } {
+  if (!Array.isArray(body)) return { ok: true, messages: 1 };
+  const version = protocolVersion ?? LAST_BATCHING_VERSION;
+  if (version > LAST_BATCHING_VERSION)
+    return {
+      ok: false,
+      message: `Invalid Request: JSON-RPC batches are not part of MCP protocol ${version}; send one message per request`,
+    };
+  if (body.length === 0) return { ok: false, message: 'Invalid Request: empty batch' };
+  if (body.length > maxBatch)
+    return {
+      ok: false,
+      message: `Invalid Request: a batch of ${body.length} messages is over the limit of ${maxBatch} (--http-max-batch)`,
+    };
+  return { ok: true, messages: body.length };
 }

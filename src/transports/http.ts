@@ -2,6 +2,7 @@
  * Streamable HTTP transport on node:http through the SDK's StreamableHTTPServerTransport: /mcp (POST, GET,
  * DELETE), /healthz (alive, no auth), /readyz (store reachable, else 503). Stateful (SDK session ids, one
  * MCP server per session, bound to the principal that opened it) or stateless (one server per request).
+ * Bounded: messages per principal, batches, sessions, connections, and the time to send a request.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,13 +14,16 @@ import type { MediagenServer } from '../server.js';
 import {
   acceptedHosts,
   BodyTooLarge,
+  charge,
   check,
+  messageCount,
   ownOrigins,
   RateLimiter,
   readBody,
   sendError,
   type GuardOptions,
 } from './http-guard.js';
+import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
 
 export interface HttpOptions {
   host: string;
@@ -29,7 +33,17 @@ export interface HttpOptions {
   allowedHosts: readonly string[];
   maxBody: number;
   rate?: { requests: number; perSeconds: number };
+  /** Failed bearer attempts per client address before it gets 429. */
+  authFailRate?: { requests: number; perSeconds: number };
+  /** Messages in one JSON-RPC batch (protocol 2025-03-26 and older only). */
+  maxBatch: number;
   sessionIdleMs: number;
+  maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  /** Headers and body of a request must arrive within this (long answers and SSE streams are not limited). */
+  requestTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   /** Bearer token -> principal id; undefined when no tokens are configured (every caller is `local`). */
   authenticate?: (token: string) => string | undefined;
   /** A fresh MCP server for a principal; `sessionKey` is set in stateless mode (session caps per principal). */
@@ -54,21 +68,25 @@ interface Session {
 }
 
 export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
-  const sessions = new Map<string, Session>();
+  const sessions = new SessionTable<Session>({
+    max: o.maxSessions,
+    perPrincipal: o.maxSessionsPerPrincipal,
+    idleMs: o.sessionIdleMs,
+  });
   const guard: GuardOptions = {
     hosts: acceptedHosts(o.host, o.allowedHosts),
     allowedOrigins: new Set(o.allowedOrigins),
     authenticate: o.authenticate,
     limiter: o.rate ? new RateLimiter(o.rate.requests, o.rate.perSeconds) : undefined,
+    authFailures: o.authFailRate ? new RateLimiter(o.authFailRate.requests, o.authFailRate.perSeconds) : undefined,
   };
   let inflight = 0;
   let closing = false;
   const idle = new Set<() => void>();
 
   const endSession = async (id: string): Promise<void> => {
-    const s = sessions.get(id);
+    const s = sessions.delete(id);
     if (!s) return;
-    sessions.delete(id);
     await s.mcp.drain(0);
     await s.transport.close().catch(() => undefined);
     await s.mcp.server.close().catch(() => undefined);
@@ -79,6 +97,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       return sendError(res, 405, 'Method not allowed: this server is stateless', { Allow: 'POST' });
     const mcp = o.serverFor(principal, principal);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    // Closing the transport aborts every handler of this request (the client may have gone mid-answer).
     res.on('close', () => {
       void transport.close().catch(() => undefined);
       void mcp.server.close().catch(() => undefined);
@@ -95,30 +114,54 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       // Another principal's session is answered exactly like one that never existed.
       if (!s || s.principal !== principal) return sendError(res, 404, 'Session not found', {}, -32001);
       s.lastSeen = Date.now();
-      await s.transport.handleRequest(req, res, body);
+      if (req.method === 'POST') cancelOnDrop(res, s.transport, body);
+      try {
+        await s.transport.handleRequest(req, res, body);
+      } finally {
+        s.lastSeen = Date.now();
+      }
       if (req.method === 'DELETE') await endSession(id);
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))
       return sendError(res, 400, 'Bad Request: no valid Mcp-Session-Id (send initialize first)');
-    const mcp = o.serverFor(principal, undefined);
+    const place = sessions.reserve(principal);
+    if (!place.ok) return sendError(res, place.status, place.message, { 'Retry-After': String(place.retryAfter) });
+    let opened = false;
+    let mcp: MediagenServer;
+    try {
+      mcp = o.serverFor(principal, undefined);
+    } catch (err) {
+      place.release();
+      throw err;
+    }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
-        sessions.set(sid, { transport, mcp, principal, lastSeen: Date.now() });
+        opened = true;
+        sessions.add(sid, { transport, mcp, principal, lastSeen: Date.now() }, place);
       },
       onsessionclosed: (sid) => {
         sessions.delete(sid);
       },
     });
-    await mcp.server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    try {
+      await mcp.server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      if (!opened) {
+        place.release();
+        await transport.close().catch(() => undefined);
+        await mcp.server.close().catch(() => undefined);
+      }
+    }
   }
 
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = check(req, guard);
     if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
     let body: unknown;
+    let messages = 1;
     if (req.method === 'POST') {
       let raw: Buffer;
       try {
@@ -126,6 +169,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       } catch (e) {
         if (e instanceof BodyTooLarge)
           return sendError(res, 413, `Payload too large (limit ${o.maxBody} bytes)`, { Connection: 'close' });
+        if (req.destroyed) return; // the client went, or --http-request-timeout closed the connection
         throw e;
       }
       try {
@@ -133,49 +177,67 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       } catch {
         return sendError(res, 400, 'Parse error: invalid JSON', {}, -32700);
       }
+      const version = req.headers['mcp-protocol-version'];
+      const count = messageCount(body, Array.isArray(version) ? version[0] : version, o.maxBatch);
+      if (!count.ok) return sendError(res, 400, count.message, {}, -32600);
+      messages = count.messages;
     }
+    // Every JSON-RPC message counts against --http-rate, so a batch pays for each one it carries.
+    const charged = charge(verdict.principal, messages, guard);
+    if (!charged.ok) return sendError(res, charged.status, charged.message, charged.headers, -32000);
     if (o.stateless) await stateless(req, res, verdict.principal, body);
     else await stateful(req, res, verdict.principal, body);
   }
 
-  const server = createHttpServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
-      return;
-    }
-    if (path === '/readyz') {
-      void o.ready().then(
-        (ok) => {
-          res
-            .writeHead(ok && !closing ? 200 : 503, { 'Content-Type': 'application/json' })
-            .end(JSON.stringify({ status: ok && !closing ? 'ready' : closing ? 'stopping' : 'store unreachable' }));
-        },
-        () => res.writeHead(503).end(JSON.stringify({ status: 'store unreachable' })),
-      );
-      return;
-    }
-    if (path !== '/mcp') return sendError(res, 404, 'Not found: the MCP endpoint is /mcp');
-    if (!['POST', 'GET', 'DELETE'].includes(req.method ?? ''))
-      return sendError(res, 405, 'Method not allowed', { Allow: 'POST, GET, DELETE' });
-    if (closing) return sendError(res, 503, 'Server is shutting down', { Connection: 'close' });
-    inflight += req.method === 'GET' ? 0 : 1;
-    mcpRequest(req, res)
-      .catch((err: unknown) => {
-        o.logger.error('HTTP request failed', { error: String(err) });
-        sendError(res, 500, 'Internal error', {}, -32603);
-      })
-      .finally(() => {
-        inflight -= req.method === 'GET' ? 0 : 1;
-        if (inflight === 0) for (const f of idle) f();
-      });
-  });
-  server.requestTimeout = 0; // jobs_wait keeps a request open for up to ~55 s
+  const server = createHttpServer(
+    {
+      // Headers and body must arrive within the request timeout; the answer (SSE streams, jobs_wait) may
+      // take as long as it needs. Checked often enough that a short timeout is kept closely.
+      requestTimeout: o.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, o.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(o.requestTimeoutMs / 4))),
+    },
+    (req, res) => {
+      if (refused(req.socket)) return;
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+        return;
+      }
+      if (path === '/readyz') {
+        void o.ready().then(
+          (ok) => {
+            res
+              .writeHead(ok && !closing ? 200 : 503, { 'Content-Type': 'application/json' })
+              .end(JSON.stringify({ status: ok && !closing ? 'ready' : closing ? 'stopping' : 'store unreachable' }));
+          },
+          () => res.writeHead(503).end(JSON.stringify({ status: 'store unreachable' })),
+        );
+        return;
+      }
+      if (path !== '/mcp') return sendError(res, 404, 'Not found: the MCP endpoint is /mcp');
+      if (!['POST', 'GET', 'DELETE'].includes(req.method ?? ''))
+        return sendError(res, 405, 'Method not allowed', { Allow: 'POST, GET, DELETE' });
+      if (closing) return sendError(res, 503, 'Server is shutting down', { Connection: 'close' });
+      inflight += req.method === 'GET' ? 0 : 1;
+      mcpRequest(req, res)
+        .catch((err: unknown) => {
+          o.logger.error('HTTP request failed', { error: String(err) });
+          sendError(res, 500, 'Internal error', {}, -32603);
+        })
+        .finally(() => {
+          inflight -= req.method === 'GET' ? 0 : 1;
+          if (inflight === 0) for (const f of idle) f();
+        });
+    },
+  );
+  const refused = limitConnections(server, { max: o.maxConnections, perAddress: o.maxConnectionsPerAddress });
 
   const sweep = setInterval(
     () => {
-      const cutoff = Date.now() - o.sessionIdleMs;
-      for (const [id, s] of sessions) if (s.lastSeen < cutoff) void endSession(id);
+      for (const id of sessions.idle()) void endSession(id);
+      guard.limiter?.prune();
+      guard.authFailures?.prune();
     },
     Math.min(60_000, o.sessionIdleMs),
   );
@@ -206,7 +268,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
           const timer = setTimeout(done, drainMs);
           idle.add(done);
         });
-      await Promise.all([...sessions.keys()].map(endSession));
+      await Promise.all(sessions.ids().map(endSession));
       server.closeAllConnections();
       await stopped;
     },
