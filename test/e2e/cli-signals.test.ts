@@ -1,0 +1,92 @@
+/**
+ * SIGTERM and SIGHUP to the command line while a paid create is in flight: the built bin, a sandbox whose
+ * create answer stalls (its request counter says how many creates reached it), a real SQLite ledger read
+ * back by a second command on the same state folder.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { CLI } from '../helpers/paths.js';
+import { runPiped, type Ran } from '../helpers/terminal.js';
+
+const PHAYA_DEFAULT = 'https://api.phaya.io/api/v1';
+let stalling: Sandbox;
+
+beforeAll(async () => {
+  // The create is answered (and the job made) only after 2.5 s: long enough to be signalled mid-request.
+  stalling = await startSandbox({ pollsToComplete: 3, slowMs: 2_500 });
+});
+afterAll(async () => {
+  await stalling?.close();
+});
+
+const creates = (): number =>
+  stalling.stats().requests.filter((q) => q.method === 'POST' && q.path.includes('text-to-image')).length;
+
+/** Run `call` with pipes; once its paid POST has reached the provider, send `signal` to the process. */
+function callAndSignal(env: Record<string, string>, signal: NodeJS.Signals): Promise<Ran & { signal: string | null }> {
+  const before = creates();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'call', 'phaya_text_to_image', 'prompt=sandbox:slow a pond'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end();
+    let polls = 0;
+    const poll = setInterval(() => {
+      if (creates() > before) {
+        clearInterval(poll);
+        child.kill(signal);
+      } else if (++polls > 400) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
+    }, 50);
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      clearInterval(poll);
+      resolve({ code, signal: sig, stdout, stderr });
+    });
+  });
+}
+
+function envFor(): Record<string, string> {
+  return {
+    PHAYA_BASE: stalling.baseUrl('phaya', PHAYA_DEFAULT),
+    PHAYA_API_KEY: stalling.key,
+    MEDIAGEN_STATE_DIR: tempDir(),
+    MEDIAGEN_POLL_MS: '100',
+  };
+}
+
+describe('command line: SIGTERM and SIGHUP during a paid create', () => {
+  for (const [signal, exit] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal} lets the create finish: the job is in the ledger, its reservation committed, one create, exit ${exit}`, async () => {
+      const env = envFor();
+      const before = creates();
+      const r = await callAndSignal(env, signal);
+      expect(r.signal, JSON.stringify(r)).toBeNull();
+      expect(r.code, JSON.stringify(r)).toBe(exit);
+      expect(r.stderr).toContain(`${signal}: stopping; a request in flight is answered and recorded first`);
+      const id = /Job (job_\S+) started/.exec(r.stdout)?.[1];
+      expect(id, r.stdout).toBeDefined();
+      // A second command on the same state folder reads the ledger the first one wrote.
+      const jobs = await runPiped(['jobs', 'list', '--json'], env);
+      expect(jobs.code, jobs.stderr).toBe(0);
+      expect(jobs.stdout).toContain(id!);
+      const spend = await runPiped(['spend', '--json'], env);
+      expect(spend.code, spend.stderr).toBe(0);
+      const report = JSON.parse(spend.stdout) as { entries: { job_id?: string; state: string }[] };
+      expect(report.entries).toEqual([expect.objectContaining({ job_id: id, state: 'committed' })]);
+      expect(creates()).toBe(before + 1);
+    });
+  }
+});
