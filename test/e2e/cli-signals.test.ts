@@ -21,12 +21,16 @@ afterAll(async () => {
   await stalling?.close();
 });
 
-const creates = (): number =>
-  stalling.stats().requests.filter((q) => q.method === 'POST' && q.path.includes('text-to-image')).length;
+const creates = (sandbox = stalling): number =>
+  sandbox.stats().requests.filter((q) => q.method === 'POST' && q.path.includes('text-to-image')).length;
 
 /** Run `call` with pipes; once its paid POST has reached the provider, send `signal` to the process. */
-function callAndSignal(env: Record<string, string>, signal: NodeJS.Signals): Promise<Ran & { signal: string | null }> {
-  const before = creates();
+function callAndSignal(
+  env: Record<string, string>,
+  signal: NodeJS.Signals,
+  sandbox = stalling,
+): Promise<Ran & { signal: string | null }> {
+  const before = creates(sandbox);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'call', 'phaya_text_to_image', 'prompt=sandbox:slow a pond'], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -39,7 +43,7 @@ function callAndSignal(env: Record<string, string>, signal: NodeJS.Signals): Pro
     child.stdin.end();
     let polls = 0;
     const poll = setInterval(() => {
-      if (creates() > before) {
+      if (creates(sandbox) > before) {
         clearInterval(poll);
         child.kill(signal);
       } else if (++polls > 400) {
@@ -55,16 +59,34 @@ function callAndSignal(env: Record<string, string>, signal: NodeJS.Signals): Pro
   });
 }
 
-function envFor(): Record<string, string> {
+function envFor(sandbox = stalling): Record<string, string> {
   return {
-    PHAYA_BASE: stalling.baseUrl('phaya', PHAYA_DEFAULT),
-    PHAYA_API_KEY: stalling.key,
+    PHAYA_BASE: sandbox.baseUrl('phaya', PHAYA_DEFAULT),
+    PHAYA_API_KEY: sandbox.key,
     MEDIAGEN_STATE_DIR: tempDir(),
     MEDIAGEN_POLL_MS: '100',
   };
 }
 
 describe('command line: SIGTERM and SIGHUP during a paid create', () => {
+  it('a create still unanswered after --drain-seconds is left uncertain (never reserved) and answered OUTCOME_UNKNOWN', async () => {
+    // The create would be answered only after 60 s; the command is given 1 s to finish after SIGTERM.
+    const stuck = await startSandbox({ slowMs: 60_000 });
+    try {
+      const env = { ...envFor(stuck), MEDIAGEN_DRAIN_SECONDS: '1' };
+      const r = await callAndSignal(env, 'SIGTERM', stuck);
+      expect(r.code, JSON.stringify(r)).toBe(143);
+      expect(r.stderr).toContain('SIGTERM: no answer within 1 s; leaving it uncertain');
+      expect(r.stdout).toContain('OUTCOME_UNKNOWN');
+      const spend = await runPiped(['spend', '--json'], env);
+      const report = JSON.parse(spend.stdout) as { entries: { state: string }[] };
+      expect(report.entries).toEqual([expect.objectContaining({ state: 'uncertain' })]);
+      expect(creates(stuck)).toBe(1);
+    } finally {
+      await stuck.close();
+    }
+  });
+
   for (const [signal, exit] of [
     ['SIGTERM', 143],
     ['SIGHUP', 129],
