@@ -6,13 +6,16 @@
  *   --confirm-above / MEDIAGEN_CONFIRM_ABOVE        a threshold above the catalogue's
  *   --prices / MEDIAGEN_PRICES                      a price lower than the catalogue's, or one it does not know
  *   --trust-observed-prices / ..._OBSERVED_PRICES   an observed price standing in for an unknown one
+ *   --catalogue / MEDIAGEN_CATALOGUES               a catalogue of one's own spending a shipped provider's key
+ *                                                   under looser rules (it cannot replace that provider)
  * A lower threshold, a higher price or `--confirm all` only tighten, and print nothing.
  */
 import type { PriceExpr } from '../catalogue/format.js';
-import { loadCatalogues } from '../catalogue/load.js';
+import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
 import { loadPriceOverlay } from '../catalogue/prices.js';
 import type { Config } from '../config.js';
 import { amountText, describePrice, priceRange } from '../guard/price.js';
+import { alwaysConfirmMatch, DEFAULT_ALWAYS_CONFIRM } from '../guard/policy.js';
 import type { ToolSpec } from '../tools/build.js';
 
 /** How the setting was given: the flag if it was typed on this command line, otherwise its variable. */
@@ -38,8 +41,34 @@ function cataloguePrice(tool: ToolSpec): PriceExpr | undefined {
   return own?.operations.find((op) => op.id === tool.op.id)?.price;
 }
 
-/** One sentence per setting that loosens consent for this tool (none for a free tool). */
-export function loosenedConsent(config: Config, configArgv: readonly string[], tool: ToolSpec): string[] {
+/** A catalogue of one's own that uses a shipped provider's key with a higher threshold or fewer always-asks. */
+function borrowedKey(tool: ToolSpec, loaded: readonly LoadedCatalogue[]): string | undefined {
+  const cat = tool.catalogue;
+  if (SHIPPED_CATALOGUES.includes(cat.file)) return undefined;
+  const shipped = loaded.find((c) => SHIPPED_CATALOGUES.includes(c.file) && c.auth.env === cat.auth.env);
+  if (!shipped) return undefined;
+  const patterns = shipped.consent.alwaysConfirm.length ? shipped.consent.alwaysConfirm : DEFAULT_ALWAYS_CONFIRM;
+  const asked = (p: string): boolean =>
+    alwaysConfirmMatch({ ...tool.op, id: p, title: p, tags: [] }, cat) !== undefined;
+  const fewer = patterns.filter((p) => !asked(p));
+  if (cat.consent.confirmAbove <= shipped.consent.confirmAbove && !fewer.length) return undefined;
+  return (
+    `${cat.file} spends with ${cat.auth.env}, the key of ${shipped.provider}, under its own rules ` +
+    `(asked from ${amountText(cat.consent.confirmAbove, cat.currency)}` +
+    `${fewer.length ? `; ${fewer.join(', ')} not always asked` : ''})`
+  );
+}
+
+/**
+ * One sentence per setting that loosens consent for this tool (none for a free tool). `loaded`: every
+ * catalogue in use, to tell a catalogue of one's own that borrows a shipped provider's key.
+ */
+export function loosenedConsent(
+  config: Config,
+  configArgv: readonly string[],
+  tool: ToolSpec,
+  loaded: readonly LoadedCatalogue[] = [],
+): string[] {
   const price = tool.op.price;
   if (!tool.paid || !price) return [];
   const provider = tool.catalogue.provider;
@@ -51,6 +80,8 @@ export function loosenedConsent(config: Config, configArgv: readonly string[], t
   // Every paid call is asked about: thresholds, prices and observations no longer decide.
   if (config.confirm === 'all') return [];
   const out: string[] = [];
+  const borrowed = borrowedKey(tool, loaded);
+  if (borrowed) out.push(`${source(configArgv, 'catalogue', 'MEDIAGEN_CATALOGUES')} ${borrowed}`);
   const limit = config.confirmAbove[provider];
   const own = tool.catalogue.consent.confirmAbove;
   if (limit !== undefined && limit > own) {

@@ -226,7 +226,7 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
       ...deps,
       loosened: (name) => {
         const tool = app.registry.byName.get(name);
-        return tool ? loosenedConsent(config, cl.configArgv, tool) : [];
+        return tool ? loosenedConsent(config, cl.configArgv, tool, app.registry.catalogues) : [];
       },
     };
     return await Promise.race([dispatch(session, cl, ctx), deadline.expired]);

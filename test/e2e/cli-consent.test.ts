@@ -3,11 +3,12 @@
  * counter proves what was created), a real SQLite ledger. A y typed into the terminal before the price is on
  * screen answers nothing; every setting that loosens consent prints a line on stderr whatever --log-level.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { tempDir } from '../helpers/in-memory.js';
+import { ACME_FILE } from '../helpers/paths.js';
 import { runInPty, runPiped } from '../helpers/terminal.js';
 
 let sandbox: Sandbox;
@@ -163,12 +164,48 @@ describe('command line: every consent-loosening setting prints a loud line that 
     expect(posts()).toBe(before);
   });
 
-  it('quote names the loosening too, and a priced call with no loosening prints no such line', async () => {
+  it('a catalogue of ones own spending the Phaya key under a higher threshold is named (--catalogue and MEDIAGEN_CATALOGUES)', async () => {
+    const doc = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as Record<string, unknown>;
+    const file = join(tempDir(), 'mine.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...doc,
+        $schema: undefined,
+        provider: 'mine',
+        auth: { type: 'bearer', env: 'PHAYA_API_KEY' },
+        consent: { confirmAbove: 1000 },
+      }),
+    );
+    const before = posts();
+    const line = `${file} spends with PHAYA_API_KEY, the key of phaya, under its own rules (asked from 1,000 credits)`;
+    const byFlag = await runPiped(['quote', 'mine_image_create', 'prompt=a kite', '--catalogue', file], env());
+    expect(byFlag.code, byFlag.stdout + byFlag.stderr).toBe(0);
+    expect(byFlag.stderr).toContain(`${loud}--catalogue ${line}`);
+    const byEnv = await runPiped(['quote', 'mine_image_create', 'prompt=a kite'], env({ MEDIAGEN_CATALOGUES: file }));
+    expect(byEnv.stderr).toContain(`${loud}MEDIAGEN_CATALOGUES ${line}`);
+    // Its own key and the catalogue's usual rules: nothing borrowed, nothing to say.
+    const own = await runPiped(
+      ['quote', 'acme_image_create', 'prompt=a kite', '--catalogue', ACME_FILE],
+      env({ ACME_API_KEY: 'k' }),
+    );
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).not.toContain(loud);
+    expect(posts()).toBe(before);
+  });
+
+  it('quote names the loosening too, a priced call with no loosening prints no such line, and --help says so', async () => {
     const q = await runPiped(['quote', ...SEEDANCE.slice(1), '--consent-off', 'phaya', '--log-level', 'error'], env());
     expect(q.code, q.stderr).toBe(0);
     expect(q.stderr).toContain(`${loud}--consent-off phaya`);
     const plain = await runPiped(SEEDANCE, env());
     expect(plain.code).toBe(3);
     expect(plain.stderr).not.toContain(loud);
+    // --help says so, both on its own and after a command word.
+    for (const args of [['--help'], ['call', '--help']]) {
+      const help = await runPiped(args, env());
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toContain('"mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each, whatever --log-level');
+    }
   });
 });
