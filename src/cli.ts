@@ -206,7 +206,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { importOpenapiCommand } = await import('./catalogue/openapi.js');
     return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
   }
-  if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
+  if (isCommandLine(argv)) {
+    if (!argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
+    process.stdout.write(USAGE + COMMAND_USAGE);
+    return 0;
+  }
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
     process.stdout.write(USAGE + COMMAND_USAGE);
