@@ -87,6 +87,40 @@ describe('command line: SIGTERM and SIGHUP during a paid create', () => {
     }
   });
 
+  it('the terminal closing (SIGHUP from a real pseudo-terminal, writes failing) still records the create', async () => {
+    const env = envFor();
+    const before = creates();
+    // The shell prints its pid, then becomes the command (exec): that pid is the command line's.
+    const command = `echo "pid $$"; exec ${process.execPath} ${CLI} call phaya_text_to_image 'prompt=sandbox:slow a pier'`;
+    const term = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let shown = '';
+    term.stdout.on('data', (d: Buffer) => (shown += d.toString()));
+    const gone = new Promise((resolve) => term.on('close', resolve));
+    for (let i = 0; i < 400 && creates() === before; i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(/pid (\d+)/.exec(shown)?.[1]);
+    expect(pid, shown).toBeGreaterThan(0);
+    term.kill('SIGKILL'); // the terminal is gone: the kernel hangs up on the command
+    await gone;
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 600 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+    const spend = await runPiped(['spend', '--json'], env);
+    const report = JSON.parse(spend.stdout) as { entries: { job_id?: string; state: string }[] };
+    expect(report.entries).toEqual([expect.objectContaining({ state: 'committed' })]);
+    expect(report.entries[0].job_id).toMatch(/^job_/);
+    expect(creates()).toBe(before + 1);
+  });
+
   for (const [signal, exit] of [
     ['SIGTERM', 143],
     ['SIGHUP', 129],
