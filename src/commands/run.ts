@@ -191,6 +191,17 @@ function stopDeadline(
   };
 }
 
+/** A signal that aborts when either does (with its reason): the form's time ran out, or the command stops. */
+function either(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  if (!b) return a;
+  const both = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
 /** Run one command line; resolves with its exit code. Bad usage: one line on stderr, exit 2. */
 export async function runCommand(argv: readonly string[], deps: CommandDeps): Promise<number> {
   let cl: CommandLine;
@@ -216,10 +227,8 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
   });
   try {
     const mcp = app.createMcpServer(`cli:${process.pid}`);
-    const stop = deps.stop;
     const approve = deps.tty.input.isTTY
-      ? (message: string, signal: AbortSignal) =>
-          askApproval(deps.tty, message, stop ? AbortSignal.any([signal, stop]) : signal)
+      ? (message: string, signal: AbortSignal) => askApproval(deps.tty, message, either(signal, deps.stop))
       : undefined;
     session = await connectInProcess(mcp, approve);
     const ctx: Ctx = {

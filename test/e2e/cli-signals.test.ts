@@ -121,6 +121,25 @@ describe('command line: SIGTERM and SIGHUP during a paid create', () => {
     expect(creates()).toBe(before + 1);
   });
 
+  it('SIGTERM at the y/N question answers No: CONSENT_DECLINED, zero creates, exit 143', async () => {
+    const env = envFor();
+    const before = stalling.stats().requests.filter((q) => q.method === 'POST').length;
+    const command = `echo "pid $$"; exec ${process.execPath} ${CLI} call phaya_veo31_video 'prompt=a lighthouse'`;
+    const term = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let shown = '';
+    term.stdout.on('data', (d: Buffer) => (shown += d.toString()));
+    const closed = new Promise<number | null>((resolve) => term.on('close', resolve));
+    for (let i = 0; i < 600 && !shown.includes('[y/N]'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(shown).toContain('[y/N]');
+    process.kill(Number(/pid (\d+)/.exec(shown)?.[1]), 'SIGTERM');
+    expect(await closed, shown).toBe(143);
+    expect(shown).toContain('CONSENT_DECLINED');
+    expect(stalling.stats().requests.filter((q) => q.method === 'POST')).toHaveLength(before);
+  });
+
   for (const [signal, exit] of [
     ['SIGTERM', 143],
     ['SIGHUP', 129],
