@@ -142,9 +142,15 @@ function versionReport(): string {
   return `mediagen-mcp ${VERSION}\nnode ${process.versions.node}\nsqlite driver: ${driver} (${state})\n`;
 }
 
+/** The conventional exit code of a process stopped by a signal: 128 + its number. */
+const STOP_SIGNALS = { SIGTERM: 143, SIGHUP: 129 } as const;
+
 /**
  * Ctrl-C during a command: while it waits for a job, the wait stops (the job keeps running); otherwise the
  * request in flight (perhaps a paid create) is finished first, and a second Ctrl-C leaves at once.
+ * SIGTERM and SIGHUP (the terminal closed) stop the command the same careful way: no question is answered
+ * yes, no wait goes on, no new call is sent, a request in flight is answered and recorded within
+ * --drain-seconds (left uncertain, never lost, past that); then the exit code is 143 or 129.
  */
 async function runCommandLine(argv: readonly string[]): Promise<number> {
   let waiting: (() => void) | undefined;
@@ -154,11 +160,28 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
     if (++pressed > 1) process.exit(130);
     process.stderr.write('\nCtrl-C: finishing the request in flight first; press Ctrl-C again to leave now.\n');
   };
+  const stop = new AbortController();
+  let stoppedBy: keyof typeof STOP_SIGNALS | undefined;
+  const onStop = (sig: keyof typeof STOP_SIGNALS): void => {
+    if (sig === 'SIGHUP') {
+      // The terminal may be gone: a failed write must not end the process before the job is recorded.
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+    }
+    if (stoppedBy) return;
+    stoppedBy = sig;
+    stop.abort(sig);
+  };
+  const handlers = Object.keys(STOP_SIGNALS).map((sig) => {
+    const fn = (): void => onStop(sig as keyof typeof STOP_SIGNALS);
+    process.on(sig, fn);
+    return [sig, fn] as const;
+  });
   process.on('SIGINT', onSigint);
   try {
     // The command line's code is loaded only for a command line.
     const { runCommand } = await import('./commands/run.js');
-    return await runCommand(argv, {
+    const code = await runCommand(argv, {
       tty: { input: process.stdin, err: process.stderr },
       out: process.stdout,
       onInterrupt: (fn) => {
@@ -166,9 +189,15 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
         return () => (waiting = undefined);
       },
       sandboxOptions,
+      stop: stop.signal,
     });
+    if (!stoppedBy) return code;
+    // Whatever is still open (a request abandoned at the deadline) must not keep a stopped command alive.
+    setTimeout(() => process.exit(STOP_SIGNALS[stoppedBy!]), 1_000).unref();
+    return STOP_SIGNALS[stoppedBy];
   } finally {
     process.off('SIGINT', onSigint);
+    for (const [sig, fn] of handlers) process.off(sig, fn);
   }
 }
 
@@ -177,7 +206,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { importOpenapiCommand } = await import('./catalogue/openapi.js');
     return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
   }
-  if (isCommandLine(argv) && !argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
+  if (isCommandLine(argv)) {
+    if (!argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
+    process.stdout.write(USAGE + COMMAND_USAGE);
+    return 0;
+  }
   const { help, version, verbose, config } = loadConfig(argv);
   if (help) {
     process.stdout.write(USAGE + COMMAND_USAGE);

@@ -10,6 +10,7 @@ import type { RegistryOptions } from '../tools/registry.js';
 import { connectInProcess, type ListedTool, type LocalSession } from '../transports/in-process.js';
 import { EXIT, splitCommandLine, toolArguments, UsageError, type CommandLine } from './argv.js';
 import { codeOf, exitCodeOf, render } from './output.js';
+import { loosenedConsent, loudLine } from './loosening.js';
 import { askApproval, type Tty } from './terminal.js';
 import { waitJob, type WaitIo } from './wait.js';
 
@@ -21,6 +22,16 @@ export interface CommandDeps {
     config: Config,
     logger: Logger,
   ) => Promise<{ sandbox?: { close(): Promise<void> }; opts: RegistryOptions }>;
+  /**
+   * Aborts (with a reason such as "SIGTERM") when the process is told to stop: a question is answered No,
+   * a wait stops, no new call is sent, and a request in flight gets `--drain-seconds` to be recorded.
+   */
+  stop?: AbortSignal;
+}
+
+/** What dispatch needs besides the session: the deps and, for a tool, the consent-loosening lines. */
+interface Ctx extends CommandDeps {
+  loosened: (tool: string) => string[];
 }
 
 function need(word: string | undefined, what: string): string {
@@ -56,11 +67,16 @@ function describeText(t: ListedTool): string {
   return lines.join('\n') + '\n';
 }
 
-async function callCommand(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+async function callCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
   const [, name, ...rest] = cl.words;
   const tool = await findTool(session, need(name, 'tool name'));
   const args = toolArguments(rest, tool.inputSchema, cl.jsonArgs);
   if (cl.confirmToken !== undefined) args.confirm_token = cl.confirmToken;
+  for (const line of deps.loosened(tool.name)) deps.tty.err.write(loudLine(line));
+  if (deps.stop?.aborted) {
+    deps.tty.err.write(`mediagen-mcp: ${String(deps.stop.reason)}: stopping; ${tool.name} was not sent\n`);
+    return EXIT.interrupted;
+  }
   const r = await session.call(tool.name, args);
   const waiting = cl.wait || cl.downloadDir !== undefined;
   // With --json and a wait, stdout carries one JSON document: the finished job (or this answer if no job).
@@ -76,7 +92,7 @@ async function callCommand(session: LocalSession, cl: CommandLine, deps: Command
   return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json });
 }
 
-async function jobsCommand(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+async function jobsCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
   const [, verb, ...rest] = cl.words;
   const show = async (tool: string, args: Record<string, unknown>): Promise<number> => {
     const r = await session.call(tool, args);
@@ -97,7 +113,7 @@ async function jobsCommand(session: LocalSession, cl: CommandLine, deps: Command
   }
 }
 
-async function dispatch(session: LocalSession, cl: CommandLine, deps: CommandDeps): Promise<number> {
+async function dispatch(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
   const [command, name, ...rest] = cl.words;
   switch (command) {
     case 'describe': {
@@ -107,6 +123,7 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: CommandDep
     }
     case 'quote': {
       const tool = await findTool(session, need(name, 'tool name'));
+      for (const line of deps.loosened(tool.name)) deps.tty.err.write(loudLine(line));
       const r = await session.call('quote', {
         tool: tool.name,
         arguments: toolArguments(rest, tool.inputSchema, cl.jsonArgs),
@@ -138,6 +155,53 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: CommandDep
   }
 }
 
+/**
+ * Once `stop` aborts, the command has `ms` to end by itself (a paid create in flight is answered and
+ * recorded); past that, `onExpiry` runs (the app's shutdown, which leaves such a request uncertain, never
+ * lost) and `expired` resolves.
+ */
+function stopDeadline(
+  stop: AbortSignal | undefined,
+  ms: number,
+  err: Tty['err'],
+  onExpiry: () => Promise<void>,
+): { expired: Promise<number>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = (): void => undefined;
+  const expired = new Promise<number>((resolve) => {
+    onAbort = () => {
+      err.write(
+        `mediagen-mcp: ${String(stop?.reason)}: stopping; a request in flight is answered and recorded first ` +
+          `(up to ${ms / 1000} s)\n`,
+      );
+      timer = setTimeout(() => {
+        err.write(`mediagen-mcp: ${String(stop?.reason)}: no answer within ${ms / 1000} s; leaving it uncertain\n`);
+        void onExpiry().then(() => resolve(EXIT.interrupted));
+      }, ms);
+    };
+  });
+  if (stop?.aborted) onAbort();
+  else stop?.addEventListener('abort', onAbort, { once: true });
+  return {
+    expired,
+    clear: () => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** A signal that aborts when either does (with its reason): the form's time ran out, or the command stops. */
+function either(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  if (!b) return a;
+  const both = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
 /** Run one command line; resolves with its exit code. Bad usage: one line on stderr, exit 2. */
 export async function runCommand(argv: readonly string[], deps: CommandDeps): Promise<number> {
   let cl: CommandLine;
@@ -156,20 +220,33 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
     await sandbox?.close();
     throw err;
   });
+  let shutDown = false;
+  const deadline = stopDeadline(deps.stop, config.drainSeconds * 1000, deps.tty.err, async () => {
+    shutDown = true;
+    await app.shutdown();
+  });
   try {
     const mcp = app.createMcpServer(`cli:${process.pid}`);
     const approve = deps.tty.input.isTTY
-      ? (message: string, signal: AbortSignal) => askApproval(deps.tty, message, signal)
+      ? (message: string, signal: AbortSignal) => askApproval(deps.tty, message, either(signal, deps.stop))
       : undefined;
     session = await connectInProcess(mcp, approve);
-    return await dispatch(session, cl, deps);
+    const ctx: Ctx = {
+      ...deps,
+      loosened: (name) => {
+        const tool = app.registry.byName.get(name);
+        return tool ? loosenedConsent(config, cl.configArgv, tool, app.registry.catalogues) : [];
+      },
+    };
+    return await Promise.race([dispatch(session, cl, ctx), deadline.expired]);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     deps.tty.err.write(`mediagen-mcp: ${err.message}\n`);
     return EXIT.usage;
   } finally {
+    deadline.clear();
     await session?.close();
-    await app.close();
+    if (!shutDown) await app.close();
     await sandbox?.close();
   }
 }

@@ -14,6 +14,8 @@ export interface WaitIo {
   json: boolean;
   /** Registers a Ctrl-C handler for the duration of the wait; returns its remover. */
   onInterrupt: (fn: () => void) => () => void;
+  /** The process is stopping (SIGTERM, SIGHUP): stop waiting as Ctrl-C does. */
+  stop?: AbortSignal;
 }
 
 function isFinal(r: ToolResult): boolean {
@@ -25,6 +27,9 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
   const abort = new AbortController();
   const view = new ProgressView(io.tty.err, jobId);
   const remove = io.onInterrupt(() => abort.abort());
+  const onStop = (): void => abort.abort();
+  io.stop?.addEventListener('abort', onStop, { once: true });
+  if (io.stop?.aborted) abort.abort();
   try {
     for (;;) {
       let r: ToolResult;
@@ -51,5 +56,6 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
     }
   } finally {
     remove();
+    io.stop?.removeEventListener('abort', onStop);
   }
 }
