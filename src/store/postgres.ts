@@ -90,6 +90,14 @@ export class PgStore implements Store {
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
   }
 
+  async findJobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.db.q<JobRow>(
+      'SELECT * FROM jobs WHERE provider = $1 AND provider_job_id = $2 ORDER BY created_at, id LIMIT 1',
+      [provider, providerJobId],
+    );
+    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  }
+
   // ---- spend ----
 
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
@@ -236,6 +244,13 @@ export class PgStore implements Store {
     if (t.used_at !== null) return 'used';
     if (now >= t.expires_at) return 'expired';
     return 'mismatch';
+  }
+
+  async returnToken(tokenHash: string, usedAt: number): Promise<void> {
+    await this.db.q('UPDATE consent_tokens SET used_at = NULL WHERE token_hash = $1 AND used_at = $2', [
+      tokenHash,
+      usedAt,
+    ]);
   }
 
   // ---- idempotency keys ----

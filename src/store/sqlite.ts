@@ -118,6 +118,13 @@ export class SqliteStore implements Store {
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
   }
 
+  async findJobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined> {
+    const row = this.stmt<JobRow>(
+      'SELECT * FROM jobs WHERE provider = ? AND provider_job_id = ? ORDER BY created_at, id LIMIT 1',
+    ).get(provider, providerJobId);
+    return row === undefined ? undefined : rowToJob(row);
+  }
+
   // ---- spend ----
 
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
@@ -256,6 +263,10 @@ export class SqliteStore implements Store {
       this.stmt('UPDATE consent_tokens SET used_at = ? WHERE token_hash = ?').run(now, tokenHash);
       return 'ok';
     });
+  }
+
+  async returnToken(tokenHash: string, usedAt: number): Promise<void> {
+    this.stmt('UPDATE consent_tokens SET used_at = NULL WHERE token_hash = ? AND used_at = ?').run(tokenHash, usedAt);
   }
 
   // ---- idempotency keys ----

@@ -235,6 +235,8 @@ export interface Store {
   updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined>;
   /** Newest first (createdAt desc, id desc). */
   listJobs(q: JobQuery): Promise<JobPage>;
+  /** The job recorded for this provider job id, if any (the oldest, should there be several). */
+  findJobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */
@@ -270,6 +272,11 @@ export interface Store {
     callerId: string,
     now: number,
   ): Promise<ConsumeResult>;
+  /**
+   * Give back a token this call consumed at `usedAt` and then could not act on (a cap refused the call):
+   * it works once more. Only that exact use is undone (used_at = usedAt), so nothing else is revived.
+   */
+  returnToken(tokenHash: string, usedAt: number): Promise<void>;
 
   // idempotency keys (global: they survive restarts and caller changes)
   /** Atomically claim `key` for (tool, argsHash), or report the existing claim. */
