@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
+import { acceptedContract } from './contract-accepted.js';
 import { jobsContract } from './contract-jobs.js';
 import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
@@ -39,5 +40,6 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     keysContract(ref);
     principalsContract(ref);
     observedContract(ref);
+    acceptedContract(ref);
   });
 }
