@@ -15,6 +15,7 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -54,19 +55,14 @@ export class AcceptedConflict extends Error {}
 
 /** Record the job once: an existing row of the same provider job (ours, or adopted by jobs_track) is it. */
 async function recordOnce(store: Store, job: JobRecord): Promise<JobRecord> {
-  const existing = async (): Promise<JobRecord | undefined> => {
-    const same = await store.getJob(job.id);
-    if (same) {
-      if (same.provider === job.provider && same.providerJobId === job.providerJobId) return same;
-      throw new AcceptedConflict(`job ${job.id} is recorded for another ${job.provider} job (${same.providerJobId})`);
-    }
-    const adopted = await store.findJobByProviderId(job.provider, job.providerJobId);
-    if (!adopted) return undefined;
-    if (adopted.principal === job.principal) return adopted;
-    throw new AcceptedConflict(`${job.provider} job ${job.providerJobId} is recorded for another principal`);
+  const byProviderId = async (): Promise<JobRecord | undefined> => {
+    const other = await store.findJobByProviderId(job.provider, job.providerJobId);
+    if (other && other.principal !== job.principal)
+      throw new AcceptedConflict(`${job.provider} job ${job.providerJobId} is recorded for another principal`);
+    return other;
   };
-  const before = await existing();
-  if (before) return before;
+  const adopted = await byProviderId();
+  if (adopted) return adopted;
   try {
     await store.insertJob(job);
     return job;
@@ -74,7 +70,10 @@ async function recordOnce(store: Store, job: JobRecord): Promise<JobRecord> {
     // A conflict: written meanwhile (jobs_track, another process replaying): the same job, recorded.
     let after: JobRecord | undefined;
     try {
-      after = await existing();
+      const same = await store.getJob(job.id);
+      if (same && (same.provider !== job.provider || same.providerJobId !== job.providerJobId))
+        throw new AcceptedConflict(`job ${job.id} is recorded for another ${job.provider} job (${same.providerJobId})`);
+      after = same ?? (await byProviderId());
     } catch (e) {
       throw e instanceof AcceptedConflict ? e : err;
     }
@@ -150,6 +149,7 @@ export class AcceptedJournal {
   }
 
   private write(line: string): void {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     for (let i = 0; i < 5; i++) {
       const created = !existsSync(this.file);
       const fd = openSync(this.file, 'a', 0o600);
