@@ -41,15 +41,20 @@ async function retried(d: AcceptDeps, e: AcceptedEntry, deadline: number): Promi
   }
 }
 
-/** A store failure in a few words (a store error says "nothing was written", which is not so here). */
-function causeOf(err: unknown): string {
-  if (err instanceof AcceptedConflict) return `the job ledger holds another job where it belongs (${err.message})`;
-  const msg = (err instanceof Error ? err.message : String(err)).replace(/;?\s*nothing was written\b.*$/is, '');
-  return `the store could not record it (${msg.slice(0, 200)})`;
+/** What the caller is told (no store internals: addresses stay in the log) and what the log says. */
+function causeOf(err: unknown): { cause: string; detail: string } {
+  const detail = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  if (err instanceof AcceptedConflict) return { cause: `the job ledger holds another job where it belongs`, detail };
+  return { cause: 'the store could not record it', detail };
 }
 
 /** Keep the call in the journal and say so at error level (names and ids only: no arguments, no secrets). */
-export function keepAccepted(d: Pick<AcceptDeps, 'journal' | 'logger'>, e: AcceptedEntry, cause: string): boolean {
+export function keepAccepted(
+  d: Pick<AcceptDeps, 'journal' | 'logger'>,
+  e: AcceptedEntry,
+  cause: string,
+  detail?: string,
+): boolean {
   let journaled = true;
   try {
     d.journal.append(e);
@@ -66,6 +71,7 @@ export function keepAccepted(d: Pick<AcceptDeps, 'journal' | 'logger'>, e: Accep
       ...(e.providerJobId ? { providerJobId: e.providerJobId } : {}),
       journal: d.journal.file,
       cause,
+      ...(detail ? { error: detail } : {}),
     },
   );
   return journaled;
@@ -84,9 +90,9 @@ export interface AcceptedCall {
 export async function recordAccepted(d: AcceptDeps, a: AcceptedCall): Promise<JobRecord> {
   const r = await retried(d, a.entry, a.deadline);
   if (r.ok && r.job) return r.job;
-  const cause = r.ok ? 'the job was not recorded' : causeOf(r.error);
+  const { cause, detail } = r.ok ? { cause: 'the job was not recorded', detail: undefined } : causeOf(r.error);
   const e = a.entry;
-  const journaled = keepAccepted(d, e, cause);
+  const journaled = keepAccepted(d, e, cause, detail);
   throw unrecorded({
     provider: e.provider,
     tool: e.tool,
@@ -102,5 +108,8 @@ export async function recordAccepted(d: AcceptDeps, a: AcceptedCall): Promise<Jo
 /** An answer the provider gave (and charged): the caller gets it whatever the store does. */
 export async function settleAnswer(d: AcceptDeps, e: AcceptedEntry, deadline: number): Promise<void> {
   const r = await retried(d, e, deadline);
-  if (!r.ok) keepAccepted(d, e, causeOf(r.error));
+  if (!r.ok) {
+    const { cause, detail } = causeOf(r.error);
+    keepAccepted(d, e, cause, detail);
+  }
 }
