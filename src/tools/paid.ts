@@ -115,7 +115,7 @@ export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | und
 }
 
 /** Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands. */
-async function bestEffort(d: PaidDeps, what: string, write: () => Promise<void>): Promise<void> {
+async function bestEffort(d: Pick<PaidDeps, 'logger'>, what: string, write: () => Promise<void>): Promise<void> {
   try {
     await write();
   } catch (err) {
@@ -140,7 +140,6 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   const jobId = newJobId(d.now());
   let consent: Consent | undefined;
-  let reserved = false;
   try {
     const { seen, decision } = await consentFor(d, tool, args, quote);
     if (decision.needed) {
@@ -169,10 +168,9 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       quote,
       observedMax: seen?.max,
     });
-    reserved = true;
   } catch (err) {
     // Refused before anything was sent (a cap): the consent token was not spent on anything.
-    if (consent && !reserved) await bestEffort(d, 'give the consent token back', consent.giveBack);
+    if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
     await forget();
     throw err;
   }
@@ -289,8 +287,9 @@ export async function settleInflight(
       keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
       continue;
     }
-    await d.budget.uncertain(c.reservation);
-    if (c.idempotencyKey) await d.store.markIdempotencyUnknown(c.idempotencyKey, c.reservation);
+    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
+    const key = c.idempotencyKey;
+    if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
     d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
       tool: c.tool,
       reservation: c.reservation,
