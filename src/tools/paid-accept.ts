@@ -33,6 +33,13 @@ async function retried(d: AcceptDeps, e: AcceptedEntry, deadline: number): Promi
       return { ok: true, job: await writeAccepted(d.store, e, d.now()) };
     } catch (error) {
       if (error instanceof AcceptedConflict) return { ok: false, error };
+      if (attempt === 1)
+        d.logger.warn('the store did not take the record of an accepted call; retrying until the request deadline', {
+          tool: e.tool,
+          reservation: e.reservation,
+          ...(e.providerJobId ? { providerJobId: e.providerJobId } : {}),
+          error: (error instanceof Error ? error.message : String(error)).slice(0, 300),
+        });
       const left = deadline - d.now();
       if (attempt >= MAX_ATTEMPTS || (attempt >= MIN_ATTEMPTS && left <= 0)) return { ok: false, error };
       await d.sleep(left > 0 ? Math.min(wait, left) : wait);

@@ -3,7 +3,8 @@
  * database file becomes unwritable while the create is out. The answer is OUTCOME_UNKNOWN with the
  * provider job id and the jobs_track call that settles it, the error is logged, and the job is in the
  * accepted-job journal; once the file is writable again, two servers started at once on that state dir
- * both replay the journal and the ledger holds the job exactly once, with no new provider create.
+ * both replay the journal and the ledger holds the job exactly once, with no new provider create. A
+ * SIGTERM while the writes are still being retried sends the accepted job to the journal as well.
  *
  * How the file is made unwritable: the tests run as root, where chmod stops nothing, and an open SQLite
  * connection keeps writing through its descriptors anyway. `chattr +i` (the immutable attribute, ext4)
@@ -132,5 +133,42 @@ describe.runIf(CAN)('SQLite made unwritable while a create is out', () => {
     expect(again.isError, text(again)).toBeFalsy();
     expect(sc(again)).toMatchObject({ job_id: reservation, reused: true });
     expect(hits(sandbox, T2I_PATH)).toBe(1);
+  });
+
+  it('SIGTERM while the writes are being retried: the accepted job goes to the journal, the next start records it', async () => {
+    const dir = tempDir();
+    const env = phayaEnv(sandbox, {
+      MEDIAGEN_STATE_DIR: dir,
+      MEDIAGEN_HTTP_TIMEOUT_MS: '20000',
+      MEDIAGEN_DRAIN_SECONDS: '1',
+    });
+    const a = await spawnStdio(env);
+    servers.push(a);
+    expect((await a.call('spend_report')).isError).toBeFalsy();
+    const before = hits(sandbox, T2I_PATH);
+    const args = { prompt: 'a lantern sandbox:late', idempotency_key: 'store-outage-sigterm-1' };
+    const pending = a.call(T2I, args).catch((err: unknown) => err);
+    await until(() => hits(sandbox, T2I_PATH) === before + 1);
+    freeze(dir);
+    await until(() => /retrying until the request deadline/.test(a.stderr()));
+    process.kill(a.pid!, 'SIGTERM');
+    await pending;
+    await until(() => /the server stopped before the store recorded it/.test(a.stderr()));
+    const kept = journalEntries(dir).find((l) => l.entry)?.entry;
+    expect(kept?.providerJobId).toMatch(/\S/);
+    servers.splice(0);
+
+    thaw();
+    const b = await spawnStdio(env);
+    servers.push(b);
+    let listed: { job_id: string; provider_job_id: string }[] = [];
+    for (let i = 0; i < 200 && listed.length === 0; i++) {
+      listed = sc(await b.call('jobs_list', {})).jobs as typeof listed;
+      if (listed.length === 0) await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(listed.map((j) => [j.job_id, j.provider_job_id])).toEqual([[kept!.reservation, kept!.providerJobId]]);
+    const again = await b.call(T2I, args);
+    expect(sc(again), text(again)).toMatchObject({ job_id: kept!.reservation, reused: true });
+    expect(hits(sandbox, T2I_PATH)).toBe(before + 1);
   });
 });
