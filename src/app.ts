@@ -8,6 +8,7 @@ import { ConsentGate } from './guard/consent.js';
 import { PriceSampler } from './guard/observed.js';
 import { consentNote, type ConsentSettings } from './guard/policy.js';
 import { Downloader } from './jobs/downloader.js';
+import { AcceptedJournal } from './jobs/journal.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
 import { originKey } from './jobs/origin.js';
 import type { Logger } from './log.js';
@@ -126,6 +127,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const stopMaintenance = owned
     ? startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, now, logger })
     : () => undefined;
+  // Accepted calls the store could not take: replayed at start and on a timer by whoever owns the store.
+  const journal = AcceptedJournal.in(config.stateDir, logger);
+  const stopReplay = owned ? journal.start(store, now) : () => undefined;
   const balanceValue = async (provider: string, signal?: AbortSignal): Promise<unknown> => {
     const cat = registry.catalogues.find((c) => c.provider === provider);
     const client = registry.clients.get(provider);
@@ -167,6 +171,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     now,
     balance,
     sampler,
+    journal,
   });
   const downloader = new Downloader(
     {
@@ -211,6 +216,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
   const close = async (force = false): Promise<void> => {
     stopMaintenance();
+    stopReplay();
     await downloader.close();
     await registry.close(force);
     if (owned) await store.close();
@@ -233,7 +239,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       }),
     close,
     shutdown: async () => {
-      const uncertain = await settleInflight({ inflight, budget, store, logger });
+      const uncertain = await settleInflight({ inflight, budget, store, logger, journal });
       if (uncertain.length)
         logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
           reservations: uncertain,

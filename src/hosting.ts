@@ -5,6 +5,7 @@
 import { buildApp, type App, type AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
+import { AcceptedJournal } from './jobs/journal.js';
 import type { Logger } from './log.js';
 import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
 import { VERSION } from './server.js';
@@ -34,6 +35,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
       onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
     }));
   const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
+  const stopReplay = AcceptedJournal.in(config.stateDir, logger).start(store, Date.now);
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   const appFor = (principal: string): App => {
@@ -78,6 +80,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     (stopping ??= (async () => {
       await handle.close(config.drainSeconds * 1000);
       stopMaintenance();
+      stopReplay();
       for (const app of apps.values()) await app.shutdown();
       if (!opts.store) await store.close();
     })());

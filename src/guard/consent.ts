@@ -28,6 +28,13 @@ export type Elicit = (
   schema: Record<string, unknown>,
 ) => Promise<{ action: string; content?: Record<string, unknown> }>;
 
+/** Consent given; a token's use can be undone while nothing was sent for it. */
+export interface Consent {
+  via: 'token' | 'elicitation';
+  /** The call was refused before anything was sent (a cap): the token works once more. */
+  giveBack(): Promise<void>;
+}
+
 const REFUSED: Record<Exclude<ConsumeResult, 'ok'>, string> = {
   unknown: 'the confirm_token is not one this server issued',
   used: 'the confirm_token was already used (each token works once)',
@@ -43,20 +50,22 @@ export class ConsentGate {
     private readonly now: () => number,
   ) {}
 
-  /** Resolves when consent is given; throws CONFIRMATION_REQUIRED or CONSENT_DECLINED otherwise. */
-  async obtain(req: ConsentRequest, elicit: Elicit | undefined): Promise<'token' | 'elicitation'> {
+  /**
+   * Resolves when consent is given; throws CONFIRMATION_REQUIRED or CONSENT_DECLINED otherwise. A token
+   * is used up here; `giveBack` returns it when the call is then refused before anything is sent (a cap).
+   */
+  async obtain(req: ConsentRequest, elicit: Elicit | undefined): Promise<Consent> {
     if (req.confirmToken !== undefined && this.mode !== 'elicitation') {
-      const verdict = await this.store.consumeToken(
-        sha256(req.confirmToken),
-        req.tool,
-        req.argsHash,
-        req.callerId,
-        this.now(),
-      );
-      if (verdict === 'ok') return 'token';
+      const tokenHash = sha256(req.confirmToken);
+      const usedAt = this.now();
+      const verdict = await this.store.consumeToken(tokenHash, req.tool, req.argsHash, req.callerId, usedAt);
+      if (verdict === 'ok') return { via: 'token', giveBack: () => this.store.returnToken(tokenHash, usedAt) };
       return this.requireToken(req, REFUSED[verdict]);
     }
-    if (elicit && this.mode !== 'token') return this.elicit(req, elicit);
+    if (elicit && this.mode !== 'token') {
+      await this.elicit(req, elicit);
+      return { via: 'elicitation', giveBack: () => Promise.resolve() };
+    }
     if (this.mode === 'elicitation')
       throw new MediagenError(
         'CONFIRMATION_REQUIRED',

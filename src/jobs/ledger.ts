@@ -49,31 +49,35 @@ export function newJobId(now: number): string {
   return `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
 }
 
+/** The ledger record of a job just accepted (status pending, nothing polled yet). */
+export function newJobRecord(n: NewJob, now: number): JobRecord {
+  return {
+    id: n.id,
+    provider: n.tool.provider,
+    tool: n.tool.name,
+    providerJobId: n.providerJobId,
+    argsHash: n.argsHash,
+    args: n.args,
+    price: n.price,
+    callerId: n.callerId,
+    principal: n.principal,
+    status: 'pending',
+    providerStatus: null,
+    progress: null,
+    outputs: [],
+    error: null,
+    polls: 0,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+  };
+}
+
 export class JobLedger {
   constructor(private readonly deps: LedgerDeps) {}
 
   async record(n: NewJob): Promise<JobRecord> {
-    const now = this.deps.now();
-    const job: JobRecord = {
-      id: n.id,
-      provider: n.tool.provider,
-      tool: n.tool.name,
-      providerJobId: n.providerJobId,
-      argsHash: n.argsHash,
-      args: n.args,
-      price: n.price,
-      callerId: n.callerId,
-      principal: n.principal,
-      status: 'pending',
-      providerStatus: null,
-      progress: null,
-      outputs: [],
-      error: null,
-      polls: 0,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-    };
+    const job = newJobRecord(n, this.deps.now());
     await this.deps.store.insertJob(job);
     return job;
   }

@@ -258,6 +258,13 @@ export class PgStore implements Store {
     return 'mismatch';
   }
 
+  async returnToken(tokenHash: string, usedAt: number): Promise<void> {
+    await this.db.q('UPDATE consent_tokens SET used_at = NULL WHERE token_hash = $1 AND used_at = $2', [
+      tokenHash,
+      usedAt,
+    ]);
+  }
+
   // ---- idempotency keys ----
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {

@@ -270,6 +270,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async returnToken(tokenHash: string, usedAt: number): Promise<void> {
+    this.stmt('UPDATE consent_tokens SET used_at = NULL WHERE token_hash = ? AND used_at = ?').run(tokenHash, usedAt);
+  }
+
   // ---- idempotency keys ----
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {

@@ -309,6 +309,11 @@ export interface Store {
     callerId: string,
     now: number,
   ): Promise<ConsumeResult>;
+  /**
+   * Give back a token this call consumed at `usedAt` and then could not act on (a cap refused the call):
+   * it works once more. Only that exact use is undone (used_at = usedAt), so nothing else is revived.
+   */
+  returnToken(tokenHash: string, usedAt: number): Promise<void>;
 
   // idempotency keys (global: they survive restarts and caller changes)
   /** Atomically claim `key` for (tool, argsHash), or report the existing claim. */

@@ -7,6 +7,7 @@
  * Also the registry of paid requests in flight, so a shutdown or a lost transport can settle them.
  */
 import { MediagenError } from '../errors.js';
+import type { AcceptedEntry } from '../jobs/journal.js';
 
 export type Outcome = 'refused' | 'unknown';
 
@@ -52,6 +53,35 @@ export function outcomeUnknown(c: UnknownContext): MediagenError {
   );
 }
 
+/**
+ * The provider accepted the job (we hold its id) but the store did not take the record in time: still
+ * unknown to the ledger, never lost. Says where the job is and the exact jobs_track call that settles it.
+ */
+export function unrecorded(c: UnknownContext & { providerJobId: string; journaled: boolean }): MediagenError {
+  const track = { tool: c.tool, provider_job_id: c.providerJobId, reservation_id: c.reservation };
+  const keyed = c.idempotencyKey
+    ? `Repeating the call with idempotency_key "${c.idempotencyKey}" will not send it again.`
+    : 'Do not repeat the call: it would be a second job.';
+  const kept = c.journaled
+    ? "It is kept in this server's journal and recorded by itself once the store is back; or"
+    : 'It could not be journaled either (see the server log);';
+  return new MediagenError(
+    'OUTCOME_UNKNOWN',
+    `${c.tool}: ${c.provider} accepted the job (provider job id ${c.providerJobId}), but ${c.cause}, so it is not in the job ledger yet. ${kept} jobs_track ${JSON.stringify(track)} records it and settles the reservation. ${c.credits === null ? 'Its reservation stays' : `Its ${c.credits} credits stay`} reserved (reservation ${c.reservation}). ${keyed}`,
+    {
+      provider: c.provider,
+      tool: c.tool,
+      reservation: c.reservation,
+      provider_job_id: c.providerJobId,
+      journaled: c.journaled,
+      ...(c.idempotencyKey ? { idempotency_key: c.idempotencyKey } : {}),
+      cause: c.cause,
+      settle: { tool: 'jobs_track', arguments: track },
+      hint: `The job exists at ${c.provider}. jobs_track ${JSON.stringify(track)} records it (nothing is charged again); jobs_list shows it once recorded.`,
+    },
+  );
+}
+
 /** Describe a failure in a few words for an OUTCOME_UNKNOWN message. */
 export function causeOf(err: unknown): string {
   if (err instanceof MediagenError) {
@@ -70,6 +100,8 @@ export interface InflightPaid {
   tool: string;
   provider: string;
   idempotencyKey?: string;
+  /** Set once the provider accepted: what the store must learn (journaled if the process stops first). */
+  accepted?: AcceptedEntry;
 }
 
 /** Paid requests that have been (or are being) sent and whose answer has not been settled yet. */
@@ -77,6 +109,11 @@ export class PaidInflight {
   private readonly calls = new Map<string, InflightPaid>();
   add(c: InflightPaid): void {
     this.calls.set(c.reservation, c);
+  }
+  /** The provider accepted the call: from now on it is never just "uncertain". */
+  accept(reservation: string, entry: AcceptedEntry): void {
+    const c = this.calls.get(reservation);
+    if (c) c.accepted = entry;
   }
   delete(reservation: string): void {
     this.calls.delete(reservation);

@@ -5,18 +5,21 @@
  */
 import { argsHash as hashArgs } from '../guard/canonical.js';
 import type { Budget } from '../guard/budget.js';
-import type { ConsentGate, Elicit } from '../guard/consent.js';
+import type { Consent, ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentDecision, type ConsentSettings } from '../guard/policy.js';
 import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { ABSURD_CREDITS, capReserve, strictAmount } from '../guard/observed-figures.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
+import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
 import type { JobLedger } from '../jobs/ledger.js';
-import { newJobId } from '../jobs/ledger.js';
+import { newJobId, newJobRecord } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
+import { keepAccepted, recordAccepted, settleAnswer } from './paid-accept.js';
+import { claimKey, scopedKey } from './paid-keys.js';
 import { causeOf, outcomeOf, outcomeUnknown, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
 
@@ -36,6 +39,8 @@ export interface PaidDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Balance reads around calls of tools whose price is unknown (observed prices). */
   sampler?: PriceSampler;
+  /** Accepted calls the store could not take yet (replayed into it when it is back). */
+  journal: AcceptedJournal;
 }
 
 export interface PaidCall {
@@ -110,56 +115,14 @@ export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | und
   return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
 }
 
-/** How long a duplicate call waits for the first call with the same idempotency_key to settle. */
-const DUPLICATE_WAIT_MS = 3_000;
-
-/** Keys are scoped to the principal in the store: another principal's key is simply a different key. */
-function scopedKey(principal: string, key: string): string {
-  return `${principal}/${key}`;
-}
-
-async function claimKey(d: PaidDeps, c: PaidCall, hash: string, quote: Quote): Promise<PaidOutcome | undefined> {
-  const key = c.idempotencyKey;
-  if (!key) return undefined;
-  const waitUntil = d.now() + DUPLICATE_WAIT_MS;
-  for (;;) {
-    const claim = await d.store.claimIdempotency(scopedKey(c.principal, key), c.tool.name, hash, d.now());
-    if (claim.state === 'new') return undefined;
-    const r = claim.record;
-    if (claim.state === 'conflict')
-      throw new MediagenError(
-        'IDEMPOTENCY_CONFLICT',
-        `idempotency_key was already used with ${r.tool === c.tool.name ? 'other arguments' : `another tool (${r.tool})`}. Nothing was sent.`,
-      );
-    if (r.jobId) {
-      const job = await d.store.getJob(r.jobId);
-      if (job) return { kind: 'job', job, quote, reused: true };
-      throw new MediagenError(
-        'IDEMPOTENCY_CONFLICT',
-        `A call with idempotency_key "${key}" was already answered at ${new Date(r.createdAt).toISOString()}; answers are not kept, so nothing new was sent or charged. Use a new key to ask again.`,
-        { idempotency_key: key },
-      );
-    }
-    const started = new Date(r.createdAt).toISOString();
-    // A pending claim older than the request deadline belongs to a process that died mid-call.
-    const inFlight = r.outcome === 'pending' && d.now() - r.createdAt < d.budget.staleMs;
-    if (!inFlight)
-      throw new MediagenError(
-        'OUTCOME_UNKNOWN',
-        `A call with idempotency_key "${key}" started at ${started} and its outcome is unknown (the provider may have accepted it; the answer was lost or unreadable). Nothing new was sent.`,
-        {
-          idempotency_key: key,
-          ...(r.reservationId ? { reservation: r.reservationId } : {}),
-          hint: 'Check spend_report and the provider dashboard before using a new key.',
-        },
-      );
-    if (d.now() >= waitUntil || c.signal.aborted)
-      throw new MediagenError(
-        'IN_PROGRESS',
-        `A call with idempotency_key "${key}" started at ${started} is still in flight. Nothing new was sent.`,
-        { idempotency_key: key, hint: 'Call again with the same idempotency_key in a few seconds to get its job.' },
-      );
-    await d.sleep(100);
+/** Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands. */
+async function bestEffort(d: Pick<PaidDeps, 'logger'>, what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    d.logger.warn(`store write failed (${what}); the reservation will count as uncertain once stale`, {
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 
@@ -170,17 +133,18 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const hash = hashArgs(tool.name, args);
   const quote = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, args);
 
-  const existing = await claimKey(d, c, hash, quote);
+  const existing = await claimKey({ ...d, staleMs: d.budget.staleMs }, c, hash, quote);
   if (existing) return existing;
   const forget = async (): Promise<void> => {
     if (storeKey) await d.store.dropIdempotency(storeKey);
   };
 
   const jobId = newJobId(d.now());
+  let consent: Consent | undefined;
   try {
     const { seen, decision } = await consentFor(d, tool, args, quote);
     if (decision.needed) {
-      await d.consent.obtain(
+      consent = await d.consent.obtain(
         {
           tool: tool.name,
           title: tool.title,
@@ -206,20 +170,26 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       observedMax: capReserve(seen, d.budget.unknownReserve),
     });
   } catch (err) {
+    // Refused before anything was sent (a cap): the consent token was not spent on anything.
+    if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
     await forget();
     throw err;
   }
-  if (c.signal.aborted) {
+  // The request deadline: past it, the reservation is stale (counted as uncertain by every process).
+  const deadline = d.now() + d.budget.staleMs;
+  const cancelled = async (): Promise<never> => {
     // Cancelled before anything was sent: a refusal of our own.
     await d.budget.release(jobId);
+    if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
     await forget();
     throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
-  }
+  };
+  if (c.signal.aborted) await cancelled();
 
   const credits = quote.kind === 'unknown' ? null : quote.credits;
   const unknown = async (cause: string): Promise<MediagenError> => {
-    await d.budget.uncertain(jobId);
-    if (storeKey) await d.store.markIdempotencyUnknown(storeKey, jobId);
+    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(jobId));
+    if (storeKey) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(storeKey, jobId));
     d.logger.warn('paid request outcome unknown; reservation kept as uncertain', {
       tool: tool.name,
       reservation: jobId,
@@ -242,9 +212,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     if (c.signal.aborted) {
       // Cancelled during the balance read, before anything was sent.
       await d.sampler?.finish(jobId, cat.provider, false);
-      await d.budget.release(jobId);
-      await forget();
-      throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
+      await cancelled();
     }
     let data: unknown;
     try {
@@ -256,18 +224,29 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
         throw await unknown(causeOf(err));
       }
       await d.sampler?.finish(jobId, cat.provider, false);
-      await d.budget.release(jobId);
-      await forget();
+      await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
+      await bestEffort(d, 'free the key', forget);
       throw err;
     }
 
+    // Accepted: from here on the call is recorded or unknown (journaled), never "nothing was written".
+    const base = { reservation: jobId, provider: cat.provider, tool: tool.name, principal: c.principal };
+    const keyed = storeKey ? { idempotencyKey: storeKey } : {};
     if (!tool.op.job) {
       await d.sampler?.finish(jobId, cat.provider, true);
       // What the provider says it charged, when it is a plain decimal; else the reserved amount stands.
-      const charged = tool.op.response?.charged ? getPath(data, tool.op.response.charged) : undefined;
-      await d.budget.commit(jobId, jobId, strictAmount(charged, ABSURD_CREDITS));
+      const charged = tool.op.response?.charged
+        ? strictAmount(getPath(data, tool.op.response.charged), ABSURD_CREDITS)
+        : undefined;
+      const entry: AcceptedEntry = {
+        ...base,
+        ...keyed,
+        ...(charged !== undefined ? { credits: charged } : {}),
+        at: d.now(),
+      };
+      d.inflight.accept(jobId, entry);
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
-      if (storeKey) await d.store.settleIdempotency(storeKey, jobId);
+      await settleAnswer(d, entry, deadline);
       return { kind: 'answer', data, quote };
     }
     const providerJobId = validProviderJobId(getPath(data, tool.op.job.idField));
@@ -275,32 +254,46 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       d.sampler?.abandon(jobId);
       throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
     }
-    const job = await d.ledger.record({
-      id: jobId,
-      tool: { name: tool.name, provider: cat.provider, op: tool.op },
-      providerJobId,
-      argsHash: hash,
-      args,
-      price: credits,
-      callerId: c.callerId,
-      principal: c.principal,
-    });
-    await d.budget.commit(jobId, jobId);
-    if (storeKey) await d.store.settleIdempotency(storeKey, jobId);
-    d.logger.info('job created', { job: jobId, tool: tool.name, providerJobId });
+    const record = newJobRecord(
+      {
+        id: jobId,
+        tool: { name: tool.name, provider: cat.provider, op: tool.op },
+        providerJobId,
+        argsHash: hash,
+        args,
+        price: credits,
+        callerId: c.callerId,
+        principal: c.principal,
+      },
+      d.now(),
+    );
+    const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
+    d.inflight.accept(jobId, entry);
+    const job = await recordAccepted(d, { entry, credits, idempotencyKey: c.idempotencyKey, deadline });
+    d.logger.info('job created', { job: job.id, tool: tool.name, providerJobId });
     return { kind: 'job', job, quote, reused: false };
   } finally {
     d.inflight.delete(jobId);
   }
 }
 
-/** Settle every paid request still in flight as uncertain (shutdown past its deadline, lost transport). */
-export async function settleInflight(d: Pick<PaidDeps, 'inflight' | 'budget' | 'store' | 'logger'>): Promise<string[]> {
+/**
+ * Settle every paid request still in flight (shutdown past its deadline, lost transport): one the provider
+ * accepted goes to the journal (recorded when the store is back); any other is left uncertain.
+ */
+export async function settleInflight(
+  d: Pick<PaidDeps, 'inflight' | 'budget' | 'store' | 'logger' | 'journal'>,
+): Promise<string[]> {
   const left = d.inflight.list();
   for (const c of left) {
-    await d.budget.uncertain(c.reservation);
-    if (c.idempotencyKey) await d.store.markIdempotencyUnknown(c.idempotencyKey, c.reservation);
     d.inflight.delete(c.reservation);
+    if (c.accepted) {
+      keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
+      continue;
+    }
+    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
+    const key = c.idempotencyKey;
+    if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
     d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
       tool: c.tool,
       reservation: c.reservation,

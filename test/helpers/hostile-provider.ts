@@ -25,6 +25,10 @@ export interface HostileProvider {
   /** Hits per path (without query). */
   hits(path: string): number;
   connections(): number;
+  /** From now on a create's job exists at once but its answer waits until the returned release is called. */
+  holdCreates(): () => void;
+  /** Ids of the jobs created so far, oldest first. */
+  jobIds(): string[];
   close(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export async function startHostileProvider(): Promise<HostileProvider> {
   const jobs = new Map<string, string[]>();
   const hits = new Map<string, number>();
   let connections = 0;
+  let held: (() => void)[] | undefined;
   const drips = new Set<NodeJS.Timeout>();
   const json = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -47,6 +52,7 @@ export async function startHostileProvider(): Promise<HostileProvider> {
       if (req.method === 'POST' && u.pathname.endsWith('/create')) {
         const id = `h-${jobs.size + 1}`;
         jobs.set(id, outputs);
+        if (held) return void held.push(() => json(res, 200, { job_id: id }));
         return json(res, 200, { job_id: id });
       }
       const id = /^\/image\/status\/([\w-]+)$/.exec(u.pathname)?.[1];
@@ -96,6 +102,15 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     },
     hits: (path) => hits.get(path) ?? 0,
     connections: () => connections,
+    holdCreates: () => {
+      const waiting: (() => void)[] = [];
+      held = waiting;
+      return () => {
+        if (held === waiting) held = undefined;
+        for (const answer of waiting.splice(0)) answer();
+      };
+    },
+    jobIds: () => [...jobs.keys()],
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of drips) clearInterval(t);

@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
+import { acceptedContract } from './contract-accepted.js';
 import { jobsContract } from './contract-jobs.js';
 import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
@@ -41,5 +42,6 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     principalsContract(ref);
     observedContract(ref);
     trackContract(ref);
+    acceptedContract(ref);
   });
 }

@@ -1,0 +1,65 @@
+/**
+ * A store conflict after the provider accepted never loses the job (issue 17, item 3): while a create is
+ * out, jobs_track adopts the very provider job id the create is about to return. The create's own record
+ * then meets that row: it is the same provider job, so the call is answered with it (one ledger row, the
+ * reservation committed, the key settled), not an error. Built server over stdio, a real SQLite file, and a
+ * loopback provider that holds the create's answer and counts requests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACME_KEY, startHostileProvider, type HostileProvider } from '../helpers/hostile-provider.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { sc, totals, until } from '../helpers/money.js';
+import { ACME_FILE } from '../helpers/paths.js';
+import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+
+let provider: HostileProvider;
+let server: StdioServer;
+const CREATE = '/image/fast/create';
+
+beforeAll(async () => {
+  provider = await startHostileProvider();
+  server = await spawnStdio(
+    {
+      ACME_API_KEY: ACME_KEY,
+      ACME_BASE_URL: provider.url,
+      MEDIAGEN_STATE_DIR: tempDir(),
+      MEDIAGEN_HTTP_TIMEOUT_MS: '20000',
+    },
+    ['--catalogue', ACME_FILE],
+  );
+});
+afterAll(async () => {
+  await server?.close();
+  await provider?.close();
+});
+
+describe('a store conflict after acceptance', () => {
+  it('jobs_track adopted the provider job id while the create was out: the create answers with that job, one row, committed once', async () => {
+    const release = provider.holdCreates();
+    const args = { prompt: 'a paper boat', idempotency_key: 'conflict-after-accept-01' };
+    const create = server.call('acme_image_create', args);
+    await until(() => provider.hits(CREATE) === 1);
+    const [providerJobId] = provider.jobIds();
+    const tracked = await server.call('jobs_track', { tool: 'acme_image_create', provider_job_id: providerJobId });
+    expect(tracked.isError, text(tracked)).toBeFalsy();
+    const adoptedId = sc(tracked).job_id as string;
+    release();
+
+    const r = await create;
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r)).toMatchObject({ job_id: adoptedId, provider_job_id: providerJobId });
+
+    const listed = sc(await server.call('jobs_list', {})).jobs as { job_id: string; provider_job_id: string }[];
+    expect(listed.filter((j) => j.provider_job_id === providerJobId).map((j) => j.job_id)).toEqual([adoptedId]);
+    expect(totals(await server.call('spend_report'), 'acme')).toMatchObject({
+      committed: 2,
+      reserved: 0,
+      uncertain: 0,
+    });
+
+    const again = await server.call('acme_image_create', args);
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(sc(again)).toMatchObject({ job_id: adoptedId, reused: true });
+    expect(provider.hits(CREATE)).toBe(1);
+  });
+});
