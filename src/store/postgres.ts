@@ -171,7 +171,8 @@ export class PgStore implements Store {
 
   async refund(id: string, now: number): Promise<void> {
     await this.db.q(
-      `UPDATE reservations SET state = 'refunded', updated_at = $1 WHERE id = $2 AND state IN ('committed', 'uncertain')`,
+      `UPDATE reservations SET state = 'refunded', updated_at = $1
+       WHERE (id = $2 OR job_id = $2) AND state IN ('committed', 'uncertain')`,
       [now, id],
     );
   }

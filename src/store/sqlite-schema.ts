@@ -141,6 +141,7 @@ export const MIGRATIONS: readonly string[] = [
         AND (o.created_at < jobs.created_at OR (o.created_at = jobs.created_at AND o.id < jobs.id)));
   CREATE UNIQUE INDEX jobs_by_provider_job ON jobs (provider, provider_job_id) WHERE duplicate_of IS NULL;
   CREATE INDEX idempotency_keys_by_reservation ON idempotency_keys (reservation_id);
+  CREATE INDEX reservations_by_job ON reservations (job_id);
   `,
 ];
 

@@ -186,8 +186,8 @@ export class SqliteStore implements Store {
   async refund(id: string, now: number): Promise<void> {
     this.stmt(
       `UPDATE reservations SET state = 'refunded', updated_at = ?
-       WHERE id = ? AND state IN ('committed', 'uncertain')`,
-    ).run(now, id);
+       WHERE (id = ? OR job_id = ?) AND state IN ('committed', 'uncertain')`,
+    ).run(now, id, id);
   }
 
   async markUncertain(id: string, now: number): Promise<void> {

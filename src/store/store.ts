@@ -285,7 +285,11 @@ export interface Store {
   commit(id: string, jobId: string, now: number, credits?: number): Promise<void>;
   /** reserved|uncertain -> released (the provider refused; nothing was charged). */
   release(id: string, now: number): Promise<void>;
-  /** committed|uncertain -> refunded (the accepted job failed and the provider gives the credits back). */
+  /**
+   * committed|uncertain -> refunded (the accepted job failed and the provider gives the credits back): the
+   * reservation `id`, and any reservation committed to the job `id` (a create answered with a job that
+   * jobs_track had recorded under its own id).
+   */
   refund(id: string, now: number): Promise<void>;
   /** reserved -> uncertain. */
   markUncertain(id: string, now: number): Promise<void>;

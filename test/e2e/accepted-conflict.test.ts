@@ -62,4 +62,33 @@ describe('a store conflict after acceptance', () => {
     expect(sc(again)).toMatchObject({ job_id: adoptedId, reused: true });
     expect(provider.hits(CREATE)).toBe(1);
   });
+
+  it('when that job later fails, the reservation committed to it is refunded', async () => {
+    provider.setStatus('processing');
+    const release = provider.holdCreates();
+    const before = provider.hits(CREATE);
+    const args = { prompt: 'a sinking paper boat', idempotency_key: 'conflict-after-accept-02' };
+    const create = server.call('acme_image_create', args);
+    await until(() => provider.hits(CREATE) === before + 1);
+    const providerJobId = provider.jobIds().at(-1)!;
+    const tracked = await server.call('jobs_track', { tool: 'acme_image_create', provider_job_id: providerJobId });
+    expect(tracked.isError, text(tracked)).toBeFalsy();
+    const adoptedId = sc(tracked).job_id as string;
+    release();
+    const r = await create;
+    expect(sc(r)).toMatchObject({ job_id: adoptedId });
+    const committed = totals(await server.call('spend_report'), 'acme').committed as number;
+
+    provider.setStatus('failed');
+    const got = await server.call('jobs_get', { job_id: adoptedId });
+    expect(sc(got)).toMatchObject({ status: 'failed' });
+    // The create's reservation (2 credits) was committed to the adopted job: its failure refunds it.
+    expect(totals(await server.call('spend_report'), 'acme')).toMatchObject({
+      committed: committed - 2,
+      refunded: 2,
+      reserved: 0,
+      uncertain: 0,
+    });
+    expect(provider.hits(CREATE)).toBe(before + 1);
+  });
 });

@@ -29,11 +29,14 @@ export interface HostileProvider {
   holdCreates(): () => void;
   /** Ids of the jobs created so far, oldest first. */
   jobIds(): string[];
+  /** The status word every status poll answers from now on ("completed" until set). */
+  setStatus(word: string): void;
   close(): Promise<void>;
 }
 
 export async function startHostileProvider(): Promise<HostileProvider> {
   let outputs: string[] = [];
+  let statusWord = 'completed';
   const jobs = new Map<string, string[]>();
   const hits = new Map<string, number>();
   let connections = 0;
@@ -58,7 +61,7 @@ export async function startHostileProvider(): Promise<HostileProvider> {
       const id = /^\/image\/status\/([\w-]+)$/.exec(u.pathname)?.[1];
       const urls = id ? jobs.get(id) : undefined;
       if (!id || !urls) return json(res, 404, { error: 'no such job' });
-      return json(res, 200, { status: 'completed', image_url: urls });
+      return json(res, 200, { status: statusWord, image_url: urls });
     }
     if (u.pathname.startsWith('/media/')) {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
@@ -99,6 +102,9 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     port,
     setOutputs: (urls) => {
       outputs = urls;
+    },
+    setStatus: (word) => {
+      statusWord = word;
     },
     hits: (path) => hits.get(path) ?? 0,
     connections: () => connections,

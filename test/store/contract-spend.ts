@@ -219,6 +219,16 @@ export function spendContract(ref: StoreRef): void {
       ]);
     });
 
+    it('a refund of a job refunds the reservation committed to it under another id, and only that one', async () => {
+      const mine = await reserveOk(ref.store);
+      const other = await reserveOk(ref.store);
+      await ref.store.commit(mine.id, 'job_adopted', T0 + 10);
+      await ref.store.commit(other.id, other.id, T0 + 10);
+      await ref.store.refund('job_adopted', T0 + 20);
+      expect((await findReservation(ref.store, mine.id))?.state).toBe('refunded');
+      expect((await findReservation(ref.store, other.id))?.state).toBe('committed');
+    });
+
     it('ignores forbidden transitions', async () => {
       const committed = await reserveOk(ref.store);
       await ref.store.commit(committed.id, 'job_1', T0 + 1);
