@@ -62,22 +62,34 @@ describe('import-openapi on the benchmark spec (OpenAPI 3.0)', () => {
     for (const op of cat.operations) {
       const h = hand.operations.find((o) => o.id === op.id) as Op;
       expect(op.params.map(pick), op.id).toEqual((h.params ?? []).map(pick));
-      expect(Boolean(op.readOnly), op.id).toBe(Boolean(h.readOnly));
+      // Nothing in a spec says a call is free: GET or not, the price is the operator's to type.
+      expect(op.readOnly, op.id).toBeUndefined();
+      expect(JSON.stringify(op.price), op.id).toContain(PLACEHOLDER);
     }
     expect(cat.auth).toEqual({ type: 'bearer', env: 'GW_API_KEY' });
-    expect(cat.baseUrl).toEqual({ env: 'GW_BASE_URL', default: 'http://127.0.0.1:9/phaya/api/v1' });
+    // The spec's server is a hint in the notes, never the default the key is sent to.
+    expect(cat.baseUrl.env).toBe('GW_BASE_URL');
+    expect(String((cat.baseUrl as Json).default)).toContain(PLACEHOLDER);
+    expect((cat.notes as string[]).join('\n')).toContain('"http://127.0.0.1:9/phaya/api/v1"');
   });
 
   it('the loader refuses the draft until its placeholders are filled, naming the JSON pointer', () => {
+    expect(() => loadCatalogueFile(save(cat))).toThrow(
+      new RegExp(`draft\\.json: /baseUrl/default: placeholder left by import-openapi, fill it in: .*${PLACEHOLDER}`),
+    );
+    (cat.baseUrl as Json).default = 'http://127.0.0.1:9/phaya/api/v1';
     expect(() => loadCatalogueFile(save(cat))).toThrow(
       new RegExp(
         `draft\\.json: /operations/0/price/unknown: placeholder left by import-openapi, fill it in: ${PLACEHOLDER}`,
       ),
     );
-    // Filled from what the hand-written catalogue knows (prices, job blocks; none for answers at once).
+    // Filled from what the hand-written catalogue knows (prices or read-only, job blocks; none for answers at once).
     for (const op of cat.operations) {
       const h = hand.operations.find((o) => o.id === op.id) as Op;
-      if (op.price) op.price = h.price;
+      if (h.readOnly) {
+        delete op.price;
+        op.readOnly = true;
+      } else op.price = h.price;
       if (h.job) op.job = h.job;
       else delete op.job;
     }
@@ -130,15 +142,21 @@ describe('import-openapi on a spec written from the ph0ny Video API documentatio
     expect(param('video_avatar', 'provider').enum).toContain('heygen');
     expect(param('video_avatar', 'target_language')).toMatchObject({ type: 'string', nullable: true });
     expect(param('video_analyze', 'tasks')).toMatchObject({ type: 'array', items: 'string' });
-    expect(op('video_job')).toMatchObject({ method: 'GET', readOnly: true, path: '/video/{jobId}' });
+    expect(op('video_job')).toMatchObject({ method: 'GET', path: '/video/{jobId}' });
     expect(param('video_job', 'jobId')).toMatchObject({ in: 'path', required: true });
     expect(op('video_generate').job).toBeDefined();
-    expect(op('usage').price).toBeUndefined();
+    expect(op('usage').job).toBeUndefined();
+    for (const o of cat.operations) expect(JSON.stringify(o.price), o.id).toContain(PLACEHOLDER);
   });
 
   it('loads once the placeholders are filled, with a job block taken from the documented lifecycle', () => {
+    (cat.baseUrl as Json).default = 'https://persona-labsvoice-api-production.up.railway.app/v1';
     for (const o of cat.operations) {
-      if (o.readOnly) continue;
+      if (o.method === 'GET') {
+        delete o.price;
+        o.readOnly = true;
+        continue;
+      }
       o.price = { unknown: 'no video prices are published' };
       o.job = {
         idField: 'id',
