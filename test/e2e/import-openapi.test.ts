@@ -69,7 +69,7 @@ describe('import-openapi on the benchmark spec (OpenAPI 3.0)', () => {
     }
     expect(cat.auth).toEqual({ type: 'bearer', env: 'GW_API_KEY' });
     // The spec's server is a hint in the notes, never the default the key is sent to.
-    expect(cat.baseUrl.env).toBe('GW_BASE_URL');
+    expect((cat.baseUrl as Json).env).toBe('GW_BASE_URL');
     expect(String((cat.baseUrl as Json).default)).toContain(PLACEHOLDER);
     expect((cat.notes as string[]).join('\n')).toContain('"http://127.0.0.1:9/phaya/api/v1"');
   });
