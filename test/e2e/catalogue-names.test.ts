@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SERVER_TOOL_NAMES } from '../../src/catalogue/names.js';
+import { SERVER_TOOL_NAMES } from '../../src/app.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { CLI, ROOT } from '../helpers/paths.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogueFile, loadCatalogues } from '../../src/catalogue/load.js';
-import { GUARD_PARAM_NAMES } from '../../src/catalogue/names.js';
 import { StartupError } from '../../src/errors.js';
-import { GUARD_FIELDS } from '../../src/tools/validator.js';
 import { ACME_FILE, MEDIAIO_FILE } from '../helpers/paths.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -193,10 +191,6 @@ describe('catalogue loader', () => {
     expect(failure(() => loadCatalogues([ACME_FILE, a]))).toBe(
       `${a}: /operations/1/id: tool name "acme_image_create" is also defined by ${ACME_FILE}`,
     );
-  });
-
-  it('lists the guard fields catalogues may not use exactly as the validator defines them', () => {
-    expect([...GUARD_PARAM_NAMES].sort()).toEqual(Object.keys(GUARD_FIELDS).sort());
   });
 
   it('looks price rows and provider error codes up without the prototype', () => {
