@@ -9,6 +9,9 @@ import { inheritedName, inheritedSegment, reservedPrefix, SERVER_TOOL_NAMES, uns
 
 /** A provider name clear of the server tools' names and prefixes (checked before a catalogue is validated). */
 export function checkProviderName(file: string, provider: string): void {
+  // Settings keyed by provider (caps, consent thresholds, rate limits) are looked up by this name.
+  if (inheritedName(provider))
+    fail(file, ['provider'], `provider "${provider}" is a name every JavaScript object inherits`);
   const prefix = reservedPrefix(provider);
   if (prefix)
     fail(
@@ -16,6 +19,12 @@ export function checkProviderName(file: string, provider: string): void {
       ['provider'],
       `provider "${provider}" is reserved: its tools would be named like the server's own ${prefix}… tools (reserved: ${SERVER_TOOL_NAMES.join(', ')} and every name starting with ${prefix}_)`,
     );
+}
+
+/** An environment variable name (key, base URL) that is looked up in the environment, never on its prototype. */
+export function checkEnvName(file: string, path: readonly (string | number)[], name: string | undefined): void {
+  if (name !== undefined && inheritedName(name))
+    fail(file, path, `variable name "${name}" is a name every JavaScript object inherits`);
 }
 
 /** A tool name clear of the server tools' names and prefixes. */
@@ -53,6 +62,8 @@ function checkKeys(file: string, at: (string | number)[], record: Readonly<Recor
 /** Every name check of one validated catalogue. */
 export function checkNames(file: string, cat: Catalogue): void {
   checkProviderName(file, cat.provider);
+  checkEnvName(file, ['auth', 'env'], cat.auth.env);
+  checkEnvName(file, ['baseUrl', 'env'], cat.baseUrl.env);
   const env = cat.response.envelope;
   if (cat.request.wrap !== null) checkPath(file, ['request', 'wrap'], cat.request.wrap);
   checkPath(file, ['response', 'errorMessage'], cat.response.errorMessage);

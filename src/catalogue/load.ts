@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ZodError } from 'zod';
 import { Catalogue } from './format.js';
 import { importMediaio, isMediaioCatalogue, MEDIAIO_KEY_ENV, MEDIAIO_PROVIDER } from './mediaio.js';
-import { checkProviderName } from './check-names.js';
+import { checkEnvName, checkProviderName } from './check-names.js';
 import { crossCheck, detachRecords } from './cross-check.js';
 import { fail } from './fail.js';
 import { findPlaceholder, tooDeepAt, MAX_JSON_DEPTH } from './walk.js';
@@ -152,6 +152,8 @@ export function loadCatalogueSet(files: readonly string[], keep?: (head: Catalog
   for (const h of heads) {
     if (h.provider === undefined) continue;
     checkProviderName(h.file, h.provider);
+    checkEnvName(h.file, ['auth', 'env'], h.authEnv);
+    checkEnvName(h.file, ['baseUrl', 'env'], h.requiredBaseEnv);
     const prev = providers.get(h.provider);
     if (prev) throw new StartupError(`${h.file}: /provider: provider "${h.provider}" is also defined by ${prev}`);
     providers.set(h.provider, h.file);

@@ -78,6 +78,27 @@ describe('a catalogue cannot shadow or reserve-squat the server tools', () => {
   });
 });
 
+describe('provider and variable names that every object inherits', () => {
+  it('a provider named "constructor" is refused (caps, thresholds and rate limits are looked up by provider)', () => {
+    const file = save('ctor.json', catalogue('constructor', [read('list')]));
+    const r = start(file, 'constructor');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: /provider: provider "constructor" is a name every JavaScript object inherits`);
+  });
+
+  it('a key variable named "constructor" is refused at start, not a crash', () => {
+    const cat = catalogue('envy', [read('list')]);
+    cat.auth = { type: 'bearer', env: 'constructor' };
+    const file = save('envy.json', cat);
+    const r = start(file, 'envy');
+    expect(r.stderr).not.toMatch(/fatal/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: /auth/env: variable name "constructor" is a name every JavaScript object inherits`,
+    );
+  });
+});
+
 describe('parameter names that are not safe property keys', () => {
   const cases: { name: string; params: Json[]; pointer: string }[] = [
     { name: 'constructor', params: [{ name: 'constructor', type: 'string', in: 'query' }], pointer: '/params/0/name' },
