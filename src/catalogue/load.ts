@@ -96,7 +96,8 @@ export function headOf(text: string, file: string): CatalogueHead {
 /** The tool names and toolsets a catalogue would offer, read without validating it (for filter checks). */
 export function namesOf(head: CatalogueHead): { names: string[]; toolsets: string[] } {
   const ops = (head.input as { operations?: unknown }).operations;
-  const list = Array.isArray(ops) ? (ops as { id?: unknown; tags?: unknown; readOnly?: unknown }[]) : [];
+  type Head = { id?: unknown; tags?: unknown; readOnly?: unknown };
+  const list: Head[] = Array.isArray(ops) ? ops.filter((o): o is Head => o !== null && typeof o === 'object') : [];
   const p = head.provider ?? '';
   const tags = list.flatMap((o) => [
     ...(Array.isArray(o.tags) ? o.tags.map(String) : []),

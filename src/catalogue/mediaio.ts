@@ -64,7 +64,7 @@ function upstreamParams(
 } {
   const cats = body.category;
   if (!Array.isArray(cats) || cats.length === 0) fail(file, `${ptr}/api_body`, 'expected category[] with one entry');
-  const cat = cats[0] as { title?: unknown; list?: unknown };
+  const cat = (cats[0] ?? {}) as { title?: unknown; list?: unknown };
   if (!Array.isArray(cat.list)) fail(file, `${ptr}/api_body`, 'expected category[0].list to be an array');
   cat.list.forEach((p: unknown, i: number) => {
     const o = p as Record<string, unknown>;
@@ -204,7 +204,12 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     }
     if (origin && url.origin !== origin) fail(file, `${ptr}/endpoint`, `host differs from ${origin}`);
     origin = url.origin;
-    const path = decodeURI(url.pathname);
+    let path: string;
+    try {
+      path = decodeURI(url.pathname);
+    } catch {
+      return fail(file, `${ptr}/endpoint`, 'the path is not valid percent-encoding');
+    }
     const { category, list } = upstreamParams(subDocument(entry, 'api_body', file, ptr), file, ptr);
     if (names.has(name)) fail(file, `${ptr}/name`, `duplicate name "${name}" (also at ${names.get(name)})`);
     names.set(name, ptr);

@@ -3,13 +3,14 @@
  * against the sandbox. Invariants: invalid input (BAD_ARGUMENTS) makes no provider request, nothing
  * answers INTERNAL or a JSON-RPC error, stdout carries only MCP messages, and no key appears anywhere.
  *
- * Then a seeded pass over hostile catalogues and OpenAPI specs (test/helpers/hostile-documents.ts):
+ * Then a seeded pass over hostile catalogues (ours and Media.io's format) and OpenAPI specs
+ * (test/helpers/hostile-documents.ts):
  * each loads into a tool list a real SDK client can list, or fails with one line naming the file and a
  * JSON pointer; import-openapi (the real CLI) writes a draft or one error line; never a crash, a hang
  * or a stack overflow.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalogueFile, loadCatalogues, type LoadedCatalogue } from '../../src/catalogue/load.js';
@@ -18,9 +19,9 @@ import { StartupError } from '../../src/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { buildTools } from '../../src/tools/build.js';
 import { minimalArgs } from '../helpers/args.js';
-import { hostileCatalogue, hostileSpec, rng } from '../helpers/hostile-documents.js';
+import { hostileCatalogue, hostileMediaio, hostileSpec, rng } from '../helpers/hostile-documents.js';
 import { tempDir } from '../helpers/in-memory.js';
-import { CLI, ROOT } from '../helpers/paths.js';
+import { CLI, MEDIAIO_FILE, ROOT } from '../helpers/paths.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 
 const SECRET = 'fuzz-secret-key-0123456789';
@@ -106,6 +107,7 @@ describe('fuzzing every tool', () => {
 const DOC_SEED = 20261201;
 const CATALOGUES = 40;
 const SPECS = 30;
+const MEDIAIO_VARIANTS = 12;
 /** Failing catalogues also started as a real server, to see the same one line from the process. */
 const STARTED = 4;
 /** Every SPAWNED_EVERY-th spec also goes through the real CLI process. */
@@ -207,6 +209,16 @@ describe('fuzzing catalogues and OpenAPI specs', () => {
         serve(cat);
       }
     }
+    // Media.io's upstream format, mutated: it loads (provider mediaio, not served again here) or is refused.
+    const upstream = JSON.parse(readFileSync(MEDIAIO_FILE, 'utf8')) as Record<string, unknown>[];
+    for (let i = 0; i < MEDIAIO_VARIANTS; i++) {
+      const file = join(dir, `mediaio-${i}.json`);
+      writeFileSync(file, hostileMediaio(random, upstream));
+      let cat: LoadedCatalogue | undefined;
+      if (!refusal(() => (cat = loadCatalogueFile(file)), file) && cat)
+        expect(() => JSON.stringify(buildTools([cat!]).map((t) => t.inputSchema)), file).not.toThrow();
+    }
+
     let drafts = 0;
     for (let i = 0; i < SPECS; i++) {
       const spec = join(dir, `spec-${i}.json`);

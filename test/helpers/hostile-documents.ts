@@ -234,7 +234,9 @@ const SPEC_MUTATIONS: Mutation[] = [
     if (r() < 0.5) thing(s).required = Object.keys(props);
   },
   (s, r) => {
-    const p = getOp(s).get.parameters as Json[];
+    const get = getOp(s).get;
+    const p = Array.isArray(get.parameters) ? (get.parameters as Json[]) : [];
+    get.parameters = p;
     p.push({ name: pick(r, HOSTILE_NAMES), in: pick(r, ['query', 'path', 'header', 'cookie']), schema: {} });
   },
   (s, r) =>
@@ -279,4 +281,37 @@ export function hostileSpec(r: Random): string {
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n; k++) pick(r, SPEC_MUTATIONS)(s, r);
   return render(s);
+}
+
+type Entry = Record<string, unknown>;
+const body = (e: Entry) => JSON.parse(String(e.api_body)) as { category: { list: Entry[] }[] };
+const withBody = (e: Entry, f: (list: Entry[]) => void) => {
+  const b = body(e);
+  f(b.category[0].list);
+  e.api_body = JSON.stringify(b);
+};
+
+const MEDIAIO_MUTATIONS: ((e: Entry, r: Random) => void)[] = [
+  (e, r) => withBody(e, (list) => list.length && (list[0].name = pick(r, HOSTILE_NAMES))),
+  (e, r) => withBody(e, (list) => list.length && (list[0].describe = pick(r, [{ a: 1 }, 7, ['x'], null]))),
+  (e, r) => withBody(e, (list) => list.length && (list[0].keywords = pick(r, [[{ a: 1 }], 'True', [1, 2]]))),
+  (e, r) =>
+    (e.endpoint = pick(r, [
+      'https://openapi.media.io/%E0%A4%A',
+      'not a url',
+      'https://elsewhere.example/v1/x',
+      'https://openapi.media.io/' + 'p'.repeat(5_000),
+    ])),
+  (e, r) =>
+    (e.api_body = pick(r, ['{"category":[null]}', '[]', '{"category":[{"list":[null]}]}', render(nestedJson(20_000))])),
+  (e, r) => (e.model_code = pick(r, ['__proto__', 'constructor', 'x'.repeat(100), 'Ünï', ''])),
+  (e, r) => (e.name = pick(r, ODD_TEXT)),
+];
+
+/** A mutated copy of Media.io's upstream array (one to two entries changed), as JSON text. */
+export function hostileMediaio(r: Random, upstream: readonly Entry[]): string {
+  const doc = upstream.map((e) => ({ ...e }));
+  const n = 1 + Math.floor(r() * 2);
+  for (let k = 0; k < n; k++) pick(r, MEDIAIO_MUTATIONS)(pick(r, doc), r);
+  return JSON.stringify(doc);
 }
