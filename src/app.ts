@@ -2,6 +2,7 @@
  * Composition root: config -> registry, store, guard, job ledger, handler and server-level tools.
  * Used by the CLI and by tests; nothing here touches stdio or process state.
  */
+import { SERVER_TOOL_NAMES } from './catalogue/names.js';
 import type { Config } from './config.js';
 import { Budget } from './guard/budget.js';
 import { ConsentGate } from './guard/consent.js';
@@ -29,16 +30,8 @@ import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 
-export const SERVER_TOOL_NAMES = [
-  'quote',
-  'models',
-  'spend_report',
-  'jobs_get',
-  'jobs_wait',
-  'jobs_cancel',
-  'jobs_list',
-  'jobs_track',
-];
+// One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
+export { SERVER_TOOL_NAMES };
 const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
 
 export interface AppOptions extends RegistryOptions {
@@ -200,7 +193,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloadByDefault: config.download,
   });
   const tasks = new JobTasks({ ledger, jobTools: new Map(jobTools.map((t) => [t.name, t])), pollMs: intervalMs, now });
-  const serverTools = [
+  const builtServerTools = [
     ...accountTools({
       tools: new Map(registry.all.map((t) => [t.name, t])),
       store,
@@ -213,7 +206,13 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     modelsTool(registry.tools, store),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
-  ].filter((t) => keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter));
+  ];
+  const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
+  if (unreserved.length)
+    throw new Error(`server tool(s) ${unreserved.join(', ')} missing from SERVER_TOOL_NAMES (catalogue/names.ts)`);
+  const serverTools = builtServerTools.filter((t) =>
+    keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
+  );
   const close = async (force = false): Promise<void> => {
     stopMaintenance();
     stopReplay();

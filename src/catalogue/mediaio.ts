@@ -4,6 +4,7 @@
  */
 import { ruleText, type CatalogueInput, type Param, type Rule } from './format.js';
 import { StartupError } from '../errors.js';
+import { unsafeParamName } from './names.js';
 
 type ParamInput = Omit<Param, 'in' | 'required'> & { in?: Param['in']; required?: boolean };
 type OperationInput = CatalogueInput['operations'][number];
@@ -63,12 +64,19 @@ function upstreamParams(
 } {
   const cats = body.category;
   if (!Array.isArray(cats) || cats.length === 0) fail(file, `${ptr}/api_body`, 'expected category[] with one entry');
-  const cat = cats[0] as { title?: unknown; list?: unknown };
+  const cat = (cats[0] ?? {}) as { title?: unknown; list?: unknown };
   if (!Array.isArray(cat.list)) fail(file, `${ptr}/api_body`, 'expected category[0].list to be an array');
   cat.list.forEach((p: unknown, i: number) => {
     const o = p as Record<string, unknown>;
+    const at = `category[0].list[${i}]`;
     if (typeof o?.name !== 'string' || typeof o.type !== 'string')
-      fail(file, `${ptr}/api_body`, `category[0].list[${i}] needs a string name and type`);
+      fail(file, `${ptr}/api_body`, `${at} needs a string name and type`);
+    const unsafe = unsafeParamName(o.name);
+    if (unsafe) fail(file, `${ptr}/api_body`, `${at}.name: ${unsafe}`);
+    if (o.describe !== undefined && typeof o.describe !== 'string')
+      fail(file, `${ptr}/api_body`, `${at}.describe must be a string`);
+    if (o.keywords !== undefined && !(Array.isArray(o.keywords) && o.keywords.every((k) => typeof k === 'string')))
+      fail(file, `${ptr}/api_body`, `${at}.keywords must be a list of strings`);
   });
   return { category: typeof cat.title === 'string' ? cat.title : '', list: cat.list as UpstreamParam[] };
 }
@@ -196,7 +204,12 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     }
     if (origin && url.origin !== origin) fail(file, `${ptr}/endpoint`, `host differs from ${origin}`);
     origin = url.origin;
-    const path = decodeURI(url.pathname);
+    let path: string;
+    try {
+      path = decodeURI(url.pathname);
+    } catch {
+      return fail(file, `${ptr}/endpoint`, 'the path is not valid percent-encoding');
+    }
     const { category, list } = upstreamParams(subDocument(entry, 'api_body', file, ptr), file, ptr);
     if (names.has(name)) fail(file, `${ptr}/name`, `duplicate name "${name}" (also at ${names.get(name)})`);
     names.set(name, ptr);

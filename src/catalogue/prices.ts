@@ -8,18 +8,19 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { StartupError } from '../errors.js';
 import { PriceExpr, type Operation } from './format.js';
-import { checkPrice, pointer, zodFail, type LoadedCatalogue } from './load.js';
+import { checkPrice, detachPrice, pointer, readJson, zodFail, type LoadedCatalogue } from './load.js';
 
 export const PriceOverlay = z.object({ $schema: z.string().optional(), prices: z.record(PriceExpr) }).strict();
 
 export function loadPriceOverlay(file: string): z.infer<typeof PriceOverlay> {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? `not valid JSON (${(e as Error).message})`;
+    const why = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new StartupError(`${file}: /: cannot read the price overlay: ${why}`);
   }
+  const doc = readJson(text, file);
   const parsed = PriceOverlay.safeParse(doc);
   if (!parsed.success) zodFail(file, parsed.error);
   return parsed.data;
@@ -34,11 +35,12 @@ export function applyPriceOverlay(
   file: string,
   elsewhere: ReadonlySet<string> = new Set(),
 ): LoadedCatalogue[] {
-  const overlay = loadPriceOverlay(file);
+  // A Map: a tool name is never looked up on an object's prototype ("__proto__", "constructor").
+  const overlay = new Map(Object.entries(loadPriceOverlay(file).prices));
   const byTool = new Map<string, { c: LoadedCatalogue; op: Operation }>(
     cats.flatMap((c) => c.operations.map((op) => [`${c.provider}_${op.id}`, { c, op }] as const)),
   );
-  for (const [tool, price] of Object.entries(overlay.prices)) {
+  for (const [tool, price] of overlay) {
     const hit = byTool.get(tool);
     if (!hit && elsewhere.has(tool)) continue;
     if (!hit) throw new StartupError(`${file}: ${pointer(['prices', tool])}: no tool named "${tool}"`);
@@ -49,8 +51,8 @@ export function applyPriceOverlay(
   return cats.map((c) => ({
     ...c,
     operations: c.operations.map((op) => {
-      const price = overlay.prices[`${c.provider}_${op.id}`];
-      return price ? { ...op, price } : op;
+      const price = overlay.get(`${c.provider}_${op.id}`);
+      return price ? { ...op, price: detachPrice(price) } : op;
     }),
   }));
 }

@@ -34,12 +34,9 @@ function itemNode(p: ParamLike): Node {
 }
 
 function objectNode(fields: readonly Field[]): Node {
-  const properties: Record<string, unknown> = {};
-  const required: string[] = [];
-  for (const f of fields) {
-    properties[f.name] = fieldSchema(f);
-    if (f.required && f.default === undefined) required.push(f.name);
-  }
+  // fromEntries defines own keys: no name can reach the prototype (the loader refuses such names anyway).
+  const properties: Record<string, unknown> = Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)]));
+  const required = fields.filter((f) => f.required && f.default === undefined).map((f) => f.name);
   return { type: 'object', properties, ...(required.length ? { required } : {}) };
 }
 

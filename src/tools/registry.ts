@@ -36,23 +36,28 @@ export interface RegistryOptions {
   keepUnconfigured?: boolean;
 }
 
+/** A value of the environment or of a settings record, never one found on Object.prototype. */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Why a provider cannot be served with this environment (no key, or a required base URL unset). */
 function missingSetting(
   env: Config['env'],
   authEnv: string | undefined,
   requiredBaseEnv: string | undefined,
 ): string | undefined {
-  if (authEnv !== undefined && !env[authEnv]?.trim()) return `no API key (${authEnv})`;
-  if (requiredBaseEnv && !env[requiredBaseEnv]?.trim())
+  if (authEnv !== undefined && !own(env, authEnv)?.trim()) return `no API key (${authEnv})`;
+  if (requiredBaseEnv && !own(env, requiredBaseEnv)?.trim())
     return `${requiredBaseEnv} is not set (required: its documents publish no host to default to)`;
   return undefined;
 }
 
 export function providerSettings(config: Config, cat: LoadedCatalogue): ProviderSettings {
-  const set = config.env[cat.baseUrl.env]?.trim();
+  const set = own(config.env, cat.baseUrl.env)?.trim();
   // A required base URL never falls back to the documented shape: the key would go to a guessed host.
   const base = set || (cat.baseUrl.required ? '' : cat.baseUrl.default);
-  const key = config.env[cat.auth.env]?.trim() || undefined;
+  const key = own(config.env, cat.auth.env)?.trim() || undefined;
   return { baseUrl: base, key };
 }
 
@@ -103,7 +108,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
       unconfigured.push(cat.provider);
       why.set(cat.provider, settings.key ? `${cat.baseUrl.env} is not set (required)` : `no API key (${cat.auth.env})`);
     }
-    const limit = config.rateLimit[cat.provider];
+    const limit = own(config.rateLimit, cat.provider);
     const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
     clients.set(
       cat.provider,

@@ -32,7 +32,8 @@ export function excerpt(value: unknown): string {
 
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   let v = root;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined;
   return v;
 }
 
@@ -50,7 +51,8 @@ function unwrap(s: ZodTypeAny): ZodTypeAny {
 function schemaAt(root: ZodTypeAny, path: readonly (string | number)[]): ZodTypeAny | undefined {
   let cur: ZodTypeAny | undefined = unwrap(root);
   for (const k of path) {
-    if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, ZodTypeAny>)[k];
+    if (cur instanceof z.ZodObject)
+      cur = Object.hasOwn(cur.shape, k) ? (cur.shape as Record<string, ZodTypeAny>)[k] : undefined;
     else if (cur instanceof z.ZodArray) cur = cur.element as ZodTypeAny;
     else return undefined;
     if (cur) cur = unwrap(cur);

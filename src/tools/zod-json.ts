@@ -60,12 +60,8 @@ function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
 }
 
 export function shapeSchema(shape: ZodRawShape): JsonSchema {
-  const properties: Record<string, unknown> = {};
-  const required: string[] = [];
-  for (const [k, v] of Object.entries(shape)) {
-    const { schema, optional } = node(v);
-    properties[k] = schema;
-    if (!optional) required.push(k);
-  }
+  const nodes = Object.entries(shape).map(([k, v]) => [k, node(v)] as const);
+  const properties: Record<string, unknown> = Object.fromEntries(nodes.map(([k, n]) => [k, n.schema]));
+  const required = nodes.filter(([, n]) => !n.optional).map(([k]) => k);
   return { type: 'object', properties, ...(required.length ? { required } : {}) };
 }

@@ -117,6 +117,48 @@ const rules: { rule: string; mutate: (c: Json) => void; pointer: string; says: R
     pointer: '/operations/1/params/4/name',
     says: /duplicate parameter/,
   },
+  {
+    rule: 'default of another type than its parameter',
+    mutate: (c) => (c.operations[1].params[1].default = { a: 1 }),
+    pointer: '/operations/1/params/1/default',
+    says: /is not of type string/,
+  },
+  {
+    rule: 'provider under a reserved prefix',
+    mutate: (c) => (c.provider = 'jobs'),
+    pointer: '/provider',
+    says: /provider "jobs" is reserved/,
+  },
+  {
+    rule: 'parameter named constructor',
+    mutate: (c) => (c.operations[1].params[1].name = 'constructor'),
+    pointer: '/operations/1/params/1/name',
+    says: /every JavaScript object inherits/,
+  },
+  {
+    rule: 'parameter name with a space',
+    mutate: (c) => (c.operations[1].params[1].name = 'the prompt'),
+    pointer: '/operations/1/params/1/name',
+    says: /must match/,
+  },
+  {
+    rule: 'parameter named like a guard field',
+    mutate: (c) => (c.operations[1].params[1].name = 'idempotency_key'),
+    pointer: '/operations/1/params/1/name',
+    says: /the cost guard's own argument/,
+  },
+  {
+    rule: 'result path through __proto__',
+    mutate: (c) => (c.operations[1].job.results[0].field = 'data.__proto__.url'),
+    pointer: '/operations/1/job/results/0/field',
+    says: /"__proto__" in "data.__proto__.url"/,
+  },
+  {
+    rule: 'provider error code named hasOwnProperty',
+    mutate: (c) => (c.response = { envelope: { code: 'code', ok: [0], errors: { hasOwnProperty: 'PROVIDER_AUTH' } } }),
+    pointer: '/response/envelope/errors/hasOwnProperty',
+    says: /every JavaScript object inherits/,
+  },
 ];
 
 describe('catalogue loader', () => {
@@ -135,6 +177,28 @@ describe('catalogue loader', () => {
       expect(msg).toMatch(r.says);
     });
   }
+
+  it('rejects a document nested deeper than 64 levels, naming where, without a stack overflow', () => {
+    const file = write('deep.json', '['.repeat(100_000) + ']'.repeat(100_000));
+    expect(failure(() => loadCatalogueFile(file))).toBe(`${file}: ${'/0'.repeat(65)}: nested deeper than 64 levels`);
+  });
+
+  it('rejects one tool name from two catalogues (provider acme + id image_create, provider acme_image + id create)', () => {
+    const one = base();
+    one.provider = 'acme_image';
+    one.operations[1].id = 'create';
+    const a = write('acme-image.json', JSON.stringify(one));
+    expect(failure(() => loadCatalogues([ACME_FILE, a]))).toBe(
+      `${a}: /operations/1/id: tool name "acme_image_create" is also defined by ${ACME_FILE}`,
+    );
+  });
+
+  it('looks price rows and provider error codes up without the prototype', () => {
+    const c = loadCatalogueFile(ACME_FILE);
+    const price = c.operations[1].price as { table: { rows: Record<string, number> } };
+    expect(price.table.rows.constructor).toBeUndefined();
+    expect(price.table.rows['1K']).toBe(2);
+  });
 
   it('rejects a file that is not JSON', () => {
     const file = write('broken.json', '{"provider": ');
