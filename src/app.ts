@@ -24,6 +24,7 @@ import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { JobTasks } from './tools/job-tasks.js';
+import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
@@ -44,6 +45,8 @@ export interface AppOptions extends RegistryOptions {
   store?: Store;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
+  refusals?: RefusedTasks;
 }
 
 export interface App {
@@ -201,7 +204,13 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloader,
     downloadByDefault: config.download,
   });
-  const tasks = new JobTasks({ ledger, jobTools: new Map(jobTools.map((t) => [t.name, t])), pollMs: intervalMs, now });
+  const tasks = new JobTasks({
+    ledger,
+    jobTools: new Map(jobTools.map((t) => [t.name, t])),
+    pollMs: intervalMs,
+    now,
+    refused: opts.refusals,
+  });
   const serverTools = [
     ...accountTools({
       tools: new Map(registry.all.map((t) => [t.name, t])),

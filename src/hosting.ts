@@ -10,6 +10,7 @@ import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type P
 import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
+import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
 
@@ -36,10 +37,12 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
+  // Refused tasks of all principals count against one overall cap.
+  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks() };
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {
-      app = buildApp(principalConfig(config, settings.get(principal)), logger, opts, store, false);
+      app = buildApp(principalConfig(config, settings.get(principal)), logger, appOpts, store, false);
       apps.set(principal, app);
     }
     return app;
