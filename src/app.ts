@@ -164,7 +164,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
   const inflight = new PaidInflight();
+  // Where downloads may connect, and which non-public hosts URL arguments may name: the same allows.
+  const urlPolicy = {
+    allowHosts: new Set(config.downloadAllow),
+    // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
+    allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
+  };
   const handler = new ToolHandler({
+    urlPolicy,
     inflight,
     sleep,
     clients: registry.clients,
@@ -183,11 +190,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       dir: config.outputDir,
       maxBytes: config.downloadMaxMb * 1024 * 1024,
       maxOutputs: config.downloadMaxOutputs,
-      policy: {
-        allowHosts: new Set(config.downloadAllow),
-        // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
-        allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
-      },
+      policy: urlPolicy,
     },
     { store, now },
   );
