@@ -194,6 +194,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     },
     { store, now },
   );
+  const swept = downloader.sweepStaleParts();
+  if (swept) logger.info(`removed ${swept} stale partial download(s) from the output folder`);
   const filter: ToolFilter = filterOf(config);
   const intervalMs = config.pollMs ?? (config.sandbox ? 250 : undefined);
   const jobTools = jobsTools({
