@@ -41,6 +41,28 @@ export const SERVER_TOOL_NAMES = [
 ];
 const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
 
+/** After the drain, shutdown gives recording the unanswered paid requests and closing this long each. */
+export const SETTLE_MS = 5_000;
+export const CLOSE_MS = 3_000;
+/** Everything after the drain (settle, close, and a margin): a stop signal's process exits by drain + this. */
+export const AFTER_DRAIN_MS = SETTLE_MS + CLOSE_MS + 2_000;
+
+const LATE = Symbol('late');
+
+/** `p`'s value, its error, or LATE after `ms` (the timer never keeps the process alive). */
+export async function bounded<T>(p: Promise<T>, ms: number): Promise<T | Error | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((r) => {
+    timer = setTimeout(() => r(LATE), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface AppOptions extends RegistryOptions {
   store?: Store;
   now?: () => number;
@@ -254,12 +276,23 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       }),
     close,
     shutdown: async () => {
-      const uncertain = await settleInflight({ inflight, budget, store, logger });
-      if (uncertain.length)
-        logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
-          reservations: uncertain,
+      // Each step is bounded: a store that hangs (a lock held elsewhere, a pool that waits for its
+      // clients) or a connection that will not die must not hold a stopping process.
+      const settled = await bounded(settleInflight({ inflight, budget, store, logger }), SETTLE_MS);
+      if (settled === LATE || settled instanceof Error)
+        logger.error(
+          `shutdown: the store did not record the paid requests still unanswered (${settled === LATE ? `no answer within ${SETTLE_MS} ms` : settled.message}); their reservations stay reserved, which counts as uncertain once stale`,
+          { reservations: inflight.list().map((c) => c.reservation) },
+        );
+      else if (settled.length)
+        logger.warn(`shut down with ${settled.length} paid request(s) unanswered; left uncertain`, {
+          reservations: settled,
         });
-      await close(true);
+      const closed = await bounded(close(true), CLOSE_MS);
+      if (closed === LATE || closed instanceof Error)
+        logger.warn(
+          `shutdown: closing connections and the store ${closed === LATE ? `took over ${CLOSE_MS} ms` : `failed (${closed.message})`}; stopping anyway`,
+        );
     },
   };
 }

@@ -2,7 +2,7 @@
  * Serving over Streamable HTTP: the tokens file, one App per principal over one shared Store, the HTTP
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
-import { buildApp, type App, type AppOptions } from './app.js';
+import { bounded, buildApp, CLOSE_MS, type App, type AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
 import type { Logger } from './log.js';
@@ -74,8 +74,10 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     (stopping ??= (async () => {
       await handle.close(config.drainSeconds * 1000);
       stopMaintenance();
-      for (const app of apps.values()) await app.shutdown();
-      if (!opts.store) await store.close();
+      // Every principal's app at once: each shutdown is bounded, so the sum is too.
+      await Promise.all([...apps.values()].map((app) => app.shutdown()));
+      if (!opts.store && (await bounded(store.close(), CLOSE_MS)) !== undefined)
+        logger.warn(`shutdown: the store did not close within ${CLOSE_MS} ms; stopping anyway`);
     })());
   return { handle, stop };
 }
