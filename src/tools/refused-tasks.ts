@@ -20,7 +20,7 @@ export interface RefusalLimits {
   overall: number;
 }
 
-export const REFUSAL_LIMITS: RefusalLimits = { ttlMs: 10 * 60_000, perPrincipal: 100, overall: 2_000 };
+export const REFUSAL_LIMITS: RefusalLimits = { ttlMs: 10 * 60_000, perPrincipal: 100, overall: 1_000 };
 
 export class RefusedTasks {
   /** Insertion order is age order: the first entry is the oldest. */

@@ -20,6 +20,7 @@ import { ACME_KEY, startHostileProvider, type HostileProvider } from '../helpers
 import { tempDir } from '../helpers/in-memory.js';
 import { phayaEnv, sc, T2I, totals } from '../helpers/money.js';
 import { ACME_FILE } from '../helpers/paths.js';
+import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
 
 const createTask = async (client: Client, name: string, args: Record<string, unknown>): Promise<Task> =>
@@ -175,6 +176,40 @@ describe('refused task-augmented calls', () => {
   });
 });
 
+describe('refused task-augmented calls over HTTP, many principals', () => {
+  it('are held at most 1,000 in all: past that the oldest, whoever made it, is dropped first', async () => {
+    const sandbox = await startSandbox();
+    const dir = tempDir();
+    const names = Array.from({ length: 11 }, (_, i) => `p${i}`);
+    const t = writeTokens(dir, Object.fromEntries(names.map((n) => [n, {}])));
+    const http = await spawnHttp(phayaEnv(sandbox, { MEDIAGEN_STATE_DIR: dir }), ['--tokens-file', t.file]);
+    const clients = await Promise.all(names.map((n) => connectHttp(http.url, t.tokens[n])));
+    try {
+      const ids: string[][] = [];
+      for (const c of clients) {
+        const mine: string[] = [];
+        for (let i = 0; i < 100; i++)
+          mine.push((await createTask(c.client, T2I, { prompt: 'x', aspect_ratio: `bad-${i}` })).taskId);
+        ids.push(mine);
+      }
+      const held = async (c: (typeof clients)[number], id: string): Promise<boolean> =>
+        c.client.experimental.tasks.getTask(id).then(
+          () => true,
+          () => false,
+        );
+      // 1,100 refusals against a cap of 1,000: the first principal's 100 (the oldest) are gone.
+      for (const id of ids[0].slice(0, 10)) expect(await held(clients[0], id)).toBe(false);
+      for (const id of ids[1].slice(0, 10)) expect(await held(clients[1], id)).toBe(true);
+      for (const id of ids[10].slice(-10)) expect(await held(clients[10], id)).toBe(true);
+      expect(sandbox.stats().total).toBe(0);
+    } finally {
+      for (const c of clients) await c.close();
+      await http.stop();
+      await sandbox.close();
+    }
+  }, 120_000);
+});
+
 describe('tasks/get and tasks/result', () => {
   let slow: Sandbox;
   let server: StdioServer;
@@ -199,7 +234,7 @@ describe('tasks/get and tasks/result', () => {
     let gets = 0;
     let settled = false;
     void waiting.then(() => (settled = true));
-    while (!settled && gets < 200) {
+    while (!settled && gets < 120) {
       expect((await server.client.experimental.tasks.getTask(task.taskId)).status).toBe('working');
       gets++;
       await new Promise((r) => setTimeout(r, POLL_MS / 6));
