@@ -28,6 +28,7 @@ import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
+import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 
 export const SERVER_TOOL_NAMES = [
   'quote',
@@ -40,28 +41,6 @@ export const SERVER_TOOL_NAMES = [
   'jobs_track',
 ];
 const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
-
-/** After the drain, shutdown gives recording the unanswered paid requests and closing this long each. */
-export const SETTLE_MS = 5_000;
-export const CLOSE_MS = 3_000;
-/** Everything after the drain (settle, close, and a margin): a stop signal's process exits by drain + this. */
-export const AFTER_DRAIN_MS = SETTLE_MS + CLOSE_MS + 2_000;
-
-const LATE = Symbol('late');
-
-/** `p`'s value, its error, or LATE after `ms` (the timer never keeps the process alive). */
-export async function bounded<T>(p: Promise<T>, ms: number): Promise<T | Error | typeof LATE> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof LATE>((r) => {
-    timer = setTimeout(() => r(LATE), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;

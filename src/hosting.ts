@@ -2,7 +2,8 @@
  * Serving over Streamable HTTP: the tokens file, one App per principal over one shared Store, the HTTP
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
-import { bounded, buildApp, CLOSE_MS, type App, type AppOptions } from './app.js';
+import { buildApp, type App, type AppOptions } from './app.js';
+import { bounded, CLOSE_MS } from './shutdown.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
 import type { Logger } from './log.js';
