@@ -26,9 +26,11 @@ import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { JobTasks } from './tools/job-tasks.js';
+import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
+import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
@@ -38,6 +40,8 @@ export interface AppOptions extends RegistryOptions {
   store?: Store;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
+  refusals?: RefusedTasks;
 }
 
 export interface App {
@@ -151,7 +155,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const sleep = opts.sleep ?? realSleep;
   const consent = new ConsentGate(store, config.consent, config.tokenTtlSeconds * 1000, now);
   const inflight = new PaidInflight();
+  // Where downloads may connect, and which non-public hosts URL arguments may name: the same allows.
+  const urlPolicy = {
+    allowHosts: new Set(config.downloadAllow),
+    // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
+    allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
+  };
   const handler = new ToolHandler({
+    urlPolicy,
     inflight,
     sleep,
     clients: registry.clients,
@@ -171,14 +182,12 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       dir: config.outputDir,
       maxBytes: config.downloadMaxMb * 1024 * 1024,
       maxOutputs: config.downloadMaxOutputs,
-      policy: {
-        allowHosts: new Set(config.downloadAllow),
-        // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
-        allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
-      },
+      policy: urlPolicy,
     },
     { store, now },
   );
+  const swept = downloader.sweepStaleParts();
+  if (swept) logger.info(`removed ${swept} stale partial download(s) from the output folder`);
   const filter: ToolFilter = filterOf(config);
   const intervalMs = config.pollMs ?? (config.sandbox ? 250 : undefined);
   const jobTools = jobsTools({
@@ -192,7 +201,13 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloader,
     downloadByDefault: config.download,
   });
-  const tasks = new JobTasks({ ledger, jobTools: new Map(jobTools.map((t) => [t.name, t])), pollMs: intervalMs, now });
+  const tasks = new JobTasks({
+    ledger,
+    jobTools: new Map(jobTools.map((t) => [t.name, t])),
+    pollMs: intervalMs,
+    now,
+    refused: opts.refusals,
+  });
   const builtServerTools = [
     ...accountTools({
       tools: new Map(registry.all.map((t) => [t.name, t])),
@@ -238,12 +253,23 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       }),
     close,
     shutdown: async () => {
-      const uncertain = await settleInflight({ inflight, budget, store, logger, journal });
-      if (uncertain.length)
-        logger.warn(`shut down with ${uncertain.length} paid request(s) unanswered; left uncertain`, {
-          reservations: uncertain,
+      // Each step is bounded: a store that hangs (a lock held elsewhere, a pool that waits for its
+      // clients) or a connection that will not die must not hold a stopping process.
+      const settled = await bounded(settleInflight({ inflight, budget, store, logger, journal }), SETTLE_MS);
+      if (settled === LATE || settled instanceof Error)
+        logger.error(
+          `shutdown: the store did not record the paid requests still unanswered (${settled === LATE ? `no answer within ${SETTLE_MS} ms` : settled.message}); their reservations stay reserved, which counts as uncertain once stale`,
+          { reservations: inflight.list().map((c) => c.reservation) },
+        );
+      else if (settled.length)
+        logger.warn(`shut down with ${settled.length} paid request(s) unanswered; left uncertain`, {
+          reservations: settled,
         });
-      await close(true);
+      const closed = await bounded(close(true), CLOSE_MS);
+      if (closed === LATE || closed instanceof Error)
+        logger.warn(
+          `shutdown: closing connections and the store ${closed === LATE ? `took over ${CLOSE_MS} ms` : `failed (${closed.message})`}; stopping anyway`,
+        );
     },
   };
 }

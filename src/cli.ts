@@ -10,6 +10,7 @@ import { StartupError } from './errors.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
+import { AFTER_DRAIN_MS } from './shutdown.js';
 import { exportOverlay } from './guard/observed.js';
 import { consentNote } from './guard/policy.js';
 import { VERSION } from './server.js';
@@ -37,6 +38,18 @@ async function sandboxOptions(config: Config, logger: Logger): Promise<{ sandbox
   };
 }
 
+/**
+ * Once a stop has begun, the process exits by the drain deadline plus the bounded close, whatever still
+ * hangs (a provider that never answers, a store that does not let go): exit code 1, and a line saying so.
+ */
+function exitDeadline(drainMs: number, logger: Logger): void {
+  const ms = drainMs + AFTER_DRAIN_MS;
+  setTimeout(() => {
+    logger.error(`shutdown did not finish within ${Math.round(ms / 1000)} s (drain + close); exiting now`);
+    process.exit(1);
+  }, ms).unref();
+}
+
 function printList(registry: Registry, sandbox: boolean): void {
   const rows = registry.tools.map((t) => {
     const price = t.description.split('\n').find((l) => l.startsWith('Price:')) ?? 'Free.';
@@ -56,6 +69,7 @@ async function serveHttp(config: Config, logger: Logger): Promise<number> {
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string): void => {
         logger.info(`${sig}: draining for up to ${config.drainSeconds} s`);
+        exitDeadline(config.drainSeconds * 1000, logger);
         void hosted.stop().then(resolve);
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));
@@ -98,9 +112,14 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     stateDir: config.stateDir,
   });
   const { ended, stop } = await serveStdio(mcp, drainMs);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const onSignal = (): void => {
+    exitDeadline(drainMs, logger);
+    stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const end = await ended;
+  exitDeadline(0, logger); // stdin closed or the transport failed: the drain is over, the close is bounded
   if (end.error) logger.error(`stdio transport failed: ${end.error.message}`);
   await app.shutdown();
   await sandbox?.close();

@@ -3,6 +3,7 @@
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
 import { buildApp, type App, type AppOptions } from './app.js';
+import { bounded, CLOSE_MS } from './shutdown.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
 import { AcceptedJournal } from './jobs/journal.js';
@@ -11,6 +12,7 @@ import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type P
 import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
+import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
 
@@ -38,10 +40,12 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const stopReplay = AcceptedJournal.in(config.stateDir, logger).start(store, Date.now);
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
+  // Refused tasks of all principals count against one overall cap.
+  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks() };
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {
-      app = buildApp(principalConfig(config, settings.get(principal)), logger, opts, store, false);
+      app = buildApp(principalConfig(config, settings.get(principal)), logger, appOpts, store, false);
       apps.set(principal, app);
     }
     return app;
@@ -81,8 +85,10 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
       await handle.close(config.drainSeconds * 1000);
       stopMaintenance();
       stopReplay();
-      for (const app of apps.values()) await app.shutdown();
-      if (!opts.store) await store.close();
+      // Every principal's app at once: each shutdown is bounded, so the sum is too.
+      await Promise.all([...apps.values()].map((app) => app.shutdown()));
+      if (!opts.store && (await bounded(store.close(), CLOSE_MS)) !== undefined)
+        logger.warn(`shutdown: the store did not close within ${CLOSE_MS} ms; stopping anyway`);
     })());
   return { handle, stop };
 }

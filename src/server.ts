@@ -72,6 +72,12 @@ function checkArguments(args: unknown): Record<string, unknown> {
   return args as Record<string, unknown>;
 }
 
+/** A tool name as we echo it: a hostile 5 MB name comes back as its first 200 characters. */
+export function shownName(name: unknown): string {
+  const s = String(name);
+  return s.length > 200 ? `${s.slice(0, 200)}… (${s.length} characters)` : s;
+}
+
 function listing(
   t: {
     name: string;
@@ -215,9 +221,10 @@ export function createServer(deps: ServerDeps): MediagenServer {
       if (tool) return (await deps.handler.call(tool, args, ctx, req)) as CallToolResult;
       const st = serverTools.get(name);
       if (st) return (await st.run(args, ctx, req)) as CallToolResult;
-      throw new MediagenError('NOT_FOUND', `Unknown tool "${name}".`);
+      throw new MediagenError('NOT_FOUND', `Unknown tool "${shownName(name)}".`);
     } catch (err) {
-      if (!(err instanceof MediagenError)) deps.logger.error('tool call failed', { tool: name, error: String(err) });
+      if (!(err instanceof MediagenError))
+        deps.logger.error('tool call failed', { tool: shownName(name), error: String(err) });
       return toToolResult(err) as CallToolResult;
     }
   }
@@ -231,7 +238,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
     if (!catalogueTools.get(params.name)?.op.job)
       throw new McpError(
         ErrorCode.MethodNotFound,
-        `Tool "${params.name}" does not run as a task (no execution.taskSupport); call it without "task".`,
+        `Tool "${shownName(params.name)}" does not run as a task (no execution.taskSupport); call it without "task".`,
       );
     const result = await callTool(params, extra);
     const ctx = { signal: extra.signal, principal: deps.principal, callerId: extra.sessionId ?? fallbackCaller };

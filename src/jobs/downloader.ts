@@ -4,7 +4,8 @@
  * `maxOutputs` per job, all within the caller's time budget. Per-output problems (refused, HTTP error,
  * over the size limit) are reported next to the job, never thrown: the job's URLs are always returned.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { MediagenError } from '../errors.js';
 import type { JobRecord, Store } from '../store/store.js';
@@ -48,6 +49,15 @@ interface Flight {
 
 const isUrl = (u: string): boolean => /^https?:\/\//i.test(u);
 
+/** Our temp files only (download.ts names them `.<job id>-<n>.<16 hex>.part`). */
+export const PART_FILE = /^\.job_[0-9a-z]+-\d{1,6}\.[0-9a-f]{16}\.part$/;
+/**
+ * A temp file older than this is an orphan (a process killed mid-download): every download's deadline
+ * is at most the longest wait (55 s) plus a second, and this leaves room for clocks of processes that
+ * share the folder.
+ */
+export const STALE_PART_MS = 2 * 60_000;
+
 function describe(err: unknown, refusalIn: DownloadModule['refusalIn']): string {
   const refused = refusalIn(err);
   if (refused) return `refused: ${refused.message}`;
@@ -84,6 +94,36 @@ export class Downloader {
       this.flights.set(job.id, flight);
     }
     return this.join(flight, job, joined ? timeoutMs : timeoutMs + 1_000, signal);
+  }
+
+  /**
+   * At start: remove orphan temp files of downloads that cannot still be running (our naming pattern
+   * only, directly in the output folder, regular files older than STALE_PART_MS). Anything else in the
+   * folder is left alone. Returns how many were removed.
+   */
+  sweepStaleParts(now = this.deps.now()): number {
+    const dir = this.settings.dir;
+    if (!dir) return 0;
+    let names: string[];
+    try {
+      if (!lstatSync(dir).isDirectory()) return 0; // a symlinked folder is refused for downloads too
+      names = readdirSync(dir).filter((n) => PART_FILE.test(n));
+    } catch {
+      return 0; // no folder yet: nothing to clean
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const st = lstatSync(path);
+        if (!st.isFile() || now - st.mtimeMs <= STALE_PART_MS) continue;
+        unlinkSync(path);
+        removed++;
+      } catch {
+        // gone already (another process swept it) or not ours to remove
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

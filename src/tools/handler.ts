@@ -8,6 +8,7 @@ import { clientFor } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
 import { jobResult } from './job-view.js';
 import { quoteText, runPaid, type PaidDeps } from './paid.js';
+import { checkUrlArguments, type UrlPolicy } from './url-arguments.js';
 import { validateArgs } from './validate.js';
 
 export type Content =
@@ -47,7 +48,10 @@ export interface ServerTool {
   run(args: unknown, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
 }
 
-export type HandlerDeps = PaidDeps;
+export type HandlerDeps = PaidDeps & {
+  /** URL arguments naming loopback, private or link-local hosts are refused, except these allows. */
+  urlPolicy?: UrlPolicy;
+};
 
 /** Split validated arguments into provider arguments and guard fields. */
 export function splitArgs(args: Readonly<Record<string, unknown>>): {
@@ -68,7 +72,9 @@ export class ToolHandler {
   constructor(private readonly deps: HandlerDeps) {}
 
   async call(tool: ToolSpec, raw: unknown, ctx: CallContext, req: RequestTools = {}): Promise<ToolResult> {
-    const { sent, confirmToken, idempotencyKey } = splitArgs(validateArgs(tool, raw));
+    const valid = validateArgs(tool, raw);
+    checkUrlArguments(tool.name, tool.op, valid, this.deps.urlPolicy);
+    const { sent, confirmToken, idempotencyKey } = splitArgs(valid);
     // A per-engine key that is missing refuses the call here: before consent, caps and any request.
     clientFor(this.deps.clients, tool.catalogue.provider).extraHeaders(tool.op, sent);
     if (!tool.paid) {

@@ -1,17 +1,21 @@
 /**
  * MCP Tasks over the job ledger: a task is a job (the task id is our job id, so it survives restarts and
- * is visible to every replica), seen by its owner only. tasks/get polls the job once (as jobs_get does),
- * tasks/result is jobs_wait's answer, tasks/cancel is jobs_cancel, tasks/list is jobs_list. The guarded
+ * is visible to every replica), seen by its owner only. tasks/get polls the job at most once per poll
+ * interval (its status rule, for jobs past our time limit too, is task-status.ts), tasks/result is
+ * jobs_wait's answer, tasks/cancel is jobs_cancel, tasks/list is jobs_list. The guarded
  * create (price, consent, caps, one request) has already happened when a task exists; a create the guard
- * refused becomes a task that is already failed, whose result is the refusal (no job, nothing sent).
+ * refused becomes a task that is already failed, whose result is the refusal (no job, nothing sent),
+ * kept in memory under caps (refused-tasks.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { MediagenError, toToolResult } from '../errors.js';
 import type { JobLedger } from '../jobs/ledger.js';
 import type { JobRecord } from '../store/store.js';
 import type { CallContext, ServerTool, ToolResult } from './handler.js';
+import { RefusedTasks, type Refusal } from './refused-tasks.js';
+import { givenUpMessage, taskPhase, type TaskStatus } from './task-status.js';
 
-export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+export type { TaskStatus } from './task-status.js';
 
 export interface TaskView {
   taskId: string;
@@ -31,66 +35,68 @@ export interface JobTasksDeps {
   /** Poll interval to suggest (default: the job's catalogue pollSeconds). */
   pollMs?: number;
   now: () => number;
+  /** Refused calls, bounded per principal and overall (share one across a process's principals). */
+  refused?: RefusedTasks;
 }
 
-interface Refused {
-  principal: string;
-  result: ToolResult;
-  at: number;
-}
-
-/** Refusals are kept in memory for this long (they stand for no job and no spend). */
-const REFUSED_TTL_MS = 10 * 60_000;
-
-const STATUS: Record<JobRecord['status'], TaskStatus> = {
-  pending: 'working',
-  running: 'working',
-  succeeded: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-};
+/** Jobs whose last poll attempt is remembered (a failed poll updates no record), at most. */
+const ATTEMPTS_KEPT = 1_000;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
 export class JobTasks {
-  private readonly refused = new Map<string, Refused>();
+  private readonly refused: RefusedTasks;
+  /** One provider poll per job at a time in this process; later askers share it. */
+  private readonly polling = new Map<string, Promise<JobRecord>>();
+  /** When this process last tried to poll a job (successful polls also show in the record's updatedAt). */
+  private readonly attempts = new Map<string, number>();
 
-  constructor(private readonly d: JobTasksDeps) {}
+  constructor(private readonly d: JobTasksDeps) {
+    this.refused = d.refused ?? new RefusedTasks();
+  }
+
+  private interval(job: JobRecord): number {
+    if (this.d.pollMs !== undefined) return this.d.pollMs;
+    try {
+      return this.d.ledger.spec(job).spec.pollSeconds * 1000;
+    } catch {
+      return 5_000;
+    }
+  }
+
+  /** Our time limit for the job (its catalogue timeoutMinutes; 60 min when the catalogue lost the tool). */
+  private timeoutMs(job: JobRecord): number {
+    try {
+      return this.d.ledger.spec(job).spec.timeoutMinutes * 60_000;
+    } catch {
+      return 60 * 60_000;
+    }
+  }
 
   view(job: JobRecord): TaskView {
-    const word = job.providerStatus ? ` (${job.providerStatus})` : '';
-    const pct = job.progress !== null ? `, ${job.progress}%` : '';
-    let pollInterval = this.d.pollMs;
-    if (pollInterval === undefined) {
-      try {
-        pollInterval = this.d.ledger.spec(job).spec.pollSeconds * 1000;
-      } catch {
-        pollInterval = 5_000;
-      }
-    }
+    const phase = taskPhase(job, this.timeoutMs(job), this.d.now());
     return {
       taskId: job.id,
-      status: STATUS[job.status],
-      statusMessage: `${job.tool}: ${job.status}${word}${pct}${job.error ? `: ${job.error}` : ''}`,
+      status: phase.status,
+      statusMessage: phase.message,
       createdAt: iso(job.createdAt),
       lastUpdatedAt: iso(job.updatedAt),
       ttl: null,
-      pollInterval,
+      pollInterval: this.interval(job),
     };
   }
 
   /** A create the guard (or the provider) refused: a task already failed, its result the refusal. */
   refuse(result: ToolResult, principal: string): TaskView {
-    const now = this.d.now();
-    for (const [id, r] of this.refused) if (now - r.at > REFUSED_TTL_MS) this.refused.delete(id);
     const taskId = `refused_${randomUUID()}`;
-    this.refused.set(taskId, { principal, result, at: now });
-    return this.refusedView(taskId, this.refused.get(taskId)!);
+    const r: Refusal = { principal, result, at: this.d.now() };
+    this.refused.add(taskId, r);
+    return this.refusedView(taskId, r);
   }
 
-  private refusedView(taskId: string, r: Refused): TaskView {
+  private refusedView(taskId: string, r: Refusal): TaskView {
     const text = r.result.content.find((c) => c.type === 'text');
     return {
       taskId,
@@ -98,12 +104,12 @@ export class JobTasks {
       statusMessage: text?.type === 'text' ? text.text : 'refused',
       createdAt: iso(r.at),
       lastUpdatedAt: iso(r.at),
-      ttl: REFUSED_TTL_MS,
+      ttl: this.refused.limits.ttlMs,
     };
   }
 
-  private ownRefusal(id: string, ctx: CallContext): Refused | undefined {
-    const r = this.refused.get(id);
+  private ownRefusal(id: string, ctx: CallContext): Refusal | undefined {
+    const r = this.refused.get(id, this.d.now());
     return r && r.principal === ctx.principal ? r : undefined;
   }
 
@@ -125,11 +131,31 @@ export class JobTasks {
     }
   }
 
-  /** tasks/get: one status poll of a job still running (like jobs_get); the ledger's record otherwise. */
+  /**
+   * One provider poll of a job, unless it was polled (or tried) within its poll interval: tasks/get,
+   * the SDK's tasks/result loop and a client polling tasks/get all ask, and the provider sees at most
+   * one status request per interval from this process.
+   */
+  private async fresh(job: JobRecord, ctx: CallContext): Promise<JobRecord> {
+    const now = this.d.now();
+    const last = Math.max(job.updatedAt, this.attempts.get(job.id) ?? 0);
+    const shared = this.polling.get(job.id);
+    if (shared) return shared.catch(() => job);
+    if (now - last < this.interval(job)) return job;
+    this.attempts.delete(job.id);
+    this.attempts.set(job.id, now);
+    if (this.attempts.size > ATTEMPTS_KEPT) this.attempts.delete(this.attempts.keys().next().value as string);
+    const poll = this.d.ledger.poll(job.id, ctx.signal, ctx.principal).finally(() => this.polling.delete(job.id));
+    this.polling.set(job.id, poll);
+    // A failed poll is not a failed job: report what the ledger knows, the client polls again.
+    return poll.catch(() => job);
+  }
+
+  /** tasks/get: the job, polled at most once per poll interval while it is open and not given up on. */
   async get(id: string, ctx: CallContext): Promise<TaskView | null> {
     const r = this.ownRefusal(id, ctx);
     if (r) return this.refusedView(id, r);
-    if (this.refused.has(id)) return null;
+    if (id.startsWith('refused_')) return null;
     let job: JobRecord;
     try {
       job = await this.d.ledger.get(id, ctx.principal);
@@ -137,20 +163,10 @@ export class JobTasks {
       if (err instanceof MediagenError && (err.code === 'NOT_FOUND' || err.code === 'NOT_OWNER')) return null;
       throw err;
     }
-    if (job.status === 'pending' || job.status === 'running') {
-      try {
-        job = await this.d.ledger.poll(id, ctx.signal, ctx.principal);
-      } catch {
-        // A failed poll is not a failed job: report what the ledger knows, the client polls again.
-      }
-      // Past its time limit the job is over for the client too (tasks/result then answers JOB_TIMEOUT).
-      if ((job.status === 'pending' || job.status === 'running') && this.d.ledger.expired(job))
-        return {
-          ...this.view(job),
-          status: 'failed',
-          statusMessage: `JOB_TIMEOUT: ${job.tool} ran past its time limit`,
-        };
-    }
+    const open = job.status === 'pending' || job.status === 'running';
+    // Given up on, the task stays failed whatever the provider says later: no poll needed for it.
+    if (open && taskPhase(job, this.timeoutMs(job), this.d.now()).phase !== 'given_up')
+      job = await this.fresh(job, ctx);
     return this.view(job);
   }
 
@@ -168,6 +184,20 @@ export class JobTasks {
   async result(id: string, ctx: CallContext): Promise<ToolResult> {
     const r = this.ownRefusal(id, ctx);
     if (r) return r.result;
+    try {
+      const job = await this.d.ledger.get(id, ctx.principal);
+      const timeoutMs = this.timeoutMs(job);
+      if (taskPhase(job, timeoutMs, this.d.now()).phase === 'given_up')
+        return toToolResult(
+          new MediagenError('JOB_TIMEOUT', givenUpMessage(job, timeoutMs), {
+            job_id: job.id,
+            provider_job_id: job.providerJobId,
+            status: job.status,
+          }),
+        ) as ToolResult;
+    } catch (err) {
+      return toToolResult(err) as ToolResult;
+    }
     return this.run('jobs_wait', { job_id: id }, ctx);
   }
 

@@ -15,6 +15,16 @@ function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
+/** Values listed in an error, at most: a 200,000-value enum must not come back whole. */
+export const LISTED_VALUES = 20;
+
+/** "a, b, c … and 199,980 more": the first LISTED_VALUES values, each excerpted. */
+export function listed(values: readonly unknown[], max = LISTED_VALUES): string {
+  const shown = values.slice(0, max).map((v) => clip(String(v), EXCERPT));
+  const more = values.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} … and ${more} more` : shown.join(', ');
+}
+
 /** A short, JSON-ish rendering of a received value. */
 export function excerpt(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -70,12 +80,12 @@ function bounds(lo: number | null | undefined, hi: number | null | undefined, un
 
 /** What the field at this schema allows, in a few words. */
 export function allowedText(s: ZodTypeAny | undefined, refinedValues?: readonly unknown[]): string {
-  if (refinedValues) return `one of ${refinedValues.map(String).join(', ')}`;
+  if (refinedValues) return `one of ${listed(refinedValues)}`;
   if (!s) return '';
   const numbers = NUMBER_ENUMS.get(s);
-  if (numbers) return `one of ${numbers.join(', ')}`;
-  if (s instanceof z.ZodEnum) return `one of ${(s.options as string[]).join(', ')}`;
-  if (s instanceof z.ZodObject) return `keys ${Object.keys(s.shape as object).join(', ')}`;
+  if (numbers) return `one of ${listed(numbers)}`;
+  if (s instanceof z.ZodEnum) return `one of ${listed(s.options as string[])}`;
+  if (s instanceof z.ZodObject) return `keys ${listed(Object.keys(s.shape as object))}`;
   if (s instanceof z.ZodString) {
     const url = s.isURL ? 'an http(s) URL' : s.isDatetime ? 'an ISO date-time' : 'a string';
     const len = bounds(s.minLength, s.maxLength, 'characters');
@@ -125,7 +135,7 @@ export function issueLines(err: ZodError, schema: ZodTypeAny, raw: unknown): str
     if (i.code === 'unrecognized_keys') {
       const obj = schemaAt(schema, i.path);
       const got = clip(i.keys.map((k) => `${k}=${excerpt(valueAt(raw, [...i.path, k]))}`).join(', '));
-      const keys = obj instanceof z.ZodObject ? Object.keys(obj.shape as object).join(', ') : '';
+      const keys = obj instanceof z.ZodObject ? listed(Object.keys(obj.shape as object)) : '';
       return `${where}: unknown argument(s) ${clip(i.keys.join(', '))} (got ${got}); accepted: ${keys || 'none'}`;
     }
     const refined = i.code === 'custom' ? (i.params?.allowed as unknown[] | undefined) : undefined;

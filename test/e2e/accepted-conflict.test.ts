@@ -77,7 +77,7 @@ describe('a store conflict after acceptance', () => {
     release();
     const r = await create;
     expect(sc(r)).toMatchObject({ job_id: adoptedId });
-    const committed = totals(await server.call('spend_report'), 'acme').committed as number;
+    const committed = Number(totals(await server.call('spend_report'), 'acme')?.committed);
 
     provider.setStatus('failed');
     const got = await server.call('jobs_get', { job_id: adoptedId });

@@ -8,6 +8,8 @@
  *   /drip               1 byte a second, 60 s /redirect?to=URL a 302 to URL
  *
  * It counts hits per path and TCP connections, so a test can prove a refused download never connected.
+ * A test can also set the status word its jobs report (`setStatus`), register a job under a chosen id
+ * (`addJob`), and make creates hang without ever answering (`hangCreates`).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +24,12 @@ export interface HostileProvider {
   port: number;
   /** Result URLs of the jobs created from now on. */
   setOutputs(urls: string[]): void;
+  /** The status word every job reports from now on (default "completed"). */
+  setStatus(word: string): void;
+  /** A job the provider knows under `id`, with these result URLs. */
+  addJob(id: string, urls: string[]): void;
+  /** From now on a create is received (and counted) but never answered. */
+  hangCreates(on: boolean): void;
   /** Hits per path (without query). */
   hits(path: string): number;
   connections(): number;
@@ -29,18 +37,17 @@ export interface HostileProvider {
   holdCreates(): () => void;
   /** Ids of the jobs created so far, oldest first. */
   jobIds(): string[];
-  /** The status word every status poll answers from now on ("completed" until set). */
-  setStatus(word: string): void;
   close(): Promise<void>;
 }
 
 export async function startHostileProvider(): Promise<HostileProvider> {
   let outputs: string[] = [];
-  let statusWord = 'completed';
   const jobs = new Map<string, string[]>();
   const hits = new Map<string, number>();
   let connections = 0;
   let held: (() => void)[] | undefined;
+  let statusWord = 'completed';
+  let hang = false;
   const drips = new Set<NodeJS.Timeout>();
   const json = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -53,6 +60,7 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     if (u.pathname.startsWith('/image/')) {
       if (req.headers.authorization !== `Bearer ${ACME_KEY}`) return json(res, 401, { error: 'unauthorized' });
       if (req.method === 'POST' && u.pathname.endsWith('/create')) {
+        if (hang) return;
         const id = `h-${jobs.size + 1}`;
         jobs.set(id, outputs);
         if (held) return void held.push(() => json(res, 200, { job_id: id }));
@@ -105,6 +113,10 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     },
     setStatus: (word) => {
       statusWord = word;
+    },
+    addJob: (id, urls) => void jobs.set(id, urls),
+    hangCreates: (on) => {
+      hang = on;
     },
     hits: (path) => hits.get(path) ?? 0,
     connections: () => connections,
