@@ -109,7 +109,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     logger.warn(`CONSENT PROMPT OFF for ${p}: paid calls run without asking the user (caps still apply)`);
   if (settings.trustObserved)
     logger.warn(
-      'OBSERVED PRICES TRUSTED: an unknown-price call whose price was observed is asked about only at or above the consent threshold',
+      'OBSERVED PRICES TRUSTED: an unknown-price call with 3 or more consistent observations is asked about only when the highest of them is at or above the consent threshold',
     );
   const budget = new Budget(
     store,

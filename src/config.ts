@@ -205,8 +205,9 @@ Options:
   --confirm-above p=N,...  per-provider consent threshold in credits (MEDIAGEN_CONFIRM_ABOVE)
   --consent MODE           auto | elicitation (form only) | token (token only)
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
-  --trust-observed-prices  an observed price of an unknown-price tool counts as its price for the consent
-                           threshold (still asked at or above it; logged loudly; MEDIAGEN_TRUST_OBSERVED_PRICES)
+  --trust-observed-prices  once 3 consistent observations are kept, the highest observed price of an
+                           unknown-price tool counts as its price for the consent threshold (still asked
+                           at or above it; logged loudly; MEDIAGEN_TRUST_OBSERVED_PRICES)
   --unknown-price-reserve N  under a cap, an unknown price with no observation reserves N credits
                            instead of being refused (MEDIAGEN_UNKNOWN_PRICE_RESERVE)
   --wait-seconds N         default wait of one jobs_wait call (default 45, at most 55)

@@ -26,7 +26,9 @@ export interface ConsentDecision {
 }
 
 function threshold(cat: LoadedCatalogue, s: ConsentSettings): number {
-  return s.confirmAbove[cat.provider] ?? cat.consent.confirmAbove;
+  return (
+    (Object.hasOwn(s.confirmAbove, cat.provider) ? s.confirmAbove[cat.provider] : undefined) ?? cat.consent.confirmAbove
+  );
 }
 
 /** The alwaysConfirm pattern that matches this operation, if any (id, title or tag; case-insensitive). */

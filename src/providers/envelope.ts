@@ -20,7 +20,9 @@ export function getPath(obj: unknown, path: string): unknown {
     const isArr = raw.endsWith('[]');
     const key = isArr ? raw.slice(0, -2) : raw;
     cur = cur.flatMap((o) => {
-      const v = o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
+      // Own properties only: a path segment never reaches a prototype (`constructor`, `__proto__`).
+      const v =
+        o !== null && typeof o === 'object' && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
       return isArr ? (Array.isArray(v) ? v : []) : [v];
     });
     many ||= isArr;
