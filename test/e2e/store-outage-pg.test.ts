@@ -5,8 +5,7 @@
  * state dir's journal, and once PostgreSQL is started again the running server replays it on its timer:
  * jobs_list shows the job, with no second provider create (the sandbox's request counter).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -14,31 +13,24 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectHttp, spawnHttp, type HttpServerProcess } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH, totals, until } from '../helpers/money.js';
-import { ROOT } from '../helpers/paths.js';
 import { HAS_PG, requirePg } from '../helpers/pg.js';
+import { startOwnCluster, type OwnCluster } from '../helpers/pg-cluster.js';
 import { text } from '../helpers/stdio.js';
 
 requirePg('paid path with PostgreSQL stopped mid-create');
-/** A starting guess; .ci/pg.sh moves to the next free port when it is taken, and the URL says which. */
-let PORT = 55480 + Math.floor(Math.random() * 80);
+/** A starting guess; .ci/pg.sh moves to the next free port when it is taken. */
+const PORT = 55480 + Math.floor(Math.random() * 80);
 const DIR = `/tmp/mediagen-outage-${process.pid}`;
 const STATE = tempDir();
 let server: HttpServerProcess | undefined;
 let sandbox: Sandbox | undefined;
 
-function pgCtl(action: 'start' | 'stop'): void {
-  const bin = readdirSync('/usr/lib/postgresql').sort().at(-1);
-  const ctl = `/usr/lib/postgresql/${bin}/bin/pg_ctl`;
-  const args = ['-D', `${DIR}/data`, '-w', '-l', `${DIR}/server.log`];
-  if (action === 'start') args.push('-o', `-p ${PORT} -k ${DIR} -c listen_addresses=127.0.0.1`);
-  else args.push('-m', 'fast');
-  execFileSync('runuser', ['-u', 'postgres', '--', ctl, ...args, action], { stdio: 'ignore' });
-}
+let cluster: OwnCluster | undefined;
 
 beforeAll(async () => {
   if (!HAS_PG) return;
-  const url = execFileSync('bash', [`${ROOT}.ci/pg.sh`, 'start', DIR, String(PORT)], { encoding: 'utf8' }).trim();
-  PORT = Number(new URL(url).port);
+  cluster = startOwnCluster(DIR, PORT);
+  const url = cluster.url;
   sandbox = await startSandbox({ slowMs: 2_500 });
   server = await spawnHttp(
     phayaEnv(sandbox, { DATABASE_URL: url, MEDIAGEN_STATE_DIR: STATE, MEDIAGEN_HTTP_TIMEOUT_MS: '4000' }),
@@ -47,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await sandbox?.close();
-  if (existsSync(DIR)) execFileSync('bash', [`${ROOT}.ci/pg.sh`, 'stop', DIR], { stdio: 'ignore' });
+  cluster?.remove();
 });
 
 describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
@@ -56,7 +48,7 @@ describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
     const args = { prompt: 'a lantern sandbox:late', idempotency_key: 'store-outage-pg-0001' };
     const pending = c.call(T2I, args);
     await until(() => hits(sandbox!, T2I_PATH) === 1);
-    pgCtl('stop');
+    cluster!.stop();
 
     const r = await pending;
     expect(sc(r).code, text(r)).toBe('OUTCOME_UNKNOWN');
@@ -74,7 +66,7 @@ describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
     expect(readFileSync(join(STATE, 'accepted-journal.jsonl'), 'utf8')).toContain(providerJobId);
     expect(server!.stderr()).toMatch(new RegExp(`error: .*accepted a paid call.*${providerJobId}`));
 
-    pgCtl('start');
+    cluster!.start();
     let listed: { job_id: string; provider_job_id: string }[] = [];
     for (let i = 0; i < 300 && listed.length === 0; i++) {
       const l = (await c.client.callTool({ name: 'jobs_list', arguments: {} })) as CallToolResult;
