@@ -44,6 +44,12 @@ export const OTHER_ACTIVITY_SQL = `SELECT CASE WHEN EXISTS (
     WHERE provider = @provider AND id <> @except AND created_at >= @horizon AND created_at <= @until
       AND NOT (status = 'succeeded' AND COALESCE(finished_at, updated_at) < @since)
       AND NOT (status IN ('failed', 'cancelled') AND COALESCE(finished_at, updated_at) < @settled)
+  ) OR EXISTS (
+    -- A job older than the horizon still counts while open (it may run 48 h past our limit) or when it
+    -- failed within settleMs (its refund may land now).
+    SELECT 1 FROM jobs
+    WHERE provider = @provider AND id <> @except AND created_at < @horizon
+      AND (status NOT IN ('succeeded', 'failed', 'cancelled') OR COALESCE(finished_at, updated_at) >= @settled)
   ) THEN 1 ELSE 0 END AS busy`;
 
 export function activityParams(q: ActivityQuery): Record<string, string | number> {
