@@ -88,6 +88,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   // each later one names it in duplicate_of, outside the index.
   `
   ALTER TABLE jobs ADD COLUMN duplicate_of TEXT;
+  CREATE INDEX jobs_by_provider_job_all ON jobs (provider, provider_job_id, created_at, id);
   UPDATE jobs j SET duplicate_of = (
       SELECT o.id FROM jobs o WHERE o.provider = j.provider AND o.provider_job_id = j.provider_job_id
       ORDER BY o.created_at, o.id LIMIT 1)
