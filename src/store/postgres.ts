@@ -290,6 +290,13 @@ export class PgStore implements Store {
     await this.db.q(`UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE key = $2`, [jobId, key]);
   }
 
+  async bindIdempotencyReservation(key: string, reservationId: string): Promise<void> {
+    await this.db.q(
+      `UPDATE idempotency_keys SET reservation_id = $1 WHERE key = $2 AND outcome = 'pending' AND job_id IS NULL`,
+      [reservationId, key],
+    );
+  }
+
   async settleIdempotencyByReservation(reservationId: string, jobId: string): Promise<number> {
     const r = await this.db.q(
       `UPDATE idempotency_keys SET job_id = $1, outcome = 'job' WHERE reservation_id = $2 AND outcome <> 'job'`,

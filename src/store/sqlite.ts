@@ -303,6 +303,12 @@ export class SqliteStore implements Store {
     );
   }
 
+  async bindIdempotencyReservation(key: string, reservationId: string): Promise<void> {
+    this.stmt(
+      `UPDATE idempotency_keys SET reservation_id = ? WHERE key = ? AND outcome = 'pending' AND job_id IS NULL`,
+    ).run(reservationId, key);
+  }
+
   async markIdempotencyUnknown(key: string, reservationId: string): Promise<void> {
     this.stmt(
       `UPDATE idempotency_keys SET outcome = 'unknown', reservation_id = ? WHERE key = ? AND outcome = 'pending'`,

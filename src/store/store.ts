@@ -207,7 +207,8 @@ export const RECENT_OBSERVATIONS = 20;
  * from `from - horizonMs` up to `to` counts, unless it provably ended before `from`: a committed or
  * released reservation or a succeeded job that ended before `from`; a refunded reservation or a failed or
  * cancelled job that ended more than `settleMs` before `from` (its refund may land late). Reservations
- * still reserved or uncertain and jobs not final always count.
+ * still reserved or uncertain count back to the horizon (past it, a lost call's charge has long landed);
+ * a job of any age counts while it is not final, and for `settleMs` after it failed or was cancelled.
  */
 export interface ActivityQuery {
   provider: string;
@@ -329,6 +330,11 @@ export interface Store {
    * outcome settled later by jobs_track); returns how many keys it settled (0 or 1).
    */
   settleIdempotencyByReservation(reservationId: string, jobId: string): Promise<number>;
+  /**
+   * The call under a pending `key` reserved `reservationId`: from now on the key knows its reservation, so a
+   * crash mid-call leaves a key that jobs_track can settle and maintenance keeps while the reservation is open.
+   */
+  bindIdempotencyReservation(key: string, reservationId: string): Promise<void>;
   /** The call under `key` ended without knowing whether the provider accepted: keep the key bound. */
   markIdempotencyUnknown(key: string, reservationId: string): Promise<void>;
   /** Forget a claim whose call failed before the provider accepted anything (so the key can be reused). */

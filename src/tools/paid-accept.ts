@@ -8,6 +8,7 @@
  */
 import { AcceptedConflict, writeAccepted, type AcceptedEntry, type AcceptedJournal } from '../jobs/journal.js';
 import type { Logger } from '../log.js';
+import { bounded, LATE } from '../shutdown.js';
 import type { JobRecord, Store } from '../store/store.js';
 import { unrecorded } from './paid-outcome.js';
 
@@ -22,6 +23,8 @@ export interface AcceptDeps {
 /** Tried at least this often even when the create itself used up the deadline; never more than the max. */
 const MIN_ATTEMPTS = 3;
 const MAX_ATTEMPTS = 40;
+/** The least time one attempt gets, even past the deadline. */
+const ATTEMPT_MS = 1_000;
 
 type Written = { ok: true; job?: JobRecord } | { ok: false; error: unknown };
 
@@ -30,7 +33,12 @@ async function retried(d: AcceptDeps, e: AcceptedEntry, deadline: number): Promi
   let wait = 50;
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ok: true, job: await writeAccepted(d.store, e, d.now()) };
+      // Each attempt is bounded too: a store that hangs (no answer, connection kept) must not outlast the
+      // deadline, or a stopping process would exit before the call reaches the journal.
+      const written = await bounded(writeAccepted(d.store, e, d.now()), Math.max(deadline - d.now(), ATTEMPT_MS));
+      if (written === LATE) throw new Error(`the store did not answer within the request deadline`);
+      if (written instanceof Error) throw written;
+      return { ok: true, job: written };
     } catch (error) {
       if (error instanceof AcceptedConflict) return { ok: false, error };
       if (attempt === 1)

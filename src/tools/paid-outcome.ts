@@ -110,10 +110,19 @@ export class PaidInflight {
   add(c: InflightPaid): void {
     this.calls.set(c.reservation, c);
   }
-  /** The provider accepted the call: from now on it is never just "uncertain". */
-  accept(reservation: string, entry: AcceptedEntry): void {
+  private stopped = false;
+  /**
+   * The provider accepted the call: from now on it is never just "uncertain". False when shutdown has
+   * already settled the calls in flight (the caller must journal it itself).
+   */
+  accept(reservation: string, entry: AcceptedEntry): boolean {
     const c = this.calls.get(reservation);
     if (c) c.accepted = entry;
+    return c !== undefined && !this.stopped;
+  }
+  /** Shutdown settles the calls in flight: an acceptance after this is journaled by its caller. */
+  stop(): void {
+    this.stopped = true;
   }
   delete(reservation: string): void {
     this.calls.delete(reservation);

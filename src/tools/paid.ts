@@ -141,6 +141,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
 
   const jobId = newJobId(d.now());
   let consent: Consent | undefined;
+  let reserved = false;
   try {
     const { seen, decision } = await consentFor(d, tool, args, quote);
     if (decision.needed) {
@@ -169,8 +170,12 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       quote,
       observedMax: capReserve(seen, d.budget.unknownReserve),
     });
+    reserved = true;
+    // The key knows its reservation before anything is sent: a crash mid-call leaves it settleable.
+    if (storeKey) await d.store.bindIdempotencyReservation(storeKey, jobId);
   } catch (err) {
     // Refused before anything was sent (a cap): the consent token was not spent on anything.
+    if (reserved) await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
     if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
     await forget();
     throw err;
@@ -179,9 +184,9 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const deadline = d.now() + d.budget.staleMs;
   const cancelled = async (): Promise<never> => {
     // Cancelled before anything was sent: a refusal of our own.
-    await d.budget.release(jobId);
+    await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
     if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
-    await forget();
+    await bestEffort(d, 'free the key', forget);
     throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
   };
   if (c.signal.aborted) await cancelled();
@@ -233,7 +238,6 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     const base = { reservation: jobId, provider: cat.provider, tool: tool.name, principal: c.principal };
     const keyed = storeKey ? { idempotencyKey: storeKey } : {};
     if (!tool.op.job) {
-      await d.sampler?.finish(jobId, cat.provider, true);
       // What the provider says it charged, when it is a plain decimal; else the reserved amount stands.
       const charged = tool.op.response?.charged
         ? strictAmount(getPath(data, tool.op.response.charged), ABSURD_CREDITS)
@@ -244,7 +248,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
         ...(charged !== undefined ? { credits: charged } : {}),
         at: d.now(),
       };
-      d.inflight.accept(jobId, entry);
+      accepted(d, entry);
+      await d.sampler?.finish(jobId, cat.provider, true);
       // The key stays bound: a repeat is told the call was answered, and is not charged again.
       await settleAnswer(d, entry, deadline);
       return { kind: 'answer', data, quote };
@@ -268,13 +273,18 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       d.now(),
     );
     const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
-    d.inflight.accept(jobId, entry);
+    accepted(d, entry);
     const job = await recordAccepted(d, { entry, credits, idempotencyKey: c.idempotencyKey, deadline });
     d.logger.info('job created', { job: job.id, tool: tool.name, providerJobId });
     return { kind: 'job', job, quote, reused: false };
   } finally {
     d.inflight.delete(jobId);
   }
+}
+
+/** The provider accepted: mark it so; once shutdown has settled the calls in flight, journal it at once. */
+function accepted(d: Pick<PaidDeps, 'inflight' | 'journal' | 'logger'>, e: AcceptedEntry): void {
+  if (!d.inflight.accept(e.reservation, e)) keepAccepted(d, e, 'the provider answered after the server began to stop');
 }
 
 /**
@@ -285,19 +295,24 @@ export async function settleInflight(
   d: Pick<PaidDeps, 'inflight' | 'budget' | 'store' | 'logger' | 'journal'>,
 ): Promise<string[]> {
   const left = d.inflight.list();
+  d.inflight.stop();
+  // Accepted calls first, to the journal (a local file, no store): a hung store must not keep them out.
   for (const c of left) {
     d.inflight.delete(c.reservation);
-    if (c.accepted) {
-      keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
-      continue;
-    }
-    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
-    const key = c.idempotencyKey;
-    if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
-    d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
-      tool: c.tool,
-      reservation: c.reservation,
-    });
+    if (c.accepted) keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
   }
+  await Promise.all(
+    left
+      .filter((c) => !c.accepted)
+      .map(async (c) => {
+        await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
+        const key = c.idempotencyKey;
+        if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
+        d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
+          tool: c.tool,
+          reservation: c.reservation,
+        });
+      }),
+  );
   return left.map((c) => c.reservation);
 }

@@ -164,7 +164,8 @@ describe('jobs_track of a reservation, over stdio', () => {
     const dir = tempDir();
     const dead = await serve({ MEDIAGEN_STATE_DIR: dir });
     const base = hits(sandbox, T2I_PATH);
-    void dead.call(T2I, { prompt: 'a lantern sandbox:slow' }).catch(() => undefined);
+    const args = { prompt: 'a lantern sandbox:slow', idempotency_key: 'killed-mid-create-01' };
+    void dead.call(T2I, args).catch(() => undefined);
     await until(() => hits(sandbox, T2I_PATH) === base + 1);
     process.kill(dead.pid ?? 0, 'SIGKILL');
     // A new process on the same state folder, with a short request deadline: the reservation goes stale.
@@ -183,6 +184,12 @@ describe('jobs_track of a reservation, over stdio', () => {
     });
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r)).toMatchObject({ job_id: entry?.reservation, reservation: { state: 'committed' } });
+    // The key knew its reservation before the create was sent: jobs_track settled it too.
+    const creates = hits(sandbox, T2I_PATH);
+    const again = await s.call(T2I, args);
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(sc(again)).toMatchObject({ job_id: entry?.reservation, provider_job_id: providerJobId, reused: true });
+    expect(hits(sandbox, T2I_PATH)).toBe(creates);
   });
 
   it('once jobs_track settles an unknown outcome, the same call with the same idempotency_key returns the job and sends nothing', async () => {
