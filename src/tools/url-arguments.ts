@@ -28,7 +28,8 @@ export function urlRefusal(value: string, policy: UrlPolicy): string | undefined
     return undefined; // not a URL at all: the schema already refused it
   }
   if (isAllowed(policy, u.hostname, u.port, u.protocol)) return undefined;
-  const host = bare(u.hostname);
+  // One trailing dot is the same name (`localhost.` is localhost); the URL parser keeps it.
+  const host = bare(u.hostname).replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is not a public address (loopback)`;
   return literalRefusal(u.hostname)?.message;
 }

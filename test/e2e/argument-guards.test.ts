@@ -86,6 +86,8 @@ const NOT_PUBLIC = [
   'http://[fd12:3456::1]/a.png',
   'https://localhost/a.png',
   'http://printer.localhost/a.png',
+  'http://localhost./a.png',
+  'http://printer.localhost./a.png',
 ];
 
 describe('URL arguments naming hosts that are not public', () => {
