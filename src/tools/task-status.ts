@@ -7,7 +7,9 @@
  *   so. Nothing is refunded on our clock; the provider decides.
  * - Not decided within LATE_GRACE_MS after our time limit: `failed` for good, with where a late result
  *   will be found (jobs_get, or jobs_track elsewhere). A job the provider finishes after that point stays
- *   a failed task; jobs_get shows its outputs.
+ *   a failed task; jobs_get shows its outputs. A decision recorded within CLOCK_SKEW_MS before that point
+ *   counts as after it (replicas' clocks differ). Raising an operation's timeoutMinutes later moves the
+ *   point for jobs not yet given up; the catalogue's limit is the operator's to keep.
  */
 import type { JobRecord } from '../store/store.js';
 
@@ -15,6 +17,12 @@ export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' |
 
 /** How long past our time limit a task stays `working` while the provider has not decided (48 h). */
 export const LATE_GRACE_MS = 48 * 3_600_000;
+/**
+ * Clocks of replicas differ: a decision recorded this close before the give-up time counts as after it,
+ * so a replica that already reported the task failed (its clock ahead) is never contradicted by one whose
+ * clock is behind.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
 
 const STATUS: Record<JobRecord['status'], TaskStatus> = {
   pending: 'working',
@@ -63,7 +71,7 @@ export function taskPhase(job: JobRecord, timeoutMs: number, now: number): TaskP
   const giveUpAt = limitAt + LATE_GRACE_MS;
   const open = job.status === 'pending' || job.status === 'running';
   const decidedAt = open ? null : (job.finishedAt ?? job.updatedAt);
-  if ((open && now > giveUpAt) || (decidedAt !== null && decidedAt > giveUpAt))
+  if ((open && now > giveUpAt) || (decidedAt !== null && decidedAt > giveUpAt - CLOCK_SKEW_MS))
     return { status: 'failed', phase: 'given_up', message: `JOB_TIMEOUT: ${givenUpMessage(job, timeoutMs)}` };
   if (open && now > limitAt)
     return {
