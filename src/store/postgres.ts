@@ -224,6 +224,14 @@ export class PgStore implements Store {
     return rows[0] ? rowToReservation(rows[0]) : undefined;
   }
 
+  async reservationOfJob(jobId: string): Promise<Reservation | undefined> {
+    const { rows } = await this.db.q<ReservationRow>(
+      'SELECT * FROM reservations WHERE job_id = $1 ORDER BY created_at LIMIT 1',
+      [jobId],
+    );
+    return rows[0] ? rowToReservation(rows[0]) : undefined;
+  }
+
   // ---- consent tokens ----
 
   async putToken(t: ConsentToken): Promise<void> {

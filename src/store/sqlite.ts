@@ -242,6 +242,13 @@ export class SqliteStore implements Store {
     return row ? rowToReservation(row) : undefined;
   }
 
+  async reservationOfJob(jobId: string): Promise<Reservation | undefined> {
+    const row = this.stmt<ReservationRow>(
+      'SELECT * FROM reservations WHERE job_id = ? ORDER BY created_at LIMIT 1',
+    ).get(jobId);
+    return row ? rowToReservation(row) : undefined;
+  }
+
   // ---- consent tokens ----
 
   async putToken(t: ConsentToken): Promise<void> {

@@ -300,6 +300,8 @@ export interface Store {
   recentSpend(limit: number, principal?: string): Promise<Reservation[]>;
   /** One reservation by id (its principal is checked by the caller). */
   getReservation(id: string): Promise<Reservation | undefined>;
+  /** A reservation committed (or refunded) to the job `jobId`, if any: whether some call paid for it. */
+  reservationOfJob(jobId: string): Promise<Reservation | undefined>;
 
   // consent tokens
   putToken(t: ConsentToken): Promise<void>;

@@ -91,15 +91,29 @@ export function trackTool(d: TrackToolDeps): ServerTool {
         );
       if (await d.store.getJob(r.id))
         throw new MediagenError('BAD_ARGUMENTS', `Reservation ${r.id} already has its job (${r.id}); see jobs_get.`);
-      const settle = async (): Promise<void> => {
-        await d.budget.commit(r.id, r.id);
+      const settleTo = async (jobId: string): Promise<void> => {
+        await d.budget.commit(r.id, jobId);
         // The idempotency key of that call now answers with this job, not OUTCOME_UNKNOWN.
-        await d.store.settleIdempotencyByReservation(r.id, r.id);
+        await d.store.settleIdempotencyByReservation(r.id, jobId);
       };
       const known = await d.ledger.tracked(tool, providerJobId, ctx.principal);
+      // Already adopted without a reservation (jobs_track first, then with reservation_id): no call paid for
+      // that row, so this reservation is its payment.
+      if (known && known.argsHash === ADOPTED && !(await d.store.reservationOfJob(known.id))) {
+        await settleTo(known.id);
+        if (known.status === 'failed') await d.budget.refund(r.id);
+        const state = known.status === 'failed' ? 'refunded' : 'committed';
+        return jobResult(
+          known,
+          `${tool.name} job ${providerJobId} was already tracked as ${known.id}; reservation ${r.id} is now ${state}.`,
+          { adopted: true, reservation: { id: r.id, state, credits: r.credits } },
+        );
+      }
       const { job, existing } = known
         ? { job: known, existing: true }
-        : await d.ledger.adopt({ ...base, id: r.id, argsHash: r.argsHash, price: r.credits }, ctx.signal, settle);
+        : await d.ledger.adopt({ ...base, id: r.id, argsHash: r.argsHash, price: r.credits }, ctx.signal, () =>
+            settleTo(r.id),
+          );
       if (existing)
         throw new MediagenError(
           'BAD_ARGUMENTS',

@@ -215,4 +215,35 @@ describe('jobs_track of a reservation, over stdio', () => {
     expect(hits(sandbox, T2I_PATH)).toBe(creates);
     expect(totals(await s.call('spend_report'), 'phaya')).toMatchObject({ committed: 1, uncertain: 0 });
   });
+
+  it('tracked first without its reservation, then with it: the reservation settles onto that job, once', async () => {
+    const s = await serve();
+    const args = { prompt: 'a drum sandbox:lost', idempotency_key: 'tracked-then-settled-01' };
+    const lost = await s.call(T2I, args);
+    expect(sc(lost).code, text(lost)).toBe('OUTCOME_UNKNOWN');
+    const reservation = String(sc(lost).reservation);
+    const providerJobId = await createJob(sandbox, CREATE, { prompt: 'a drum' });
+    const plain = await s.call('jobs_track', { tool: T2I, provider_job_id: providerJobId });
+    expect(plain.isError, text(plain)).toBeFalsy();
+    const jobId = String(sc(plain).job_id);
+    const settled = await s.call('jobs_track', {
+      tool: T2I,
+      provider_job_id: providerJobId,
+      reservation_id: reservation,
+    });
+    expect(settled.isError, text(settled)).toBeFalsy();
+    expect(sc(settled)).toMatchObject({ job_id: jobId, reservation: { id: reservation, state: 'committed' } });
+    expect(totals(await s.call('spend_report'), 'phaya')).toMatchObject({ uncertain: 0 });
+    const creates = hits(sandbox, T2I_PATH);
+    const again = await s.call(T2I, args);
+    expect(sc(again)).toMatchObject({ job_id: jobId, reused: true });
+    expect(hits(sandbox, T2I_PATH)).toBe(creates);
+    // A second reservation cannot settle onto the same job: it is paid for now.
+    const twice = await s.call('jobs_track', {
+      tool: T2I,
+      provider_job_id: providerJobId,
+      reservation_id: reservation,
+    });
+    expect(twice.isError).toBe(true);
+  });
 });

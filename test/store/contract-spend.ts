@@ -227,6 +227,8 @@ export function spendContract(ref: StoreRef): void {
       await ref.store.refund('job_adopted', T0 + 20);
       expect((await findReservation(ref.store, mine.id))?.state).toBe('refunded');
       expect((await findReservation(ref.store, other.id))?.state).toBe('committed');
+      expect((await ref.store.reservationOfJob('job_adopted'))?.id).toBe(mine.id);
+      expect(await ref.store.reservationOfJob('job_nobody_paid_for')).toBeUndefined();
     });
 
     it('ignores forbidden transitions', async () => {
