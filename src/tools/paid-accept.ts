@@ -107,6 +107,7 @@ export async function recordAccepted(d: AcceptDeps, a: AcceptedCall): Promise<Jo
   if (r.ok && r.job) return r.job;
   const { cause, detail } = r.ok ? { cause: 'the job was not recorded', detail: undefined } : causeOf(r.error);
   const e = a.entry;
+  if (!r.ok && r.error instanceof AcceptedConflict) await markUnknown(d, e);
   const journaled = keepAccepted(d, e, cause, detail);
   throw unrecorded({
     provider: e.provider,
@@ -118,6 +119,22 @@ export async function recordAccepted(d: AcceptDeps, a: AcceptedCall): Promise<Jo
     cause,
     journaled,
   });
+}
+
+/**
+ * The store answers but holds another job where this one belongs: the reservation is `uncertain` and the
+ * key `unknown` (DESIGN §5.8) until jobs_track or an operator settles it; best effort.
+ */
+async function markUnknown(d: AcceptDeps, e: AcceptedEntry): Promise<void> {
+  try {
+    await d.store.markUncertain(e.reservation, d.now());
+    if (e.idempotencyKey) await d.store.markIdempotencyUnknown(e.idempotencyKey, e.reservation);
+  } catch (err) {
+    d.logger.warn('could not mark a conflicting accepted call uncertain', {
+      reservation: e.reservation,
+      error: (err instanceof Error ? err.message : String(err)).slice(0, 300),
+    });
+  }
 }
 
 /** An answer the provider gave (and charged): the caller gets it whatever the store does. */

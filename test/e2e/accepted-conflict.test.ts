@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/in-memory.js';
 import { sc, totals, until } from '../helpers/money.js';
 import { ACME_FILE } from '../helpers/paths.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
 
 let provider: HostileProvider;
 let server: StdioServer;
@@ -90,5 +91,43 @@ describe('a store conflict after acceptance', () => {
       uncertain: 0,
     });
     expect(provider.hits(CREATE)).toBe(before + 1);
+  });
+});
+
+describe('a store conflict with another principal after acceptance (HTTP, two bearer tokens)', () => {
+  it("bob adopted the provider job id first: alice's create is OUTCOME_UNKNOWN, its reservation uncertain (not reserved), one create", async () => {
+    const hostile = await startHostileProvider();
+    const dir = tempDir();
+    const t = writeTokens(dir, { alice: {}, bob: {} });
+    const http = await spawnHttp(
+      { ACME_API_KEY: ACME_KEY, ACME_BASE_URL: hostile.url, MEDIAGEN_STATE_DIR: dir, MEDIAGEN_HTTP_TIMEOUT_MS: '3000' },
+      ['--catalogue', ACME_FILE, '--tokens-file', t.file],
+    );
+    const alice = await connectHttp(http.url, t.tokens.alice);
+    const bob = await connectHttp(http.url, t.tokens.bob);
+    try {
+      const release = hostile.holdCreates();
+      const create = alice.call('acme_image_create', { prompt: 'a kite', idempotency_key: 'conflict-principal-01' });
+      await until(() => hostile.hits(CREATE) === 1);
+      const [providerJobId] = hostile.jobIds();
+      const stolen = await bob.call('jobs_track', { tool: 'acme_image_create', provider_job_id: providerJobId });
+      expect(stolen.isError, text(stolen)).toBeFalsy();
+      release();
+      const r = await create;
+      expect(sc(r).code, text(r)).toBe('OUTCOME_UNKNOWN');
+      expect(sc(r)).toMatchObject({ provider_job_id: providerJobId });
+      expect(totals(await alice.call('spend_report'), 'acme')).toMatchObject({ reserved: 0, uncertain: 2 });
+      const again = await alice.call('acme_image_create', {
+        prompt: 'a kite',
+        idempotency_key: 'conflict-principal-01',
+      });
+      expect(sc(again).code, text(again)).toBe('OUTCOME_UNKNOWN');
+      expect(hostile.hits(CREATE)).toBe(1);
+    } finally {
+      await alice.close();
+      await bob.close();
+      await http.stop();
+      await hostile.close();
+    }
   });
 });
