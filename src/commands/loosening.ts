@@ -4,17 +4,18 @@
  * run unasked without a word. Every way config can weaken consent is here:
  *   --consent-off / MEDIAGEN_CONSENT_OFF            no prompt for the provider at all
  *   --confirm-above / MEDIAGEN_CONFIRM_ABOVE        a threshold above the catalogue's
- *   --prices / MEDIAGEN_PRICES                      a price lower than the catalogue's, or one it does not know
+ *   --prices / MEDIAGEN_PRICES                      a price other than the catalogue's in any way (a row, a rate),
+ *                                                   or one it does not know
  *   --trust-observed-prices / ..._OBSERVED_PRICES   an observed price standing in for an unknown one
  *   --catalogue / MEDIAGEN_CATALOGUES               a catalogue of one's own spending a shipped provider's key
  *                                                   under looser rules (it cannot replace that provider)
- * A lower threshold, a higher price or `--confirm all` only tighten, and print nothing.
+ * A lower threshold, an overlay entry identical to the catalogue or `--confirm all` print nothing.
  */
 import type { PriceExpr } from '../catalogue/format.js';
 import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
 import { loadPriceOverlay } from '../catalogue/prices.js';
 import type { Config } from '../config.js';
-import { amountText, describePrice, priceRange } from '../guard/price.js';
+import { amountText, describePrice } from '../guard/price.js';
 import { alwaysConfirmMatch, DEFAULT_ALWAYS_CONFIRM } from '../guard/policy.js';
 import type { ToolSpec } from '../tools/build.js';
 
@@ -24,15 +25,34 @@ function source(configArgv: readonly string[], flag: string, variable: string): 
   return typed ? `--${flag}` : variable;
 }
 
-/** Why `overlay` may charge less than `catalogue` (undefined when it never does). */
-function cheaper(name: string, overlay: PriceExpr, catalogue: PriceExpr, currency: string): string | undefined {
-  if ('unknown' in overlay) return undefined;
+/** The same price written with its keys in any order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/**
+ * How `overlay` changes the catalogue's price of `name` (undefined when it is the very same price). Any
+ * change is named: a row or rate lowered inside the same range charges less at some arguments, runs
+ * unasked below the threshold and reserves less against the caps, and no summary of two prices can tell.
+ */
+function changed(name: string, overlay: PriceExpr, catalogue: PriceExpr, currency: string): string | undefined {
+  if ('unknown' in overlay && 'unknown' in catalogue) return undefined;
+  if (canonical(overlay) === canonical(catalogue)) return undefined;
   const said = describePrice(overlay, currency);
-  if ('unknown' in catalogue) return `gives ${name} a price its catalogue does not know (${said})`;
-  const o = priceRange(overlay);
-  const c = priceRange(catalogue);
-  const lower = o && c ? o.min < c.min || o.max < c.max : JSON.stringify(overlay) !== JSON.stringify(catalogue);
-  return lower ? `prices ${name} at ${said} (catalogue: ${describePrice(catalogue, currency)})` : undefined;
+  const was = describePrice(catalogue, currency);
+  const unasked = `; below the threshold ${name} runs without asking you`;
+  if ('unknown' in catalogue) return `gives ${name} a price its catalogue does not know (${said})${unasked}`;
+  if ('unknown' in overlay)
+    return `makes the price of ${name} unknown (catalogue: ${was}); the overlay, not the catalogue, prices it`;
+  if (said === was) return `prices ${name} differently from its catalogue at some arguments (both ${said})${unasked}`;
+  return `prices ${name} at ${said} (catalogue: ${was})${unasked}`;
 }
 
 /** The catalogue's own price of this tool, before any overlay. */
@@ -94,12 +114,10 @@ export function loosenedConsent(
   }
   if (config.prices && Object.hasOwn(loadPriceOverlay(config.prices).prices, name)) {
     const before = cataloguePrice(tool);
-    const why = before && cheaper(name, price, before, tool.catalogue.currency);
-    if (why || !before)
-      out.push(
-        `${source(configArgv, 'prices', 'MEDIAGEN_PRICES')} ${config.prices} ${why ?? `sets the price of ${name}`}; ` +
-          `below the threshold ${name} runs without asking you`,
-      );
+    const why = before
+      ? changed(name, price, before, tool.catalogue.currency)
+      : `sets the price of ${name}; below the threshold ${name} runs without asking you`;
+    if (why) out.push(`${source(configArgv, 'prices', 'MEDIAGEN_PRICES')} ${config.prices} ${why}`);
   }
   // Only a price that can be unknown for some arguments (not one fixed amount) can be stood in for.
   if (config.trustObservedPrices && !('credits' in price)) {
