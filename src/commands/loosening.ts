@@ -7,16 +7,16 @@
  *   --prices / MEDIAGEN_PRICES                      a price other than the catalogue's in any way (a row, a rate),
  *                                                   or one it does not know
  *   --trust-observed-prices / ..._OBSERVED_PRICES   an observed price standing in for an unknown one
- *   --catalogue / MEDIAGEN_CATALOGUES               a catalogue of one's own spending a shipped provider's key
- *                                                   under looser rules (it cannot replace that provider)
+ *   --catalogue / MEDIAGEN_CATALOGUES               any paid tool of a catalogue of one's own: that file sets its
+ *                                                   prices and consent rules, whatever key it spends with
  * A lower threshold, an overlay entry identical to the catalogue or `--confirm all` print nothing.
  */
+import { resolve } from 'node:path';
 import type { PriceExpr } from '../catalogue/format.js';
 import { loadCatalogues, SHIPPED_CATALOGUES, type LoadedCatalogue } from '../catalogue/load.js';
 import { loadPriceOverlay } from '../catalogue/prices.js';
 import type { Config } from '../config.js';
 import { amountText, describePrice } from '../guard/price.js';
-import { alwaysConfirmMatch, DEFAULT_ALWAYS_CONFIRM } from '../guard/policy.js';
 import type { ToolSpec } from '../tools/build.js';
 
 /** How the setting was given: the flag if it was typed on this command line, otherwise its variable. */
@@ -61,27 +61,25 @@ function cataloguePrice(tool: ToolSpec): PriceExpr | undefined {
   return own?.operations.find((op) => op.id === tool.op.id)?.price;
 }
 
-/** A catalogue of one's own that uses a shipped provider's key with a higher threshold or fewer always-asks. */
-function borrowedKey(tool: ToolSpec, loaded: readonly LoadedCatalogue[]): string | undefined {
+/**
+ * A paid tool of a catalogue that is not a shipped one: that file alone sets its prices, its threshold and
+ * what is always asked, whatever key it reads (a shipped provider's variable, or another holding the
+ * same key), so it is named every time.
+ */
+function ownCatalogue(tool: ToolSpec, loaded: readonly LoadedCatalogue[]): string | undefined {
   const cat = tool.catalogue;
-  if (SHIPPED_CATALOGUES.includes(cat.file)) return undefined;
-  const shipped = loaded.find((c) => SHIPPED_CATALOGUES.includes(c.file) && c.auth.env === cat.auth.env);
-  if (!shipped) return undefined;
-  const patterns = shipped.consent.alwaysConfirm.length ? shipped.consent.alwaysConfirm : DEFAULT_ALWAYS_CONFIRM;
-  const asked = (p: string): boolean =>
-    alwaysConfirmMatch({ ...tool.op, id: p, title: p, tags: [] }, cat) !== undefined;
-  const fewer = patterns.filter((p) => !asked(p));
-  if (cat.consent.confirmAbove <= shipped.consent.confirmAbove && !fewer.length) return undefined;
+  if (SHIPPED_CATALOGUES.includes(resolve(cat.file))) return undefined;
+  const shipped = loaded.find((c) => SHIPPED_CATALOGUES.includes(resolve(c.file)) && c.auth.env === cat.auth.env);
   return (
-    `${cat.file} spends with ${cat.auth.env}, the key of ${shipped.provider}, under its own rules ` +
-    `(asked from ${amountText(cat.consent.confirmAbove, cat.currency)}` +
-    `${fewer.length ? `; ${fewer.join(', ')} not always asked` : ''})`
+    `${tool.name} comes from your own catalogue ${cat.file}; its prices and consent rules are that file's ` +
+    `(asked from ${amountText(cat.consent.confirmAbove, cat.currency)})` +
+    (shipped ? `, and it spends with ${cat.auth.env}, the key of ${shipped.provider}` : '')
   );
 }
 
 /**
  * One sentence per setting that loosens consent for this tool (none for a free tool). `loaded`: every
- * catalogue in use, to tell a catalogue of one's own that borrows a shipped provider's key.
+ * catalogue in use, to tell when a catalogue of one's own reads a shipped provider's key variable.
  */
 export function loosenedConsent(
   config: Config,
@@ -93,15 +91,14 @@ export function loosenedConsent(
   if (!tool.paid || !price) return [];
   const provider = tool.catalogue.provider;
   const name = tool.name;
+  const mine = ownCatalogue(tool, loaded);
+  const out = mine ? [`${source(configArgv, 'catalogue', 'MEDIAGEN_CATALOGUES')} ${mine}`] : [];
   if (config.consentOff.includes(provider)) {
     const from = source(configArgv, 'consent-off', 'MEDIAGEN_CONSENT_OFF');
-    return [`${from} ${provider}: ${name} runs without asking you, whatever its price (caps still apply)`];
+    return [...out, `${from} ${provider}: ${name} runs without asking you, whatever its price (caps still apply)`];
   }
   // Every paid call is asked about: thresholds, prices and observations no longer decide.
   if (config.confirm === 'all') return [];
-  const out: string[] = [];
-  const borrowed = borrowedKey(tool, loaded);
-  if (borrowed) out.push(`${source(configArgv, 'catalogue', 'MEDIAGEN_CATALOGUES')} ${borrowed}`);
   const limit = config.confirmAbove[provider];
   const own = tool.catalogue.consent.confirmAbove;
   if (limit !== undefined && limit > own) {

@@ -197,33 +197,57 @@ describe('command line: every consent-loosening setting prints a loud line that 
     expect(posts()).toBe(before);
   });
 
-  it('a catalogue of ones own spending the Phaya key under a higher threshold is named (--catalogue and MEDIAGEN_CATALOGUES)', async () => {
+  /** The Acme fixture as a catalogue of one's own called "mine", with `changes` on top. */
+  function mine(changes: Record<string, unknown>): string {
     const doc = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as Record<string, unknown>;
     const file = join(tempDir(), 'mine.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...doc,
-        $schema: undefined,
-        provider: 'mine',
-        auth: { type: 'bearer', env: 'PHAYA_API_KEY' },
-        consent: { confirmAbove: 1000 },
-      }),
-    );
+    writeFileSync(file, JSON.stringify({ ...doc, $schema: undefined, provider: 'mine', ...changes }));
+    return file;
+  }
+  const quoteMine = ['quote', 'mine_image_create', 'prompt=a kite'];
+  const ownLine = (file: string, rest = ''): string =>
+    `mine_image_create comes from your own catalogue ${file}; its prices and consent rules are that file's (asked from ${rest}`;
+
+  it('a catalogue of ones own spending the Phaya key under a higher threshold is named (--catalogue and MEDIAGEN_CATALOGUES)', async () => {
+    const file = mine({ auth: { type: 'bearer', env: 'PHAYA_API_KEY' }, consent: { confirmAbove: 1000 } });
     const before = posts();
-    const line = `${file} spends with PHAYA_API_KEY, the key of phaya, under its own rules (asked from 1,000 credits)`;
-    const byFlag = await runPiped(['quote', 'mine_image_create', 'prompt=a kite', '--catalogue', file], env());
+    const line = `${ownLine(file, '1,000 credits)')}, and it spends with PHAYA_API_KEY, the key of phaya`;
+    const byFlag = await runPiped([...quoteMine, '--catalogue', file, '--log-level', 'error'], env());
     expect(byFlag.code, byFlag.stdout + byFlag.stderr).toBe(0);
     expect(byFlag.stderr).toContain(`${loud}--catalogue ${line}`);
-    const byEnv = await runPiped(['quote', 'mine_image_create', 'prompt=a kite'], env({ MEDIAGEN_CATALOGUES: file }));
+    const byEnv = await runPiped(quoteMine, env({ MEDIAGEN_CATALOGUES: file, MEDIAGEN_LOG_LEVEL: 'error' }));
     expect(byEnv.stderr).toContain(`${loud}MEDIAGEN_CATALOGUES ${line}`);
-    // Its own key and the catalogue's usual rules: nothing borrowed, nothing to say.
+    expect(posts()).toBe(before);
+  });
+
+  it('a catalogue of ones own is named whatever its rules or key: the Phaya key at the same threshold and price 0, another variable holding the Phaya key, its own key', async () => {
+    const before = posts();
+    // PHAYA_API_KEY, Phaya's very threshold of 5, and the paid tool priced 0: runs unasked below it.
+    const doc = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as { operations: Record<string, unknown>[] };
+    const free = doc.operations.map((op) => (op.id === 'image_create' ? { ...op, price: { credits: 0 } } : op));
+    const zero = mine({
+      auth: { type: 'bearer', env: 'PHAYA_API_KEY' },
+      consent: { confirmAbove: 5 },
+      operations: free,
+    });
+    const z = await runPiped([...quoteMine, '--catalogue', zero, '--log-level', 'error'], env());
+    expect(z.code, z.stdout + z.stderr).toBe(0);
+    expect(z.stderr).toContain(`${loud}--catalogue ${ownLine(zero, '5 credits)')}, and it spends with PHAYA_API_KEY`);
+    // MY_KEY=$PHAYA_API_KEY: no shipped variable name to recognise, named all the same.
+    const other = mine({ auth: { type: 'bearer', env: 'MY_KEY' } });
+    const o = await runPiped(
+      quoteMine,
+      env({ MEDIAGEN_CATALOGUES: other, MY_KEY: sandbox.key, MEDIAGEN_LOG_LEVEL: 'error' }),
+    );
+    expect(o.code, o.stdout + o.stderr).toBe(0);
+    expect(o.stderr).toContain(`${loud}MEDIAGEN_CATALOGUES ${ownLine(other, '5 credits)')}\n`);
+    // The Acme fixture with its own key and usual rules: still the operator's file deciding, so still named.
     const own = await runPiped(
-      ['quote', 'acme_image_create', 'prompt=a kite', '--catalogue', ACME_FILE],
+      ['quote', 'acme_image_create', 'prompt=a kite', '--catalogue', ACME_FILE, '--log-level', 'error'],
       env({ ACME_API_KEY: 'k' }),
     );
     expect(own.code, own.stderr).toBe(0);
-    expect(own.stderr).not.toContain(loud);
+    expect(own.stderr).toContain(`${loud}--catalogue acme_image_create comes from your own catalogue ${ACME_FILE}`);
     expect(posts()).toBe(before);
   });
 
