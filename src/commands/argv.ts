@@ -153,10 +153,10 @@ Command line (the same tools, guard and ledger as the server):
   spend                                spend report (reservations, caps)
   --json                               print the structured result
   Consent on a terminal: y/N, read only after the price is shown (keys typed before it are discarded).
-  Settings that loosen consent (--consent-off; --confirm-above above the catalogue's; --prices below the
-  catalogue's or for an unknown price; --trust-observed-prices; their MEDIAGEN_* variables; a --catalogue
-  using a shipped provider's key under looser rules) are honoured, and quote and call print a line
-  "mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each, whatever --log-level.
+  Settings that loosen consent (--consent-off; --confirm-above above the catalogue's; --prices other
+  than the catalogue's at any arguments, or for an unknown price; --trust-observed-prices; their
+  MEDIAGEN_* variables; any paid tool of a --catalogue of one's own) are honoured, and quote and call
+  print a line "mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each, whatever --log-level.
   SIGTERM, SIGHUP: a request in flight is answered and recorded first (up to --drain-seconds), then exit.
   Exit codes: 0 ok, 1 provider or job failure, 2 bad usage or arguments, 3 consent needed or declined,
   4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running), 143 SIGTERM, 129 SIGHUP.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { tempDir } from '../helpers/in-memory.js';
-import { ACME_FILE } from '../helpers/paths.js';
+import { ACME_FILE, ROOT } from '../helpers/paths.js';
 import { runInPty, runPiped } from '../helpers/terminal.js';
 
 let sandbox: Sandbox;
@@ -19,6 +19,16 @@ const posts = (): number => sandbox.stats().requests.filter((r) => r.method === 
 
 // 18 credits, at or above Phaya's threshold of 5: asks the person unless consent is loosened.
 const SEEDANCE = ['call', 'phaya_seedance', 'prompt=a river at dusk', 'resolution=1080p', 'duration=12s'];
+
+/** The shipped Seedance price table, as its catalogue has it. */
+function seedanceTable(): { by: string[]; rows: Record<string, number> } {
+  const doc = JSON.parse(readFileSync(join(ROOT, 'catalogues/phaya.json'), 'utf8')) as {
+    operations: { id: string; price?: { table?: { by: string[]; rows: Record<string, number> } } }[];
+  };
+  const table = doc.operations.find((op) => op.id === 'seedance')?.price?.table;
+  if (!table) throw new Error('no Seedance table in the shipped catalogue');
+  return table;
+}
 
 function overlay(prices: Record<string, unknown>): string {
   const file = join(tempDir(), 'prices.json');
@@ -123,7 +133,7 @@ describe('command line: every consent-loosening setting prints a loud line that 
     expect(posts()).toBe(before + 2);
   });
 
-  it('an overlay giving an unknown-price tool a price says so; one that raises a price or lowers a threshold is silent', async () => {
+  it('an overlay giving an unknown-price tool a price says so; a lower threshold or an overlay identical to the catalogue is silent', async () => {
     const priced = overlay({ mediaio_t2i_imagen_4: { credits: 1 } });
     const before = posts();
     const r = await runPiped(
@@ -135,15 +145,38 @@ describe('command line: every consent-loosening setting prints a loud line that 
       `${loud}--prices ${priced} gives mediaio_t2i_imagen_4 a price its catalogue does not know (1 credit)`,
     );
     expect(posts()).toBe(before + 1);
-    // Tightening: a dearer price and a lower threshold only make the call ask; nothing to announce.
-    const dearer = overlay({ phaya_seedance: { credits: 40 } });
-    const tight = await runPiped(
-      [...SEEDANCE, '--prices', dearer, '--confirm-above', 'phaya=1', '--log-level', 'error'],
-      env(),
-    );
+    // Tightening: a lower threshold only makes the call ask; nothing to announce.
+    const tight = await runPiped([...SEEDANCE, '--confirm-above', 'phaya=1', '--log-level', 'error'], env());
     expect(tight.code, tight.stdout).toBe(3);
     expect(tight.stdout).toContain('CONFIRMATION_REQUIRED');
     expect(tight.stderr).not.toContain(loud);
+    // An overlay entry identical to the catalogue (keys in another order) changes nothing: silent.
+    const same = overlay({ phaya_seedance: { table: { rows: seedanceTable().rows, by: seedanceTable().by } } });
+    const asked = await runPiped([...SEEDANCE, '--prices', same, '--log-level', 'error'], env());
+    expect(asked.code, asked.stdout).toBe(3);
+    expect(asked.stderr).not.toContain(loud);
+    expect(posts()).toBe(before + 1);
+  });
+
+  it('an overlay with the catalogue values but rows swapped is named, and the call it makes cheap runs unasked', async () => {
+    // Same lowest and highest price, same values: only 720p|12|true (18) and 480p|4|false (2) trade places.
+    const { by, rows } = seedanceTable();
+    const swapped = { ...rows, '720p|12|true': rows['480p|4|false'], '480p|4|false': rows['720p|12|true'] };
+    const file = overlay({ phaya_seedance: { table: { by, rows: swapped } } });
+    const call = ['call', 'phaya_seedance', 'prompt=a river at dusk', 'resolution=720p', 'duration=12s'];
+    const before = posts();
+    const r = await runPiped([...call, 'generate_audio=true', '--prices', file, '--log-level', 'error'], env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `${loud}--prices ${file} prices phaya_seedance differently from its catalogue at some arguments ` +
+        `(both 2–35 credits by resolution × duration × generate_audio); below the threshold phaya_seedance runs without asking you`,
+    );
+    expect(posts()).toBe(before + 1);
+    // A dearer price is named too: the overlay, not the catalogue, now decides what is asked and reserved.
+    const dearer = overlay({ phaya_seedance: { credits: 40 } });
+    const d = await runPiped([...SEEDANCE, '--log-level', 'error'], env({ MEDIAGEN_PRICES: dearer }));
+    expect(d.code, d.stdout).toBe(3);
+    expect(d.stderr).toContain(`${loud}MEDIAGEN_PRICES ${dearer} prices phaya_seedance at 40 credits (catalogue: 2–35`);
     expect(posts()).toBe(before + 1);
   });
 
@@ -164,33 +197,57 @@ describe('command line: every consent-loosening setting prints a loud line that 
     expect(posts()).toBe(before);
   });
 
-  it('a catalogue of ones own spending the Phaya key under a higher threshold is named (--catalogue and MEDIAGEN_CATALOGUES)', async () => {
+  /** The Acme fixture as a catalogue of one's own called "mine", with `changes` on top. */
+  function mine(changes: Record<string, unknown>): string {
     const doc = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as Record<string, unknown>;
     const file = join(tempDir(), 'mine.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...doc,
-        $schema: undefined,
-        provider: 'mine',
-        auth: { type: 'bearer', env: 'PHAYA_API_KEY' },
-        consent: { confirmAbove: 1000 },
-      }),
-    );
+    writeFileSync(file, JSON.stringify({ ...doc, $schema: undefined, provider: 'mine', ...changes }));
+    return file;
+  }
+  const quoteMine = ['quote', 'mine_image_create', 'prompt=a kite'];
+  const ownLine = (file: string, rest = ''): string =>
+    `mine_image_create comes from your own catalogue ${file}; its prices and consent rules are that file's (asked from ${rest}`;
+
+  it('a catalogue of ones own spending the Phaya key under a higher threshold is named (--catalogue and MEDIAGEN_CATALOGUES)', async () => {
+    const file = mine({ auth: { type: 'bearer', env: 'PHAYA_API_KEY' }, consent: { confirmAbove: 1000 } });
     const before = posts();
-    const line = `${file} spends with PHAYA_API_KEY, the key of phaya, under its own rules (asked from 1,000 credits)`;
-    const byFlag = await runPiped(['quote', 'mine_image_create', 'prompt=a kite', '--catalogue', file], env());
+    const line = `${ownLine(file, '1,000 credits)')}, and it spends with PHAYA_API_KEY, the key of phaya`;
+    const byFlag = await runPiped([...quoteMine, '--catalogue', file, '--log-level', 'error'], env());
     expect(byFlag.code, byFlag.stdout + byFlag.stderr).toBe(0);
     expect(byFlag.stderr).toContain(`${loud}--catalogue ${line}`);
-    const byEnv = await runPiped(['quote', 'mine_image_create', 'prompt=a kite'], env({ MEDIAGEN_CATALOGUES: file }));
+    const byEnv = await runPiped(quoteMine, env({ MEDIAGEN_CATALOGUES: file, MEDIAGEN_LOG_LEVEL: 'error' }));
     expect(byEnv.stderr).toContain(`${loud}MEDIAGEN_CATALOGUES ${line}`);
-    // Its own key and the catalogue's usual rules: nothing borrowed, nothing to say.
+    expect(posts()).toBe(before);
+  });
+
+  it('a catalogue of ones own is named whatever its rules or key: the Phaya key at the same threshold and price 0, another variable holding the Phaya key, its own key', async () => {
+    const before = posts();
+    // PHAYA_API_KEY, Phaya's very threshold of 5, and the paid tool priced 0: runs unasked below it.
+    const doc = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as { operations: Record<string, unknown>[] };
+    const free = doc.operations.map((op) => (op.id === 'image_create' ? { ...op, price: { credits: 0 } } : op));
+    const zero = mine({
+      auth: { type: 'bearer', env: 'PHAYA_API_KEY' },
+      consent: { confirmAbove: 5 },
+      operations: free,
+    });
+    const z = await runPiped([...quoteMine, '--catalogue', zero, '--log-level', 'error'], env());
+    expect(z.code, z.stdout + z.stderr).toBe(0);
+    expect(z.stderr).toContain(`${loud}--catalogue ${ownLine(zero, '5 credits)')}, and it spends with PHAYA_API_KEY`);
+    // MY_KEY=$PHAYA_API_KEY: no shipped variable name to recognise, named all the same.
+    const other = mine({ auth: { type: 'bearer', env: 'MY_KEY' } });
+    const o = await runPiped(
+      quoteMine,
+      env({ MEDIAGEN_CATALOGUES: other, MY_KEY: sandbox.key, MEDIAGEN_LOG_LEVEL: 'error' }),
+    );
+    expect(o.code, o.stdout + o.stderr).toBe(0);
+    expect(o.stderr).toContain(`${loud}MEDIAGEN_CATALOGUES ${ownLine(other, '5 credits)')}\n`);
+    // The Acme fixture with its own key and usual rules: still the operator's file deciding, so still named.
     const own = await runPiped(
-      ['quote', 'acme_image_create', 'prompt=a kite', '--catalogue', ACME_FILE],
+      ['quote', 'acme_image_create', 'prompt=a kite', '--catalogue', ACME_FILE, '--log-level', 'error'],
       env({ ACME_API_KEY: 'k' }),
     );
     expect(own.code, own.stderr).toBe(0);
-    expect(own.stderr).not.toContain(loud);
+    expect(own.stderr).toContain(`${loud}--catalogue acme_image_create comes from your own catalogue ${ACME_FILE}`);
     expect(posts()).toBe(before);
   });
 
