@@ -121,7 +121,7 @@ function rawRefusal(status: number, reason: string, message: string): string {
 /**
  * Count open TCP connections overall and per client address; one past a limit is answered (503 over the
  * server's, 429 over the address's) and closed before any request on it is served. Returns a test for
- * sockets so refused, which the request handler must leave alone.
+ * sockets so refused, whose requests the request handler must not serve (it closes the socket).
  */
 export function limitConnections(server: Server, o: { max: number; perAddress: number }): (s: Socket) => boolean {
   const refused = new WeakSet<Socket>();
@@ -141,9 +141,12 @@ export function limitConnections(server: Server, o: { max: number; perAddress: n
           ? rawRefusal(503, 'Service Unavailable', `Too many connections: the server holds ${o.max}; retry shortly`)
           : undefined;
     if (over) {
+      // A fixed deadline, not an idle timeout: traffic on a refused socket must not keep it open.
       refused.add(socket);
       socket.end(over);
-      socket.setTimeout(2_000, () => socket.destroy());
+      const timer = setTimeout(() => socket.destroy(), 2_000);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
       return;
     }
     total++;

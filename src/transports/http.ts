@@ -198,7 +198,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(o.requestTimeoutMs / 4))),
     },
     (req, res) => {
-      if (refused(req.socket)) return;
+      if (refused(req.socket)) {
+        // Its refusal is on its way (or sent): a request line on it is never served, the socket goes.
+        const sock = req.socket;
+        if (sock.writableFinished) sock.destroy();
+        else sock.once('finish', () => sock.destroy());
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));

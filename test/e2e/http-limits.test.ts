@@ -197,10 +197,13 @@ function closed(sock: Socket, ms: number): Promise<{ closed: boolean; text: stri
   });
 }
 
-function socketTo(url: string, from = '127.0.0.1'): Promise<Socket> {
+/** A socket to the server; `halfOpen`: it stays open (and writable) after the server's end, as a hostile client's would. */
+function socketTo(url: string, from = '127.0.0.1', halfOpen = false): Promise<Socket> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: u.hostname, port: Number(u.port), localAddress: from }, () => resolve(sock));
+    const sock = connect({ host: u.hostname, port: Number(u.port), localAddress: from, allowHalfOpen: halfOpen }, () =>
+      resolve(sock),
+    );
     sock.once('error', reject);
   });
 }
@@ -293,6 +296,38 @@ describe('connections are capped per client address and in all', () => {
       if (status !== 200) await new Promise((res) => setTimeout(res, 100));
     }
     expect(status).toBe(200);
+  });
+});
+
+describe('a refused connection is closed even while it keeps sending', () => {
+  it.each([
+    ['--http-max-connections 1', { MEDIAGEN_HTTP_MAX_CONNECTIONS: '1' }, '127.0.0.8', '127.0.0.9'],
+    [
+      '--http-max-connections-per-address 1',
+      { MEDIAGEN_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '1' },
+      '127.0.0.10',
+      '127.0.0.10',
+    ],
+  ])('%s: a refused socket that keeps sending GET requests is closed by the server', async (_cap, env, held, from) => {
+    const { s } = await serve(['alice'], [], env);
+    const first = await socketTo(s.url, held);
+    const sock = await socketTo(s.url, from, true);
+    const u = new URL(s.url);
+    const ended = closed(sock, 15_000);
+    // Traffic that an idle timeout would count as activity: a whole GET again and again, never answered.
+    const ticker = setInterval(() => {
+      if (!sock.destroyed) sock.write(`GET / HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`);
+    }, 200);
+    try {
+      const r = await ended;
+      expect(r.closed).toBe(true);
+      expect(r.text).toMatch(/^HTTP\/1\.1 (503|429)[^]*Too many connections/);
+      expect(r.text).not.toMatch(/HTTP\/1\.1 200/);
+    } finally {
+      clearInterval(ticker);
+      sock.destroy();
+      first.destroy();
+    }
   });
 });
 
