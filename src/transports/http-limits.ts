@@ -11,7 +11,10 @@ import { addressKey } from './http-guard.js';
 
 export interface SessionEntry {
   principal: string;
+  /** When its last request ended (or its first began); counts only while none is in flight. */
   lastSeen: number;
+  /** Requests of the session not yet answered, an open SSE GET stream included. */
+  inflight: number;
 }
 
 export type Place =
@@ -36,10 +39,25 @@ export class SessionTable<S extends SessionEntry> {
     return [...this.live.keys()];
   }
 
-  /** Ids of sessions no request has touched for the idle timeout. */
+  /** Ids of sessions with no request in flight, whose last one ended more than the idle timeout ago. */
   idle(): string[] {
     const cutoff = this.now() - this.limits.idleMs;
-    return [...this.live].filter(([, s]) => s.lastSeen < cutoff).map(([id]) => id);
+    const out: string[] = [];
+    for (const [id, s] of this.live) if (s.inflight === 0 && s.lastSeen < cutoff) out.push(id);
+    return out;
+  }
+
+  /** A request of session `s` has begun: it does not idle out until `end` is called (once is enough). */
+  begin(s: S): () => void {
+    s.inflight++;
+    s.lastSeen = this.now();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      s.inflight--;
+      s.lastSeen = this.now();
+    };
   }
 
   private count(principal: string): number {
@@ -54,7 +72,7 @@ export class SessionTable<S extends SessionEntry> {
 
   /** Seconds until the first of these sessions idles out (at least 1). */
   private soonest(sessions: S[]): number {
-    const first = Math.min(...sessions.map((s) => s.lastSeen), this.now());
+    const first = Math.min(...sessions.filter((s) => s.inflight === 0).map((s) => s.lastSeen), this.now());
     return Math.max(1, Math.ceil((first + this.limits.idleMs - this.now()) / 1000));
   }
 

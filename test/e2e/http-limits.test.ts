@@ -182,6 +182,72 @@ describe('sessions are capped per principal and in all', () => {
   });
 });
 
+describe('--session-idle-seconds counts from the end of the last request of a session, never during one', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const list = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' });
+  let s: HttpServerProcess;
+  let tokens: Record<string, string>;
+  beforeAll(async () => {
+    // An idle timeout of 1 s: the sweep runs every second.
+    ({ s, tokens } = await serve(['alice'], ['--session-idle-seconds', '1'], { MEDIAGEN_POLL_MS: '200' }));
+  });
+
+  it('a jobs_wait longer than the idle timeout is answered, and its session still works after', async () => {
+    const headers = await open(s.url, tokens.alice);
+    const created = messages(await send(s.url, { body: createCall(2, 'a wait past the idle timeout'), headers }));
+    const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
+    const wait = await send(s.url, {
+      body: {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'jobs_wait', arguments: { job_id: job, wait_seconds: 4 } },
+      },
+      headers,
+    });
+    expect(wait.status, wait.text).toBe(200);
+    expect(messages(wait)[0]).toMatchObject({ id: 3, result: { structuredContent: { done: false } } });
+    const after = await send(s.url, { body: list(4), headers });
+    expect(after.status, after.text).toBe(200);
+    expect(messages(after)[0]).toMatchObject({ id: 4, result: { tools: expect.any(Array) as unknown } });
+  });
+
+  it('an open SSE GET stream keeps its session; an idle session is still ended', async () => {
+    const headers = await open(s.url, tokens.alice);
+    const idle = await open(s.url, tokens.alice);
+    const abort = new AbortController();
+    const stream = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        s.url,
+        {
+          method: 'GET',
+          headers: { ...headers, Accept: 'text/event-stream' },
+          localAddress: '127.0.0.1',
+          agent: false,
+          signal: abort.signal,
+        },
+        (res) => {
+          res.on('error', () => undefined);
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (e) => (abort.signal.aborted ? undefined : reject(e)));
+      req.end();
+    });
+    expect(stream).toBe(200);
+    try {
+      await sleep(4_000); // the stream stays open well past the idle timeout; `idle` sees nothing at all
+      const after = await send(s.url, { body: list(5), headers });
+      expect(after.status, after.text).toBe(200);
+      expect(messages(after)[0]).toMatchObject({ id: 5, result: { tools: expect.any(Array) as unknown } });
+      const gone = await send(s.url, { body: list(6), headers: idle });
+      expect(gone.status, gone.text).toBe(404);
+    } finally {
+      abort.abort();
+    }
+  });
+});
+
 /** Wait (bounded) for the server to close a socket; what it wrote before closing. */
 function closed(sock: Socket, ms: number): Promise<{ closed: boolean; text: string }> {
   return new Promise((resolve) => {
