@@ -70,10 +70,15 @@ export class SessionTable<S extends SessionEntry> {
     else this.held.delete(principal);
   }
 
-  /** Seconds until the first of these sessions idles out (at least 1). */
-  private soonest(sessions: S[]): number {
-    const first = Math.min(...sessions.filter((s) => s.inflight === 0).map((s) => s.lastSeen), this.now());
+  /** Seconds until the first of these sessions idles out (at least 1; a loop, as any number may be open). */
+  private soonest(sessions: Iterable<S>): number {
+    let first = this.now();
+    for (const s of sessions) if (s.inflight === 0 && s.lastSeen < first) first = s.lastSeen;
     return Math.max(1, Math.ceil((first + this.limits.idleMs - this.now()) / 1000));
+  }
+
+  private *of(principal: string): Generator<S> {
+    for (const s of this.live.values()) if (s.principal === principal) yield s;
   }
 
   /** A place for one more session of `principal`, or the refusal (429 over its own cap, 503 over the server's). */
@@ -84,14 +89,14 @@ export class SessionTable<S extends SessionEntry> {
         ok: false,
         status: 429,
         message: `Too many sessions: this principal has ${this.limits.perPrincipal} open (--http-max-sessions-per-principal); end one with DELETE /mcp or let one idle out (${idleS} s)`,
-        retryAfter: this.soonest([...this.live.values()].filter((s) => s.principal === principal)),
+        retryAfter: this.soonest(this.of(principal)),
       };
     if (this.live.size + this.pendingTotal >= this.limits.max)
       return {
         ok: false,
         status: 503,
         message: `Too many sessions: the server holds ${this.limits.max} (--http-max-sessions); retry later`,
-        retryAfter: this.soonest([...this.live.values()]),
+        retryAfter: this.soonest(this.live.values()),
       };
     this.bump(principal, 1);
     this.pendingTotal++;
