@@ -185,7 +185,7 @@ Options:
   --http-max-batch N       messages in one JSON-RPC batch, protocol 2025-03-26 and older only (default 20)
   --http-auth-fail-rate N/S  failed bearer attempts per client address per S seconds; past it the address
                            gets 429, a right token included (default 10/60; off = no limit)
-  --session-idle-seconds N end an HTTP session no request touched for N s (default 1800)
+  --session-idle-seconds N end an HTTP session with no request open for N s (default 1800)
   --http-max-sessions N    open HTTP sessions in all (default 1000; over it 503)
   --http-max-sessions-per-principal N  open HTTP sessions of one principal (default 100; over it 429)
   --http-request-timeout S a request's headers and body must arrive within S s, else 408 and the

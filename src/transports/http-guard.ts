@@ -42,14 +42,28 @@ export function ownOrigins(bound: string, port: number): string[] {
   return ['localhost', '127.0.0.1', '[::1]'].map((h) => `http://${h}:${port}`);
 }
 
-/** A token bucket per key (principal, or client address): `requests` per `perSeconds`, refilled continuously. */
+/** The bucket that keys past the bound share (no key of a principal or an address looks like it). */
+const OVERFLOW = '\u0000overflow';
+
+/**
+ * A token bucket per key (principal, or client address): `requests` per `perSeconds`, refilled continuously.
+ * At most `maxKeys` buckets: past that, new keys share one overflow bucket (which errs on the side of
+ * limiting) until a prune (at most once a second) makes room.
+ */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private prunedAt = -Infinity;
   constructor(
     readonly requests: number,
     readonly perSeconds: number,
     private readonly now: () => number = Date.now,
+    readonly maxKeys = 100_000,
   ) {}
+
+  /** Buckets held (the overflow one included). */
+  get size(): number {
+    return this.buckets.size;
+  }
 
   private tokens(key: string, t: number): number {
     const b = this.buckets.get(key);
@@ -60,25 +74,34 @@ export class RateLimiter {
     return this.requests / (this.perSeconds * 1000);
   }
 
+  /** The bucket `key` counts against: its own, or past the bound the overflow one. */
+  private slot(key: string, t: number): string {
+    if (this.buckets.has(key) || this.buckets.size < this.maxKeys) return key;
+    if (t - this.prunedAt >= 1000) this.prune();
+    return this.buckets.size < this.maxKeys ? key : OVERFLOW;
+  }
+
   /** Seconds until `n` tokens are there (0: now); takes nothing. */
   wait(key: string, n = 1): number {
-    const have = this.tokens(key, this.now());
+    const t = this.now();
+    const have = this.tokens(this.slot(key, t), t);
     return have >= n ? 0 : Math.max(1, Math.ceil((n - have) / this.rate() / 1000));
   }
 
   /** Take `n` tokens, all or none: 0 when taken, else the seconds to wait (Retry-After). */
   take(key: string, n = 1): number {
     const t = this.now();
-    const have = this.tokens(key, t);
+    const slot = this.slot(key, t);
+    const have = this.tokens(slot, t);
     if (have < n) return Math.max(1, Math.ceil((n - have) / this.rate() / 1000));
-    this.buckets.set(key, { tokens: have - n, at: t });
-    if (this.buckets.size > 10_000) this.prune();
+    this.buckets.set(slot, { tokens: have - n, at: t });
     return 0;
   }
 
   /** Forget every bucket that has refilled (a full bucket is the same as none): memory stays bounded. */
   prune(): void {
     const t = this.now();
+    this.prunedAt = t;
     for (const [key] of this.buckets) if (this.tokens(key, t) >= this.requests) this.buckets.delete(key);
   }
 }

@@ -11,7 +11,10 @@ import { addressKey } from './http-guard.js';
 
 export interface SessionEntry {
   principal: string;
+  /** When its last request ended (or its first began); counts only while none is in flight. */
   lastSeen: number;
+  /** Requests of the session not yet answered, an open SSE GET stream included. */
+  inflight: number;
 }
 
 export type Place =
@@ -36,10 +39,25 @@ export class SessionTable<S extends SessionEntry> {
     return [...this.live.keys()];
   }
 
-  /** Ids of sessions no request has touched for the idle timeout. */
+  /** Ids of sessions with no request in flight, whose last one ended more than the idle timeout ago. */
   idle(): string[] {
     const cutoff = this.now() - this.limits.idleMs;
-    return [...this.live].filter(([, s]) => s.lastSeen < cutoff).map(([id]) => id);
+    const out: string[] = [];
+    for (const [id, s] of this.live) if (s.inflight === 0 && s.lastSeen < cutoff) out.push(id);
+    return out;
+  }
+
+  /** A request of session `s` has begun: it does not idle out until `end` is called (once is enough). */
+  begin(s: S): () => void {
+    s.inflight++;
+    s.lastSeen = this.now();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      s.inflight--;
+      s.lastSeen = this.now();
+    };
   }
 
   private count(principal: string): number {
@@ -52,10 +70,15 @@ export class SessionTable<S extends SessionEntry> {
     else this.held.delete(principal);
   }
 
-  /** Seconds until the first of these sessions idles out (at least 1). */
-  private soonest(sessions: S[]): number {
-    const first = Math.min(...sessions.map((s) => s.lastSeen), this.now());
+  /** Seconds until the first of these sessions idles out (at least 1; a loop, as any number may be open). */
+  private soonest(sessions: Iterable<S>): number {
+    let first = this.now();
+    for (const s of sessions) if (s.inflight === 0 && s.lastSeen < first) first = s.lastSeen;
     return Math.max(1, Math.ceil((first + this.limits.idleMs - this.now()) / 1000));
+  }
+
+  private *of(principal: string): Generator<S> {
+    for (const s of this.live.values()) if (s.principal === principal) yield s;
   }
 
   /** A place for one more session of `principal`, or the refusal (429 over its own cap, 503 over the server's). */
@@ -66,14 +89,14 @@ export class SessionTable<S extends SessionEntry> {
         ok: false,
         status: 429,
         message: `Too many sessions: this principal has ${this.limits.perPrincipal} open (--http-max-sessions-per-principal); end one with DELETE /mcp or let one idle out (${idleS} s)`,
-        retryAfter: this.soonest([...this.live.values()].filter((s) => s.principal === principal)),
+        retryAfter: this.soonest(this.of(principal)),
       };
     if (this.live.size + this.pendingTotal >= this.limits.max)
       return {
         ok: false,
         status: 503,
         message: `Too many sessions: the server holds ${this.limits.max} (--http-max-sessions); retry later`,
-        retryAfter: this.soonest([...this.live.values()]),
+        retryAfter: this.soonest(this.live.values()),
       };
     this.bump(principal, 1);
     this.pendingTotal++;
@@ -121,7 +144,7 @@ function rawRefusal(status: number, reason: string, message: string): string {
 /**
  * Count open TCP connections overall and per client address; one past a limit is answered (503 over the
  * server's, 429 over the address's) and closed before any request on it is served. Returns a test for
- * sockets so refused, which the request handler must leave alone.
+ * sockets so refused, whose requests the request handler must not serve (it closes the socket).
  */
 export function limitConnections(server: Server, o: { max: number; perAddress: number }): (s: Socket) => boolean {
   const refused = new WeakSet<Socket>();
@@ -141,9 +164,12 @@ export function limitConnections(server: Server, o: { max: number; perAddress: n
           ? rawRefusal(503, 'Service Unavailable', `Too many connections: the server holds ${o.max}; retry shortly`)
           : undefined;
     if (over) {
+      // A fixed deadline, not an idle timeout: traffic on a refused socket must not keep it open.
       refused.add(socket);
       socket.end(over);
-      socket.setTimeout(2_000, () => socket.destroy());
+      const timer = setTimeout(() => socket.destroy(), 2_000);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
       return;
     }
     total++;

@@ -65,6 +65,7 @@ interface Session {
   mcp: MediagenServer;
   principal: string;
   lastSeen: number;
+  inflight: number;
 }
 
 export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
@@ -113,13 +114,12 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       const s = sessions.get(id);
       // Another principal's session is answered exactly like one that never existed.
       if (!s || s.principal !== principal) return sendError(res, 404, 'Session not found', {}, -32001);
-      s.lastSeen = Date.now();
+      // In flight until its answer is over: a POST's when answered, an SSE GET's when its stream closes
+      // (handleRequest returns once the stream is open). The idle sweep never ends a session mid-request.
+      const end = sessions.begin(s);
+      res.once('close', end);
       if (req.method === 'POST') cancelOnDrop(res, s.transport, body);
-      try {
-        await s.transport.handleRequest(req, res, body);
-      } finally {
-        s.lastSeen = Date.now();
-      }
+      await s.transport.handleRequest(req, res, body);
       if (req.method === 'DELETE') await endSession(id);
       return;
     }
@@ -139,7 +139,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
         opened = true;
-        sessions.add(sid, { transport, mcp, principal, lastSeen: Date.now() }, place);
+        sessions.add(sid, { transport, mcp, principal, lastSeen: Date.now(), inflight: 0 }, place);
       },
       onsessionclosed: (sid) => {
         sessions.delete(sid);
@@ -198,7 +198,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(o.requestTimeoutMs / 4))),
     },
     (req, res) => {
-      if (refused(req.socket)) return;
+      if (refused(req.socket)) {
+        // Its refusal is on its way (or sent): a request line on it is never served, the socket goes.
+        const sock = req.socket;
+        if (sock.writableFinished) sock.destroy();
+        else sock.once('finish', () => sock.destroy());
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));

@@ -159,8 +159,24 @@ describe('HTTP sessions expire', () => {
   it('a session idle past MEDIAGEN_SESSION_IDLE_SECONDS answers 404; the client can initialise again', async () => {
     const s = await spawnHttp({ MEDIAGEN_STATE_DIR: tempDir(), MEDIAGEN_SESSION_IDLE_SECONDS: '1' });
     try {
-      const c = await connectHttp(s.url);
-      const headers = { 'Mcp-Session-Id': c.transport.sessionId ?? '', 'Mcp-Protocol-Version': '2025-11-25' };
+      // A session opened by plain POSTs, with no SSE GET stream open (an open stream keeps its session).
+      const init = await fetch(s.url, {
+        method: 'POST',
+        headers: MCP_HEADERS,
+        body: JSON.stringify({ ...INIT, params: { ...INIT.params, protocolVersion: '2025-11-25' } }),
+      });
+      expect(init.status).toBe(200);
+      await init.text();
+      const headers = {
+        'Mcp-Session-Id': init.headers.get('mcp-session-id') ?? '',
+        'Mcp-Protocol-Version': '2025-11-25',
+      };
+      const note = await fetch(s.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+      });
+      expect(note.status).toBe(202);
       await new Promise((r) => setTimeout(r, 2_500));
       const r = await fetch(s.url, {
         method: 'POST',
@@ -171,7 +187,6 @@ describe('HTTP sessions expire', () => {
       const again = await connectHttp(s.url);
       expect((await again.client.listTools()).tools.length).toBeGreaterThan(0);
       await again.close();
-      await c.close().catch(() => undefined);
     } finally {
       await s.stop();
     }

@@ -182,6 +182,72 @@ describe('sessions are capped per principal and in all', () => {
   });
 });
 
+describe('--session-idle-seconds counts from the end of the last request of a session, never during one', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const list = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' });
+  let s: HttpServerProcess;
+  let tokens: Record<string, string>;
+  beforeAll(async () => {
+    // An idle timeout of 1 s: the sweep runs every second.
+    ({ s, tokens } = await serve(['alice'], ['--session-idle-seconds', '1'], { MEDIAGEN_POLL_MS: '200' }));
+  });
+
+  it('a jobs_wait longer than the idle timeout is answered, and its session still works after', async () => {
+    const headers = await open(s.url, tokens.alice);
+    const created = messages(await send(s.url, { body: createCall(2, 'a wait past the idle timeout'), headers }));
+    const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
+    const wait = await send(s.url, {
+      body: {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'jobs_wait', arguments: { job_id: job, wait_seconds: 4 } },
+      },
+      headers,
+    });
+    expect(wait.status, wait.text).toBe(200);
+    expect(messages(wait)[0]).toMatchObject({ id: 3, result: { structuredContent: { done: false } } });
+    const after = await send(s.url, { body: list(4), headers });
+    expect(after.status, after.text).toBe(200);
+    expect(messages(after)[0]).toMatchObject({ id: 4, result: { tools: expect.any(Array) as unknown } });
+  });
+
+  it('an open SSE GET stream keeps its session; an idle session is still ended', async () => {
+    const headers = await open(s.url, tokens.alice);
+    const idle = await open(s.url, tokens.alice);
+    const abort = new AbortController();
+    const stream = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        s.url,
+        {
+          method: 'GET',
+          headers: { ...headers, Accept: 'text/event-stream' },
+          localAddress: '127.0.0.1',
+          agent: false,
+          signal: abort.signal,
+        },
+        (res) => {
+          res.on('error', () => undefined);
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (e) => (abort.signal.aborted ? undefined : reject(e)));
+      req.end();
+    });
+    expect(stream).toBe(200);
+    try {
+      await sleep(4_000); // the stream stays open well past the idle timeout; `idle` sees nothing at all
+      const after = await send(s.url, { body: list(5), headers });
+      expect(after.status, after.text).toBe(200);
+      expect(messages(after)[0]).toMatchObject({ id: 5, result: { tools: expect.any(Array) as unknown } });
+      const gone = await send(s.url, { body: list(6), headers: idle });
+      expect(gone.status, gone.text).toBe(404);
+    } finally {
+      abort.abort();
+    }
+  });
+});
+
 /** Wait (bounded) for the server to close a socket; what it wrote before closing. */
 function closed(sock: Socket, ms: number): Promise<{ closed: boolean; text: string }> {
   return new Promise((resolve) => {
@@ -197,10 +263,13 @@ function closed(sock: Socket, ms: number): Promise<{ closed: boolean; text: stri
   });
 }
 
-function socketTo(url: string, from = '127.0.0.1'): Promise<Socket> {
+/** A socket to the server; `halfOpen`: it stays open (and writable) after the server's end, as a hostile client's would. */
+function socketTo(url: string, from = '127.0.0.1', halfOpen = false): Promise<Socket> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: u.hostname, port: Number(u.port), localAddress: from }, () => resolve(sock));
+    const sock = connect({ host: u.hostname, port: Number(u.port), localAddress: from, allowHalfOpen: halfOpen }, () =>
+      resolve(sock),
+    );
     sock.once('error', reject);
   });
 }
@@ -293,6 +362,38 @@ describe('connections are capped per client address and in all', () => {
       if (status !== 200) await new Promise((res) => setTimeout(res, 100));
     }
     expect(status).toBe(200);
+  });
+});
+
+describe('a refused connection is closed even while it keeps sending', () => {
+  it.each([
+    ['--http-max-connections 1', { MEDIAGEN_HTTP_MAX_CONNECTIONS: '1' }, '127.0.0.8', '127.0.0.9'],
+    [
+      '--http-max-connections-per-address 1',
+      { MEDIAGEN_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '1' },
+      '127.0.0.10',
+      '127.0.0.10',
+    ],
+  ])('%s: a refused socket that keeps sending GET requests is closed by the server', async (_cap, env, held, from) => {
+    const { s } = await serve(['alice'], [], env);
+    const first = await socketTo(s.url, held);
+    const sock = await socketTo(s.url, from, true);
+    const u = new URL(s.url);
+    const ended = closed(sock, 15_000);
+    // Traffic that an idle timeout would count as activity: a whole GET again and again, never answered.
+    const ticker = setInterval(() => {
+      if (!sock.destroyed) sock.write(`GET / HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`);
+    }, 200);
+    try {
+      const r = await ended;
+      expect(r.closed).toBe(true);
+      expect(r.text).toMatch(/^HTTP\/1\.1 (503|429)[^]*Too many connections/);
+      expect(r.text).not.toMatch(/HTTP\/1\.1 200/);
+    } finally {
+      clearInterval(ticker);
+      sock.destroy();
+      first.destroy();
+    }
   });
 });
 
