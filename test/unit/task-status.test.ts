@@ -5,34 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { CLOCK_SKEW_MS, LATE_GRACE_MS, taskPhase } from '../../src/tools/task-status.js';
 import type { JobRecord } from '../../src/store/store.js';
+import { makeJob } from '../store/contract-fixtures.js';
 
 const LIMIT = 10 * 60_000;
 const T0 = Date.UTC(2026, 11, 1);
 const GIVE_UP = T0 + LIMIT + LATE_GRACE_MS;
 
-function job(over: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id: 'job_1',
-    provider: 'acme',
-    tool: 'acme_video',
-    providerJobId: 'p-1',
-    argsHash: 'h',
-    args: {},
-    price: 5,
-    callerId: 'c',
-    principal: 'local',
-    status: 'running',
-    providerStatus: 'processing',
-    progress: null,
-    outputs: [],
-    error: null,
-    polls: 3,
-    createdAt: T0,
-    updatedAt: T0,
-    finishedAt: null,
-    ...over,
-  };
-}
+const job = (over: Partial<JobRecord> = {}): JobRecord =>
+  makeJob({ id: 'job_1', status: 'running', createdAt: T0, updatedAt: T0, ...over });
 
 describe('task status of a late job', () => {
   it('working past our limit, failed for good past the grace time', () => {
