@@ -23,7 +23,7 @@ import { accountTools } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
-import { settleInflight } from './tools/paid.js';
+import { settleInflight } from './tools/paid-inflight.js';
 import { jobsTools } from './tools/jobs-tools.js';
 import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';

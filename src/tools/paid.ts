@@ -18,7 +18,8 @@ import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
-import { keepAccepted, recordAccepted, settleAnswer } from './paid-accept.js';
+import { recordAccepted, settleAnswer } from './paid-accept.js';
+import { accepted, bestEffort } from './paid-inflight.js';
 import { claimKey, scopedKey } from './paid-keys.js';
 import { causeOf, outcomeOf, outcomeUnknown, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
@@ -113,17 +114,6 @@ export async function consentFor(
 export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | undefined): string {
   const text = quoteText(q, tool.catalogue.currency);
   return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
-}
-
-/** Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands. */
-async function bestEffort(d: Pick<PaidDeps, 'logger'>, what: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (err) {
-    d.logger.warn(`store write failed (${what}); the reservation will count as uncertain once stale`, {
-      error: err instanceof Error ? err.message : String(err),
-    });
-  }
 }
 
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
@@ -280,39 +270,4 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   } finally {
     d.inflight.delete(jobId);
   }
-}
-
-/** The provider accepted: mark it so; once shutdown has settled the calls in flight, journal it at once. */
-function accepted(d: Pick<PaidDeps, 'inflight' | 'journal' | 'logger'>, e: AcceptedEntry): void {
-  if (!d.inflight.accept(e.reservation, e)) keepAccepted(d, e, 'the provider answered after the server began to stop');
-}
-
-/**
- * Settle every paid request still in flight (shutdown past its deadline, lost transport): one the provider
- * accepted goes to the journal (recorded when the store is back); any other is left uncertain.
- */
-export async function settleInflight(
-  d: Pick<PaidDeps, 'inflight' | 'budget' | 'store' | 'logger' | 'journal'>,
-): Promise<string[]> {
-  const left = d.inflight.list();
-  d.inflight.stop();
-  // Accepted calls first, to the journal (a local file, no store): a hung store must not keep them out.
-  for (const c of left) {
-    d.inflight.delete(c.reservation);
-    if (c.accepted) keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
-  }
-  await Promise.all(
-    left
-      .filter((c) => !c.accepted)
-      .map(async (c) => {
-        await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
-        const key = c.idempotencyKey;
-        if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
-        d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
-          tool: c.tool,
-          reservation: c.reservation,
-        });
-      }),
-  );
-  return left.map((c) => c.reservation);
 }

@@ -1,0 +1,67 @@
+/**
+ * Paid requests in flight, around the money path: best-effort writes after a refusal or an unknown
+ * outcome, marking a call accepted, and settling what is still in flight at shutdown (accepted calls to
+ * the journal first, the rest left uncertain).
+ */
+import type { Budget } from '../guard/budget.js';
+import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { keepAccepted } from './paid-accept.js';
+import type { PaidInflight } from './paid-outcome.js';
+
+export interface InflightDeps {
+  inflight: PaidInflight;
+  budget: Budget;
+  store: Store;
+  logger: Logger;
+  journal: AcceptedJournal;
+}
+
+/** Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands. */
+export async function bestEffort(
+  d: Pick<InflightDeps, 'logger'>,
+  what: string,
+  write: () => Promise<void>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    d.logger.warn(`store write failed (${what}); the reservation will count as uncertain once stale`, {
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+/** The provider accepted: mark it so; once shutdown has settled the calls in flight, journal it at once. */
+export function accepted(d: Pick<InflightDeps, 'inflight' | 'journal' | 'logger'>, e: AcceptedEntry): void {
+  if (!d.inflight.accept(e.reservation, e)) keepAccepted(d, e, 'the provider answered after the server began to stop');
+}
+
+/**
+ * Settle every paid request still in flight (shutdown past its deadline, lost transport): one the provider
+ * accepted goes to the journal (recorded when the store is back); any other is left uncertain.
+ */
+export async function settleInflight(d: InflightDeps): Promise<string[]> {
+  const left = d.inflight.list();
+  d.inflight.stop();
+  // Accepted calls first, to the journal (a local file, no store): a hung store must not keep them out.
+  for (const c of left) {
+    d.inflight.delete(c.reservation);
+    if (c.accepted) keepAccepted(d, c.accepted, 'the server stopped before the store recorded it');
+  }
+  await Promise.all(
+    left
+      .filter((c) => !c.accepted)
+      .map(async (c) => {
+        await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
+        const key = c.idempotencyKey;
+        if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
+        d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
+          tool: c.tool,
+          reservation: c.reservation,
+        });
+      }),
+  );
+  return left.map((c) => c.reservation);
+}
