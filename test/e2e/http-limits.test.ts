@@ -194,17 +194,7 @@ describe('--session-idle-seconds counts from the end of the last request of a se
 
   it('a jobs_wait longer than the idle timeout is answered, and its session still works after', async () => {
     const headers = await open(s.url, tokens.alice);
-    const created = messages(await send(s.url, { body: createCall(2, 'a wait past the idle timeout'), headers }));
-    const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
-    const wait = await send(s.url, {
-      body: {
-        jsonrpc: '2.0',
-        id: 3,
-        method: 'tools/call',
-        params: { name: 'jobs_wait', arguments: { job_id: job, wait_seconds: 4 } },
-      },
-      headers,
-    });
+    const wait = await createThenWait(s.url, headers, 'a wait past the idle timeout', 4);
     expect(wait.status, wait.text).toBe(200);
     expect(messages(wait)[0]).toMatchObject({ id: 3, result: { structuredContent: { done: false } } });
     const after = await send(s.url, { body: list(4), headers });
@@ -301,21 +291,26 @@ describe('a request must arrive within --http-request-timeout; answers may take 
 
   it('a jobs_wait answer longer than the request timeout still arrives', async () => {
     const headers = await open(s.url, tokens.alice);
-    const created = messages(await send(s.url, { body: createCall(2, 'a slow wait'), headers }));
-    const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
-    const wait = await send(s.url, {
-      body: {
-        jsonrpc: '2.0',
-        id: 3,
-        method: 'tools/call',
-        params: { name: 'jobs_wait', arguments: { job_id: job, wait_seconds: 3 } },
-      },
-      headers,
-    });
+    const wait = await createThenWait(s.url, headers, 'a slow wait', 3);
     expect(wait.status).toBe(200);
     expect(messages(wait)[0]).toMatchObject({ id: 3, result: { structuredContent: { done: false } } });
   });
 });
+
+/** Create a sandbox job (request id 2), then jobs_wait on it for `seconds` (request id 3); the wait's answer. */
+async function createThenWait(url: string, headers: Record<string, string>, prompt: string, seconds: number) {
+  const created = messages(await send(url, { body: createCall(2, prompt), headers }));
+  const job = (created[0].result as { structuredContent: { job_id: string } }).structuredContent.job_id;
+  return send(url, {
+    body: {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'jobs_wait', arguments: { job_id: job, wait_seconds: seconds } },
+    },
+    headers,
+  });
+}
 
 /** Send a request on an open socket and read its status line (the connection stays open: keep-alive). */
 function statusOn(sock: Socket, url: string, token: string): Promise<string> {
