@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
 import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
+import { MEDIA_FLAGS, MEDIA_USAGE, mediaFields, mediaRaw } from './config-media.js';
 
 const list = z.string().transform((s) =>
   s
@@ -109,6 +110,7 @@ export const ConfigSchema = z
     pollMs: positiveInt.max(60_000).optional(),
     rateLimit: rateLimits.default(''),
     ...hostingFields({ bool, list, positiveInt, absolutePath }),
+    ...mediaFields({ bool, list, positiveInt, absolutePath }),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
@@ -148,6 +150,7 @@ export const FLAGS = {
   'wait-seconds': { type: 'string' },
   'rate-limit': { type: 'string' },
   ...HOSTING_FLAGS,
+  ...MEDIA_FLAGS,
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -198,7 +201,7 @@ Options:
   --download-allow h,...   hosts downloads may reach even on loopback/private addresses, e.g. a private
                            CDN (MEDIAGEN_DOWNLOAD_ALLOW); by default those addresses are refused
   --download-max-outputs N outputs of one job downloaded at most (default 10; MEDIAGEN_DOWNLOAD_MAX_OUTPUTS)
-  --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
+${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expression (MEDIAGEN_PRICES)
   --cap-session p=N,...    credit caps per provider for one session (MEDIAGEN_CAP_SESSION)
   --cap-day p=N,...        credit caps per provider per UTC day (MEDIAGEN_CAP_DAY)
   --confirm all            ask for consent before every paid call
@@ -285,6 +288,7 @@ export function loadConfig(
     pollMs: env.MEDIAGEN_POLL_MS,
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
     ...hostingRaw(f, env),
+    ...mediaRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };

@@ -46,6 +46,11 @@ export interface CallOptions {
    * that the caller abandons must still be answered, or its outcome would be unknown.
    */
   detach?: boolean;
+  /**
+   * A background worker's request (a status poll nobody waits for): it yields to foreground calls under the
+   * provider's shared rate limit.
+   */
+  background?: boolean;
 }
 
 /** undici is imported on the first provider request, not at start-up (it costs ~100 ms to load). */

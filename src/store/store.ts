@@ -16,6 +16,13 @@ export interface JobOutput {
   path?: string;
   /** "scan": not a declared result field; found by scanning the whole result (see jobs/results.ts). */
   source?: 'scan';
+  /** Key of the kept copy in the output store: `PREFIX/<principal>/<job id>/<n>.<ext>`. */
+  storedKey?: string;
+  /** Size and type (from its magic bytes) of the kept copy. */
+  storedBytes?: number;
+  storedType?: string;
+  /** Why the output could not be kept (refused address, over the size cap, a type that does not match). */
+  storeError?: string;
 }
 
 export interface JobRecord {
@@ -44,11 +51,52 @@ export interface JobRecord {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /**
+   * When the background worker polls the job next (ms); null once it is final or the worker gave up on it
+   * (past its time limit plus the grace). Unset on insert means due at once.
+   */
+  nextPollAt?: number | null;
+  /** Background polls that failed in a row (the worker backs off on them). */
+  pollErrors?: number;
+  /** SHA-256 (hex) of the job's webhook capability, while one is open (single use; see takeWebhook). */
+  webhookHash?: string | null;
 }
 
 export type JobPatch = Partial<
-  Pick<JobRecord, 'status' | 'providerStatus' | 'progress' | 'outputs' | 'error' | 'finishedAt' | 'polls'>
+  Pick<
+    JobRecord,
+    'status' | 'providerStatus' | 'progress' | 'outputs' | 'error' | 'finishedAt' | 'polls' | 'nextPollAt'
+  >
 >;
+
+/** A lease request of the background worker (see Store.leaseDueJobs). */
+export interface LeaseQuery {
+  /** This worker's id (`<host>:<pid>:<random>`): unique per process run. */
+  owner: string;
+  now: number;
+  /** The lease lasts this long; a worker that dies loses its jobs when it runs out. */
+  leaseMs: number;
+  limit: number;
+  /** Only jobs of these providers (the ones this process has a client for); all when unset. */
+  providers?: readonly string[];
+}
+
+/** One take of a shared rate-limit window (see Store.takeRateSlot). */
+export interface RateSlotQuery {
+  /** Which limit: `<provider>:<sha256 of the key, 16 hex>`, so every process using one key shares it. */
+  bucket: string;
+  /** Starts allowed in any window (background takes pass less than the limit, keeping room for foreground). */
+  limit: number;
+  windowMs: number;
+  now: number;
+}
+
+/** Jobs of one tool created since a time, and how many of them failed (models' health line). */
+export interface ToolOutcome {
+  tool: string;
+  total: number;
+  failed: number;
+}
 
 export interface JobQuery {
   /** Only this principal's jobs. */
@@ -275,6 +323,43 @@ export interface Store {
   updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined>;
   /** Newest first (createdAt desc, id desc). */
   listJobs(q: JobQuery): Promise<JobPage>;
+
+  // background worker: leases on job rows (one poller per job across processes and replicas)
+  /**
+   * Atomically lease up to `limit` open jobs (not final, next_poll_at <= now or unset) whose lease is free
+   * or expired (lease_until <= now), soonest due first: each gets lease_owner = owner and
+   * lease_until = now + leaseMs. PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one BEGIN IMMEDIATE.
+   * Jobs with next_poll_at NULL (final, or given up) are never leased.
+   */
+  leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]>;
+  /**
+   * Give back the lease `owner` holds on job `id`, scheduling the next poll (`nextPollAt` null: never
+   * again) and recording the errors in a row. False (and nothing written) when `owner` no longer holds it.
+   */
+  releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean>;
+  /** The earliest next_poll_at of an open job (of `providers`, when given); undefined when none is scheduled. */
+  nextDueAt(providers?: readonly string[]): Promise<number | undefined>;
+  /** Make an open job due now (a webhook hint): next_poll_at = now. False when unknown or final. */
+  pokeJob(id: string, now: number): Promise<boolean>;
+  /**
+   * Use a webhook capability once: the open (not final) job whose webhook_hash is `capabilityHash`, with
+   * the hash cleared in the same statement, so a replay finds nothing. Undefined when none matches.
+   */
+  takeWebhook(capabilityHash: string): Promise<JobRecord | undefined>;
+
+  // shared provider rate limits (every process and replica using one key)
+  /**
+   * Atomically: drop starts of `bucket` older than the window; when fewer than `limit` remain, record a
+   * start at `now` and answer 0; otherwise answer the ms until the oldest counted start leaves the
+   * window (at least 1), recording nothing.
+   */
+  takeRateSlot(q: RateSlotQuery): Promise<number>;
+
+  // reports
+  /** Per tool: jobs created since `since` (of `principal`, when given), and how many of them failed. */
+  toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]>;
+  /** Reservations still uncertain (of `principal`, when given), oldest first. */
+  uncertainReservations(principal?: string): Promise<Reservation[]>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */

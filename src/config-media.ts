@@ -1,0 +1,101 @@
+/**
+ * The media part of the configuration: the background worker, the output store (a folder or an
+ * S3-compatible bucket), uploads of inputs and webhook hints. Its zod fields, flags and where each value
+ * comes from. Read only by config.ts, which owns process.env. S3 credentials stay in the environment
+ * snapshot (config.env) and are read where the bucket client is made, never copied into the config.
+ */
+import { z } from 'zod';
+import type { FieldTypes } from './config-hosting.js';
+
+/** `local`, or `s3://BUCKET[/PREFIX]` (bucket names as S3 allows them; the prefix without slashes at its ends). */
+export type OutputStoreSetting = { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string };
+
+const outputStore = z.string().transform((s, ctx): OutputStoreSetting => {
+  const v = s.trim();
+  if (v === 'local') return { kind: 'local' };
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(v);
+  const prefix = (m?.[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (!m || prefix.split('/').some((p) => p === '.' || p === '..') || /[\0-\x1f\\]/.test(prefix)) {
+    ctx.addIssue({ code: 'custom', message: `expected local or s3://BUCKET[/PREFIX], got "${s}"` });
+    return z.NEVER;
+  }
+  return { kind: 's3', bucket: m[1], prefix };
+});
+
+const publicUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), 'expected an http(s) URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+export function mediaFields(t: FieldTypes) {
+  return {
+    /** The background worker in `serve` (stdio and HTTP); one-shot commands never run it. */
+    worker: t.bool.default(true),
+    workerConcurrency: t.positiveInt.max(64).default(4),
+    outputStore: outputStore.default('local'),
+    /** Copy every output of a succeeded job into the output store; default: on with s3, off with local. */
+    keepOutputs: t.bool.optional(),
+    /** Lifetime of a presigned link, seconds: default 24 h, at most 7 days (SigV4's own limit). */
+    outputUrlTtl: t.positiveInt.max(7 * 86_400).default(86_400),
+    /** Folder media_upload may read from over stdio; no folder, no tool. */
+    inputDir: t.absolutePath.optional(),
+    uploadMaxMb: t.positiveInt.max(10_000).default(100),
+    /** The server's public base URL (HTTP): webhooks point back at `<publicUrl>/hooks/<capability>`. */
+    publicUrl: publicUrl.optional(),
+    s3Region: z.string().min(1).default('us-east-1'),
+    s3Endpoint: z.string().url().optional(),
+    s3ForcePathStyle: t.bool.default(false),
+  };
+}
+
+export const MEDIA_FLAGS = {
+  'no-worker': { type: 'boolean' },
+  'worker-concurrency': { type: 'string' },
+  'output-store': { type: 'string' },
+  'keep-outputs': { type: 'boolean' },
+  'no-keep-outputs': { type: 'boolean' },
+  'output-url-ttl': { type: 'string' },
+  'input-dir': { type: 'string' },
+  'public-url': { type: 'string' },
+} as const;
+
+type Flags = Partial<Record<keyof typeof MEDIA_FLAGS, string | boolean>>;
+
+export const MEDIA_USAGE = `  --no-worker              no background worker: jobs move only while a client polls them (MEDIAGEN_WORKER=0)
+  --worker-concurrency N   background status polls at once (default 4; MEDIAGEN_WORKER_CONCURRENCY)
+  --output-store STORE     local (default: the --output-dir folder) | s3://BUCKET[/PREFIX], an S3-compatible
+                           bucket (MEDIAGEN_OUTPUT_STORE; credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+                           AWS_REGION, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL; MEDIAGEN_S3_FORCE_PATH_STYLE=1
+                           for MinIO-style endpoints)
+  --keep-outputs           copy every output of a succeeded job into the output store (MEDIAGEN_KEEP_OUTPUTS;
+                           default on with s3, off with local; --no-keep-outputs turns it off)
+  --output-url-ttl S       lifetime of a presigned output or upload link in seconds (default 86400, at most 604800)
+  --input-dir DIR          folder media_upload may read over stdio (MEDIAGEN_INPUT_DIR); media_upload exists
+                           only with an s3 store: a local folder has no URL a provider can fetch
+  --public-url URL         this server's public URL (HTTP): ph0ny creates get webhook_url=URL/hooks/<capability>
+                           as a poll hint (MEDIAGEN_PUBLIC_URL)
+`;
+
+/** Flags beat env. */
+export function mediaRaw(f: Flags, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const pick = <T>(...v: (T | undefined)[]): T | undefined => v.find((x) => x !== undefined);
+  return {
+    worker: f['no-worker'] ? false : env.MEDIAGEN_WORKER,
+    workerConcurrency: pick(f['worker-concurrency'], env.MEDIAGEN_WORKER_CONCURRENCY),
+    outputStore: pick(f['output-store'], env.MEDIAGEN_OUTPUT_STORE),
+    keepOutputs: f['no-keep-outputs'] ? false : pick<boolean | string>(f['keep-outputs'], env.MEDIAGEN_KEEP_OUTPUTS),
+    outputUrlTtl: pick(f['output-url-ttl'], env.MEDIAGEN_OUTPUT_URL_TTL),
+    inputDir: pick(f['input-dir'], env.MEDIAGEN_INPUT_DIR),
+    uploadMaxMb: env.MEDIAGEN_UPLOAD_MAX_MB,
+    publicUrl: pick(f['public-url'], env.MEDIAGEN_PUBLIC_URL),
+    s3Region: pick(env.AWS_REGION, env.AWS_DEFAULT_REGION),
+    s3Endpoint: pick(env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL),
+    s3ForcePathStyle: env.MEDIAGEN_S3_FORCE_PATH_STYLE,
+  };
+}
+
+/** Whether outputs are kept: the setting, else on with an s3 store and off with a local folder. */
+export function keepsOutputs(c: { keepOutputs?: boolean; outputStore: OutputStoreSetting }): boolean {
+  return c.keepOutputs ?? c.outputStore.kind === 's3';
+}
