@@ -249,10 +249,11 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       d.sampler?.abandon(jobId);
       throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
     }
+    const jobTool = { name: tool.name, provider: cat.provider, op: tool.op };
     const record = newJobRecord(
       {
         id: jobId,
-        tool: { name: tool.name, provider: cat.provider, op: tool.op },
+        tool: jobTool,
         providerJobId,
         argsHash: hash,
         args,
@@ -261,6 +262,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
         principal: c.principal,
       },
       d.now(),
+      d.ledger.firstPollDelay(jobTool),
     );
     const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
     accepted(d, entry);
