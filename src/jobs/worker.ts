@@ -17,17 +17,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { JobRecord, Store } from '../store/store.js';
-import type { JobLedger } from './ledger.js';
-import { MAX_BACKOFF_MS, nextPollAt, pastLimit, pollTiming, type PollTiming } from './schedule.js';
-import { isFinal } from './status.js';
+import { MAX_BACKOFF_MS } from './schedule.js';
+import { errorText, giveBack, runLeased, type Poller, type RunContext, type WorkerStats } from './worker-job.js';
 
-export interface Poller {
-  ledger: JobLedger;
-  keepOutputs?: (job: JobRecord, signal: AbortSignal) => Promise<JobRecord>;
-}
+export type { Poller, WorkerStats } from './worker-job.js';
+export { KEEP_ATTEMPTS, UNPOLLABLE_MS } from './worker-job.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -48,36 +44,12 @@ export interface WorkerOptions {
   idleMs?: number;
 }
 
-export interface WorkerStats {
-  /** When the worker started (ms). */
-  since: number;
-  polls: number;
-  errors: number;
-  succeeded: number;
-  failed: number;
-  /** Failed jobs whose reservation the worker's poll refunded, and their credits. */
-  refunded: number;
-  refundedCredits: number;
-  /** Jobs seen past their time limit (polled slowly from then on, not refunded). */
-  timedOut: number;
-  /** Jobs no longer polled: undecided 48 h past their limit. */
-  gaveUp: number;
-  /** Succeeded jobs whose outputs were kept in the output store. */
-  kept: number;
-}
-
-/** A job this process cannot poll is given back for this long. */
-export const UNPOLLABLE_MS = 15 * 60_000;
-/** Attempts at keeping a succeeded job's outputs before giving up on them. */
-export const KEEP_ATTEMPTS = 10;
 /** stop() waits this long for the polls in flight to end. */
 export const STOP_MS = 3_000;
 /** The shortest sleep when jobs are due but none could be leased (held by another worker). */
 export const BUSY_SLEEP_MS = 200;
 /** The sleep after the store failed to lease. */
 const STORE_RETRY_MS = 2_000;
-
-const CANNOT_POLL = new Set(['NOT_CONFIGURED', 'NOT_SUPPORTED']);
 
 export function defaultOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -91,6 +63,7 @@ export class Worker {
   private readonly held = new Map<string, JobRecord>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly counts: WorkerStats;
+  private readonly run: RunContext;
   private loop?: Promise<void>;
   private stopping?: Promise<void>;
   private woken = false;
@@ -108,6 +81,16 @@ export class Worker {
     };
     const zero = { polls: 0, errors: 0, succeeded: 0, failed: 0, refunded: 0, refundedCredits: 0 };
     this.counts = { since: this.o.now(), ...zero, timedOut: 0, gaveUp: 0, kept: 0 };
+    this.run = {
+      store: this.o.store,
+      logger: this.o.logger,
+      now: this.o.now,
+      intervalMs: this.o.intervalMs,
+      leaseMs: this.o.leaseMs,
+      stop: this.abort.signal,
+      counts: this.counts,
+      release: (job, next, errors) => this.release(job, next, errors),
+    };
   }
 
   get owner(): string {
@@ -117,7 +100,7 @@ export class Worker {
   start(): void {
     if (this.loop || this.abort.signal.aborted) return;
     this.counts.since = this.o.now();
-    this.loop = this.run();
+    this.loop = this.rounds();
   }
 
   /** End the current sleep at once (a webhook hint, a new job). */
@@ -140,7 +123,7 @@ export class Worker {
       const late = new Promise<void>((r) => (timer = setTimeout(r, STOP_MS)));
       await Promise.race([Promise.allSettled([...this.tasks]), late]);
       clearTimeout(timer);
-      await Promise.allSettled([...this.held.values()].map((job) => this.giveBack(job)));
+      await Promise.allSettled([...this.held.values()].map((job) => giveBack(job, this.run)));
     })());
   }
 
@@ -148,7 +131,7 @@ export class Worker {
     return this.abort.signal.aborted;
   }
 
-  private async run(): Promise<void> {
+  private async rounds(): Promise<void> {
     while (!this.stopped) {
       this.woken = false;
       const free = this.o.concurrency - this.tasks.size;
@@ -220,7 +203,8 @@ export class Worker {
 
   private track(job: JobRecord): void {
     this.held.set(job.id, job);
-    const task = this.handle(job)
+    const task = Promise.resolve()
+      .then(() => runLeased(job, this.o.pollerFor(job), this.run))
       .catch(async (err: unknown) => {
         this.o.logger.error(`worker: job ${job.id} failed unexpectedly`, { job: job.id, error: errorText(err) });
         await this.release(job, this.o.now() + MAX_BACKOFF_MS, (job.pollErrors ?? 0) + 1);
@@ -230,124 +214,6 @@ export class Worker {
         this.wake();
       });
     this.tasks.add(task);
-  }
-
-  private async handle(job: JobRecord): Promise<void> {
-    const poller = this.o.pollerFor(job);
-    if (!poller) return this.release(job, this.o.now() + UNPOLLABLE_MS, job.pollErrors ?? 0);
-    if (isFinal(job.status)) return this.keep(job, poller, job.pollErrors ?? 0);
-    let timing: PollTiming;
-    try {
-      timing = pollTiming(poller.ledger.spec(job).spec, this.o.intervalMs);
-    } catch {
-      return this.release(job, this.o.now() + UNPOLLABLE_MS, job.pollErrors ?? 0);
-    }
-    const deadline = this.deadline();
-    let polled: JobRecord;
-    try {
-      polled = await poller.ledger.poll(job.id, deadline.signal, undefined, { background: true });
-    } catch (err) {
-      if (this.stopped) return this.giveBack(job);
-      const now = this.o.now();
-      if (err instanceof MediagenError && CANNOT_POLL.has(err.code))
-        return this.release(job, now + UNPOLLABLE_MS, job.pollErrors ?? 0);
-      const errors = (job.pollErrors ?? 0) + 1;
-      this.counts.errors++;
-      this.o.logger.warn(`worker: status poll of job ${job.id} failed`, { job: job.id, code: codeOf(err), errors });
-      return this.schedule(job, timing, now, errors);
-    } finally {
-      deadline.done();
-    }
-    this.counts.polls++;
-    const now = this.o.now();
-    if (!isFinal(polled.status)) {
-      if (pastLimit(polled, timing, now) && !pastLimit(polled, timing, job.updatedAt)) {
-        this.counts.timedOut++;
-        this.o.logger.info(
-          `job ${job.id}: past its time limit; polled every ${Math.round(timing.slowMs / 1000)} s from now, not refunded`,
-          { job: job.id, tool: job.tool },
-        );
-      }
-      return this.schedule(job, timing, now, 0);
-    }
-    if (!isFinal(job.status)) await this.settled(job, polled);
-    if (polled.status === 'succeeded' && polled.nextPollAt != null) return this.keep(polled, poller, 0);
-    return this.release(job, null, 0);
-  }
-
-  /** Counts of a job the worker's poll found final (the ledger logged the transition). */
-  private async settled(before: JobRecord, job: JobRecord): Promise<void> {
-    if (job.status === 'succeeded') this.counts.succeeded++;
-    if (job.status !== 'failed') return;
-    this.counts.failed++;
-    const reservation = await this.o.store.reservationOfJob(job.id).catch(() => undefined);
-    if (reservation?.state !== 'refunded') return;
-    this.counts.refunded++;
-    this.counts.refundedCredits += reservation.credits;
-    this.o.logger.info(`job ${job.id}: failed at the provider; ${reservation.credits} credits refunded`, {
-      job: job.id,
-      tool: before.tool,
-      reservation: reservation.id,
-    });
-  }
-
-  private async schedule(job: JobRecord, timing: PollTiming, now: number, errors: number): Promise<void> {
-    const next = nextPollAt(job, timing, now, errors);
-    if (next === null) {
-      this.counts.gaveUp++;
-      this.o.logger.info(
-        `job ${job.id}: gave up; the provider had not decided 48 h past its time limit (nothing refunded on our clock)`,
-        { job: job.id, tool: job.tool },
-      );
-    }
-    return this.release(job, next, errors);
-  }
-
-  /** Keep a succeeded job's outputs in the output store. */
-  private async keep(job: JobRecord, poller: Poller, failedBefore: number): Promise<void> {
-    if (job.status !== 'succeeded' || !poller.keepOutputs) return this.release(job, null, 0);
-    const deadline = this.deadline();
-    try {
-      await poller.keepOutputs(job, deadline.signal);
-      this.counts.kept++;
-      this.o.logger.info(`job ${job.id}: outputs kept`, { job: job.id, tool: job.tool });
-      return this.release(job, null, 0);
-    } catch (err) {
-      if (this.stopped) return this.giveBack(job);
-      const errors = failedBefore + 1;
-      this.counts.errors++;
-      if (errors >= KEEP_ATTEMPTS) {
-        this.o.logger.warn(`job ${job.id}: gave up keeping its outputs after ${errors} attempts`, {
-          job: job.id,
-          code: codeOf(err),
-        });
-        return this.release(job, null, errors);
-      }
-      this.o.logger.warn(`worker: keeping the outputs of job ${job.id} failed; will retry`, {
-        job: job.id,
-        code: codeOf(err),
-        errors,
-      });
-      const delay = Math.min(MAX_BACKOFF_MS, (this.o.intervalMs ?? 5_000) * 2 ** errors);
-      return this.release(job, this.o.now() + delay, errors);
-    } finally {
-      deadline.done();
-    }
-  }
-
-  /** Stop or lease end: one poll may take at most 3/4 of the lease, so it ends before the lease does. */
-  private deadline(): { signal: AbortSignal; done: () => void } {
-    const ctl = new AbortController();
-    const timer = setTimeout(
-      () => ctl.abort(new DOMException('the lease is running out', 'TimeoutError')),
-      Math.floor(this.o.leaseMs * 0.75),
-    );
-    return { signal: AbortSignal.any([this.abort.signal, ctl.signal]), done: () => clearTimeout(timer) };
-  }
-
-  /** Give a lease back untouched (stopping): the job is due again as it was. */
-  private giveBack(job: JobRecord): Promise<void> {
-    return this.release(job, job.nextPollAt ?? this.o.now(), job.pollErrors ?? 0);
   }
 
   private async release(job: JobRecord, next: number | null, errors: number): Promise<void> {
@@ -364,15 +230,4 @@ export class Worker {
       });
     }
   }
-}
-
-function codeOf(err: unknown): string {
-  if (err instanceof MediagenError) return err.code;
-  if (err instanceof Error) return err.name;
-  return 'ERROR';
-}
-
-/** A store error's message (no provider data: the store's own driver text). */
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
