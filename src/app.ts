@@ -162,6 +162,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     now,
     keepsOutputs: keepsOutputs(config),
     intervalMs,
+    onCreated: () => app.worker?.wake(),
     onFailed: (job) => budget.refund(job.id),
     onFinal: (job) => sampler.finish(job.id, job.provider, job.status === 'succeeded'),
   });
@@ -247,7 +248,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     await registry.close(force);
     if (owned) await store.close();
   };
-  return {
+  const app: App = {
     registry,
     store,
     ledger,
@@ -284,4 +285,5 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         );
     },
   };
+  return app;
 }

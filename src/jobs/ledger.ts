@@ -39,6 +39,8 @@ export interface LedgerDeps {
   keepsOutputs?: boolean;
   /** Overrides the catalogue's poll interval in the next-poll times written (sandbox, MEDIAGEN_POLL_MS). */
   intervalMs?: number;
+  /** Told of every job just recorded (the background worker wakes for it). */
+  onCreated?: (job: JobRecord) => void;
 }
 
 export interface PollOptions {
@@ -105,7 +107,13 @@ export class JobLedger {
   async record(n: NewJob): Promise<JobRecord> {
     const job = newJobRecord(n, this.deps.now(), this.firstPollDelay(n.tool));
     await this.deps.store.insertJob(job);
+    this.created(job);
     return job;
+  }
+
+  /** A job was just recorded (here or by the paid path). */
+  created(job: JobRecord): void {
+    this.deps.onCreated?.(job);
   }
 
   /**

@@ -166,9 +166,12 @@ function leaseDeadline(c: RunContext): { signal: AbortSignal; done: () => void }
   return { signal: AbortSignal.any([c.stop, ctl.signal]), done: () => clearTimeout(timer) };
 }
 
-/** Give a lease back untouched (stopping): the job is due again as it was. */
+/**
+ * Give a lease back untouched (stopping): the job was due when leased, so it is due again now (the leased
+ * record's nextPollAt is the lease's end, not the schedule), for another worker to take at once.
+ */
 export function giveBack(job: JobRecord, c: RunContext): Promise<void> {
-  return c.release(job, job.nextPollAt ?? c.now(), job.pollErrors ?? 0);
+  return c.release(job, c.now(), job.pollErrors ?? 0);
 }
 
 export function codeOf(err: unknown): string {

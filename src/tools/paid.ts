@@ -267,6 +267,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
     accepted(d, entry);
     const job = await recordAccepted(d, { entry, credits, idempotencyKey: c.idempotencyKey, deadline });
+    d.ledger.created(job);
     d.logger.info('job created', { job: job.id, tool: tool.name, providerJobId });
     return { kind: 'job', job, quote, reused: false };
   } finally {
