@@ -79,8 +79,10 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
   } finally {
     deadline.done();
   }
-  c.counts.polls++;
   const now = c.now();
+  // Skipped by the ledger (a caller polled it just now): the errors in a row stand.
+  const skipped = polled.polls === job.polls;
+  if (!skipped) c.counts.polls++;
   if (!isFinal(polled.status)) {
     if (pastLimit(polled, timing, now) && !pastLimit(polled, timing, job.updatedAt)) {
       c.counts.timedOut++;
@@ -89,7 +91,7 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
         { job: job.id, tool: job.tool },
       );
     }
-    return schedule(job, timing, now, 0, c);
+    return schedule(job, timing, now, skipped ? (job.pollErrors ?? 0) : 0, c);
   }
   if (!isFinal(job.status)) await settled(job, polled, c);
   if (polled.status === 'succeeded' && polled.nextPollAt != null) return keep(polled, poller, 0, c);
