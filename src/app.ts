@@ -176,6 +176,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     balance,
     sampler,
     journal,
+    // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
+    publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
   });
   const downloader = new Downloader(
     {
