@@ -19,7 +19,7 @@ import { createServer, type MediagenServer } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
-import { accountTools } from './tools/account-tools.js';
+import { accountTools, type WorkerSettled } from './tools/account-tools.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
@@ -42,6 +42,8 @@ export interface AppOptions extends RegistryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
   refusals?: RefusedTasks;
+  /** What the process's background worker settled (spend_report); undefined when it runs none. */
+  workerStats?: () => WorkerSettled | undefined;
 }
 
 export interface App {
@@ -219,8 +221,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       tokenOnly: config.stateless,
       now,
       balance,
+      worker: opts.workerStats,
     }),
-    modelsTool(registry.tools, store),
+    modelsTool(registry.tools, store, now),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
   ];
