@@ -16,7 +16,7 @@ import type { JobRecord, Store } from '../../src/store/store.js';
 import { HOOK_RATE } from '../../src/transports/hooks.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { connectHttp, spawnHttp, type HttpClient, type HttpServerProcess } from '../helpers/http-server.js';
-import { text } from '../helpers/stdio.js';
+import { spawnStdio, text } from '../helpers/stdio.js';
 
 const PUBLIC = 'https://mcp.example.test/base';
 const PH0NY_DEFAULT = 'https://persona-labsvoice-api-production.up.railway.app/v1';
@@ -239,5 +239,24 @@ describe('webhooks as poll hints', () => {
     expect(limited?.headers['retry-after']).toMatch(/^\d+$/);
     expect((await post(`/hooks/${cap}`)).status).toBe(429);
     expect((await store.getJob(id))?.webhookHash).toBe(sha256(cap));
+  });
+});
+
+describe('webhooks over stdio', () => {
+  it('are never sent: --public-url is for HTTP only, and the server says so', async () => {
+    const stdio = await spawnStdio(
+      { PH0NY_BASE_URL: sandbox.baseUrl('ph0ny', PH0NY_DEFAULT), PH0NY_API_KEY: sandbox.key },
+      ['--public-url', PUBLIC, '--toolsets', 'ph0ny', '--no-worker'],
+    );
+    try {
+      const first = await stdio.call(TOOL, { prompt: 'a wave over stdio' });
+      expect(sc(first).code, text(first)).toBe('CONFIRMATION_REQUIRED');
+      const r = await stdio.call(TOOL, { prompt: 'a wave over stdio', confirm_token: sc(first).confirm_token });
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(createBody(sc(r).provider_job_id as string)).not.toHaveProperty('webhook_url');
+      expect(stdio.stderr()).toContain('--public-url is used over HTTP only');
+    } finally {
+      await stdio.close();
+    }
   });
 });
