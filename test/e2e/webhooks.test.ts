@@ -15,7 +15,13 @@ import { openStore } from '../../src/store/open.js';
 import type { JobRecord, Store } from '../../src/store/store.js';
 import { HOOK_RATE } from '../../src/transports/hooks.js';
 import { tempDir } from '../helpers/in-memory.js';
-import { connectHttp, spawnHttp, type HttpClient, type HttpServerProcess } from '../helpers/http-server.js';
+import {
+  connectHttp,
+  spawnHttp,
+  writeTokens,
+  type HttpClient,
+  type HttpServerProcess,
+} from '../helpers/http-server.js';
 import { spawnStdio, text } from '../helpers/stdio.js';
 
 const PUBLIC = 'https://mcp.example.test/base';
@@ -257,6 +263,48 @@ describe('webhooks over stdio', () => {
       expect(stdio.stderr()).toContain('--public-url is used over HTTP only');
     } finally {
       await stdio.close();
+    }
+  });
+});
+
+describe('webhooks with bearer tokens', () => {
+  it('need no bearer (the capability is the credential): a good hook of a principal is 204, /mcp still 401', async () => {
+    const dir = tempDir();
+    const { file, tokens } = writeTokens(dir, { alice: { consent: { confirm: 'all' } } });
+    const hosted = await spawnHttp(
+      {
+        PH0NY_BASE_URL: sandbox.baseUrl('ph0ny', PH0NY_DEFAULT),
+        PH0NY_API_KEY: sandbox.key,
+        PH0NY_WEBHOOK_SECRET: 'whsec-operator-secret-0a1b2c',
+        MEDIAGEN_POLL_MS: '60000',
+        MEDIAGEN_STATE_DIR: dir,
+      },
+      ['--public-url', PUBLIC, '--toolsets', 'ph0ny', '--tokens-file', file],
+    );
+    const alice = await connectHttp(hosted.url, tokens.alice);
+    try {
+      const said = hosted
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('PH0NY_WEBHOOK_SECRET is set'));
+      expect(said.length).toBe(1);
+      const first = await alice.call(TOOL, { prompt: "alice's wave" });
+      expect(sc(first).code, text(first)).toBe('CONFIRMATION_REQUIRED');
+      const r = await alice.call(TOOL, { prompt: "alice's wave", confirm_token: sc(first).confirm_token });
+      expect(r.isError, text(r)).toBeFalsy();
+      const providerJobId = sc(r).provider_job_id as string;
+      const cap = hookOf(createBody(providerJobId).webhook_url as string);
+      const at = new URL(hosted.url).origin;
+      const noBearer = await fetch(`${at}/mcp`, { method: 'POST', body: '{}' });
+      expect(noBearer.status).toBe(401);
+      const hook = await fetch(`${at}/hooks/${cap}`, { method: 'POST', body: '{}' });
+      expect(hook.status).toBe(204);
+      await until('the poll of the hook', () =>
+        (sandbox.job('ph0ny', providerJobId)?.polls ?? 0) > 0 ? true : undefined,
+      );
+    } finally {
+      await alice.close();
+      await hosted.stop();
     }
   });
 });
