@@ -12,6 +12,7 @@ import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type P
 import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
+import { RateLimits } from './providers/rate-limit.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -41,7 +42,12 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   // Refused tasks of all principals count against one overall cap.
-  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks() };
+  // Rate limits: one queue per provider key for all principals (foreground first across them).
+  const appOpts: AppOptions = {
+    ...opts,
+    refusals: opts.refusals ?? new RefusedTasks(),
+    rateLimits: opts.rateLimits ?? new RateLimits({ store, logger }),
+  };
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {

@@ -5,7 +5,7 @@ import { RateLimiter } from '../../src/providers/rate-limit.js';
 describe('per-provider rate limiter (sliding window)', () => {
   it('lets N requests start per window and makes the next wait for the oldest to leave it', async () => {
     let skew = 0; // a clock that runs with real time, shifted by `skew`
-    const limiter = new RateLimiter({ requests: 3, perSeconds: 60 }, () => Date.now() + skew);
+    const limiter = new RateLimiter({ requests: 3, perSeconds: 60 }, { now: () => Date.now() + skew });
     for (let i = 0; i < 3; i++) await limiter.acquire();
     skew = 59_900; // the 4th start must wait ~100 ms for the first one to leave the window
     const t1 = Date.now();
@@ -15,7 +15,7 @@ describe('per-provider rate limiter (sliding window)', () => {
 
   it('serves waiters in order and an aborted waiter leaves the queue', async () => {
     let now = 0;
-    const limiter = new RateLimiter({ requests: 1, perSeconds: 0.05 }, () => now);
+    const limiter = new RateLimiter({ requests: 1, perSeconds: 0.05 }, { now: () => now });
     await limiter.acquire();
     const ac = new AbortController();
     const order: string[] = [];
