@@ -24,8 +24,11 @@ export interface RateLimit {
 
 /** What a provider client needs of a limiter. */
 export interface Limiter {
-  /** Resolves when a request may start; rejects with the signal's reason if aborted first. */
-  acquire(signal?: AbortSignal, background?: boolean): Promise<void>;
+  /**
+   * Resolves when a request may start, with the time its start was counted at; rejects with the signal's
+   * reason if aborted first.
+   */
+  acquire(signal?: AbortSignal, background?: boolean): Promise<number>;
   /** Take a start only if one is free now at background priority (nobody queued here); never waits. */
   tryAcquire(): Promise<boolean>;
 }
@@ -58,7 +61,7 @@ export interface RateLimiterOptions {
 
 interface Waiter {
   background: boolean;
-  resolve: () => void;
+  resolve: (at: number) => void;
   reject: (reason: unknown) => void;
 }
 
@@ -83,8 +86,8 @@ export class RateLimiter implements Limiter {
     this.windowMs = Math.max(1, Math.ceil(limit.perSeconds * 1000));
   }
 
-  acquire(signal?: AbortSignal, background = false): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  acquire(signal?: AbortSignal, background = false): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const queue = background ? this.bg : this.fg;
       const onAbort = (): void => {
@@ -95,9 +98,9 @@ export class RateLimiter implements Limiter {
       };
       const w: Waiter = {
         background,
-        resolve: () => {
+        resolve: (at) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          resolve(at);
         },
         reject,
       };
@@ -110,7 +113,7 @@ export class RateLimiter implements Limiter {
 
   async tryAcquire(): Promise<boolean> {
     if (this.fg.length || this.bg.length) return false;
-    return (await this.take(true)) === 0;
+    return (await this.take(true)).wait === 0;
   }
 
   /** Serves the queues one waiter at a time until both are empty. */
@@ -122,12 +125,12 @@ export class RateLimiter implements Limiter {
         const w = this.fg[0] ?? this.bg[0];
         if (!w) return;
         this.current = w;
-        const wait = await this.take(w.background);
+        const { wait, at } = await this.take(w.background);
         const queue = w.background ? this.bg : this.fg;
         if (queue[0] !== w) continue; // aborted meanwhile: its start (if taken) stays counted, unused
         if (wait === 0) {
           queue.shift();
-          w.resolve();
+          w.resolve(at);
         } else if (!(w.background && this.fg.length)) {
           await this.pause(wait); // a foreground waiter that came during the take is served first instead
         }
@@ -150,13 +153,14 @@ export class RateLimiter implements Limiter {
     });
   }
 
-  /** One take: 0 when a start was recorded, else the ms to wait before asking again. */
-  private async take(background: boolean): Promise<number> {
+  /** One take: wait 0 when a start was counted (at `at`), else the ms to wait before asking again. */
+  private async take(background: boolean): Promise<{ wait: number; at: number }> {
     const limit = background ? backgroundLimit(this.limit.requests) : this.limit.requests;
     const t = this.now();
     while (this.starts.length && this.starts[0] <= t - this.windowMs) this.starts.shift();
     // This process's own starts fill the window: so do everyone's; no round trip needed.
-    if (this.starts.length >= limit) return Math.max(1, this.starts[this.starts.length - limit] + this.windowMs - t);
+    if (this.starts.length >= limit)
+      return { wait: Math.max(1, this.starts[this.starts.length - limit] + this.windowMs - t), at: t };
     const store = this.opts.store;
     if (store && this.opts.bucket) {
       try {
@@ -171,7 +175,7 @@ export class RateLimiter implements Limiter {
           });
         }
         if (wait === 0) this.starts.push(t);
-        return Math.max(0, wait);
+        return { wait: Math.max(0, wait), at: t };
       } catch (err) {
         if (!this.degraded) {
           this.degraded = true;
@@ -183,7 +187,7 @@ export class RateLimiter implements Limiter {
       }
     }
     this.starts.push(t);
-    return 0;
+    return { wait: 0, at: t };
   }
 }
 

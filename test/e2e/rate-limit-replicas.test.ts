@@ -1,0 +1,83 @@
+/**
+ * Phaya's rate limit holds across two replicas (real processes, real HTTP) sharing one PostgreSQL
+ * database and one key, each loaded by its own client. `--rate-limit phaya=10/3` keeps it short; the
+ * counting sandbox's arrival times are the measure.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { connectHttp, spawnHttp, type HttpClient, type HttpServerProcess } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { freshDatabase, HAS_PG, requirePg } from '../helpers/pg.js';
+import { text } from '../helpers/stdio.js';
+
+requirePg('the rate limit across two replicas on PostgreSQL');
+const LIMIT = 10;
+const WINDOW_MS = 3_000;
+/**
+ * Starts are counted when a replica's limiter grants them; the sandbox sees them a little later, and not
+ * always equally later (loopback, two processes on a busy machine). Two starts a full window apart can
+ * therefore arrive up to that difference less apart: the arrivals are checked over windows this much
+ * shorter. Without the shared count, twice the limit arrives within the first few milliseconds.
+ */
+const SLACK_MS = 300;
+const PER_CLIENT = 15;
+let sandbox: Sandbox;
+let db: { url: string; drop: () => Promise<void> };
+let replicas: HttpServerProcess[] = [];
+const clients: HttpClient[] = [];
+
+beforeAll(async () => {
+  if (!HAS_PG) return;
+  sandbox = await startSandbox({});
+  db = await freshDatabase();
+  const env = {
+    PHAYA_BASE: sandbox.baseUrl('phaya', 'https://api.phaya.io/api/v1'),
+    PHAYA_API_KEY: sandbox.key,
+    DATABASE_URL: db.url,
+  };
+  const args = ['--rate-limit', `phaya=${LIMIT}/${WINDOW_MS / 1000}`, '--http-rate', 'off'];
+  replicas = await Promise.all([
+    spawnHttp({ ...env, MEDIAGEN_STATE_DIR: tempDir() }, args),
+    spawnHttp({ ...env, MEDIAGEN_STATE_DIR: tempDir() }, args),
+  ]);
+  for (const r of replicas) clients.push(await connectHttp(r.url));
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => undefined);
+  for (const r of replicas) await r.stop();
+  await sandbox?.close();
+  await db?.drop();
+});
+
+/** Most arrivals in any span shorter than `ms`. */
+function busiest(ats: number[], ms: number): number {
+  const t = [...ats].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < t.length; j++) {
+    while (t[j] - t[i] >= ms) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
+
+describe.runIf(HAS_PG)('the Phaya rate limit across two replicas on one PostgreSQL database', () => {
+  it(`no ${WINDOW_MS / 1000} s window holds more than ${LIMIT} Phaya requests, with both replicas loaded at once`, async () => {
+    sandbox.reset();
+    const calls = clients.flatMap((c) =>
+      Array.from({ length: PER_CLIENT }, (_, i) => c.call(i % 2 ? 'phaya_user_credits' : 'phaya_tts_voices', {})),
+    );
+    const results: CallToolResult[] = await Promise.all(calls);
+    for (const r of results) expect(r.isError, text(r)).toBeFalsy();
+    const phaya = sandbox.stats().requests.filter((r) => r.provider === 'phaya');
+    expect(phaya).toHaveLength(2 * PER_CLIENT);
+    expect(
+      busiest(
+        phaya.map((r) => r.at),
+        WINDOW_MS - SLACK_MS,
+      ),
+    ).toBeLessThanOrEqual(LIMIT);
+    for (const r of replicas) expect(r.stderr()).not.toMatch(/counting this process only/);
+  }, 60_000);
+});
