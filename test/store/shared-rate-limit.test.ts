@@ -41,9 +41,15 @@ function busiestWindow(ats: number[], windowMs: number): number {
   return most;
 }
 
-/** Starts counted in the window that ends at (and includes) `s`, `s` itself left out. */
+/**
+ * Starts the store had counted in the window of `s` when it took `s`: those counted earlier than `s.at`
+ * in its window, and those of the same limiter counted in the same millisecond before it (a limiter takes
+ * one at a time; across limiters, the order within one millisecond is not recorded).
+ */
 function before(starts: Start[], s: Start, windowMs: number): number {
-  return starts.filter((o) => o !== s && o.at > s.at - windowMs && o.at <= s.at).length;
+  const i = starts.indexOf(s);
+  return starts.filter((o, j) => o.at > s.at - windowMs && (o.at < s.at || (o.at === s.at && o.who === s.who && j < i)))
+    .length;
 }
 
 function sharedLimitContract(name: string, open: () => Promise<[Store, Store]>): void {
