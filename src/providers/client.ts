@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { redactor } from '../log.js';
 import { extraHeaders, type HeaderValues } from './extra-headers.js';
 import { buildRequest, interpret, jobRequest, type Interpreted, type WireRequest } from './envelope.js';
-import { RateLimiter, type Limiter } from './rate-limit.js';
+import { RateLimiter, type Limiter, type RateLimit } from './rate-limit.js';
 
 export interface HttpSettings {
   /** Overall deadline for one request, connect to last body byte. */
@@ -135,6 +135,11 @@ export class ProviderClient {
       });
       return { agent, retrying };
     }));
+  }
+
+  /** The rate limit this client keeps to (the catalogue's, or `--rate-limit`'s); undefined when off. */
+  get rateLimit(): RateLimit | undefined {
+    return this.cat.rateLimit;
   }
 
   get configured(): boolean {

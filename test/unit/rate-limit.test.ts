@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { RateLimiter } from '../../src/providers/rate-limit.js';
+import { silentLogger } from '../../src/log.js';
+import { RateLimiter, RateLimits } from '../../src/providers/rate-limit.js';
+import { buildRegistry } from '../../src/tools/registry.js';
+import { tempDir } from '../helpers/in-memory.js';
 
 describe('per-provider rate limiter (sliding window)', () => {
   it('lets N requests start per window and makes the next wait for the oldest to leave it', async () => {
@@ -36,5 +39,18 @@ describe('per-provider rate limiter (sliding window)', () => {
       mediaio: 'off',
     });
     expect(() => loadConfig(['--rate-limit', 'phaya=fast'], {})).toThrow(/expected provider=N\/seconds/);
+  });
+
+  it("the registry's Phaya client keeps to the catalogue's 60 a minute unless --rate-limit says otherwise", async () => {
+    const limitOf = async (argv: string[]) => {
+      const env = { MEDIAGEN_STATE_DIR: tempDir(), PHAYA_API_KEY: 'k', PHAYA_BASE: 'http://127.0.0.1:9/api/v1' };
+      const r = buildRegistry(loadConfig(argv, env).config, silentLogger, { rateLimits: new RateLimits() });
+      const limit = r.clients.get('phaya')?.rateLimit;
+      await r.close();
+      return limit;
+    };
+    expect(await limitOf([])).toEqual({ requests: 60, perSeconds: 60 });
+    expect(await limitOf(['--rate-limit', 'phaya=10/3'])).toEqual({ requests: 10, perSeconds: 3 });
+    expect(await limitOf(['--rate-limit', 'phaya=off'])).toBeUndefined();
   });
 });
