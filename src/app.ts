@@ -199,6 +199,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     balance,
     sampler,
     journal,
+    // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
+    publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
   });
   const downloader = new Downloader(
     {
@@ -239,8 +241,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       tokenOnly: config.stateless,
       now,
       balance,
+      worker: () => app.worker?.stats(),
     }),
-    modelsTool(registry.tools, store),
+    modelsTool(registry.tools, store, now),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
   ];
