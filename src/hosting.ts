@@ -41,7 +41,8 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   // Refused tasks of all principals count against one overall cap.
-  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks() };
+  // media_upload over HTTP signs a PUT for the client: a server never reads a client's file path.
+  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks(), uploads: 'presign' };
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {
