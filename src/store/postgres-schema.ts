@@ -4,6 +4,7 @@
  * store shares with SQLite (named parameters -> $n).
  */
 import type pg from 'pg';
+import { PG_WORKER_MIGRATION } from './worker-sql.js';
 
 /** Migration N (1-based) is `PG_MIGRATIONS[N - 1]`. Append only. Times are ms since the epoch (BIGINT). */
 export const PG_MIGRATIONS: readonly string[] = [
@@ -99,6 +100,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX idempotency_keys_by_reservation ON idempotency_keys (reservation_id);
   CREATE INDEX reservations_by_job ON reservations (job_id);
   `,
+  // 4 (SQLite's 6): the background worker (worker-sql.ts): job leases, next poll times, webhook
+  // capabilities, rate windows.
+  PG_WORKER_MIGRATION,
 ];
 
 /** Advisory lock key held while migrating (any constant shared by every replica). */

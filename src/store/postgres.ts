@@ -7,6 +7,7 @@
  */
 import { PgDb, type PgOptions } from './postgres-db.js';
 import { named } from './postgres-schema.js';
+import { PgWorkerSql } from './pg-worker.js';
 import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
 import {
   jobToRow,
@@ -37,14 +38,17 @@ import type {
   JobPatch,
   JobQuery,
   JobRecord,
+  LeaseQuery,
   ObservedPrice,
   PriceObservation,
+  RateSlotQuery,
   ReserveRequest,
   ReserveResult,
   Reservation,
   SpendQuery,
   SpendTotals,
   Store,
+  ToolOutcome,
 } from './store.js';
 import {
   BY_PROVIDER_JOB_SQL,
@@ -64,7 +68,11 @@ export type { PgOptions };
 export class PgStore implements Store {
   readonly kind = 'postgres' as const;
 
-  private constructor(private readonly db: PgDb) {}
+  private readonly worker: PgWorkerSql;
+
+  private constructor(private readonly db: PgDb) {
+    this.worker = new PgWorkerSql(db);
+  }
 
   /** Connects, creates the schema if asked, and applies the missing migrations under an advisory lock. */
   static async open(url: string, opts: PgOptions = {}): Promise<PgStore> {
@@ -108,6 +116,40 @@ export class PgStore implements Store {
     const jobs = rows.slice(0, limit).map(rowToJob);
     const last = jobs[jobs.length - 1];
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
+  }
+
+  // ---- background worker (pg-worker.ts) ----
+
+  leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]> {
+    return this.worker.leaseDueJobs(q);
+  }
+
+  releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean> {
+    return this.worker.releaseLease(id, owner, next);
+  }
+
+  nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers);
+  }
+
+  pokeJob(id: string, now: number): Promise<boolean> {
+    return this.worker.pokeJob(id, now);
+  }
+
+  takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
+    return this.worker.takeWebhook(capabilityHash);
+  }
+
+  takeRateSlot(q: RateSlotQuery): Promise<number> {
+    return this.worker.takeRateSlot(q);
+  }
+
+  toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]> {
+    return this.worker.toolOutcomes(q);
+  }
+
+  uncertainReservations(principal?: string): Promise<Reservation[]> {
+    return this.worker.uncertainReservations(principal);
   }
 
   // ---- spend ----

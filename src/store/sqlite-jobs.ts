@@ -86,6 +86,7 @@ const PATCH_COLUMNS = {
   error: 'error',
   finishedAt: 'finished_at',
   polls: 'polls',
+  nextPollAt: 'next_poll_at',
 } as const satisfies Record<keyof JobPatch, string>;
 
 type PatchKey = keyof typeof PATCH_COLUMNS;

@@ -2,6 +2,7 @@
  * SQLite schema: ordered migrations, row shapes and row <-> record mapping. Applied by `SqliteStore.open`.
  */
 import { isBusy, type SqlDatabase } from './sqlite-driver.js';
+import { SQLITE_WORKER_MIGRATION } from './worker-sql.js';
 import type {
   ConsentToken,
   IdempotencyRecord,
@@ -144,6 +145,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX idempotency_keys_by_reservation ON idempotency_keys (reservation_id);
   CREATE INDEX reservations_by_job ON reservations (job_id);
   `,
+  // 6: the background worker (worker-sql.ts): job leases, next poll times, webhook capabilities, rate windows.
+  SQLITE_WORKER_MIGRATION,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -218,6 +221,9 @@ export interface JobRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  next_poll_at: number | null;
+  poll_errors: number;
+  webhook_hash: string | null;
 }
 
 export function jobToRow(j: JobRecord): JobRow {
@@ -240,6 +246,10 @@ export function jobToRow(j: JobRecord): JobRow {
     created_at: j.createdAt,
     updated_at: j.updatedAt,
     finished_at: j.finishedAt,
+    // Unset means due at once (a final job with a time set still has outputs to keep).
+    next_poll_at: j.nextPollAt === undefined ? j.createdAt : j.nextPollAt,
+    poll_errors: j.pollErrors ?? 0,
+    webhook_hash: j.webhookHash ?? null,
   };
 }
 
@@ -263,6 +273,9 @@ export function rowToJob(r: JobRow): JobRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
+    nextPollAt: r.next_poll_at,
+    pollErrors: r.poll_errors,
+    webhookHash: r.webhook_hash,
   };
 }
 

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase, type SqlStatement } from './sqlite-driver.js';
 import { clampLimit, encodeCursor, listJobsSql, purgeSqlite, updateJobSql } from './sqlite-jobs.js';
+import { SqliteWorkerSql } from './sqlite-worker.js';
 import {
   configure,
   jobToRow,
@@ -39,14 +40,17 @@ import type {
   JobPatch,
   JobQuery,
   JobRecord,
+  LeaseQuery,
   ObservedPrice,
   PriceObservation,
+  RateSlotQuery,
   ReserveRequest,
   ReserveResult,
   Reservation,
   SpendQuery,
   SpendTotals,
   Store,
+  ToolOutcome,
 } from './store.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
@@ -57,8 +61,11 @@ const COUNTING = COUNTING_SQL;
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, SqlStatement>();
+  private readonly worker: SqliteWorkerSql;
 
-  private constructor(private readonly db: SqlDatabase) {}
+  private constructor(private readonly db: SqlDatabase) {
+    this.worker = new SqliteWorkerSql(db, (sql) => this.stmt(sql));
+  }
 
   /** Which SQLite driver serves this store (for --version --verbose and the start-up log). */
   get driver(): DriverName {
@@ -96,9 +103,11 @@ export class SqliteStore implements Store {
   async insertJob(job: JobRecord): Promise<void> {
     this.stmt(
       `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
-         provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at)
+         provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at, next_poll_at,
+         poll_errors, webhook_hash)
        VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @principal, @status,
-         @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at)`,
+         @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at,
+         @next_poll_at, @poll_errors, @webhook_hash)`,
     ).run(jobToRow(job));
   }
 
@@ -128,6 +137,40 @@ export class SqliteStore implements Store {
     const jobs = rows.slice(0, limit).map(rowToJob);
     const last = jobs[jobs.length - 1];
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
+  }
+
+  // ---- background worker (sqlite-worker.ts) ----
+
+  async leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]> {
+    return this.worker.leaseDueJobs(q);
+  }
+
+  async releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean> {
+    return this.worker.releaseLease(id, owner, next);
+  }
+
+  async nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers);
+  }
+
+  async pokeJob(id: string, now: number): Promise<boolean> {
+    return this.worker.pokeJob(id, now);
+  }
+
+  async takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
+    return this.worker.takeWebhook(capabilityHash);
+  }
+
+  async takeRateSlot(q: RateSlotQuery): Promise<number> {
+    return this.worker.takeRateSlot(q);
+  }
+
+  async toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]> {
+    return this.worker.toolOutcomes(q);
+  }
+
+  async uncertainReservations(principal?: string): Promise<Reservation[]> {
+    return this.worker.uncertainReservations(principal);
   }
 
   // ---- spend ----

@@ -326,18 +326,23 @@ export interface Store {
 
   // background worker: leases on job rows (one poller per job across processes and replicas)
   /**
-   * Atomically lease up to `limit` open jobs (not final, next_poll_at <= now or unset) whose lease is free
-   * or expired (lease_until <= now), soonest due first: each gets lease_owner = owner and
-   * lease_until = now + leaseMs. PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one BEGIN IMMEDIATE.
-   * Jobs with next_poll_at NULL (final, or given up) are never leased.
+   * Atomically lease up to `limit` jobs whose next_poll_at is set and <= now, final or not (a final job
+   * with a time set still has outputs to keep), whose lease is free or expired (lease_until <= now),
+   * soonest due first: each gets lease_owner = owner and lease_until = next_poll_at = now + leaseMs (if
+   * the owner dies, the job falls due when the lease runs out). PostgreSQL: FOR UPDATE SKIP LOCKED;
+   * SQLite: one BEGIN IMMEDIATE. Jobs with next_poll_at NULL (nothing to do, or given up) are never leased.
    */
   leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]>;
   /**
    * Give back the lease `owner` holds on job `id`, scheduling the next poll (`nextPollAt` null: never
    * again) and recording the errors in a row. False (and nothing written) when `owner` no longer holds it.
+   * A poke during the lease (pokeJob) is kept: the earlier of the poke and `nextPollAt` wins, unless null.
    */
   releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean>;
-  /** The earliest next_poll_at of an open job (of `providers`, when given); undefined when none is scheduled. */
+  /**
+   * The earliest time a job (of `providers`, when given) can be leased: its next_poll_at, or for a job
+   * under lease not before the lease runs out; undefined when none is scheduled.
+   */
   nextDueAt(providers?: readonly string[]): Promise<number | undefined>;
   /** Make an open job due now (a webhook hint): next_poll_at = now. False when unknown or final. */
   pokeJob(id: string, now: number): Promise<boolean>;

@@ -30,6 +30,10 @@ export function makeJob(over: Partial<JobRecord> & { id: string }): JobRecord {
     createdAt: T0,
     updatedAt: T0,
     finishedAt: null,
+    // What the store answers for a job inserted without them: due at once, no errors, no webhook.
+    nextPollAt: over.createdAt ?? T0,
+    pollErrors: 0,
+    webhookHash: null,
     ...over,
   };
 }

@@ -3,7 +3,8 @@
  * It tests only through the Store interface.
  *
  * `open` must return a connected, EMPTY store each time it is called (it is called before every
- * test); `cleanup` (optional) runs after every test, once the store is closed.
+ * test); `cleanup` (optional) runs after every test, once the store is closed; `peer` opens another
+ * handle (connection, pool) on the database of the latest `open`, as a second process or replica would.
  */
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
@@ -14,15 +15,26 @@ import { observedContract } from './contract-observed.js';
 import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
 import { trackContract } from './contract-track.js';
-import type { StoreRef } from './contract-fixtures.js';
+import { workerContract, type PeerRef } from './contract-worker.js';
 
-export function storeContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
+export function storeContract(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup: (() => Promise<void>) | undefined,
+  peer: () => Promise<Store>,
+): void {
   describe(`Store contract: ${name}`, () => {
     let current: Store | undefined;
-    const ref: StoreRef = {
+    const peers: Store[] = [];
+    const ref: PeerRef = {
       get store(): Store {
         if (current === undefined) throw new Error('store not open');
         return current;
+      },
+      async peer(): Promise<Store> {
+        const store = await peer();
+        peers.push(store);
+        return store;
       },
     };
 
@@ -31,6 +43,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     });
 
     afterEach(async () => {
+      for (const p of peers.splice(0)) await p.close();
       await current?.close();
       current = undefined;
       await cleanup?.();
@@ -43,5 +56,6 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     observedContract(ref);
     trackContract(ref);
     acceptedContract(ref);
+    workerContract(ref);
   });
 }

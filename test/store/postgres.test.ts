@@ -14,10 +14,12 @@ const open = (schema = freshSchema()): Promise<PgStore> => {
 };
 
 if (HAS_PG) {
+  let schema = '';
   storeContract(
     'postgres',
-    () => open(),
+    () => open((schema = freshSchema())),
     () => dropSchemas(schemas),
+    () => PgStore.open(DATABASE_URL ?? '', { schema }),
   );
 
   describe('PgStore (PostgreSQL specifics)', () => {
@@ -70,6 +72,47 @@ if (HAS_PG) {
         await expect(store.insertJob(makeJob({ id: 'job_d', providerJobId: 'pj-dup' }))).rejects.toThrow();
         await expect(store.insertJob(makeJob({ id: 'job_e', providerJobId: 'pj-solo' }))).rejects.toThrow();
         await store.insertJob(makeJob({ id: 'job_f', providerJobId: 'pj-new' }));
+      } finally {
+        await store.close();
+        await dropSchemas(schemas);
+      }
+    });
+
+    it('migration 4 opens a database with open and final jobs: the open ones are due at once, the final ones never', async () => {
+      const schema = freshSchema();
+      schemas.push(schema);
+      const pg = await import('pg');
+      const c = new pg.default.Client({ connectionString: DATABASE_URL, options: `-c search_path=${schema}` });
+      await c.connect();
+      try {
+        await c.query(`CREATE SCHEMA ${schema}`);
+        await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        for (const [i, sql] of PG_MIGRATIONS.slice(0, 3).entries()) {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)', [i + 1]);
+        }
+        const insert = (id: string, status: string, at: number) =>
+          c.query(
+            `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal,
+               status, outputs, created_at, updated_at)
+             VALUES ($1, 'acme', 'acme_image', $1, 'h', '{}', NULL, 'c', 'local', $2, '[]', $3, $3)`,
+            [id, status, at],
+          );
+        await insert('job_pending', 'pending', 2);
+        await insert('job_running', 'running', 1);
+        for (const status of ['succeeded', 'failed', 'cancelled']) await insert(`job_${status}`, status, 0);
+      } finally {
+        await c.end();
+      }
+      const store = await PgStore.open(DATABASE_URL ?? '', { schema });
+      try {
+        expect(await store.getJob('job_pending')).toMatchObject({ nextPollAt: 2, pollErrors: 0, webhookHash: null });
+        for (const status of ['succeeded', 'failed', 'cancelled']) {
+          expect((await store.getJob(`job_${status}`))?.nextPollAt).toBeNull();
+        }
+        expect(await store.nextDueAt()).toBe(1);
+        const leased = await store.leaseDueJobs({ owner: 'w', now: 10, leaseMs: 1000, limit: 10 });
+        expect(leased.map((j) => j.id)).toEqual(['job_running', 'job_pending']);
       } finally {
         await store.close();
         await dropSchemas(schemas);

@@ -21,7 +21,13 @@ async function removeDirs(): Promise<void> {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
-storeContract('sqlite', async () => openStore({ stateDir: join(await freshDir(), 'state') }), removeDirs);
+let stateDir = '';
+storeContract(
+  'sqlite',
+  async () => openStore({ stateDir: (stateDir = join(await freshDir(), 'state')) }),
+  removeDirs,
+  () => openStore({ stateDir }),
+);
 
 describe('SqliteStore (SQLite specifics)', () => {
   afterEach(removeDirs);
@@ -128,6 +134,38 @@ describe('SqliteStore (SQLite specifics)', () => {
       await expect(store.insertJob(makeJob({ id: 'job_d', providerJobId: 'pj-dup' }))).rejects.toThrow();
       await expect(store.insertJob(makeJob({ id: 'job_e', providerJobId: 'pj-solo' }))).rejects.toThrow();
       await store.insertJob(makeJob({ id: 'job_f', providerJobId: 'pj-new' }));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('migration 6 opens a database with open and final jobs: the open ones are due at once, the final ones never', async () => {
+    const file = join(await freshDir(), 'db.sqlite');
+    const db = openDatabase(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)');
+    MIGRATIONS.slice(0, 5).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, 0);
+    });
+    const insert = db.prepare(
+      `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
+         outputs, created_at, updated_at) VALUES (?, 'acme', 'acme_image', ?, 'h', '{}', NULL, 'c', 'local', ?, '[]', ?, ?)`,
+    );
+    insert.run('job_pending', 'pj-1', 'pending', T0 + 2, T0 + 5);
+    insert.run('job_running', 'pj-2', 'running', T0 + 1, T0 + 5);
+    for (const [i, status] of ['succeeded', 'failed', 'cancelled'].entries()) {
+      insert.run(`job_${status}`, `pj-f${i}`, status, T0, T0 + 5);
+    }
+    db.close();
+    const store = SqliteStore.open(file);
+    try {
+      expect(await store.getJob('job_pending')).toMatchObject({ nextPollAt: T0 + 2, pollErrors: 0, webhookHash: null });
+      for (const status of ['succeeded', 'failed', 'cancelled']) {
+        expect((await store.getJob(`job_${status}`))?.nextPollAt).toBeNull();
+      }
+      expect(await store.nextDueAt()).toBe(T0 + 1);
+      const leased = await store.leaseDueJobs({ owner: 'w', now: T0 + 10, leaseMs: 1000, limit: 10 });
+      expect(leased.map((j) => j.id)).toEqual(['job_running', 'job_pending']);
     } finally {
       await store.close();
     }

@@ -1,0 +1,99 @@
+/**
+ * The background worker's part of the PostgreSQL store (see worker-sql.ts). Leases are one statement whose
+ * row lock is FOR UPDATE SKIP LOCKED (replicas racing for due jobs each get different ones); a webhook
+ * capability is used by one conditional UPDATE; a rate window is counted and taken in one transaction under
+ * a transaction-scoped advisory lock on its bucket.
+ */
+import type { PgDb } from './postgres-db.js';
+import { named } from './postgres-schema.js';
+import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './sqlite-schema.js';
+import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome } from './store.js';
+import {
+  dueSql,
+  FINAL_SQL,
+  LIVE_SLOTS_SQL,
+  nextDueSql,
+  POKE_SQL,
+  providerFilter,
+  rateWait,
+  RELEASE_SQL,
+  rowToOutcome,
+  TOOL_OUTCOMES_SQL,
+  UNCERTAIN_SQL,
+  type OutcomeRow,
+} from './worker-sql.js';
+
+/** Lock the due rows nobody else holds, lease them, answer them soonest due first. */
+function leaseSql(filter: string): string {
+  const due = dueSql(filter).replace(/^SELECT \*/, 'SELECT id, next_poll_at AS due_at');
+  return `WITH due AS (${due} FOR UPDATE SKIP LOCKED),
+    leased AS (
+      UPDATE jobs j SET lease_owner = @owner, lease_until = @until, next_poll_at = @until
+      FROM due WHERE j.id = due.id
+      RETURNING j.*, due.due_at)
+    SELECT * FROM leased ORDER BY due_at, id`;
+}
+
+export class PgWorkerSql {
+  constructor(private readonly db: PgDb) {}
+
+  async leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]> {
+    const limit = Math.floor(q.limit);
+    if (!(limit > 0) || q.providers?.length === 0) return [];
+    const filter = providerFilter(q.providers);
+    const params = { now: q.now, limit, owner: q.owner, until: q.now + q.leaseMs, ...filter.params };
+    const { text, values } = named(leaseSql(filter.sql), params);
+    const { rows } = await this.db.q<JobRow>(text, values);
+    return rows.map(rowToJob);
+  }
+
+  async releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean> {
+    const { text, values } = named(RELEASE_SQL, { id, owner, next: next.nextPollAt, errors: next.errors });
+    return (await this.db.q(text, values)).rowCount === 1;
+  }
+
+  async nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
+    if (providers?.length === 0) return undefined;
+    const filter = providerFilter(providers);
+    const { text, values } = named(nextDueSql(filter.sql, 'GREATEST'), filter.params);
+    const { rows } = await this.db.q<{ t: number | null }>(text, values);
+    return rows[0]?.t ?? undefined;
+  }
+
+  async pokeJob(id: string, now: number): Promise<boolean> {
+    const { text, values } = named(POKE_SQL, { id, now });
+    return (await this.db.q(text, values)).rowCount === 1;
+  }
+
+  async takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.db.q<JobRow>(
+      `UPDATE jobs SET webhook_hash = NULL WHERE webhook_hash = $1 AND status NOT IN ${FINAL_SQL} RETURNING *`,
+      [capabilityHash],
+    );
+    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  }
+
+  async takeRateSlot(q: RateSlotQuery): Promise<number> {
+    const from = q.now - q.windowMs;
+    return this.db.tx(async (c) => {
+      // Serialise the takes of one bucket across every replica until this transaction ends.
+      await c.query("SELECT pg_advisory_xact_lock(hashtextextended('mediagen:rate:' || $1, 0))", [q.bucket]);
+      await c.query('DELETE FROM rate_slots WHERE bucket = $1 AND at <= $2', [q.bucket, from]);
+      const live = named(LIVE_SLOTS_SQL, { bucket: q.bucket, from });
+      const at = (await c.query<{ at: number }>(live.text, live.values)).rows.map((r) => r.at);
+      if (at.length >= q.limit) return rateWait(at, q.limit, q.windowMs, q.now);
+      await c.query('INSERT INTO rate_slots (bucket, at) VALUES ($1, $2)', [q.bucket, q.now]);
+      return 0;
+    });
+  }
+
+  async toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]> {
+    const { text, values } = named(TOOL_OUTCOMES_SQL, { since: q.since, principal: q.principal ?? null });
+    return (await this.db.q<OutcomeRow>(text, values)).rows.map(rowToOutcome);
+  }
+
+  async uncertainReservations(principal?: string): Promise<Reservation[]> {
+    const { text, values } = named(UNCERTAIN_SQL, { principal: principal ?? null });
+    return (await this.db.q<ReservationRow>(text, values)).rows.map(rowToReservation);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The background worker's part of the SQLite store (see worker-sql.ts): leases, pokes, webhook capabilities,
+ * shared rate-limit windows and the reports. Every read-then-write runs in one BEGIN IMMEDIATE transaction,
+ * so two processes on one file never lease the same job or both take the last slot of a window.
+ */
+import type { SqlDatabase, SqlStatement } from './sqlite-driver.js';
+import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './sqlite-schema.js';
+import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome } from './store.js';
+import {
+  dueSql,
+  FINAL_SQL,
+  LIVE_SLOTS_SQL,
+  nextDueSql,
+  POKE_SQL,
+  providerFilter,
+  rateWait,
+  RELEASE_SQL,
+  rowToOutcome,
+  TOOL_OUTCOMES_SQL,
+  UNCERTAIN_SQL,
+  type OutcomeRow,
+} from './worker-sql.js';
+
+type Prepare = <R = unknown>(sql: string) => SqlStatement<R>;
+
+export class SqliteWorkerSql {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly stmt: Prepare,
+  ) {}
+
+  leaseDueJobs(q: LeaseQuery): JobRecord[] {
+    const limit = Math.floor(q.limit);
+    if (!(limit > 0) || q.providers?.length === 0) return [];
+    const filter = providerFilter(q.providers);
+    const until = q.now + q.leaseMs;
+    const take = this.stmt(
+      `UPDATE jobs SET lease_owner = @owner, lease_until = @until, next_poll_at = @until WHERE id = @id`,
+    );
+    return this.db.immediate(() => {
+      const rows = this.stmt<JobRow>(dueSql(filter.sql)).all({ now: q.now, limit, ...filter.params });
+      for (const row of rows) take.run({ owner: q.owner, until, id: row.id });
+      return rows.map((row) => rowToJob({ ...row, next_poll_at: until }));
+    });
+  }
+
+  releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): boolean {
+    const params = { id, owner, next: next.nextPollAt, errors: next.errors };
+    return this.stmt(RELEASE_SQL).run(params).changes === 1;
+  }
+
+  nextDueAt(providers?: readonly string[]): number | undefined {
+    if (providers?.length === 0) return undefined;
+    const filter = providerFilter(providers);
+    const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'MAX')).get(filter.params);
+    return row?.t ?? undefined;
+  }
+
+  pokeJob(id: string, now: number): boolean {
+    return this.stmt(POKE_SQL).run({ id, now }).changes === 1;
+  }
+
+  takeWebhook(capabilityHash: string): JobRecord | undefined {
+    return this.db.immediate(() => {
+      const row = this.stmt<JobRow>(`SELECT * FROM jobs WHERE webhook_hash = ? AND status NOT IN ${FINAL_SQL}`).get(
+        capabilityHash,
+      );
+      if (row === undefined) return undefined;
+      this.stmt('UPDATE jobs SET webhook_hash = NULL WHERE id = ?').run(row.id);
+      return rowToJob({ ...row, webhook_hash: null });
+    });
+  }
+
+  takeRateSlot(q: RateSlotQuery): number {
+    const from = q.now - q.windowMs;
+    return this.db.immediate(() => {
+      this.stmt('DELETE FROM rate_slots WHERE bucket = @bucket AND at <= @from').run({ bucket: q.bucket, from });
+      const live = this.stmt<{ at: number }>(LIVE_SLOTS_SQL)
+        .all({ bucket: q.bucket, from })
+        .map((r) => r.at);
+      if (live.length >= q.limit) return rateWait(live, q.limit, q.windowMs, q.now);
+      this.stmt('INSERT INTO rate_slots (bucket, at) VALUES (?, ?)').run(q.bucket, q.now);
+      return 0;
+    });
+  }
+
+  toolOutcomes(q: { since: number; principal?: string }): ToolOutcome[] {
+    return this.stmt<OutcomeRow>(TOOL_OUTCOMES_SQL)
+      .all({ since: q.since, principal: q.principal ?? null })
+      .map(rowToOutcome);
+  }
+
+  uncertainReservations(principal?: string): Reservation[] {
+    return this.stmt<ReservationRow>(UNCERTAIN_SQL)
+      .all({ principal: principal ?? null })
+      .map(rowToReservation);
+  }
+}

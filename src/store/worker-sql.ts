@@ -1,0 +1,128 @@
+/**
+ * Schema and SQL of the background worker's part of both stores (SQLite migration 6, PostgreSQL migration 4):
+ * leases on job rows, webhook capabilities, shared rate-limit windows, and the reports built on them.
+ *
+ * Lease states of a job row (next_poll_at, lease_owner, lease_until):
+ * - next_poll_at NULL: nothing to do (final with nothing to keep, or given up); never leased.
+ * - free and due: next_poll_at <= now, lease_owner NULL (or its lease_until <= now: a dead owner's lease).
+ * - leased: lease_owner set, lease_until > now. Taking a lease sets next_poll_at = lease_until, so a job
+ *   whose owner dies falls due exactly when its lease runs out, and a poke during the lease (a webhook
+ *   hint) is seen as next_poll_at < lease_until, which releaseLease keeps instead of its own schedule.
+ */
+/** Final statuses as an SQL list (both stores). */
+export const FINAL_SQL = "('succeeded', 'failed', 'cancelled')";
+
+const COMMON_INDEXES = `
+  UPDATE jobs SET next_poll_at = created_at WHERE status NOT IN ${FINAL_SQL};
+  CREATE INDEX jobs_due ON jobs (next_poll_at, id) WHERE next_poll_at IS NOT NULL;
+  CREATE INDEX jobs_leased ON jobs (lease_until) WHERE lease_owner IS NOT NULL;
+  CREATE UNIQUE INDEX jobs_by_webhook ON jobs (webhook_hash) WHERE webhook_hash IS NOT NULL;
+  CREATE INDEX reservations_uncertain ON reservations (created_at, id) WHERE state = 'uncertain';
+  CREATE INDEX rate_slots_by_bucket ON rate_slots (bucket, at);
+`;
+
+/**
+ * SQLite migration 6: jobs gain the worker's columns; open jobs are due at once, final ones have nothing
+ * to do; rate_slots holds the starts of each shared rate-limit window.
+ */
+export const SQLITE_WORKER_MIGRATION = `
+  ALTER TABLE jobs ADD COLUMN next_poll_at INTEGER;
+  ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+  ALTER TABLE jobs ADD COLUMN poll_errors INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN webhook_hash TEXT;
+  CREATE TABLE rate_slots (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket  TEXT NOT NULL,
+    at      INTEGER NOT NULL
+  );
+  ${COMMON_INDEXES}
+`;
+
+/** PostgreSQL migration 4 (SQLite's 6). */
+export const PG_WORKER_MIGRATION = `
+  ALTER TABLE jobs ADD COLUMN next_poll_at BIGINT;
+  ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE jobs ADD COLUMN lease_until BIGINT;
+  ALTER TABLE jobs ADD COLUMN poll_errors INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN webhook_hash TEXT;
+  CREATE TABLE rate_slots (
+    id      BIGSERIAL PRIMARY KEY,
+    bucket  TEXT NOT NULL,
+    at      BIGINT NOT NULL
+  );
+  ${COMMON_INDEXES}
+`;
+
+/** `provider IN (@p0, @p1, …)` and its parameters; '' when unfiltered. */
+export function providerFilter(providers?: readonly string[]): { sql: string; params: Record<string, string> } {
+  if (providers === undefined) return { sql: '', params: {} };
+  const params: Record<string, string> = {};
+  providers.forEach((p, i) => (params[`p${i}`] = p));
+  return { sql: ` AND provider IN (${providers.map((_, i) => `@p${i}`).join(', ')})`, params };
+}
+
+/** The due, leasable jobs, soonest first (`@now`, `@limit`, then the provider filter). */
+export function dueSql(filter: string): string {
+  return `SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= @now
+    AND (lease_owner IS NULL OR lease_until <= @now)${filter}
+    ORDER BY next_poll_at, id LIMIT @limit`;
+}
+
+/**
+ * Give back a lease: next_poll_at becomes the owner's schedule, unless the job was poked during the lease
+ * (next_poll_at < lease_until), which keeps the earlier of the two; a null schedule always wins.
+ */
+export const RELEASE_SQL = `UPDATE jobs SET
+    next_poll_at = CASE WHEN CAST(@next AS BIGINT) IS NULL THEN NULL
+      WHEN next_poll_at < lease_until AND next_poll_at < CAST(@next AS BIGINT) THEN next_poll_at
+      ELSE CAST(@next AS BIGINT) END,
+    poll_errors = @errors, lease_owner = NULL, lease_until = NULL
+  WHERE id = @id AND lease_owner = @owner`;
+
+/**
+ * The earliest time a job becomes leasable: a free job at next_poll_at, a leased one not before its lease
+ * runs out. `greatest` is MAX on SQLite, GREATEST on PostgreSQL.
+ */
+export function nextDueSql(filter: string, greatest: 'MAX' | 'GREATEST'): string {
+  return `SELECT MIN(t) AS t FROM (
+      SELECT MIN(next_poll_at) AS t FROM jobs WHERE next_poll_at IS NOT NULL AND lease_owner IS NULL${filter}
+      UNION ALL
+      SELECT MIN(${greatest}(next_poll_at, lease_until)) AS t FROM jobs
+        WHERE lease_owner IS NOT NULL AND next_poll_at IS NOT NULL${filter}
+    ) due`;
+}
+
+export const POKE_SQL = `UPDATE jobs SET next_poll_at = @now
+  WHERE id = @id AND status NOT IN ${FINAL_SQL}`;
+
+export const TOOL_OUTCOMES_SQL = `SELECT tool, COUNT(*) AS total,
+    COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
+  FROM jobs WHERE created_at >= @since AND (CAST(@principal AS TEXT) IS NULL OR principal = CAST(@principal AS TEXT))
+  GROUP BY tool ORDER BY tool`;
+
+export const UNCERTAIN_SQL = `SELECT * FROM reservations WHERE state = 'uncertain'
+    AND (CAST(@principal AS TEXT) IS NULL OR principal = CAST(@principal AS TEXT))
+  ORDER BY created_at, id`;
+
+/** Rate window: the live starts of a bucket, oldest first. */
+export const LIVE_SLOTS_SQL = 'SELECT at FROM rate_slots WHERE bucket = @bucket AND at > @from ORDER BY at, id';
+
+/**
+ * The answer of a full window: ms until enough starts leave it that one more fits (the start at index
+ * count - limit leaving), at least 1.
+ */
+export function rateWait(live: readonly number[], limit: number, windowMs: number, now: number): number {
+  const leaving = live[Math.max(0, live.length - Math.max(1, limit))];
+  return leaving === undefined ? Math.max(1, windowMs) : Math.max(1, leaving + windowMs - now);
+}
+
+export interface OutcomeRow {
+  tool: string;
+  total: number | string;
+  failed: number | string;
+}
+
+export function rowToOutcome(r: OutcomeRow): { tool: string; total: number; failed: number } {
+  return { tool: r.tool, total: Number(r.total), failed: Number(r.failed) };
+}
