@@ -2,6 +2,7 @@
  * Composition root: config -> registry, store, guard, job ledger, handler and server-level tools.
  * Used by the CLI and by tests; nothing here touches stdio or process state.
  */
+import { appOutputs } from './app-outputs.js';
 import { SERVER_TOOL_NAMES } from './catalogue/names.js';
 import type { Config } from './config.js';
 import { Budget } from './guard/budget.js';
@@ -16,11 +17,6 @@ import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
-import { keepsOutputs } from './config-media.js';
-import { Keeper, KEEP_MS } from './outputs/keep.js';
-import { linkMaker } from './outputs/links.js';
-import { openOutputStore } from './outputs/open.js';
-import { S3Store } from './outputs/s3.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
@@ -34,7 +30,6 @@ import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
-import { uploadTool } from './tools/upload-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 
@@ -178,15 +173,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
     allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
   };
-  const outputStore = openOutputStore(config);
-  const keeper = keepsOutputs(config)
-    ? new Keeper(
-        outputStore,
-        { maxBytes: config.downloadMaxMb * 1024 * 1024, maxOutputs: config.downloadMaxOutputs, policy: urlPolicy },
-        { store, now },
-      )
-    : undefined;
-  const links = linkMaker(outputStore, config.outputUrlTtl);
+  const outputs = appOutputs(config, { store, now, logger, policy: urlPolicy, uploads: opts.uploads ?? 'path' });
+  const links = outputs.links;
   const handler = new ToolHandler({
     urlPolicy,
     inflight,
@@ -213,32 +201,6 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     },
     { store, now },
   );
-  const keepOutputs = keeper
-    ? async (job: JobRecord, signal: AbortSignal): Promise<JobRecord> => {
-        const r = await keeper.keep(job, signal, KEEP_MS + 5_000);
-        if (r.transient) throw r.transient;
-        if (r.running) throw new Error(`keeping the outputs of ${job.id} is still running`);
-        for (const p of r.refused) logger.warn(`job ${job.id}: output ${p.output} not kept: ${p.reason}`);
-        if (r.kept.length) logger.info(`job ${job.id}: kept output(s) ${r.kept.join(', ')} in the output store`);
-        return r.job;
-      }
-    : undefined;
-  // Foreground reads (jobs_get, jobs_wait) keep a just-succeeded job's outputs within their own time, so
-  // stored_url shows at once; trouble is logged and left to the worker.
-  const keepWhileReading = keeper
-    ? async (job: JobRecord, signal: AbortSignal, budgetMs: number): Promise<JobRecord> => {
-        if (!keeper.pending(job)) return job;
-        try {
-          const r = await keeper.keep(job, signal, budgetMs);
-          if (r.transient) logger.warn(`job ${job.id}: keeping outputs will be retried: ${r.transient.message}`);
-          return r.job;
-        } catch (err) {
-          if (signal.aborted) throw err;
-          logger.warn(`job ${job.id}: keeping outputs failed: ${err instanceof Error ? err.message : String(err)}`);
-          return job;
-        }
-      }
-    : undefined;
   const swept = downloader.sweepStaleParts();
   if (swept) logger.info(`removed ${swept} stale partial download(s) from the output folder`);
   const filter: ToolFilter = filterOf(config);
@@ -253,7 +215,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     intervalMs,
     downloader,
     downloadByDefault: config.download,
-    keep: keepWhileReading,
+    keep: outputs.keepWhileReading,
     links,
   });
   const tasks = new JobTasks({
@@ -276,17 +238,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     modelsTool(registry.tools, store),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
-    ...(outputStore instanceof S3Store
-      ? [
-          uploadTool({
-            s3: outputStore,
-            mode: opts.uploads ?? 'path',
-            inputDir: config.inputDir,
-            maxBytes: config.uploadMaxMb * 1024 * 1024,
-            outputUrlTtl: config.outputUrlTtl,
-          }),
-        ].filter((t) => t !== undefined)
-      : []),
+    ...outputs.tools,
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
@@ -298,8 +250,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     stopMaintenance();
     stopReplay();
     await downloader.close();
-    await keeper?.close();
-    await outputStore.close();
+    await outputs.close();
     await registry.close(force);
     if (owned) await store.close();
   };
@@ -308,7 +259,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     store,
     ledger,
     serverTools,
-    keepOutputs,
+    keepOutputs: outputs.keepOutputs,
     createMcpServer: (defaultCallerId, principal = 'local') =>
       createServer({
         tools: registry.tools,

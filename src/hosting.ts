@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
 import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
+import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
@@ -29,6 +30,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     throw new StartupError(
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
     );
+  checkOutputStore(config); // apps are built on the first request of each principal: refuse now, not then
   const store =
     opts.store ??
     (await openStore({

@@ -12,12 +12,7 @@ import type { OutputStore } from './store.js';
 export function openOutputStore(config: Config): OutputStore {
   const s = config.outputStore;
   if (s.kind === 'local') return new LocalStore(config.outputDir);
-  const accessKeyId = config.env.AWS_ACCESS_KEY_ID?.trim();
-  const secretAccessKey = config.env.AWS_SECRET_ACCESS_KEY?.trim();
-  if (!accessKeyId || !secretAccessKey)
-    throw new StartupError(
-      `NOT_CONFIGURED: --output-store s3://${s.bucket}${s.prefix ? `/${s.prefix}` : ''} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (AWS_SESSION_TOKEN too for temporary credentials; AWS_REGION, AWS_ENDPOINT_URL_S3 for another endpoint)`,
-    );
+  const { accessKeyId, secretAccessKey } = checkOutputStore(config);
   const sessionToken = config.env.AWS_SESSION_TOKEN?.trim();
   return new S3Store({
     bucket: s.bucket,
@@ -29,4 +24,17 @@ export function openOutputStore(config: Config): OutputStore {
     secretAccessKey,
     ...(sessionToken ? { sessionToken } : {}),
   });
+}
+
+/** The s3 store's credentials, or the start-up refusal (HTTP calls this at start: apps are built lazily). */
+export function checkOutputStore(config: Config): { accessKeyId: string; secretAccessKey: string } {
+  const s = config.outputStore;
+  if (s.kind === 'local') return { accessKeyId: '', secretAccessKey: '' };
+  const accessKeyId = config.env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = config.env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (!accessKeyId || !secretAccessKey)
+    throw new StartupError(
+      `NOT_CONFIGURED: --output-store s3://${s.bucket}${s.prefix ? `/${s.prefix}` : ''} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (AWS_SESSION_TOKEN too for temporary credentials; AWS_REGION, AWS_ENDPOINT_URL_S3 for another endpoint)`,
+    );
+  return { accessKeyId, secretAccessKey };
 }

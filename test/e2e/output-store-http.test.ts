@@ -109,3 +109,20 @@ describe('media_upload over HTTP (presigned PUT)', () => {
     }
   });
 });
+
+describe('an s3 store without credentials over HTTP', () => {
+  it('refuses to start (NOT_CONFIGURED), though apps are built per principal on first use', async () => {
+    const dir = tempDir();
+    const t = writeTokens(dir, { alice: {} });
+    const started = await spawnHttp({ MEDIAGEN_STATE_DIR: dir }, [
+      '--sandbox',
+      '--tokens-file',
+      t.file,
+      '--output-store',
+      's3://nokeys',
+    ]).catch((e: Error) => e);
+    if (!(started instanceof Error)) await started.stop(); // it served: never leave it running
+    expect(started).toBeInstanceOf(Error);
+    expect((started as Error).message).toMatch(/NOT_CONFIGURED: --output-store s3:\/\/nokeys needs AWS_ACCESS_KEY_ID/);
+  });
+});
