@@ -8,14 +8,17 @@ export interface MediaServer {
   close(): Promise<void>;
 }
 
-export async function serveFiles(files: Record<string, { type: string; data: Buffer }>): Promise<MediaServer> {
+/** `files`: path -> bytes and their Content-Type, or a bare HTTP status to answer. */
+export async function serveFiles(
+  files: Record<string, { type: string; data: Buffer } | { status: number }>,
+): Promise<MediaServer> {
   const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const f = files[path];
-    if (!f) {
-      res.writeHead(404).end();
+    if (!f || 'status' in f) {
+      res.writeHead(f ? f.status : 404).end();
       return;
     }
     res.writeHead(200, { 'content-type': f.type, 'content-length': f.data.length });
