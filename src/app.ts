@@ -5,6 +5,7 @@
 import { appOutputs } from './app-outputs.js';
 import { SERVER_TOOL_NAMES } from './catalogue/names.js';
 import type { Config } from './config.js';
+import { keepsOutputs } from './config-media.js';
 import { Budget } from './guard/budget.js';
 import { ConsentGate } from './guard/consent.js';
 import { PriceSampler } from './guard/observed.js';
@@ -13,6 +14,8 @@ import { Downloader } from './jobs/downloader.js';
 import { AcceptedJournal } from './jobs/journal.js';
 import { JobLedger, type JobTool } from './jobs/ledger.js';
 import { originKey } from './jobs/origin.js';
+import type { Worker } from './jobs/worker.js';
+import { pollOverride } from './app-worker.js';
 import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
 import { sleep as realSleep } from './providers/rate-limit.js';
@@ -61,6 +64,11 @@ export interface App {
    * caller tries again later. Undefined when outputs are not kept (keepsOutputs(config) is false).
    */
   keepOutputs?: (job: JobRecord, signal: AbortSignal) => Promise<JobRecord>;
+  /**
+   * The background worker polling this app's jobs, set by `serve` (stdio: one per app; HTTP: one for all
+   * principals' apps); undefined with --no-worker and in one-shot commands. Webhook hints call wake().
+   */
+  worker?: Worker;
   /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
   createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
@@ -155,12 +163,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   // One sampler per app (per principal over HTTP): overlap is judged from the shared store, and the
   // sampler parses the balance strictly itself.
   const sampler = new PriceSampler({ store, logger, now, balance: balanceValue });
+  const intervalMs = pollOverride(config);
   const ledger = new JobLedger({
     store,
     clients: registry.clients,
     tools: allTools,
     logger,
     now,
+    keepsOutputs: keepsOutputs(config),
+    intervalMs,
+    onCreated: () => app.worker?.wake(),
     onFailed: (job) => budget.refund(job.id),
     onFinal: (job) => sampler.finish(job.id, job.provider, job.status === 'succeeded'),
   });
@@ -204,7 +216,6 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const swept = downloader.sweepStaleParts();
   if (swept) logger.info(`removed ${swept} stale partial download(s) from the output folder`);
   const filter: ToolFilter = filterOf(config);
-  const intervalMs = config.pollMs ?? (config.sandbox ? 250 : undefined);
   const jobTools = jobsTools({
     ledger,
     store,
@@ -254,7 +265,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     await registry.close(force);
     if (owned) await store.close();
   };
-  return {
+  const app: App = {
     registry,
     store,
     ledger,
@@ -292,4 +303,5 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         );
     },
   };
+  return app;
 }

@@ -10,6 +10,7 @@ import { StartupError } from './errors.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
+import { createWorker } from './app-worker.js';
 import { AFTER_DRAIN_MS } from './shutdown.js';
 import { exportOverlay } from './guard/observed.js';
 import { consentNote } from './guard/policy.js';
@@ -106,12 +107,16 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   }
   if (app.store instanceof SqliteStore) logger.debug(`store: SQLite via ${app.store.driver}`);
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
+  // The background worker polls this process's own (local) jobs of the providers it has keys for.
+  const served = app.registry.catalogues.map((c) => c.provider).filter((p) => !app.registry.unconfigured.includes(p));
+  app.worker = createWorker(config, logger, app.store, (job) => (job.principal === 'local' ? app : undefined), served);
   const drainMs = config.drainSeconds * 1000;
   logger.info(`serving ${app.registry.tools.length + app.serverTools.length} tools over stdio`, {
     version: VERSION,
     stateDir: config.stateDir,
   });
   const { ended, stop } = await serveStdio(mcp, drainMs);
+  app.worker?.start();
   const onSignal = (): void => {
     exitDeadline(drainMs, logger);
     stop();
@@ -121,6 +126,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   const end = await ended;
   exitDeadline(0, logger); // stdin closed or the transport failed: the drain is over, the close is bounded
   if (end.error) logger.error(`stdio transport failed: ${end.error.message}`);
+  await app.worker?.stop(); // first: its leases go back while the store is still open
   await app.shutdown();
   await sandbox?.close();
   // Nothing may keep a stopping server alive past its drain deadline.

@@ -33,6 +33,8 @@ export function mediaFields(t: FieldTypes) {
     /** The background worker in `serve` (stdio and HTTP); one-shot commands never run it. */
     worker: t.bool.default(true),
     workerConcurrency: t.positiveInt.max(64).default(4),
+    /** How long a worker's lease on a job lasts (ms): a worker that dies loses its jobs when it runs out. */
+    workerLeaseMs: t.positiveInt.min(500).max(3_600_000).default(60_000),
     outputStore: outputStore.default('local'),
     /** Copy every output of a succeeded job into the output store; default: on with s3, off with local. */
     keepOutputs: t.bool.optional(),
@@ -83,6 +85,7 @@ export function mediaRaw(f: Flags, env: Readonly<Record<string, string | undefin
   return {
     worker: f['no-worker'] ? false : env.MEDIAGEN_WORKER,
     workerConcurrency: pick(f['worker-concurrency'], env.MEDIAGEN_WORKER_CONCURRENCY),
+    workerLeaseMs: env.MEDIAGEN_WORKER_LEASE_MS,
     outputStore: pick(f['output-store'], env.MEDIAGEN_OUTPUT_STORE),
     keepOutputs: f['no-keep-outputs'] ? false : pick<boolean | string>(f['keep-outputs'], env.MEDIAGEN_KEEP_OUTPUTS),
     outputUrlTtl: pick(f['output-url-ttl'], env.MEDIAGEN_OUTPUT_URL_TTL),

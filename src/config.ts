@@ -221,7 +221,9 @@ ${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expre
   --version                print the version (with --verbose: Node and the SQLite driver too)
 
 Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
-  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24)
+  MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24),
+  MEDIAGEN_WORKER_LEASE_MS (how long the background worker holds a job it polls, default 60000: a worker
+  killed mid-poll loses its jobs to another process when this runs out)
 `;
 
 export interface ParsedCli {

@@ -3,6 +3,7 @@
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
 import { buildApp, type App, type AppOptions } from './app.js';
+import { createWorker } from './app-worker.js';
 import { bounded, CLOSE_MS } from './shutdown.js';
 import type { Config } from './config.js';
 import { StartupError } from './errors.js';
@@ -45,15 +46,20 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   // Refused tasks of all principals count against one overall cap.
   // media_upload over HTTP signs a PUT for the client: a server never reads a client's file path.
   const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks(), uploads: 'presign' };
+  const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
+  // One background worker for every principal's jobs, each polled through its own principal's app.
+  const worker = createWorker(config, logger, store, (job) =>
+    settings.has(job.principal) || (!auth && job.principal === LOCAL_PRINCIPAL) ? appFor(job.principal) : undefined,
+  );
   const appFor = (principal: string): App => {
     let app = apps.get(principal);
     if (!app) {
       app = buildApp(principalConfig(config, settings.get(principal)), logger, appOpts, store, false);
+      app.worker = worker;
       apps.set(principal, app);
     }
     return app;
   };
-  const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
   const handle = await serveHttp({
     host: config.host,
     port: config.port,
@@ -76,6 +82,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     logger,
   });
   if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
     version: VERSION,
     mode: config.stateless ? 'stateless' : 'stateful',
@@ -85,7 +92,10 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      // The worker stops first (its leases go back while the store is open), beside the drain.
+      const workerStopped = worker?.stop();
       await handle.close(config.drainSeconds * 1000);
+      await workerStopped;
       stopMaintenance();
       stopReplay();
       // Every principal's app at once: each shutdown is bounded, so the sum is too.

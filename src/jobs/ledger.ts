@@ -9,8 +9,9 @@ import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath } from '../providers/envelope.js';
-import type { JobPage, JobQuery, JobRecord, Store } from '../store/store.js';
+import type { JobPage, JobQuery, JobRecord, JobStatus, Store } from '../store/store.js';
 import { succeededOutputs } from './results.js';
+import { nextPollAt, pollTiming } from './schedule.js';
 import { isFinal, normaliseStatus } from './status.js';
 
 /** What the ledger needs to know of a tool to poll or cancel its jobs. */
@@ -31,6 +32,20 @@ export interface LedgerDeps {
   onFailed?: (job: JobRecord) => Promise<void>;
   /** Called once a poll or cancel finds a job in a final state (best effort: must not throw). */
   onFinal?: (job: JobRecord) => Promise<void>;
+  /**
+   * Outputs of succeeded jobs are copied into the output store: a job that succeeds stays due
+   * (next_poll_at = now) until the background worker has kept them.
+   */
+  keepsOutputs?: boolean;
+  /** Overrides the catalogue's poll interval in the next-poll times written (sandbox, MEDIAGEN_POLL_MS). */
+  intervalMs?: number;
+  /** Told of every job just recorded (the background worker wakes for it). */
+  onCreated?: (job: JobRecord) => void;
+}
+
+export interface PollOptions {
+  /** A background worker's poll: it yields to foreground calls under the provider's rate limit. */
+  background?: boolean;
 }
 
 export interface NewJob {
@@ -49,8 +64,15 @@ export function newJobId(now: number): string {
   return `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
 }
 
-/** The ledger record of a job just accepted (status pending, nothing polled yet). */
-export function newJobRecord(n: NewJob, now: number): JobRecord {
+/**
+ * The ledger record of a job just accepted (status pending, nothing polled yet), first polled by the
+ * background worker `firstPollMs` from now (default: the operation's poll interval).
+ */
+export function newJobRecord(
+  n: NewJob,
+  now: number,
+  firstPollMs = (n.tool.op.job?.pollSeconds ?? 5) * 1000,
+): JobRecord {
   return {
     id: n.id,
     provider: n.tool.provider,
@@ -70,16 +92,28 @@ export function newJobRecord(n: NewJob, now: number): JobRecord {
     createdAt: now,
     updatedAt: now,
     finishedAt: null,
+    nextPollAt: now + firstPollMs,
   };
 }
 
 export class JobLedger {
   constructor(private readonly deps: LedgerDeps) {}
 
+  /** How long after its creation a job of `tool` is first polled in the background. */
+  firstPollDelay(tool: JobTool): number {
+    return this.deps.intervalMs ?? (tool.op.job?.pollSeconds ?? 5) * 1000;
+  }
+
   async record(n: NewJob): Promise<JobRecord> {
-    const job = newJobRecord(n, this.deps.now());
+    const job = newJobRecord(n, this.deps.now(), this.firstPollDelay(n.tool));
     await this.deps.store.insertJob(job);
+    this.created(job);
     return job;
+  }
+
+  /** A job was just recorded (here or by the paid path). */
+  created(job: JobRecord): void {
+    this.deps.onCreated?.(job);
   }
 
   /**
@@ -157,14 +191,20 @@ export class JobLedger {
     return { tool, spec: tool.op.job };
   }
 
-  /** One status poll (unless the job is already final); updates and returns the record. */
-  async poll(id: string, signal?: AbortSignal, owner?: string): Promise<JobRecord> {
+  /**
+   * One status poll (unless the job is already final); updates and returns the record. Every poll, the
+   * foreground's too, sets when the background worker polls next (so a caller waiting on a job holds the
+   * worker off it): the schedule of schedule.ts while open; once final, now when its outputs are still to
+   * be kept, else never.
+   */
+  async poll(id: string, signal?: AbortSignal, owner?: string, opts: PollOptions = {}): Promise<JobRecord> {
     const job = await this.get(id, owner);
     if (isFinal(job.status)) return job;
     const { tool, spec } = this.spec(job);
     const { data } = await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.status, job.providerJobId, {
       safe: true,
       signal,
+      background: opts.background,
     });
     const word = getPath(data, spec.status.field);
     const known = normaliseStatus(word, spec);
@@ -194,10 +234,16 @@ export class JobLedger {
         error: status === 'failed' || status === 'cancelled' ? describeError(errorRaw, word) : null,
         polls: job.polls + 1,
         finishedAt: isFinal(status) ? now : null,
+        nextPollAt: isFinal(status)
+          ? status === 'succeeded' && this.deps.keepsOutputs
+            ? now
+            : null
+          : nextPollAt(job, pollTiming(spec, this.deps.intervalMs), now),
       },
       now,
     );
     if (!updated) throw new MediagenError('NOT_FOUND', `Job ${job.id} vanished from the ledger.`);
+    if (status !== job.status) this.transition(job, status, opts.background ? 'worker' : 'caller');
     if (status === 'failed') await this.deps.onFailed?.(updated);
     if (isFinal(status)) await this.deps.onFinal?.(updated);
     return updated;
@@ -223,11 +269,23 @@ export class JobLedger {
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(
       job.id,
-      { status: 'cancelled', providerStatus: 'cancelled', finishedAt: now, error: "cancelled at the caller's request" },
+      {
+        status: 'cancelled',
+        providerStatus: 'cancelled',
+        finishedAt: now,
+        error: "cancelled at the caller's request",
+        nextPollAt: null,
+      },
       now,
     );
+    this.transition(job, 'cancelled', 'caller');
     if (updated) await this.deps.onFinal?.(updated);
     return updated ?? job;
+  }
+
+  /** A status change, logged once (by the poll that saw it), with ids only. */
+  private transition(job: JobRecord, to: JobStatus, by: 'worker' | 'caller'): void {
+    this.deps.logger.info(`job ${job.id}: ${job.status} -> ${to}`, { job: job.id, tool: job.tool, by });
   }
 
   /** True when the job has outlived its catalogue timeout. */

@@ -18,8 +18,8 @@ import {
   rateWait,
   RELEASE_SQL,
   rowToOutcome,
-  TOOL_OUTCOMES_SQL,
-  UNCERTAIN_SQL,
+  toolOutcomesSql,
+  uncertainSql,
   type OutcomeRow,
 } from './worker-sql.js';
 
@@ -55,7 +55,7 @@ export class PgWorkerSql {
   async nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
     if (providers?.length === 0) return undefined;
     const filter = providerFilter(providers);
-    const { text, values } = named(nextDueSql(filter.sql, 'GREATEST'), filter.params);
+    const { text, values } = named(nextDueSql(filter.sql, 'pg'), filter.params);
     const { rows } = await this.db.q<{ t: number | null }>(text, values);
     return rows[0]?.t ?? undefined;
   }
@@ -88,12 +88,12 @@ export class PgWorkerSql {
   }
 
   async toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]> {
-    const { text, values } = named(TOOL_OUTCOMES_SQL, { since: q.since, principal: q.principal ?? null });
+    const { text, values } = named(toolOutcomesSql(q.principal !== undefined), { ...q });
     return (await this.db.q<OutcomeRow>(text, values)).rows.map(rowToOutcome);
   }
 
   async uncertainReservations(principal?: string): Promise<Reservation[]> {
-    const { text, values } = named(UNCERTAIN_SQL, { principal: principal ?? null });
+    const { text, values } = named(uncertainSql(principal !== undefined), { principal });
     return (await this.db.q<ReservationRow>(text, values)).rows.map(rowToReservation);
   }
 }

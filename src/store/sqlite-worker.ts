@@ -16,8 +16,8 @@ import {
   rateWait,
   RELEASE_SQL,
   rowToOutcome,
-  TOOL_OUTCOMES_SQL,
-  UNCERTAIN_SQL,
+  toolOutcomesSql,
+  uncertainSql,
   type OutcomeRow,
 } from './worker-sql.js';
 
@@ -52,7 +52,7 @@ export class SqliteWorkerSql {
   nextDueAt(providers?: readonly string[]): number | undefined {
     if (providers?.length === 0) return undefined;
     const filter = providerFilter(providers);
-    const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'MAX')).get(filter.params);
+    const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'sqlite')).get(filter.params);
     return row?.t ?? undefined;
   }
 
@@ -85,14 +85,15 @@ export class SqliteWorkerSql {
   }
 
   toolOutcomes(q: { since: number; principal?: string }): ToolOutcome[] {
-    return this.stmt<OutcomeRow>(TOOL_OUTCOMES_SQL)
-      .all({ since: q.since, principal: q.principal ?? null })
+    const params = q.principal === undefined ? { since: q.since } : { since: q.since, principal: q.principal };
+    return this.stmt<OutcomeRow>(toolOutcomesSql(q.principal !== undefined))
+      .all(params)
       .map(rowToOutcome);
   }
 
   uncertainReservations(principal?: string): Reservation[] {
-    return this.stmt<ReservationRow>(UNCERTAIN_SQL)
-      .all({ principal: principal ?? null })
+    return this.stmt<ReservationRow>(uncertainSql(principal !== undefined))
+      .all(principal === undefined ? {} : { principal })
       .map(rowToReservation);
   }
 }

@@ -336,7 +336,8 @@ export interface Store {
   /**
    * Give back the lease `owner` holds on job `id`, scheduling the next poll (`nextPollAt` null: never
    * again) and recording the errors in a row. False (and nothing written) when `owner` no longer holds it.
-   * A poke during the lease (pokeJob) is kept: the earlier of the poke and `nextPollAt` wins, unless null.
+   * A time set during the lease (pokeJob, or updateJob's nextPollAt) that is earlier than the lease's end is
+   * kept when it is earlier than `nextPollAt`; a null `nextPollAt` always wins.
    */
   releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean>;
   /**

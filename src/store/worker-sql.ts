@@ -82,13 +82,14 @@ export const RELEASE_SQL = `UPDATE jobs SET
 
 /**
  * The earliest time a job becomes leasable: a free job at next_poll_at, a leased one not before its lease
- * runs out. `greatest` is MAX on SQLite, GREATEST on PostgreSQL.
+ * runs out. Each half walks its own partial index (SQLite is told which: its planner would scan jobs_due).
  */
-export function nextDueSql(filter: string, greatest: 'MAX' | 'GREATEST'): string {
+export function nextDueSql(filter: string, dialect: 'sqlite' | 'pg'): string {
+  const [greatest, leased] = dialect === 'sqlite' ? ['MAX', 'jobs INDEXED BY jobs_leased'] : ['GREATEST', 'jobs'];
   return `SELECT MIN(t) AS t FROM (
       SELECT MIN(next_poll_at) AS t FROM jobs WHERE next_poll_at IS NOT NULL AND lease_owner IS NULL${filter}
       UNION ALL
-      SELECT MIN(${greatest}(next_poll_at, lease_until)) AS t FROM jobs
+      SELECT MIN(${greatest}(next_poll_at, lease_until)) AS t FROM ${leased}
         WHERE lease_owner IS NOT NULL AND next_poll_at IS NOT NULL${filter}
     ) due`;
 }
@@ -96,14 +97,18 @@ export function nextDueSql(filter: string, greatest: 'MAX' | 'GREATEST'): string
 export const POKE_SQL = `UPDATE jobs SET next_poll_at = @now
   WHERE id = @id AND status NOT IN ${FINAL_SQL}`;
 
-export const TOOL_OUTCOMES_SQL = `SELECT tool, COUNT(*) AS total,
-    COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
-  FROM jobs WHERE created_at >= @since AND (CAST(@principal AS TEXT) IS NULL OR principal = CAST(@principal AS TEXT))
-  GROUP BY tool ORDER BY tool`;
+/** Jobs per tool since `@since`, and the failed ones; of `@principal` when `byPrincipal` (its own index). */
+export function toolOutcomesSql(byPrincipal: boolean): string {
+  return `SELECT tool, COUNT(*) AS total, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
+    FROM jobs WHERE created_at >= @since${byPrincipal ? ' AND principal = @principal' : ''}
+    GROUP BY tool ORDER BY tool`;
+}
 
-export const UNCERTAIN_SQL = `SELECT * FROM reservations WHERE state = 'uncertain'
-    AND (CAST(@principal AS TEXT) IS NULL OR principal = CAST(@principal AS TEXT))
-  ORDER BY created_at, id`;
+/** Uncertain reservations, oldest first; of `@principal` when `byPrincipal`. */
+export function uncertainSql(byPrincipal: boolean): string {
+  return `SELECT * FROM reservations WHERE state = 'uncertain'${byPrincipal ? ' AND principal = @principal' : ''}
+    ORDER BY created_at, id`;
+}
 
 /** Rate window: the live starts of a bucket, oldest first. */
 export const LIVE_SLOTS_SQL = 'SELECT at FROM rate_slots WHERE bucket = @bucket AND at > @from ORDER BY at, id';

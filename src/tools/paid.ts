@@ -249,10 +249,11 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       d.sampler?.abandon(jobId);
       throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
     }
+    const jobTool = { name: tool.name, provider: cat.provider, op: tool.op };
     const record = newJobRecord(
       {
         id: jobId,
-        tool: { name: tool.name, provider: cat.provider, op: tool.op },
+        tool: jobTool,
         providerJobId,
         argsHash: hash,
         args,
@@ -261,10 +262,12 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
         principal: c.principal,
       },
       d.now(),
+      d.ledger.firstPollDelay(jobTool),
     );
     const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
     accepted(d, entry);
     const job = await recordAccepted(d, { entry, credits, idempotencyKey: c.idempotencyKey, deadline });
+    d.ledger.created(job);
     d.logger.info('job created', { job: job.id, tool: tool.name, providerJobId });
     return { kind: 'job', job, quote, reused: false };
   } finally {

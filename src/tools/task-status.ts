@@ -11,12 +11,13 @@
  *   counts as after it (replicas' clocks differ). Raising an operation's timeoutMinutes later moves the
  *   point for jobs not yet given up; the catalogue's limit is the operator's to keep.
  */
+import { LATE_GRACE_MS } from '../jobs/schedule.js';
 import type { JobRecord } from '../store/store.js';
 
 export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 
 /** How long past our time limit a task stays `working` while the provider has not decided (48 h). */
-export const LATE_GRACE_MS = 48 * 3_600_000;
+export { LATE_GRACE_MS };
 /**
  * Clocks of replicas differ: a decision recorded this close before the give-up time counts as after it,
  * so a replica that already reported the task failed (its clock ahead) is never contradicted by one whose

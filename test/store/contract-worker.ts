@@ -116,6 +116,19 @@ export function workerContract(ref: PeerRef): void {
       expect(ids(await ref.store.leaseDueJobs(lease({ owner: 'owner-b', now: T0 + 10 })))).toEqual(['job_2']);
     });
 
+    it("a next poll time the ledger sets during the lease is kept when earlier; a later one is the owner's", async () => {
+      await ref.store.insertJob(makeJob({ id: 'job_1' }));
+      await ref.store.insertJob(makeJob({ id: 'job_2' }));
+      await ref.store.leaseDueJobs(lease());
+      // job_1 succeeded during the poll and has outputs to keep: due now.
+      await ref.store.updateJob('job_1', { status: 'succeeded', nextPollAt: T0 + 1 }, T0 + 1);
+      expect(await ref.store.releaseLease('job_1', 'owner-a', { nextPollAt: T0 + 5 * MIN, errors: 0 })).toBe(true);
+      expect((await ref.store.getJob('job_1'))?.nextPollAt).toBe(T0 + 1);
+      expect(await ref.store.releaseLease('job_2', 'owner-a', { nextPollAt: T0 + 2 * MIN, errors: 1 })).toBe(true);
+      expect(await ref.store.getJob('job_2')).toMatchObject({ nextPollAt: T0 + 2 * MIN, pollErrors: 1 });
+      expect(ids(await ref.store.leaseDueJobs(lease({ owner: 'owner-b', now: T0 + 1 })))).toEqual(['job_1']);
+    });
+
     it('nextDueAt: the earliest leasable time, a leased job not before its lease ends; per provider', async () => {
       expect(await ref.store.nextDueAt()).toBeUndefined();
       await ref.store.insertJob(makeJob({ id: 'job_a', nextPollAt: T0 + 50 }));

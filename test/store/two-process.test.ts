@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { JobRecord } from '../../src/store/store.js';
-import { makeJob } from './contract-fixtures.js';
+import { makeJob, T0 } from './contract-fixtures.js';
 
 const BUILT = fileURLToPath(new URL('../../dist/store/sqlite.js', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const LOCK_HOLDER = fileURLToPath(new URL('./lock-holder.mjs', import.meta.url));
+const LEASE_WORKER = fileURLToPath(new URL('./lease-worker.mjs', import.meta.url));
 const PER_WORKER = 100;
 const DAY_CAP = 150;
 
@@ -32,6 +33,13 @@ interface Worker {
   child: ChildProcess;
   ready: Promise<void>;
   done: Promise<Done>;
+}
+
+interface LeaseDone {
+  type: 'done';
+  leased: string[];
+  granted: number;
+  errors: string[];
 }
 
 /** Every job in the store, page by page. */
@@ -108,6 +116,39 @@ describe('SQLite shared by two processes', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('two processes leasing one file never lease the same job, and share one rate window exactly', async () => {
+    expect(existsSync(BUILT), `${BUILT} is missing: build first`).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'mediagen-lease-'));
+    dirs.push(dir);
+    const file = join(dir, 'mediagen.sqlite');
+    const setup = SqliteStore.open(file);
+    for (let i = 0; i < 300; i++) await setup.insertJob(makeJob({ id: `job_${String(i).padStart(3, '0')}` }));
+    await setup.close();
+    const now = String(T0 + 1000);
+    const runs = ['w1', 'w2'].map((owner) => {
+      const child = fork(LEASE_WORKER, [file, owner, now, '40', '30'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const ready = new Promise<void>((resolve) =>
+        child.on('message', (m: { type: string }) => m.type === 'ready' && resolve()),
+      );
+      const done = new Promise<LeaseDone>((resolve, reject) => {
+        child.on('message', (m: { type: string }) => m.type === 'done' && resolve(m as LeaseDone));
+        child.on('close', (code) => reject(new Error(`lease worker ${owner} exited (${code}) early: ${stderr}`)));
+      });
+      return { child, ready, done };
+    });
+    await Promise.all(runs.map((r) => r.ready));
+    for (const r of runs) r.child.send('go');
+    const [a, b] = await Promise.all(runs.map((r) => r.done));
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    expect(a.leased.filter((id) => b.leased.includes(id))).toEqual([]);
+    expect(new Set([...a.leased, ...b.leased]).size).toBe(300);
+    expect(a.leased.length + b.leased.length).toBe(300);
+    expect(a.granted + b.granted).toBe(30);
   });
 
   it.skipIf(OTHER_NODE === undefined)(
