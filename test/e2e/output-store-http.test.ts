@@ -75,6 +75,39 @@ describe('kept outputs per principal over HTTP', () => {
   });
 });
 
+describe('outputs kept with nobody waiting', () => {
+  it('a job created and left (the client closed, no call after the create) ends up in the bucket', async () => {
+    const dir = tempDir();
+    const t = writeTokens(dir, { carol: {} });
+    const own = await spawnHttp({ ...bucket.env, MEDIAGEN_STATE_DIR: dir, MEDIAGEN_POLL_MS: '50' }, [
+      '--sandbox',
+      '--tokens-file',
+      t.file,
+      '--output-store',
+      `s3://${bucket.bucket}/alone`,
+    ]);
+    try {
+      const carol = await connectHttp(own.url, t.tokens.carol);
+      const created = await carol.call('phaya_text_to_image', { prompt: 'a lantern nobody waits for' });
+      expect(created.isError, text(created)).toBeFalsy();
+      const id = sc(created).job_id as string;
+      await carol.close();
+      const key = `alone/carol/${id}/1.png`;
+      for (let i = 0; i < 120 && !bucket.keys().includes(key); i++) await new Promise((r) => setTimeout(r, 250));
+      expect(bucket.keys()).toContain(key);
+      const back = await connectHttp(own.url, t.tokens.carol);
+      const r = await back.call('jobs_get', { job_id: id });
+      expect(sc(r).status).toBe('succeeded');
+      const url = (sc(r).outputs as { stored_url: string }[])[0].stored_url;
+      expect(new URL(url).pathname).toBe(`/${bucket.bucket}/${key}`);
+      expect(verifyPresigned(url, { method: 'GET', ...creds })).toMatchObject({ ok: true });
+      await back.close();
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 describe('media_upload over HTTP (presigned PUT)', () => {
   it('answers a PUT URL the bucket accepts and a GET URL that serves the bytes, both signed', async () => {
     const r = await bob.call('media_upload', { filename: 'cat.png', content_type: 'image/png', size: png.length });
