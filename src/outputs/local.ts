@@ -3,10 +3,10 @@
  * jobs/results.ts): a flat folder that must not be a symbolic link, plain file names `<job id>-<n>.<ext>`,
  * outputs spooled into `.part` files created exclusively in the same folder, then renamed into place.
  * A local folder has no URL a provider or a remote agent can fetch: its "link" is the absolute path.
+ * The download code (and undici with it) is loaded on first use, not at start-up.
  */
 import { rename, rm } from 'node:fs/promises';
 import { MediagenError } from '../errors.js';
-import { prepareFolder } from '../jobs/download.js';
 import { confinedPath } from '../jobs/results.js';
 import type { OutputStore } from './store.js';
 
@@ -26,6 +26,7 @@ export class LocalStore implements OutputStore {
 
   async spoolDir(): Promise<string> {
     const dir = this.folder();
+    const { prepareFolder } = await import('../jobs/download.js');
     await prepareFolder(dir);
     return dir;
   }
@@ -44,6 +45,7 @@ export class LocalStore implements OutputStore {
     const target = confinedPath(dir, key);
     if (file === target) return;
     try {
+      const { prepareFolder } = await import('../jobs/download.js');
       await prepareFolder(dir);
       await rename(file, target);
     } catch (err) {

@@ -3,14 +3,14 @@
  * the body streamed from a spooled file with its exact length), and presigned GET and PUT links
  * (query-string SigV4, X-Amz-Expires = the TTL). Credentials come from the environment snapshot and are
  * never put in an error, a log line or a result (a presigned link carries the access key id, as S3 requires,
- * and a signature; never the secret).
+ * and a signature; never the secret). The signer and undici are loaded on first use, not at start-up.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsV4Signer } from 'aws4fetch';
-import { Agent, request } from 'undici';
+import type { AwsV4Signer } from 'aws4fetch';
+import type { Agent } from 'undici';
 import { principalPrefix, type OutputStore, type PutOptions } from './store.js';
 
 export interface S3Settings {
@@ -44,7 +44,7 @@ const encodeSegment = (s: string): string =>
 export class S3Store implements OutputStore {
   readonly kind = 's3' as const;
   private readonly endpoint: URL;
-  private readonly agent = new Agent({ connections: 8 });
+  private agent?: Promise<Agent>;
   private spool?: Promise<string>;
 
   constructor(readonly s: S3Settings) {
@@ -69,13 +69,14 @@ export class S3Store implements OutputStore {
     return base;
   }
 
-  private signer(init: {
+  private async signer(init: {
     method: string;
     url: URL;
     headers?: Record<string, string>;
     signQuery?: boolean;
     datetime?: string;
-  }): AwsV4Signer {
+  }): Promise<AwsV4Signer> {
+    const { AwsV4Signer } = await import('aws4fetch');
     return new AwsV4Signer({
       method: init.method,
       url: init.url.toString(),
@@ -121,7 +122,9 @@ export class S3Store implements OutputStore {
   /** PUT `body` (exactly o.bytes bytes) as `key`. */
   async putStream(key: string, body: NodeJS.ReadableStream, o: PutOptions): Promise<void> {
     const url = this.objectUrl(key);
-    const { headers } = await this.signer({
+    const { request, Agent } = await import('undici');
+    const agent = await (this.agent ??= Promise.resolve(new Agent({ connections: 8 })));
+    const signer = await this.signer({
       method: 'PUT',
       url,
       headers: {
@@ -129,14 +132,15 @@ export class S3Store implements OutputStore {
         'content-length': String(o.bytes),
         'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
       },
-    }).sign();
+    });
+    const { headers } = await signer.sign();
     let res;
     try {
       res = await request(url, {
         method: 'PUT',
         headers: Object.fromEntries(headers.entries()),
         body: body as import('node:stream').Readable,
-        dispatcher: this.agent,
+        dispatcher: agent,
         signal: o.signal,
         headersTimeout: o.timeoutMs,
         bodyTimeout: o.timeoutMs,
@@ -170,12 +174,12 @@ export class S3Store implements OutputStore {
   private async presign(method: string, key: string, ttl: number, headers?: Record<string, string>): Promise<string> {
     const url = this.objectUrl(key);
     url.searchParams.set('X-Amz-Expires', String(Math.max(1, Math.min(604_800, Math.floor(ttl)))));
-    const signed = await this.signer({ method, url, headers, signQuery: true }).sign();
+    const signed = await (await this.signer({ method, url, headers, signQuery: true })).sign();
     return signed.url.toString();
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent) await (await this.agent).close();
     if (this.spool) await rm(await this.spool, { recursive: true, force: true });
   }
 }
