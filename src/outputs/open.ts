@@ -1,5 +1,6 @@
 /** The output store a configuration names: the --output-dir folder, or an S3-compatible bucket. */
 import type { Config } from '../config.js';
+import { keepsOutputs } from '../config-media.js';
 import { StartupError } from '../errors.js';
 import { LocalStore } from './local.js';
 import { S3Store } from './s3.js';
@@ -11,8 +12,8 @@ import type { OutputStore } from './store.js';
  */
 export function openOutputStore(config: Config): OutputStore {
   const s = config.outputStore;
-  if (s.kind === 'local') return new LocalStore(config.outputDir);
   const { accessKeyId, secretAccessKey } = checkOutputStore(config);
+  if (s.kind === 'local') return new LocalStore(config.outputDir);
   const sessionToken = config.env.AWS_SESSION_TOKEN?.trim();
   return new S3Store({
     bucket: s.bucket,
@@ -26,10 +27,19 @@ export function openOutputStore(config: Config): OutputStore {
   });
 }
 
-/** The s3 store's credentials, or the start-up refusal (HTTP calls this at start: apps are built lazily). */
+/**
+ * The s3 store's credentials, or the start-up refusal (HTTP calls this at start: apps are built lazily).
+ * Outputs kept in a local store need its folder.
+ */
 export function checkOutputStore(config: Config): { accessKeyId: string; secretAccessKey: string } {
   const s = config.outputStore;
-  if (s.kind === 'local') return { accessKeyId: '', secretAccessKey: '' };
+  if (s.kind === 'local') {
+    if (keepsOutputs(config) && !config.outputDir)
+      throw new StartupError(
+        'NOT_CONFIGURED: --keep-outputs with the local output store needs an output folder (--output-dir or MEDIAGEN_OUTPUT_DIR)',
+      );
+    return { accessKeyId: '', secretAccessKey: '' };
+  }
   const accessKeyId = config.env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = config.env.AWS_SECRET_ACCESS_KEY?.trim();
   if (!accessKeyId || !secretAccessKey)

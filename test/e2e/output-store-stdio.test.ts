@@ -245,7 +245,7 @@ describe('keeping outputs in the local folder', () => {
   });
 });
 
-describe('an s3 store without credentials', () => {
+describe('an output store that cannot work', () => {
   it('refuses to start with NOT_CONFIGURED (exit 2), naming the variables, never starting to serve', () => {
     const r = spawnSync(process.execPath, [CLI, '--sandbox', '--output-store', 's3://some-bucket/p'], {
       env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: tempDir() },
@@ -258,5 +258,16 @@ describe('an s3 store without credentials', () => {
       /NOT_CONFIGURED: --output-store s3:\/\/some-bucket\/p needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
     );
     expect(r.stdout).toBe('');
+  });
+
+  it('--keep-outputs with a local store but no output folder refuses to start too', () => {
+    const r = spawnSync(process.execPath, [CLI, '--sandbox', '--keep-outputs'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: tempDir() },
+      input: '',
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/NOT_CONFIGURED: --keep-outputs with the local output store needs an output folder/);
   });
 });
