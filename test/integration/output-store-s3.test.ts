@@ -73,6 +73,16 @@ describe('S3 output store on a real S3-compatible server', () => {
     expect(r.body.equals(png)).toBe(true);
   });
 
+  it('keys of principals with @, dots and escaped characters sign and serve too', async () => {
+    const key = s3.outputKey('ops@example.com/x y', 'job_3', 1, 'png');
+    expect(key).toBe('media/out/ops@example.com~2fx~20y/job_3/1.png');
+    await s3.putStream(key, Readable.from([png]), { contentType: 'image/png', bytes: png.length, timeoutMs: 10_000 });
+    const url = await s3.link(key, 60);
+    expect(verifyPresigned(url, { method: 'GET', ...creds })).toMatchObject({ ok: true });
+    expect((await get(url)).body.equals(png)).toBe(true);
+    expect(bucket.keys()).toContain(key);
+  });
+
   it('a link past its TTL is refused by the server; a fresh one works', async () => {
     const key = s3.outputKey('alice', 'job_2', 1, 'png');
     await s3.putStream(key, Readable.from([png]), { contentType: 'image/png', bytes: png.length, timeoutMs: 10_000 });
