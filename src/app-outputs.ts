@@ -36,7 +36,7 @@ export function appOutputs(
     ? new Keeper(
         outputStore,
         { maxBytes: config.downloadMaxMb * 1024 * 1024, maxOutputs: config.downloadMaxOutputs, policy: d.policy },
-        { store: d.store, now: d.now },
+        { store: d.store, now: d.now, logger },
       )
     : undefined;
   const upload =
@@ -56,8 +56,6 @@ export function appOutputs(
           const r = await keeper.keep(job, signal, KEEP_MS + 5_000);
           if (r.transient) throw r.transient;
           if (r.running) throw new Error(`keeping the outputs of ${job.id} is still running`);
-          for (const p of r.refused) logger.warn(`job ${job.id}: output ${p.output} not kept: ${p.reason}`);
-          if (r.kept.length) logger.info(`job ${job.id}: kept output(s) ${r.kept.join(', ')} in the output store`);
           return r.job;
         }
       : undefined,
@@ -66,7 +64,6 @@ export function appOutputs(
           if (!keeper.pending(job)) return job;
           try {
             const r = await keeper.keep(job, signal, budgetMs);
-            for (const p of r.refused) logger.warn(`job ${job.id}: output ${p.output} not kept: ${p.reason}`);
             if (r.transient) logger.warn(`job ${job.id}: keeping outputs will be retried: ${r.transient.message}`);
             return r.job;
           } catch (err) {

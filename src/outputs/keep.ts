@@ -12,6 +12,7 @@
  */
 import { stat, rm } from 'node:fs/promises';
 import type { Agent } from 'undici';
+import type { Logger } from '../log.js';
 import type { JobOutput, JobRecord, Store } from '../store/store.js';
 import type { DownloadPolicy } from '../jobs/ssrf.js';
 import { MediagenError } from '../errors.js';
@@ -49,7 +50,7 @@ export class Keeper {
   constructor(
     readonly outputs: OutputStore,
     private readonly s: KeeperSettings,
-    private readonly deps: { store: Store; now: () => number },
+    private readonly deps: { store: Store; now: () => number; logger?: Logger },
   ) {}
 
   /** Outputs of `job` still to be kept (none once every output is kept or refused). */
@@ -111,11 +112,17 @@ export class Keeper {
         report.transient = err instanceof Error ? err : new Error(String(err));
         break;
       }
-      if (patch.storeError) report.refused.push({ output: n, reason: patch.storeError });
-      else report.kept.push(n);
+      if (patch.storeError) {
+        report.refused.push({ output: n, reason: patch.storeError });
+        this.deps.logger?.warn(`job ${job.id}: output ${n} not kept: ${patch.storeError}`, { job: job.id });
+      } else report.kept.push(n);
       job = await this.record(job, n, patch);
       report.job = job;
     }
+    if (report.kept.length)
+      this.deps.logger?.debug(`job ${job.id}: output(s) ${report.kept.join(', ')} kept in the output store`, {
+        job: job.id,
+      });
     return report;
   }
 
