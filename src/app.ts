@@ -203,6 +203,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     sampler,
     journal,
     links,
+    // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
+    publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
   });
   const downloader = new Downloader(
     {
@@ -245,8 +247,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       tokenOnly: config.stateless,
       now,
       balance,
+      worker: () => app.worker?.stats(),
     }),
-    modelsTool(registry.tools, store),
+    modelsTool(registry.tools, store, now),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,

@@ -111,6 +111,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   const served = app.registry.catalogues.map((c) => c.provider).filter((p) => !app.registry.unconfigured.includes(p));
   app.worker = createWorker(config, logger, app.store, (job) => (job.principal === 'local' ? app : undefined), served);
   const drainMs = config.drainSeconds * 1000;
+  if (config.publicUrl)
+    logger.warn('--public-url is used over HTTP only (--transport http): over stdio no webhooks are sent');
   logger.info(`serving ${app.registry.tools.length + app.serverTools.length} tools over stdio`, {
     version: VERSION,
     stateDir: config.stateDir,

@@ -17,6 +17,8 @@ import { openStore } from './store/open.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
+import { hookRoute, webhookSecretWarnings } from './transports/hooks.js';
+import { loadCatalogues, SHIPPED_CATALOGUES } from './catalogue/load.js';
 
 export interface Hosted {
   handle: HttpHandle;
@@ -79,15 +81,21 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
+    hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
   if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  const catalogues = auth
+    ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
+    : appFor(LOCAL_PRINCIPAL).registry.catalogues;
+  for (const w of webhookSecretWarnings(catalogues, config.env, config.publicUrl)) logger.warn(w);
   worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
     version: VERSION,
     mode: config.stateless ? 'stateless' : 'stateful',
     principals: auth ? settings.size : 'local only (no tokens file)',
     store: store.kind,
+    webhooks: config.publicUrl ? `${config.publicUrl}/hooks/<capability>` : 'not sent (no --public-url)',
   });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

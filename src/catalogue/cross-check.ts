@@ -141,6 +141,15 @@ function checkJob(file: string, base: (string | number)[], op: Operation): void 
     if (route && placeholders(route.path).length !== 1)
       fail(file, [...base, 'job', key, 'path'], 'a job route needs exactly one {placeholder} for the job id');
   }
+  if (job.webhookParam !== undefined) {
+    const p = op.params.find((x) => x.name === job.webhookParam);
+    if (!p || p.in !== 'body' || p.type !== 'string' || p.format !== 'url' || p.required)
+      fail(
+        file,
+        [...base, 'job', 'webhookParam'],
+        `"${job.webhookParam}" must be an optional body parameter of ${op.id} of type string with format url`,
+      );
+  }
 }
 
 export function crossCheck(cat: Catalogue, file: string): void {

@@ -139,6 +139,12 @@ export const JobSpec = z
       .describe('What a finished job reports in progressField: 100 for percent, 1 for a fraction.'),
     pollSeconds: z.number().positive().default(5),
     timeoutMinutes: z.number().positive().default(20),
+    webhookParam: z
+      .string()
+      .optional()
+      .describe(
+        "Body argument of the create that carries a completion webhook URL. Over HTTP with --public-url, a create without it gets this server's own hook: a hint to poll the job at once.",
+      ),
   })
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
@@ -271,6 +277,22 @@ export const Catalogue = z
       .array(RequestHeader)
       .optional()
       .describe('Request headers taken from environment variables (per-engine keys): never logged, redacted.'),
+    webhooks: z
+      .object({
+        secretEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/)
+          .optional()
+          .describe("Variable an operator may set to the provider's webhook signing secret."),
+        unverified: z
+          .string()
+          .min(1)
+          .describe(
+            "Why the provider's webhook signatures are not verified here (logged when secretEnv is set). A hook only makes this server poll the job now; its body is never read.",
+          ),
+      })
+      .strict()
+      .optional(),
     balance: z
       .object({
         operation: z.string().describe('Id of a free, read-only operation that returns the balance.'),

@@ -49,6 +49,8 @@ export interface Sandbox {
   baseUrl(provider: string, defaultBase: string): string;
   /** Counts only provider requests (not /_sandbox/*, not /_media/*). */
   stats(): SandboxStats;
+  /** What the sandbox remembers of one of its jobs (a copy; no poll is counted), e.g. `meta.webhookUrl`. */
+  job(provider: string, id: string): Job | undefined;
   /** Zero the counters and forget all jobs. */
   reset(): void;
   /** Close the server, cutting any stalled (slow) request. */
@@ -248,6 +250,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     key,
     baseUrl: (provider, defaultBase) => `${url}/${provider}${basePath(defaultBase)}`,
     stats: () => stats.snapshot(jobs.size()),
+    job: (provider, id) => {
+      const j = jobs.get(provider, id);
+      return j && structuredClone(j);
+    },
     reset,
     close: () => {
       closing ??= new Promise<void>((resolve) => {

@@ -13,7 +13,10 @@
  * 0..1 as the seed shows it (`"progress": 0.42`), rising with each poll, 1 when completed. Fields with no
  * value yet (`result`, `error`, `completed_at`) are null. Not documented, so the sandbox's choice: the
  * error body, `{"error": {"code", "message"}}` (shaped like the VideoJob's own `error`), 401 on a bad
- * key, 404 on an unknown job or route, and webhooks (never sent: their signature scheme is unknown).
+ * key, 404 on an unknown job or route. Webhooks: the `webhook_url` a create carried is kept on the job
+ * (`meta.webhookUrl`, readable through Sandbox.job) and never called. The sandbox's jobs complete only by
+ * being polled, so a hook "on completion" could only follow a poll that already saw the result, and the
+ * payload and signature are not documented: sending one would invent both.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -132,7 +135,13 @@ async function create(req: ParsedRequest, type: VideoType, ctx: SandboxContext):
     NAME,
     'vj_',
     outcome,
-    { type, provider: checked.provider, inputs: input, charge: chargeIn(input) },
+    {
+      type,
+      provider: checked.provider,
+      inputs: input,
+      charge: chargeIn(input),
+      webhookUrl: typeof input.webhook_url === 'string' ? input.webhook_url : null,
+    },
     ulid(),
   );
   return jsonReply(202, {

@@ -1,4 +1,7 @@
-/** quote and spend_report: read-only views of prices, consent, caps and the spend ledger. */
+/**
+ * quote and spend_report: read-only views of prices, consent, caps and the spend ledger, plus what the
+ * background worker settled and how long each uncertain reservation has been uncertain.
+ */
 import { z } from 'zod';
 import type { Budget } from '../guard/budget.js';
 import type { ConsentSettings } from '../guard/policy.js';
@@ -14,7 +17,40 @@ import { consentFor, withObserved } from './paid.js';
 import { splitArgs } from './handler.js';
 import { validateArgs } from './validate.js';
 import { capReserve, observedFigures } from '../guard/observed-figures.js';
-import type { ObservedPrice } from '../store/store.js';
+import type { ObservedPrice, Reservation } from '../store/store.js';
+
+/** What spend_report says of the background worker (the worker's stats). */
+export interface WorkerSettled {
+  /** When the worker started (ms). */
+  since: number;
+  /** Reservations it refunded (jobs it saw fail), and their credits. */
+  refunded: number;
+  refundedCredits: number;
+}
+
+/** "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function ageText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** The worker's line of spend_report. */
+export function workerText(w: WorkerSettled | undefined, currency = 'credits'): string {
+  if (!w) return 'No background worker in this process: jobs are settled only when a client polls them.';
+  const since = new Date(w.since).toISOString();
+  return `Background worker: refunded ${w.refunded} reservation${w.refunded === 1 ? '' : 's'} (${round(w.refundedCredits)} ${currency}) since ${since}.`;
+}
+
+/** One uncertain reservation's line: how long it has been uncertain (since its last change). */
+export function uncertainText(r: Reservation, now: number, currency = 'credits'): string {
+  return `Uncertain for ${ageText(now - r.updatedAt)}: ${r.tool}, ${round(r.credits)} ${currency} (reservation ${r.id}, since ${new Date(r.updatedAt).toISOString()}).`;
+}
 
 /** What the guard makes of the observations: what a cap reserves, and whether consent may trust them. */
 function observedUse(o: ObservedPrice, fallback: number | undefined): Record<string, unknown> {
@@ -35,6 +71,8 @@ export interface AccountToolDeps {
   tokenOnly?: boolean;
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
+  /** The background worker's counts; undefined when this process runs none. */
+  worker?: () => WorkerSettled | undefined;
 }
 
 export function accountTools(d: AccountToolDeps): ServerTool[] {
@@ -115,12 +153,14 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     idempotent: true,
     run: async (a, ctx) => {
       const olderThan = d.now() - d.budget.staleMs;
-      const [all, today, session, recent] = await Promise.all([
+      const [all, today, session, recent, uncertain] = await Promise.all([
         d.store.spendTotals({ principal: ctx.principal, olderThan }),
         d.store.spendTotals({ principal: ctx.principal, day: utcDay(d.now()), olderThan }),
         d.store.spendTotals({ principal: ctx.principal, callerId: ctx.callerId, olderThan }),
         d.store.recentSpend(a.limit, ctx.principal),
+        d.store.uncertainReservations(ctx.principal),
       ]);
+      const worker = d.worker?.();
       const providers = [
         ...new Set([
           ...all.map((t) => t.provider),
@@ -157,11 +197,32 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         lines.push(
           'Uncertain: the provider may have accepted these calls (their answer was lost); check its dashboard before repeating them.',
         );
+      for (const r of uncertain) lines.push(uncertainText(r, d.now(), d.tools.get(r.tool)?.catalogue.currency));
       for (const e of entries.slice(0, 10))
         lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
+      const body = lines.length ? lines.join('\n') : 'No spend recorded yet.';
       return {
-        content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No spend recorded yet.' }],
-        structuredContent: { providers: rows, entries },
+        content: [{ type: 'text', text: `${body}\n${workerText(worker)}` }],
+        structuredContent: {
+          providers: rows,
+          entries,
+          uncertain: uncertain.map((r) => ({
+            reservation: r.id,
+            tool: r.tool,
+            provider: r.provider,
+            credits: r.credits,
+            job_id: r.jobId,
+            uncertain_since: new Date(r.updatedAt).toISOString(),
+            uncertain_for_seconds: Math.max(0, Math.floor((d.now() - r.updatedAt) / 1000)),
+          })),
+          worker: worker
+            ? {
+                since: new Date(worker.since).toISOString(),
+                refunded: worker.refunded,
+                refunded_credits: round(worker.refundedCredits),
+              }
+            : null,
+        },
       };
     },
   });

@@ -1,13 +1,14 @@
 /**
  * models: the model families offered across providers, each with the tools that serve it and their
- * price for the given common arguments where known, cheapest first, so an agent can pick a route.
+ * price for the given common arguments where known, cheapest first, so an agent can pick a route; and
+ * per tool, how many of the caller's own jobs of it failed in the last 24 h (from our ledger).
  */
 import { z } from 'zod';
 import { priceCall, type Quote } from '../guard/price.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
-import type { Store } from '../store/store.js';
+import type { Store, ToolOutcome } from '../store/store.js';
 import { priceText, quoteText } from './paid.js';
 
 /** Display names of the families we know; any other model tag becomes a family of its own. */
@@ -54,8 +55,17 @@ function sortKey(q: Quote): number {
   return q.kind === 'unknown' ? Number.POSITIVE_INFINITY : q.credits;
 }
 
-/** `store`: where observed prices of tools with unknown prices are read. */
-export function modelsTool(tools: readonly ToolSpec[], store?: Store): ServerTool {
+/** How far back the health line looks. */
+export const HEALTH_WINDOW_MS = 24 * 3_600_000;
+
+/** "3 of 40 failed in the last 24 h"; nothing when the tool had no jobs then. */
+export function healthText(o: ToolOutcome | undefined): string | undefined {
+  if (!o || o.total === 0) return undefined;
+  return `${o.failed} of ${o.total} failed in the last 24 h`;
+}
+
+/** `store`: where observed prices of tools with unknown prices are read, and the jobs' outcomes. */
+export function modelsTool(tools: readonly ToolSpec[], store?: Store, now: () => number = Date.now): ServerTool {
   return defineTool({
     name: 'models',
     title: 'Model families',
@@ -68,7 +78,12 @@ export function modelsTool(tools: readonly ToolSpec[], store?: Store): ServerToo
     },
     readOnly: true,
     idempotent: true,
-    run: async (a) => {
+    run: async (a, ctx) => {
+      // The caller's own jobs only: one principal learns nothing of another's.
+      const outcomes = store
+        ? await store.toolOutcomes({ since: now() - HEALTH_WINDOW_MS, principal: ctx.principal })
+        : [];
+      const health = new Map(outcomes.map((o) => [o.tool, o]));
       const families = new Map<string, { tool: ToolSpec; quote?: Quote; text?: string }[]>();
       for (const t of tools) {
         if (a.kind && !t.op.tags.includes(a.kind)) continue;
@@ -87,16 +102,23 @@ export function modelsTool(tools: readonly ToolSpec[], store?: Store): ServerToo
           name: NAMES[family] ?? family,
           tools: list
             .sort((p, q) => (p.quote ? sortKey(p.quote) : 0) - (q.quote ? sortKey(q.quote) : 0))
-            .map(({ tool, quote, text }) => ({
-              tool: tool.name,
-              provider: tool.catalogue.provider,
-              title: tool.title,
-              kinds: tool.op.tags.filter((x) => KINDS.includes(x)),
-              price: text ?? (quote ? quoteText(quote, tool.catalogue.currency) : 'free'),
-              ...(quote?.kind === 'unknown' ? { price_reason: quote.reason } : {}),
-            })),
+            .map(({ tool, quote, text }) => {
+              const h = health.get(tool.name);
+              const said = healthText(h);
+              return {
+                tool: tool.name,
+                provider: tool.catalogue.provider,
+                title: tool.title,
+                kinds: tool.op.tags.filter((x) => KINDS.includes(x)),
+                price: text ?? (quote ? quoteText(quote, tool.catalogue.currency) : 'free'),
+                ...(quote?.kind === 'unknown' ? { price_reason: quote.reason } : {}),
+                ...(h && said ? { health: { jobs: h.total, failed: h.failed, text: said } } : {}),
+              };
+            }),
         }));
-      const text = rows.map((r) => `${r.name}: ${r.tools.map((t) => `${t.tool} (${t.price})`).join(', ')}`).join('\n');
+      const line = (t: (typeof rows)[number]['tools'][number]): string =>
+        `${t.tool} (${t.price}${t.health ? `; ${t.health.text}` : ''})`;
+      const text = rows.map((r) => `${r.name}: ${r.tools.map(line).join(', ')}`).join('\n');
       return {
         content: [{ type: 'text', text: text || 'No model family matches.' }],
         structuredContent: { families: rows },

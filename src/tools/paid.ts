@@ -19,6 +19,7 @@ import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
 import { recordAccepted, settleAnswer } from './paid-accept.js';
+import { scrubbed, withHook } from './paid-hook.js';
 import { accepted, bestEffort } from './paid-inflight.js';
 import { claimKey, scopedKey } from './paid-keys.js';
 import { causeOf, outcomeOf, outcomeUnknown, type PaidInflight } from './paid-outcome.js';
@@ -42,6 +43,8 @@ export interface PaidDeps {
   sampler?: PriceSampler;
   /** Accepted calls the store could not take yet (replayed into it when it is back). */
   journal: AcceptedJournal;
+  /** HTTP with --public-url: creates naming a job.webhookParam the caller left out carry this server's hook. */
+  publicUrl?: string;
 }
 
 export interface PaidCall {
@@ -210,10 +213,13 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       await cancelled();
     }
     let data: unknown;
+    // The hook goes into the request only: consent, the key, the hash and the ledger keep the caller's args.
+    const hook = withHook(tool.op, args, d.publicUrl);
     try {
       const client = clientFor(d.clients, cat.provider);
-      data = (await client.call(tool.op, args, { safe: false, signal: c.signal, detach: true })).data;
-    } catch (err) {
+      data = (await client.call(tool.op, hook.sent, { safe: false, signal: c.signal, detach: true })).data;
+    } catch (caught) {
+      const err = scrubbed(caught, hook.secret);
       if (outcomeOf(err) === 'unknown') {
         d.sampler?.abandon(jobId);
         throw await unknown(causeOf(err));
@@ -250,7 +256,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       throw await unknown(`its answer had no usable job id (${tool.op.job.idField})`);
     }
     const jobTool = { name: tool.name, provider: cat.provider, op: tool.op };
-    const record = newJobRecord(
+    const fresh = newJobRecord(
       {
         id: jobId,
         tool: jobTool,
@@ -264,6 +270,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       d.now(),
       d.ledger.firstPollDelay(jobTool),
     );
+    const record: JobRecord = hook.hash ? { ...fresh, webhookHash: hook.hash } : fresh;
     const entry = { ...base, ...keyed, providerJobId, job: record, at: d.now() };
     accepted(d, entry);
     const job = await recordAccepted(d, { entry, credits, idempotencyKey: c.idempotencyKey, deadline });

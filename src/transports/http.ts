@@ -1,6 +1,7 @@
 /**
  * Streamable HTTP transport on node:http through the SDK's StreamableHTTPServerTransport: /mcp (POST, GET,
- * DELETE), /healthz (alive, no auth), /readyz (store reachable, else 503). Stateful (SDK session ids, one
+ * DELETE), /healthz (alive, no auth), /readyz (store reachable, else 503), /hooks/<capability> (webhook
+ * hints, see hooks.ts). Stateful (SDK session ids, one
  * MCP server per session, bound to the principal that opened it) or stateless (one server per request).
  * Bounded: messages per principal, batches, sessions, connections, and the time to send a request.
  */
@@ -24,6 +25,8 @@ import {
   type GuardOptions,
 } from './http-guard.js';
 import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
+import type { HookRoute } from './hooks.js';
+import { HOOK_PATH } from '../jobs/webhook.js';
 
 export interface HttpOptions {
   host: string;
@@ -50,6 +53,8 @@ export interface HttpOptions {
   serverFor: (principal: string, sessionKey: string | undefined) => MediagenServer;
   /** Store reachable? */
   ready: () => Promise<boolean>;
+  /** POST /hooks/<capability>: webhook hints (no bearer; the capability is the credential). */
+  hooks?: HookRoute;
   logger: Logger;
 }
 
@@ -221,6 +226,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
         );
         return;
       }
+      if (o.hooks && path.startsWith(HOOK_PATH)) return o.hooks.handle(req, res, path, guard.hosts);
       if (path !== '/mcp') return sendError(res, 404, 'Not found: the MCP endpoint is /mcp');
       if (!['POST', 'GET', 'DELETE'].includes(req.method ?? ''))
         return sendError(res, 405, 'Method not allowed', { Allow: 'POST, GET, DELETE' });
@@ -244,6 +250,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       for (const id of sessions.idle()) void endSession(id);
       guard.limiter?.prune();
       guard.authFailures?.prune();
+      o.hooks?.prune();
     },
     Math.min(60_000, o.sessionIdleMs),
   );

@@ -3,10 +3,13 @@
  * X-Provider-Key-* headers from named environment variables; an engine whose variable is missing is
  * refused before consent and before any request, with a message naming the variable.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadCatalogueFile } from '../../src/catalogue/load.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { ROOT } from '../helpers/paths.js';
 import { callConfirmed, callTool, sandboxed, type ListedSchema } from '../helpers/sandboxed.js';
 
 const HEYGEN_KEY = 'hg-caller-own-key-123456';
@@ -42,6 +45,21 @@ describe('ph0ny documented fields', () => {
     ]);
     for (const n of creates) expect(schemas.get(n)?.properties?.webhook_url, n).toMatchObject({ format: 'uri' });
     expect(schemas.get('ph0ny_video_dub')?.properties?.provider).toMatchObject({ type: 'string' });
+  });
+
+  it('every create with webhook_url names it as its job.webhookParam (the hook the server may send)', () => {
+    const cat = loadCatalogueFile(join(ROOT, 'catalogues/ph0ny.json'));
+    const creates = cat.operations.filter((o) => o.job);
+    expect(creates.length).toBe(6);
+    for (const op of creates) {
+      expect(
+        op.params.some((p) => p.name === 'webhook_url'),
+        op.id,
+      ).toBe(true);
+      expect(op.job?.webhookParam, op.id).toBe('webhook_url');
+    }
+    expect(cat.webhooks?.secretEnv).toBe('PH0NY_WEBHOOK_SECRET');
+    expect(cat.notes?.join(' ')).not.toMatch(/does not receive webhooks/);
   });
 
   it('webhook_url is passed through as given', async () => {

@@ -82,6 +82,18 @@ const rules: { rule: string; mutate: (c: Json) => void; pointer: string; says: R
     says: /exactly one \{placeholder\}/,
   },
   {
+    rule: 'webhookParam naming a parameter that is not an optional URL in the body',
+    mutate: (c) => (c.operations[1].job.webhookParam = 'prompt'),
+    pointer: '/operations/1/job/webhookParam',
+    says: /optional body parameter of image_create of type string with format url/,
+  },
+  {
+    rule: 'webhookParam naming no parameter',
+    mutate: (c) => (c.operations[1].job.webhookParam = 'callback'),
+    pointer: '/operations/1/job/webhookParam',
+    says: /"callback" must be an optional body parameter/,
+  },
+  {
     rule: 'price keyed by a parameter that does not exist',
     mutate: (c) => (c.operations[1].price.table.by = ['quality']),
     pointer: '/operations/1/price/table/by/0',

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it, expect } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { downloadsMp4, withSandbox, type Json } from '../helpers/sandbox-http.js';
@@ -82,6 +84,34 @@ describe('sandbox: ph0ny Video API', () => {
       expect(await downloadsMp4((done.result as Json).video_url)).toBe(true);
       expect(await job(sb, j.id)).toEqual(done); // stays done
     });
+  });
+
+  it('keeps the webhook_url a create carried on the job, answers nothing about it, and never calls it', async () => {
+    let called = 0;
+    const receiver = createServer((_req, res) => {
+      called += 1;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as AddressInfo).port;
+    await withSandbox({ pollsToComplete: 1 }, async (sb) => {
+      const hook = `http://127.0.0.1:${port}/hooks/abc`;
+      const made = await create(sb, 'generate', { prompt: 'a wave', webhook_url: hook });
+      expect(JSON.stringify(made)).not.toContain(hook);
+      expect(sb.job('ph0ny', String(made.id))?.meta.webhookUrl).toBe(hook);
+      const done = await job(sb, made.id);
+      expect(done.status).toBe('completed');
+      expect(JSON.stringify(done)).not.toContain(hook);
+      const plain = await create(sb, 'generate', { prompt: 'no hook' });
+      expect(sb.job('ph0ny', String(plain.id))?.meta.webhookUrl).toBeNull();
+      // A copy: the sandbox's own record is not changed through it, and reading it counts no poll.
+      const copy = sb.job('ph0ny', String(plain.id));
+      if (copy) copy.meta.webhookUrl = 'changed';
+      expect(sb.job('ph0ny', String(plain.id))?.meta.webhookUrl).toBeNull();
+      expect(sb.job('ph0ny', String(plain.id))?.polls).toBe(0);
+    });
+    await new Promise<void>((r) => receiver.close(() => r()));
+    expect(called).toBe(0);
   });
 
   it('fills generate defaults and resolves provider auto to an engine', async () => {
