@@ -2,6 +2,7 @@
  * Composition root: config -> registry, store, guard, job ledger, handler and server-level tools.
  * Used by the CLI and by tests; nothing here touches stdio or process state.
  */
+import { appOutputs } from './app-outputs.js';
 import { SERVER_TOOL_NAMES } from './catalogue/names.js';
 import type { Config } from './config.js';
 import { keepsOutputs } from './config-media.js';
@@ -46,6 +47,11 @@ export interface AppOptions extends RegistryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
   refusals?: RefusedTasks;
+  /**
+   * How media_upload takes its file: `path`, a file in --input-dir read by the server (stdio, the
+   * default), or `presign`, a presigned PUT for the client (HTTP: a server reads no client paths).
+   */
+  uploads?: 'path' | 'presign';
 }
 
 export interface App {
@@ -53,7 +59,11 @@ export interface App {
   store: Store;
   ledger: JobLedger;
   serverTools: ServerTool[];
-  /** Copies a succeeded job's outputs into the output store; undefined when outputs are not kept. */
+  /**
+   * Keep a succeeded job's outputs in the output store (the worker calls it for due succeeded jobs):
+   * idempotent; per-output refusals are recorded on the job; throws only for transient trouble, so the
+   * caller tries again later. Undefined when outputs are not kept (keepsOutputs(config) is false).
+   */
   keepOutputs?: (job: JobRecord, signal: AbortSignal) => Promise<JobRecord>;
   /**
    * The background worker polling this app's jobs, set by `serve` (stdio: one per app; HTTP: one for all
@@ -184,6 +194,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
     allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
   };
+  const outputs = appOutputs(config, { store, now, logger, policy: urlPolicy, uploads: opts.uploads ?? 'path' });
+  const links = outputs.links;
   const handler = new ToolHandler({
     urlPolicy,
     inflight,
@@ -199,6 +211,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     balance,
     sampler,
     journal,
+    links,
     // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
     publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
   });
@@ -224,6 +237,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     intervalMs,
     downloader,
     downloadByDefault: config.download,
+    keep: outputs.keepWhileReading,
+    links,
   });
   const tasks = new JobTasks({
     ledger,
@@ -246,6 +261,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     modelsTool(registry.tools, store, now),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
+    ...outputs.tools,
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
@@ -257,6 +273,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     stopMaintenance();
     stopReplay();
     await downloader.close();
+    await outputs.close();
     await registry.close(force);
     if (owned) await store.close();
   };
@@ -265,6 +282,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     store,
     ledger,
     serverTools,
+    keepOutputs: outputs.keepOutputs,
     createMcpServer: (defaultCallerId, principal = 'local') =>
       createServer({
         tools: registry.tools,
