@@ -18,12 +18,13 @@ import type { Worker } from './jobs/worker.js';
 import { pollOverride } from './app-worker.js';
 import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
-import { sleep as realSleep } from './providers/rate-limit.js';
+import { RateLimits, sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
+import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
@@ -121,6 +122,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const settings = consentSettings(config);
   const registry = buildRegistry(config, logger, {
     ...opts,
+    rateLimits: opts.rateLimits ?? new RateLimits({ store, logger }),
     consentHint: (op, cat) => consentNote(op, cat, settings),
     promptOff: settings.promptOff,
     serverToolNames: SERVER_TOOL_NAMES,
@@ -147,19 +149,26 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   // Accepted calls the store could not take: replayed at start and on a timer by whoever owns the store.
   const journal = AcceptedJournal.in(config.stateDir, logger);
   const stopReplay = owned ? journal.start(store, now) : () => undefined;
-  const balanceValue = async (provider: string, signal?: AbortSignal): Promise<unknown> => {
+  // `noWait`: skipped (RATE_LIMITED, nothing sent) when the rate limit has no start free right now.
+  const readBalance = async (provider: string, signal?: AbortSignal, noWait = false): Promise<unknown> => {
     const cat = registry.catalogues.find((c) => c.provider === provider);
     const client = registry.clients.get(provider);
     const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
     if (!cat?.balance || !op || !client?.configured) return undefined;
-    const { data } = await client.call(op, {}, { safe: true, signal });
+    const { data } = await client.call(op, {}, { safe: true, signal, noWait });
     return getPath(data, cat.balance.field);
   };
-  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
-    const v = await balanceValue(provider, signal);
-    const cat = registry.catalogues.find((c) => c.provider === provider);
-    return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
-  };
+  // Observed prices read the balance fresh, waiting for the rate limit like any foreground call.
+  const balanceValue = (provider: string, signal?: AbortSignal): Promise<unknown> => readBalance(provider, signal);
+  // What quotes and consent forms show: briefly cached, one read for concurrent callers, never waited for.
+  const balance = cachedBalance(
+    async (provider, signal) => {
+      const v = await readBalance(provider, signal, true);
+      const cat = registry.catalogues.find((c) => c.provider === provider);
+      return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
+    },
+    { now },
+  );
   // One sampler per app (per principal over HTTP): overlap is judged from the shared store, and the
   // sampler parses the balance strictly itself.
   const sampler = new PriceSampler({ store, logger, now, balance: balanceValue });
