@@ -2,6 +2,7 @@
  * Composition root: config -> registry, store, guard, job ledger, handler and server-level tools.
  * Used by the CLI and by tests; nothing here touches stdio or process state.
  */
+import { appOutputs } from './app-outputs.js';
 import { SERVER_TOOL_NAMES } from './catalogue/names.js';
 import type { Config } from './config.js';
 import { keepsOutputs } from './config-media.js';
@@ -17,12 +18,13 @@ import type { Worker } from './jobs/worker.js';
 import { pollOverride } from './app-worker.js';
 import type { Logger } from './log.js';
 import { getPath } from './providers/envelope.js';
-import { sleep as realSleep } from './providers/rate-limit.js';
+import { RateLimits, sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
+import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
@@ -45,6 +47,11 @@ export interface AppOptions extends RegistryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
   refusals?: RefusedTasks;
+  /**
+   * How media_upload takes its file: `path`, a file in --input-dir read by the server (stdio, the
+   * default), or `presign`, a presigned PUT for the client (HTTP: a server reads no client paths).
+   */
+  uploads?: 'path' | 'presign';
 }
 
 export interface App {
@@ -52,7 +59,11 @@ export interface App {
   store: Store;
   ledger: JobLedger;
   serverTools: ServerTool[];
-  /** Copies a succeeded job's outputs into the output store; undefined when outputs are not kept. */
+  /**
+   * Keep a succeeded job's outputs in the output store (the worker calls it for due succeeded jobs):
+   * idempotent; per-output refusals are recorded on the job; throws only for transient trouble, so the
+   * caller tries again later. Undefined when outputs are not kept (keepsOutputs(config) is false).
+   */
   keepOutputs?: (job: JobRecord, signal: AbortSignal) => Promise<JobRecord>;
   /**
    * The background worker polling this app's jobs, set by `serve` (stdio: one per app; HTTP: one for all
@@ -111,6 +122,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const settings = consentSettings(config);
   const registry = buildRegistry(config, logger, {
     ...opts,
+    rateLimits: opts.rateLimits ?? new RateLimits({ store, logger }),
     consentHint: (op, cat) => consentNote(op, cat, settings),
     promptOff: settings.promptOff,
     serverToolNames: SERVER_TOOL_NAMES,
@@ -137,19 +149,26 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   // Accepted calls the store could not take: replayed at start and on a timer by whoever owns the store.
   const journal = AcceptedJournal.in(config.stateDir, logger);
   const stopReplay = owned ? journal.start(store, now) : () => undefined;
-  const balanceValue = async (provider: string, signal?: AbortSignal): Promise<unknown> => {
+  // `noWait`: skipped (RATE_LIMITED, nothing sent) when the rate limit has no start free right now.
+  const readBalance = async (provider: string, signal?: AbortSignal, noWait = false): Promise<unknown> => {
     const cat = registry.catalogues.find((c) => c.provider === provider);
     const client = registry.clients.get(provider);
     const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
     if (!cat?.balance || !op || !client?.configured) return undefined;
-    const { data } = await client.call(op, {}, { safe: true, signal });
+    const { data } = await client.call(op, {}, { safe: true, signal, noWait });
     return getPath(data, cat.balance.field);
   };
-  const balance = async (provider: string, signal?: AbortSignal): Promise<string | undefined> => {
-    const v = await balanceValue(provider, signal);
-    const cat = registry.catalogues.find((c) => c.provider === provider);
-    return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
-  };
+  // Observed prices read the balance fresh, waiting for the rate limit like any foreground call.
+  const balanceValue = (provider: string, signal?: AbortSignal): Promise<unknown> => readBalance(provider, signal);
+  // What quotes and consent forms show: briefly cached, one read for concurrent callers, never waited for.
+  const balance = cachedBalance(
+    async (provider, signal) => {
+      const v = await readBalance(provider, signal, true);
+      const cat = registry.catalogues.find((c) => c.provider === provider);
+      return v === undefined || !cat ? undefined : `${String(v)} ${cat.currency}`;
+    },
+    { now },
+  );
   // One sampler per app (per principal over HTTP): overlap is judged from the shared store, and the
   // sampler parses the balance strictly itself.
   const sampler = new PriceSampler({ store, logger, now, balance: balanceValue });
@@ -175,6 +194,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     // Sandbox mode: the sandbox's own address (host:port), where its result URLs point.
     allowOrigins: new Set(sandboxOrigins(config, registry, opts)),
   };
+  const outputs = appOutputs(config, { store, now, logger, policy: urlPolicy, uploads: opts.uploads ?? 'path' });
+  const links = outputs.links;
   const handler = new ToolHandler({
     urlPolicy,
     inflight,
@@ -190,6 +211,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     balance,
     sampler,
     journal,
+    links,
     // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
     publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
   });
@@ -215,6 +237,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     intervalMs,
     downloader,
     downloadByDefault: config.download,
+    keep: outputs.keepWhileReading,
+    links,
   });
   const tasks = new JobTasks({
     ledger,
@@ -237,6 +261,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     modelsTool(registry.tools, store, now),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
+    ...outputs.tools,
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
@@ -248,6 +273,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     stopMaintenance();
     stopReplay();
     await downloader.close();
+    await outputs.close();
     await registry.close(force);
     if (owned) await store.close();
   };
@@ -256,6 +282,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     store,
     ledger,
     serverTools,
+    keepOutputs: outputs.keepOutputs,
     createMcpServer: (defaultCallerId, principal = 'local') =>
       createServer({
         tools: registry.tools,

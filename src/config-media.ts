@@ -73,8 +73,9 @@ export const MEDIA_USAGE = `  --no-worker              no background worker: job
   --keep-outputs           copy every output of a succeeded job into the output store (MEDIAGEN_KEEP_OUTPUTS;
                            default on with s3, off with local; --no-keep-outputs turns it off)
   --output-url-ttl S       lifetime of a presigned output or upload link in seconds (default 86400, at most 604800)
-  --input-dir DIR          folder media_upload may read over stdio (MEDIAGEN_INPUT_DIR); media_upload exists
-                           only with an s3 store: a local folder has no URL a provider can fetch
+  --input-dir DIR          folder media_upload may read over stdio (MEDIAGEN_INPUT_DIR; files up to
+                           MEDIAGEN_UPLOAD_MAX_MB, default 100); media_upload exists only with an s3 store:
+                           a local folder has no URL a provider can fetch
   --public-url URL         this server's public URL (HTTP): ph0ny creates get webhook_url=URL/hooks/<capability>
                            as a poll hint (MEDIAGEN_PUBLIC_URL)
 `;

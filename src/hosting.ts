@@ -12,7 +12,9 @@ import type { Logger } from './log.js';
 import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
 import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
+import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
+import { RateLimits } from './providers/rate-limit.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -32,6 +34,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     throw new StartupError(
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
     );
+  checkOutputStore(config); // apps are built on the first request of each principal: refuse now, not then
   const store =
     opts.store ??
     (await openStore({
@@ -44,7 +47,14 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
   const apps = new Map<string, App>();
   // Refused tasks of all principals count against one overall cap.
-  const appOpts: AppOptions = { ...opts, refusals: opts.refusals ?? new RefusedTasks() };
+  // Rate limits: one queue per provider key for all principals (foreground first across them).
+  // media_upload over HTTP signs a PUT for the client: a server never reads a client's file path.
+  const appOpts: AppOptions = {
+    ...opts,
+    refusals: opts.refusals ?? new RefusedTasks(),
+    rateLimits: opts.rateLimits ?? new RateLimits({ store, logger }),
+    uploads: 'presign',
+  };
   const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
   // One background worker for every principal's jobs, each polled through its own principal's app.
   const worker = createWorker(config, logger, store, (job) =>

@@ -17,6 +17,7 @@ export const SERVER_TOOL_NAMES: readonly string[] = [
   'jobs_cancel',
   'jobs_list',
   'jobs_track',
+  'media_upload',
 ];
 
 /**

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { redactor } from '../log.js';
 import { extraHeaders, type HeaderValues } from './extra-headers.js';
 import { buildRequest, interpret, jobRequest, type Interpreted, type WireRequest } from './envelope.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, type Limiter, type RateLimit } from './rate-limit.js';
 
 export interface HttpSettings {
   /** Overall deadline for one request, connect to last body byte. */
@@ -51,6 +51,11 @@ export interface CallOptions {
    * provider's shared rate limit.
    */
   background?: boolean;
+  /**
+   * A free read nobody must wait for (the balance a quote shows): sent only if the rate limit has a start
+   * free now at background priority; otherwise RATE_LIMITED with nothing sent.
+   */
+  noWait?: boolean;
 }
 
 /** undici is imported on the first provider request, not at start-up (it costs ~100 ms to load). */
@@ -82,7 +87,7 @@ const RETRY_CODES = [
 export class ProviderClient {
   readonly provider: string;
   private dispatchers?: Promise<{ agent: Agent; retrying: Dispatcher }>;
-  private readonly limiter?: RateLimiter;
+  private readonly limiter?: Limiter;
   private readonly redact: (s: string) => string;
   private readonly base: string;
   private readonly root: string;
@@ -92,12 +97,14 @@ export class ProviderClient {
     private readonly settings: ProviderSettings,
     private readonly http: HttpSettings = DEFAULT_HTTP,
     private readonly log?: Logger,
+    /** The provider's rate limit (the registry's, shared through the store); this process's own when unset. */
+    limiter?: Limiter,
   ) {
     this.provider = cat.provider;
     this.base = settings.baseUrl.replace(/\/+$/, '');
     const rootPath = cat.baseUrl.rootPath?.replace(/\/+$/, '');
     this.root = rootPath && this.base.endsWith(rootPath) ? this.base.slice(0, -rootPath.length) : this.base;
-    if (cat.rateLimit) this.limiter = new RateLimiter(cat.rateLimit);
+    if (cat.rateLimit) this.limiter = limiter ?? new RateLimiter(cat.rateLimit);
     this.redact = redactor([
       ...(settings.key ? [settings.key] : []),
       ...(settings.secrets ?? []),
@@ -128,6 +135,11 @@ export class ProviderClient {
       });
       return { agent, retrying };
     }));
+  }
+
+  /** The rate limit this client keeps to (the catalogue's, or `--rate-limit`'s); undefined when off. */
+  get rateLimit(): RateLimit | undefined {
+    return this.cat.rateLimit;
   }
 
   get configured(): boolean {
@@ -180,7 +192,12 @@ export class ProviderClient {
     let dispatched = false;
     try {
       const [{ request }, { agent, retrying }] = await Promise.all([loadUndici(), this.connect()]);
-      await this.limiter?.acquire(both);
+      if (opts.noWait && this.limiter && !(await this.limiter.tryAcquire()))
+        throw new MediagenError('RATE_LIMITED', `${this.provider}'s rate limit is busy; the request was not sent.`, {
+          provider: this.provider,
+          sent: false,
+        });
+      if (!opts.noWait) await this.limiter?.acquire(both, opts.background);
       dispatched = true;
       const res = await request(url, {
         method: req.method as Dispatcher.HttpMethod,

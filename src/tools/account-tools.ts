@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { round } from '../guard/price.js';
 import { utcDay } from '../guard/budget.js';
 import type { ToolSpec } from './build.js';
+import { BALANCE_BUSY, isBusy } from './balance.js';
 import { defineTool } from './define.js';
 import type { ServerTool } from './handler.js';
 import { consentFor, withObserved } from './paid.js';
@@ -100,7 +101,11 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
       const q = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, sent);
       const { seen: observed, decision: consent } = await consentFor(d, tool, sent, q);
       const caps = await d.budget.left(cat.provider, ctx.callerId, ctx.principal);
-      const balance = await d.balance(cat.provider, ctx.signal).catch(() => undefined);
+      let busy = false;
+      const balance = await d.balance(cat.provider, ctx.signal).catch((err: unknown) => {
+        busy = isBusy(err);
+        return undefined;
+      });
       const price =
         q.kind === 'unknown'
           ? {
@@ -130,6 +135,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           : []),
         ...Object.entries(caps).map(([scope, c]) => `${scope} cap: ${c.left} of ${c.cap} left.`),
         ...(balance !== undefined ? [`${cat.provider} balance: ${balance}.`] : []),
+        ...(busy ? [`${cat.provider} ${BALANCE_BUSY}.`] : []),
       ];
       return {
         content: [{ type: 'text', text: lines.join('\n') }],
@@ -139,6 +145,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           consent: consent.needed ? { ...consent, path: d.tokenOnly ? 'token' : 'elicitation or token' } : consent,
           caps,
           balance: balance ?? null,
+          ...(busy ? { balance_note: BALANCE_BUSY } : {}),
         },
       };
     },

@@ -6,6 +6,7 @@ import type { Elicit } from '../guard/consent.js';
 import { getPath } from '../providers/envelope.js';
 import { clientFor } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
+import type { LinkMaker } from '../outputs/links.js';
 import { jobResult } from './job-view.js';
 import { quoteText, runPaid, type PaidDeps } from './paid.js';
 import { checkUrlArguments, type UrlPolicy } from './url-arguments.js';
@@ -51,6 +52,8 @@ export interface ServerTool {
 export type HandlerDeps = PaidDeps & {
   /** URL arguments naming loopback, private or link-local hosts are refused, except these allows. */
   urlPolicy?: UrlPolicy;
+  /** Links to kept outputs (a job answered again for its idempotency_key may have them). */
+  links?: LinkMaker;
 };
 
 /** Split validated arguments into provider arguments and guard fields. */
@@ -100,7 +103,7 @@ export class ToolHandler {
     const lead = reused
       ? `Job ${job.id} already exists for this idempotency_key (${job.tool}, status ${job.status}); nothing new was sent or charged.`
       : `Job ${job.id} started: ${job.tool} at ${job.provider} (provider job ${job.providerJobId}). Price: ${price}.`;
-    return jobResult(job, lead, { reused, price_text: price });
+    return jobResult(job, lead, { reused, price_text: price }, await this.deps.links?.(job));
   }
 }
 

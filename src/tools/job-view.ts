@@ -1,5 +1,6 @@
 /** How a job looks to the agent: one text summary, resource_link per output, and structuredContent. */
 import { RAW_RESULT } from '../jobs/results.js';
+import type { StoredLinks } from '../outputs/links.js';
 import type { JobOutput, JobRecord } from '../store/store.js';
 import type { ToolResult } from './handler.js';
 
@@ -8,7 +9,18 @@ const isRaw = (o: JobOutput): boolean => o.kind === RAW_RESULT;
 const outputsOf = (job: JobRecord): JobOutput[] => job.outputs.filter((o) => !isRaw(o));
 const excerptOf = (job: JobRecord): string | null => job.outputs.find(isRaw)?.url ?? null;
 
-export function jobStructured(job: JobRecord): Record<string, unknown> {
+/** A kept output's fields: its stored link (made fresh for this read), type and size, or why it was not kept. */
+function storedFields(o: JobOutput, links?: StoredLinks): Record<string, unknown> {
+  const url = links?.urls.get(o);
+  return {
+    ...(url !== undefined
+      ? { stored_url: url, stored_type: o.storedType ?? null, stored_bytes: o.storedBytes ?? null }
+      : {}),
+    ...(o.storeError ? { store_error: o.storeError } : {}),
+  };
+}
+
+export function jobStructured(job: JobRecord, links?: StoredLinks): Record<string, unknown> {
   const excerpt = excerptOf(job);
   return {
     job_id: job.id,
@@ -25,6 +37,7 @@ export function jobStructured(job: JobRecord): Record<string, unknown> {
       mime_type: o.mimeType ?? null,
       path: o.path ?? null,
       ...(o.source ? { found_by: 'scan' } : {}),
+      ...storedFields(o, links),
     })),
     ...(excerpt !== null ? { result_excerpt: excerpt } : {}),
     error: job.error,
@@ -50,26 +63,54 @@ export function nextStep(job: JobRecord): string {
   }
 }
 
-export function jobResult(job: JobRecord, lead: string, extra: Record<string, unknown> = {}): ToolResult {
+/** One output's line: the provider URL, then the kept copy (or why it was not kept) and a saved file. */
+function outputLine(o: JobOutput, i: number, links?: StoredLinks): string {
+  const stored = links?.urls.get(o);
+  const saved = o.path && o.path !== stored ? ` (saved to ${o.path})` : '';
+  const kept =
+    stored === undefined
+      ? o.storeError
+        ? ` (not kept: ${o.storeError.replace(/^not kept: /, '')})`
+        : ''
+      : links?.fetchable
+        ? `\n   stored_url: ${stored}`
+        : ` (kept at ${stored})`;
+  return `${i + 1}. ${o.kind}: ${o.url}${saved}${kept}`;
+}
+
+/**
+ * A job as a tool result. `links`: the kept outputs' links, made fresh for this read; a fetchable stored
+ * URL (s3) is what the output's resource_link points at, a local path is named in the text only.
+ */
+export function jobResult(
+  job: JobRecord,
+  lead: string,
+  extra: Record<string, unknown> = {},
+  links?: StoredLinks,
+): ToolResult {
   const lines = [lead];
   const outputs = outputsOf(job);
-  outputs.forEach((o, i) => lines.push(`${i + 1}. ${o.kind}: ${o.url}${o.path ? ` (saved to ${o.path})` : ''}`));
+  outputs.forEach((o, i) => lines.push(outputLine(o, i, links)));
   const excerpt = excerptOf(job);
   if (excerpt !== null) lines.push(`Provider result (excerpt): ${excerpt}`);
   if (job.error) lines.push(`Reason: ${job.error}`);
   const step = nextStep(job);
   if (step) lines.push(step);
-  const links = outputs
+  const resources = outputs
     .filter((o) => /^https?:\/\//.test(o.url))
-    .map((o, i) => ({
-      type: 'resource_link' as const,
-      uri: o.url,
-      name: `${job.id}-${i + 1}`,
-      ...(o.mimeType ? { mimeType: o.mimeType } : {}),
-      description: `${o.kind} output ${i + 1} of ${job.tool}`,
-    }));
+    .map((o, i) => {
+      const stored = links?.fetchable ? links.urls.get(o) : undefined;
+      const mimeType = stored !== undefined ? o.storedType : o.mimeType;
+      return {
+        type: 'resource_link' as const,
+        uri: stored ?? o.url,
+        name: `${job.id}-${i + 1}`,
+        ...(mimeType ? { mimeType } : {}),
+        description: `${o.kind} output ${i + 1} of ${job.tool}${stored !== undefined ? ' (kept copy)' : ''}`,
+      };
+    });
   return {
-    content: [{ type: 'text', text: lines.join('\n') }, ...links],
-    structuredContent: { ...jobStructured(job), ...extra },
+    content: [{ type: 'text', text: lines.join('\n') }, ...resources],
+    structuredContent: { ...jobStructured(job, links), ...extra },
   };
 }

@@ -5,6 +5,7 @@ import type { JobLedger } from '../jobs/ledger.js';
 import type { DownloadReport, Downloader } from '../jobs/downloader.js';
 import { mayChange } from '../jobs/owner.js';
 import { waitForJob } from '../jobs/wait.js';
+import { noLinks, type LinkMaker } from '../outputs/links.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
@@ -23,6 +24,14 @@ export interface JobsToolDeps {
   /** Downloads into the output folder; `byDefault`: download without being asked. */
   downloader: Downloader;
   downloadByDefault: boolean;
+  /**
+   * Keeps a succeeded job's outputs in the output store while the caller waits (at most budgetMs; the
+   * background worker keeps whatever is left), so results can show stored_url at once. Unset when
+   * outputs are not kept.
+   */
+  keep?: (job: JobRecord, signal: AbortSignal, budgetMs: number) => Promise<JobRecord>;
+  /** The kept outputs' links, signed fresh for every answer. */
+  links?: LinkMaker;
 }
 
 const jobId = z.string().min(1).max(100).describe('Job id from the create call (job_…).');
@@ -97,14 +106,24 @@ async function maybeDownload(
   };
 }
 
-function finished(job: JobRecord, lead: string, extra: Record<string, unknown> = {}): ToolResult {
+/** Keep a succeeded job's outputs within budgetMs (when outputs are kept), before it is shown. */
+async function kept(d: JobsToolDeps, job: JobRecord, budgetMs: number, signal: AbortSignal): Promise<JobRecord> {
+  return d.keep && job.status === 'succeeded' ? d.keep(job, signal, budgetMs) : job;
+}
+
+async function finished(
+  d: JobsToolDeps,
+  job: JobRecord,
+  lead: string,
+  extra: Record<string, unknown> = {},
+): Promise<ToolResult> {
   if (job.status === 'failed')
     throw new MediagenError(
       'JOB_FAILED',
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job),
     );
-  return jobResult(job, lead, extra);
+  return jobResult(job, lead, extra, await (d.links ?? noLinks)(job));
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
@@ -116,10 +135,17 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: true,
     idempotent: true,
     run: async (a, ctx) => {
-      const polled = await d.ledger.poll(a.job_id, ctx.signal, ctx.principal);
-      const { job, note, extra } = await maybeDownload(d, polled, a.download, d.waitBudgetMs, ctx.signal);
+      const started = d.now();
+      const polled = await kept(
+        d,
+        await d.ledger.poll(a.job_id, ctx.signal, ctx.principal),
+        d.waitBudgetMs,
+        ctx.signal,
+      );
+      const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
+      const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
       const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
-      return finished(job, note ? `${lead}\n${note}` : lead, extra);
+      return finished(d, job, note ? `${lead}\n${note}` : lead, extra);
     },
   });
 
@@ -159,11 +185,12 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
             done: false,
           },
         );
-      // The download gets what is left of the wait budget (at least 2 s, for a job that just finished).
-      const left = Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
-      const saved = await maybeDownload(d, job, a.download, left, ctx.signal);
+      // Keeping, then the download, get what is left of the wait budget (at least 2 s, for a job that just finished).
+      const left = (): number => Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
+      const stored = await kept(d, job, left(), ctx.signal);
+      const saved = await maybeDownload(d, stored, a.download, left(), ctx.signal);
       const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
-      return finished(saved.job, saved.note ? `${lead}\n${saved.note}` : lead, saved.extra);
+      return finished(d, saved.job, saved.note ? `${lead}\n${saved.note}` : lead, saved.extra);
     },
   });
 
@@ -190,7 +217,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         !wasFinal && job.status === 'cancelled' && job.price
           ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
           : '';
-      return jobResult(job, `Job ${job.id} is ${job.status}.${credits}`);
+      return jobResult(job, `Job ${job.id} is ${job.status}.${credits}`, {}, await (d.links ?? noLinks)(job));
     },
   });
 
@@ -226,7 +253,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       if (page.nextCursor) lines.push(`More: call jobs_list with cursor "${page.nextCursor}".`);
       return {
         content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No jobs match.' }],
-        structuredContent: { jobs: page.jobs.map(jobStructured), next_cursor: page.nextCursor ?? null },
+        structuredContent: { jobs: page.jobs.map((j) => jobStructured(j)), next_cursor: page.nextCursor ?? null },
       };
     },
   });

@@ -8,6 +8,7 @@ import { applyPriceOverlay } from '../catalogue/prices.js';
 import { secretsOf, type Logger } from '../log.js';
 import { DEFAULT_HTTP, ProviderClient, type ProviderSettings } from '../providers/client.js';
 import { headerValues } from '../providers/extra-headers.js';
+import type { RateLimits } from '../providers/rate-limit.js';
 import { buildTools, type ConsentHint, type ToolSpec } from './build.js';
 import { filterTools, type ToolFilter } from './filter.js';
 
@@ -34,6 +35,11 @@ export interface RegistryOptions {
   promptOff?: readonly string[];
   /** Keep tools of providers with no key (for --list). */
   keepUnconfigured?: boolean;
+  /**
+   * Where the providers' rate limits are counted (the store, shared by every process using one key; one
+   * set per process, so every principal's clients queue together). Unset: each client counts its own.
+   */
+  rateLimits?: RateLimits;
 }
 
 /** A value of the environment or of a settings record, never one found on Object.prototype. */
@@ -110,10 +116,9 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     }
     const limit = own(config.rateLimit, cat.provider);
     const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
-    clients.set(
-      cat.provider,
-      new ProviderClient(effective, settings, { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs }, logger),
-    );
+    const limiter = effective.rateLimit && opts.rateLimits?.for(cat.provider, settings.key, effective.rateLimit);
+    const http = { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs };
+    clients.set(cat.provider, new ProviderClient(effective, settings, http, logger, limiter || undefined));
   }
   const tools = filtered.filter((t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider));
   for (const p of unconfigured) {

@@ -1,0 +1,62 @@
+/**
+ * The --output-dir folder as the output store, confined exactly as downloads are (jobs/download.ts,
+ * jobs/results.ts): a flat folder that must not be a symbolic link, plain file names `<job id>-<n>.<ext>`,
+ * outputs spooled into `.part` files created exclusively in the same folder, then renamed into place.
+ * A local folder has no URL a provider or a remote agent can fetch: its "link" is the absolute path.
+ * The download code (and undici with it) is loaded on first use, not at start-up.
+ */
+import { rename, rm } from 'node:fs/promises';
+import { MediagenError } from '../errors.js';
+import { confinedPath } from '../jobs/results.js';
+import type { OutputStore } from './store.js';
+
+export class LocalStore implements OutputStore {
+  readonly kind = 'local' as const;
+
+  constructor(private readonly dir: string | undefined) {}
+
+  private folder(): string {
+    if (!this.dir)
+      throw new MediagenError(
+        'NOT_CONFIGURED',
+        'Keeping outputs locally needs an output folder (MEDIAGEN_OUTPUT_DIR).',
+      );
+    return this.dir;
+  }
+
+  async spoolDir(): Promise<string> {
+    const dir = this.folder();
+    const { prepareFolder } = await import('../jobs/download.js');
+    await prepareFolder(dir);
+    return dir;
+  }
+
+  outputKey(_principal: string, jobId: string, n: number, ext: string): string {
+    return `${jobId}-${n}.${ext}`;
+  }
+
+  /** Local keys are file names in one flat folder; a job's own key is all a job ever names. */
+  owns(): boolean {
+    return true;
+  }
+
+  async putFile(key: string, file: string): Promise<void> {
+    const dir = this.folder();
+    const target = confinedPath(dir, key);
+    if (file === target) return;
+    try {
+      const { prepareFolder } = await import('../jobs/download.js');
+      await prepareFolder(dir);
+      await rename(file, target);
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
+  }
+
+  async link(key: string): Promise<string> {
+    return confinedPath(this.folder(), key);
+  }
+
+  async close(): Promise<void> {}
+}

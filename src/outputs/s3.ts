@@ -1,0 +1,185 @@
+/**
+ * An S3-compatible bucket as the output store: objects PUT with SigV4 (aws4fetch signs, undici sends,
+ * the body streamed from a spooled file with its exact length), and presigned GET and PUT links
+ * (query-string SigV4, X-Amz-Expires = the TTL). Credentials come from the environment snapshot and are
+ * never put in an error, a log line or a result (a presigned link carries the access key id, as S3 requires,
+ * and a signature; never the secret). The signer and undici are loaded on first use, not at start-up.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AwsV4Signer } from 'aws4fetch';
+import type { Agent } from 'undici';
+import { principalPrefix, type OutputStore, type PutOptions } from './store.js';
+
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  region: string;
+  /** Default https://s3.<region>.amazonaws.com. */
+  endpoint?: string;
+  /** Path-style URLs (MinIO and most self-hosted servers); also used for buckets with dots over https. */
+  forcePathStyle: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** A bucket request that failed; the message names the status and S3's error code only. */
+export class S3Error extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'S3Error';
+  }
+}
+
+/** One key segment as S3's canonical URI encodes it (RFC 3986 unreserved characters kept). */
+const encodeSegment = (s: string): string =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+export class S3Store implements OutputStore {
+  readonly kind = 's3' as const;
+  private readonly endpoint: URL;
+  private agent?: Promise<Agent>;
+  private spool?: Promise<string>;
+
+  constructor(readonly s: S3Settings) {
+    this.endpoint = new URL(s.endpoint ?? `https://s3.${s.region}.amazonaws.com`);
+  }
+
+  get prefix(): string {
+    return this.s.prefix;
+  }
+
+  /** The object's URL (no query). */
+  objectUrl(key: string): URL {
+    const path = key.split('/').map(encodeSegment).join('/');
+    const base = new URL(this.endpoint);
+    const basePath = base.pathname.replace(/\/+$/, '');
+    const pathStyle = this.s.forcePathStyle || (this.s.bucket.includes('.') && base.protocol === 'https:');
+    if (pathStyle) base.pathname = `${basePath}/${this.s.bucket}/${path}`;
+    else {
+      base.hostname = `${this.s.bucket}.${base.hostname}`;
+      base.pathname = `${basePath}/${path}`;
+    }
+    return base;
+  }
+
+  private async signer(init: {
+    method: string;
+    url: URL;
+    headers?: Record<string, string>;
+    signQuery?: boolean;
+    datetime?: string;
+  }): Promise<AwsV4Signer> {
+    const { AwsV4Signer } = await import('aws4fetch');
+    return new AwsV4Signer({
+      method: init.method,
+      url: init.url.toString(),
+      headers: init.headers,
+      accessKeyId: this.s.accessKeyId,
+      secretAccessKey: this.s.secretAccessKey,
+      sessionToken: this.s.sessionToken,
+      service: 's3',
+      region: this.s.region,
+      signQuery: init.signQuery,
+      datetime: init.datetime,
+      // Content-Type and Content-Length are signed too: a presigned PUT fixes both.
+      allHeaders: true,
+    });
+  }
+
+  async spoolDir(): Promise<string> {
+    return (this.spool ??= mkdtemp(join(tmpdir(), 'mediagen-keep-')));
+  }
+
+  outputKey(principal: string, jobId: string, n: number, ext: string): string {
+    return `${principalPrefix(this.s.prefix, principal)}${jobId}/${n}.${ext}`;
+  }
+
+  /** A fresh key for an upload of `principal`. */
+  uploadKey(principal: string, random: string, ext: string): string {
+    return `${principalPrefix(this.s.prefix, principal)}uploads/${random}.${ext}`;
+  }
+
+  owns(principal: string, key: string): boolean {
+    const mine = principalPrefix(this.s.prefix, principal);
+    return key.startsWith(mine) && !key.slice(mine.length).split('/').includes('..');
+  }
+
+  async putFile(key: string, file: string, o: PutOptions): Promise<void> {
+    try {
+      await this.putStream(key, createReadStream(file), o);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** PUT `body` (exactly o.bytes bytes) as `key`. */
+  async putStream(key: string, body: NodeJS.ReadableStream, o: PutOptions): Promise<void> {
+    const url = this.objectUrl(key);
+    const { request, Agent } = await import('undici');
+    const agent = await (this.agent ??= Promise.resolve(new Agent({ connections: 8 })));
+    const signer = await this.signer({
+      method: 'PUT',
+      url,
+      headers: {
+        'content-type': o.contentType,
+        'content-length': String(o.bytes),
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      },
+    });
+    const { headers } = await signer.sign();
+    let res;
+    try {
+      res = await request(url, {
+        method: 'PUT',
+        headers: Object.fromEntries(headers.entries()),
+        body: body as import('node:stream').Readable,
+        dispatcher: agent,
+        signal: o.signal,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+      });
+    } catch (err) {
+      const e = err as { code?: unknown; message?: unknown };
+      throw new S3Error(
+        `the bucket ${this.s.bucket} could not be reached (${typeof e.code === 'string' ? e.code : String(e.message ?? err).slice(0, 120)})`,
+      );
+    }
+    const text = await res.body.text().catch(() => '');
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const code = /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(text)?.[1];
+      throw new S3Error(
+        `the bucket ${this.s.bucket} answered HTTP ${res.statusCode}${code ? ` ${code}` : ''} to a PUT`,
+        res.statusCode,
+      );
+    }
+  }
+
+  /** A presigned GET of `key`, valid for ttlSeconds (1..604800) from now. */
+  async link(key: string, ttlSeconds: number): Promise<string> {
+    return this.presign('GET', key, ttlSeconds);
+  }
+
+  /** A presigned PUT of `key`: the uploader must send exactly this Content-Type and Content-Length. */
+  async presignPut(key: string, contentType: string, bytes: number, ttlSeconds: number): Promise<string> {
+    return this.presign('PUT', key, ttlSeconds, { 'content-type': contentType, 'content-length': String(bytes) });
+  }
+
+  private async presign(method: string, key: string, ttl: number, headers?: Record<string, string>): Promise<string> {
+    const url = this.objectUrl(key);
+    url.searchParams.set('X-Amz-Expires', String(Math.max(1, Math.min(604_800, Math.floor(ttl)))));
+    const signed = await (await this.signer({ method, url, headers, signQuery: true })).sign();
+    return signed.url.toString();
+  }
+
+  async close(): Promise<void> {
+    if (this.agent) await (await this.agent).close();
+    if (this.spool) await rm(await this.spool, { recursive: true, force: true });
+  }
+}
