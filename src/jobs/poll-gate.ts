@@ -31,12 +31,16 @@ export class PollGate {
     return this.now() - last.at < intervalMs;
   }
 
-  /** Run the poll of `id`, visible to joiners until it ends. */
+  /**
+   * Run the poll of `id`, visible to joiners until it ends. It counts from when it was sent: the next poll
+   * time the ledger writes (its answer's time + the interval) is never too soon for it.
+   */
   run(id: string, background: boolean, poll: () => Promise<JobRecord>): Promise<JobRecord> {
+    const at = this.now();
     const p = poll().finally(() => {
       this.inflight.delete(id);
       this.recent.delete(id);
-      this.recent.set(id, { at: this.now(), background });
+      this.recent.set(id, { at, background });
       if (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.keys().next().value as string);
     });
     this.inflight.set(id, p);

@@ -84,7 +84,8 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
   const skipped = polled.polls === job.polls;
   if (!skipped) c.counts.polls++;
   if (!isFinal(polled.status)) {
-    if (pastLimit(polled, timing, now) && !pastLimit(polled, timing, job.updatedAt)) {
+    // Once, on the poll whose recorded time is the first past the limit (the ledger's clock, not ours).
+    if (!skipped && pastLimit(job, timing, polled.updatedAt) && !pastLimit(job, timing, job.updatedAt)) {
       c.counts.timedOut++;
       c.logger.info(
         `job ${job.id}: past its time limit; polled every ${Math.round(timing.slowMs / 1000)} s from now, not refunded`,
