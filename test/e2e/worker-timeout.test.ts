@@ -84,8 +84,14 @@ describe('a job past its time limit, polled by the background worker', () => {
     expect(settled.job?.nextPollAt ?? null).toBeNull();
     const lines = server.stderr().split('\n');
     const mine = lines.filter((l) => l.includes(`job ${id}: `)).join('\n');
-    expect(lines.filter((l) => l.includes(`job ${id}: past its time limit`)), mine).toHaveLength(1);
-    expect(lines.filter((l) => l.includes(`job ${id}: running -> failed`)), mine).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.includes(`job ${id}: past its time limit`)),
+      mine,
+    ).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.includes(`job ${id}: running -> failed`)),
+      mine,
+    ).toHaveLength(1);
   });
 
   it('undecided 48 h past its limit: polled once more, then given up for good (nothing refunded)', async () => {
