@@ -57,8 +57,14 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   };
   const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
   // One background worker for every principal's jobs, each polled through its own principal's app.
-  const worker = createWorker(config, logger, store, (job) =>
-    settings.has(job.principal) || (!auth && job.principal === LOCAL_PRINCIPAL) ? appFor(job.principal) : undefined,
+  const polled = [...settings.keys(), ...(auth ? [] : [LOCAL_PRINCIPAL])];
+  const worker = createWorker(
+    config,
+    logger,
+    store,
+    (job) => (polled.includes(job.principal) ? appFor(job.principal) : undefined),
+    undefined,
+    polled,
   );
   const appFor = (principal: string): App => {
     let app = apps.get(principal);

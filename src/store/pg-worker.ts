@@ -41,7 +41,7 @@ export class PgWorkerSql {
 
   async leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]> {
     const limit = Math.floor(q.limit);
-    const filter = jobFilter(q.providers, q.principals);
+    const filter = jobFilter(q.providers, q.principals, q.exclude);
     if (!(limit > 0) || filter.empty) return [];
     const params = { now: q.now, limit, owner: q.owner, until: q.now + q.leaseMs, ...filter.params };
     const { text, values } = named(leaseSql(filter.sql), params);
@@ -59,8 +59,8 @@ export class PgWorkerSql {
     return (await this.db.q(text, values)).rowCount === 1;
   }
 
-  async nextDueAt(providers?: readonly string[], principals?: readonly string[]): Promise<number | undefined> {
-    const filter = jobFilter(providers, principals);
+  async nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+    const filter = jobFilter(providers, principals, exclude);
     if (filter.empty) return undefined;
     const { text, values } = named(nextDueSql(filter.sql, 'pg'), filter.params);
     const { rows } = await this.db.q<{ t: number | null }>(text, values);

@@ -134,8 +134,8 @@ export class PgStore implements Store {
     return this.worker.renewLease(id, owner, until);
   }
 
-  nextDueAt(providers?: readonly string[], principals?: readonly string[]): Promise<number | undefined> {
-    return this.worker.nextDueAt(providers, principals);
+  nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers, principals, exclude);
   }
 
   pokeJob(id: string, now: number): Promise<boolean> {

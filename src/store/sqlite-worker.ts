@@ -33,7 +33,7 @@ export class SqliteWorkerSql {
 
   leaseDueJobs(q: LeaseQuery): JobRecord[] {
     const limit = Math.floor(q.limit);
-    const filter = jobFilter(q.providers, q.principals);
+    const filter = jobFilter(q.providers, q.principals, q.exclude);
     if (!(limit > 0) || filter.empty) return [];
     const until = q.now + q.leaseMs;
     const take = this.stmt(
@@ -55,8 +55,8 @@ export class SqliteWorkerSql {
     return this.stmt(RENEW_SQL).run({ id, owner, until }).changes === 1;
   }
 
-  nextDueAt(providers?: readonly string[], principals?: readonly string[]): number | undefined {
-    const filter = jobFilter(providers, principals);
+  nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): number | undefined {
+    const filter = jobFilter(providers, principals, exclude);
     if (filter.empty) return undefined;
     const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'sqlite')).get(filter.params);
     return row?.t ?? undefined;

@@ -155,8 +155,8 @@ export class SqliteStore implements Store {
     return this.worker.renewLease(id, owner, until);
   }
 
-  async nextDueAt(providers?: readonly string[], principals?: readonly string[]): Promise<number | undefined> {
-    return this.worker.nextDueAt(providers, principals);
+  async nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers, principals, exclude);
   }
 
   async pokeJob(id: string, now: number): Promise<boolean> {

@@ -81,6 +81,8 @@ export interface LeaseQuery {
   providers?: readonly string[];
   /** Only jobs of these principals (the ones this process can poll for); all when unset. */
   principals?: readonly string[];
+  /** Not these jobs (ones this process found it cannot poll, for a while). */
+  exclude?: readonly string[];
 }
 
 /** Options of Store.updateJob. */
@@ -366,10 +368,15 @@ export interface Store {
    */
   renewLease(id: string, owner: string, until: number): Promise<boolean>;
   /**
-   * The earliest time a job (of `providers` and `principals`, when given) can be leased: its next_poll_at,
-   * or for a job under lease not before the lease runs out; undefined when none is scheduled.
+   * The earliest time a job (of `providers` and `principals`, when given, and not in `exclude`) can be
+   * leased: its next_poll_at, or for a job under lease not before the lease runs out; undefined when none
+   * is scheduled.
    */
-  nextDueAt(providers?: readonly string[], principals?: readonly string[]): Promise<number | undefined>;
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined>;
   /** Make an open job due now (a webhook hint): next_poll_at = now. False when unknown or final. */
   pokeJob(id: string, now: number): Promise<boolean>;
   /**

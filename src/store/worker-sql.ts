@@ -66,12 +66,13 @@ export function providerFilter(providers?: readonly string[]): { sql: string; pa
 }
 
 /**
- * The provider filter and `principal IN (@q0, …)` together (see providerFilter); `empty` when either list
- * is empty (nothing can match).
+ * The provider filter, `principal IN (@q0, …)` and `id NOT IN (@x0, …)` together (see providerFilter);
+ * `empty` when the provider or principal list is empty (nothing can match).
  */
 export function jobFilter(
   providers?: readonly string[],
   principals?: readonly string[],
+  exclude?: readonly string[],
 ): { sql: string; params: Record<string, string>; empty: boolean } {
   const byProvider = providerFilter(providers);
   const params: Record<string, string> = { ...byProvider.params };
@@ -79,6 +80,10 @@ export function jobFilter(
   if (principals !== undefined) {
     principals.forEach((p, i) => (params[`q${i}`] = p));
     sql += ` AND principal IN (${principals.map((_, i) => `@q${i}`).join(', ')})`;
+  }
+  if (exclude !== undefined && exclude.length > 0) {
+    exclude.forEach((id, i) => (params[`x${i}`] = id));
+    sql += ` AND id NOT IN (${exclude.map((_, i) => `@x${i}`).join(', ')})`;
   }
   return { sql, params, empty: providers?.length === 0 || principals?.length === 0 };
 }

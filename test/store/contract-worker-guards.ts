@@ -51,7 +51,7 @@ export function workerGuardsContract(ref: StoreRef): void {
       });
     });
 
-    it('leases and nextDueAt only for the given principals', async () => {
+    it('leases and nextDueAt only for the given principals, and not the excluded jobs', async () => {
       await ref.store.insertJob(makeJob({ id: 'job_a', principal: 'local' }));
       await ref.store.insertJob(makeJob({ id: 'job_b', principal: 'tenant-b', nextPollAt: T0 + 5 }));
       await ref.store.insertJob(makeJob({ id: 'job_c', principal: 'tenant-c', provider: 'other', nextPollAt: T0 + 1 }));
@@ -67,6 +67,11 @@ export function workerGuardsContract(ref: StoreRef): void {
         'job_a',
         'job_b',
       ]);
+      expect(
+        await ref.store.leaseDueJobs(lease({ owner: 'owner-c', now, principals: ['tenant-c'], exclude: ['job_c'] })),
+      ).toEqual([]);
+      expect(await ref.store.nextDueAt(undefined, ['tenant-c'], ['job_c'])).toBeUndefined();
+      expect(await ref.store.nextDueAt(undefined, ['tenant-c'], [])).toBe(T0 + 1);
       // Another principal's job was not touched: due as before, for a process that can poll it.
       expect(await ref.store.getJob('job_c')).toMatchObject({ nextPollAt: T0 + 1 });
       expect(ids(await ref.store.leaseDueJobs(lease({ owner: 'owner-b', now, principals: ['tenant-c'] })))).toEqual([
