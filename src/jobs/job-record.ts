@@ -50,4 +50,3 @@ export function newJobRecord(
     nextPollAt: now + firstPollMs,
   };
 }
-

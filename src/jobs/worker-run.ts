@@ -63,7 +63,10 @@ export function leaseDeadline(c: RunContext): { signal: AbortSignal; done: () =>
  * aborted when the worker stops or the lease is lost (another worker took the job, or the store could
  * not renew it before it ran out).
  */
-export function leaseHold(job: JobRecord, c: RunContext): { signal: AbortSignal; done: () => void; lost: () => boolean } {
+export function leaseHold(
+  job: JobRecord,
+  c: RunContext,
+): { signal: AbortSignal; done: () => void; lost: () => boolean } {
   const ctl = new AbortController();
   let lost = false;
   let leaseEnd = c.now() + c.leaseMs;

@@ -59,7 +59,11 @@ export class PgWorkerSql {
     return (await this.db.q(text, values)).rowCount === 1;
   }
 
-  async nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+  async nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
     const filter = jobFilter(providers, principals, exclude);
     if (filter.empty) return undefined;
     const { text, values } = named(nextDueSql(filter.sql, 'pg'), filter.params);

@@ -134,7 +134,11 @@ export class PgStore implements Store {
     return this.worker.renewLease(id, owner, until);
   }
 
-  nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
     return this.worker.nextDueAt(providers, principals, exclude);
   }
 

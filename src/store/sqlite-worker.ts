@@ -55,7 +55,11 @@ export class SqliteWorkerSql {
     return this.stmt(RENEW_SQL).run({ id, owner, until }).changes === 1;
   }
 
-  nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): number | undefined {
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): number | undefined {
     const filter = jobFilter(providers, principals, exclude);
     if (filter.empty) return undefined;
     const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'sqlite')).get(filter.params);

@@ -155,7 +155,11 @@ export class SqliteStore implements Store {
     return this.worker.renewLease(id, owner, until);
   }
 
-  async nextDueAt(providers?: readonly string[], principals?: readonly string[], exclude?: readonly string[]): Promise<number | undefined> {
+  async nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
     return this.worker.nextDueAt(providers, principals, exclude);
   }
 
