@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { KEEP_HORIZON_MS, Worker, type Poller } from '../../src/jobs/worker.js';
+import { LATE_GRACE_MS } from '../../src/jobs/schedule.js';
 import { createLogger } from '../../src/log.js';
 import type { JobRecord } from '../../src/store/store.js';
 import { tempDir } from '../helpers/in-memory.js';
@@ -144,6 +145,20 @@ describe('the background worker', () => {
     await new Promise((r) => setTimeout(r, 500));
     const third = await app.store.leaseDueJobs({ owner: 'third', now: Date.now(), leaseMs: 1_000, limit: 10 });
     expect(third.map((j) => j.id)).toEqual([job.id]);
+  });
+
+  it('gives up a job it cannot poll 48 h past its time limit, as a poll would, sending nothing', async () => {
+    const w = await start({ pollerFor: () => undefined });
+    const long = Date.now() - (LATE_GRACE_MS + 2 * 3_600_000);
+    const job = await insert('done-unpollable-old', { createdAt: long, updatedAt: long });
+    w.start();
+    const row = await eventually('the job given up', async () => {
+      const j = await app.store.getJob(job.id);
+      return j?.nextPollAt === null ? j : undefined;
+    });
+    expect(row.status).toBe('running');
+    expect(w.stats().gaveUp).toBe(1);
+    expect(seen.get('done-unpollable-old')).toBeUndefined();
   });
 
   it('finishes a job, then keeps its outputs, retrying a failing keep with backoff', async () => {
