@@ -378,6 +378,8 @@ export interface Store {
    * `olderThan` (counted as uncertain by reports); of `principal` when given; at most `limit` (100).
    */
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]>;
+  /** How many of `principal`'s reservations were refunded at or after `since`, and their credits. */
+  refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */
