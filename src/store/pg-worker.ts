@@ -10,7 +10,6 @@ import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './
 import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome, UncertainQuery } from './store.js';
 import {
   dueSql,
-  FINAL_SQL,
   LIVE_SLOTS_SQL,
   nextDueSql,
   POKE_SQL,
