@@ -50,7 +50,8 @@ export function appOutputs(
         })
       : undefined;
   return {
-    links: linkMaker(outputStore, config.outputUrlTtl),
+    // Over HTTP (uploads are presigned there) callers are remote: no path on the server's disk is shown.
+    links: linkMaker(outputStore, config.outputUrlTtl, d.uploads === 'presign'),
     keepOutputs: keeper
       ? async (job, signal) => {
           const r = await keeper.keep(job, signal, KEEP_MS + 5_000);

@@ -161,6 +161,11 @@ export class Keeper {
         return { storeError: `not kept: ${bad ?? 'unknown type'}` };
       }
       const bytes = (await stat(file)).size;
+      const max = this.outputs.maxObjectBytes;
+      if (max !== undefined && bytes > max) {
+        await drop();
+        return { storeError: `not kept: ${bytes} bytes is over the output store's ${max}-byte limit for one object` };
+      }
       const key = this.outputs.outputKey(job.principal, job.id, n, type.ext);
       await this.outputs.putFile(key, file, {
         contentType: type.mime,
@@ -168,7 +173,7 @@ export class Keeper {
         signal,
         timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - started)),
       });
-      return { storedKey: key, storedBytes: bytes, storedType: type.mime };
+      return { storedKey: key, storedIn: this.outputs.identity, storedBytes: bytes, storedType: type.mime };
     } catch (err) {
       await drop();
       throw err;
