@@ -12,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { makePng } from '../../src/sandbox/media.js';
+import { ACME_KEY, startHostileProvider } from '../helpers/hostile-provider.js';
 import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/in-memory.js';
+import { ACME_FILE } from '../helpers/paths.js';
 import { S3_CREDS, startS3, type TestBucket } from '../helpers/s3.js';
 import { verifyPresigned } from '../helpers/sigv4.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
@@ -92,6 +94,48 @@ describe('a job kept in one store, read by a server with another', () => {
       }
     } finally {
       await b.close();
+    }
+  });
+});
+
+describe("keeping within what is left of a jobs_get's budget", () => {
+  it('a poll that used up the budget leaves no time to wait for the keep; the keep goes on and a later read shows it', async () => {
+    const hostile = await startHostileProvider();
+    const s = await spawnStdio(
+      {
+        ...env,
+        ACME_API_KEY: ACME_KEY,
+        ACME_BASE_URL: hostile.url,
+        MEDIAGEN_POLL_MS: '50',
+        MEDIAGEN_DOWNLOAD_ALLOW: '127.0.0.1',
+        MEDIAGEN_WAIT_SECONDS: '1',
+      },
+      ['--catalogue', ACME_FILE, '--no-worker', '--output-store', `s3://${bucket.bucket}/budget`],
+    );
+    try {
+      hostile.setOutputs([`${hostile.url}/media/one.png`]);
+      hostile.setStatus('processing');
+      const created = await s.call('acme_image_create', { prompt: 'a slow poll' });
+      expect(created.isError, text(created)).toBeFalsy();
+      const id = sc(created).job_id as string;
+      hostile.setStatus('completed');
+      hostile.delayStatus(2_500); // the poll alone takes longer than the 1 s budget
+      const r = await s.call('jobs_get', { job_id: id });
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(sc(r).status).toBe('succeeded');
+      expect(outs(r)[0].stored_url).toBeUndefined();
+      hostile.delayStatus(0);
+      let url: string | undefined;
+      for (let i = 0; i < 60 && !url; i++) {
+        url = outs(await s.call('jobs_get', { job_id: id }))[0].stored_url;
+        if (!url) await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(url).toBeDefined();
+      expect(bucket.keys()).toContain(`budget/local/${id}/1.png`);
+      expect(hostile.hits('/media/one.png')).toBe(1);
+    } finally {
+      await s.close();
+      await hostile.close();
     }
   });
 });
