@@ -35,7 +35,12 @@ export function appOutputs(
   const keeper = keepsOutputs(config)
     ? new Keeper(
         outputStore,
-        { maxBytes: config.downloadMaxMb * 1024 * 1024, maxOutputs: config.downloadMaxOutputs, policy: d.policy },
+        {
+          maxBytes: config.downloadMaxMb * 1024 * 1024,
+          maxOutputs: config.downloadMaxOutputs,
+          policy: d.policy,
+          outputDir: config.outputDir,
+        },
         { store: d.store, now: d.now, logger },
       )
     : undefined;

@@ -6,7 +6,7 @@
  * HTTP, and no server path shown to remote callers of a local store.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -135,6 +135,51 @@ describe("keeping within what is left of a jobs_get's budget", () => {
       expect(hostile.hits('/media/one.png')).toBe(1);
     } finally {
       await s.close();
+      await hostile.close();
+    }
+  });
+});
+
+describe('an output already saved by download: true', () => {
+  it('is copied into the store from the output folder, not fetched from the provider again', async () => {
+    const probe = await startS3('late');
+    const port = new URL(probe.endpoint).port;
+    await probe.close(); // the bucket is down while the job succeeds and its output is downloaded
+    const hostile = await startHostileProvider();
+    const out = join(tempDir('mediagen-saved-'), 'out');
+    const s = await spawnStdio(
+      {
+        ...env,
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+        ACME_API_KEY: ACME_KEY,
+        ACME_BASE_URL: hostile.url,
+        MEDIAGEN_POLL_MS: '50',
+        MEDIAGEN_DOWNLOAD_ALLOW: '127.0.0.1',
+        MEDIAGEN_OUTPUT_DIR: out,
+      },
+      ['--catalogue', ACME_FILE, '--no-worker', '--output-store', 's3://late/k'],
+    );
+    let late: TestBucket | undefined;
+    try {
+      hostile.setOutputs([`${hostile.url}/media/saved.png`]);
+      const created = await s.call('acme_image_create', { prompt: 'saved first' });
+      expect(created.isError, text(created)).toBeFalsy();
+      const id = sc(created).job_id as string;
+      const r = await s.call('jobs_wait', { job_id: id, wait_seconds: 20, download: true });
+      expect(r.isError, text(r)).toBeFalsy();
+      const [o] = outs(r);
+      expect(o.stored_url).toBeUndefined();
+      expect(o.path).toMatch(new RegExp(`^${out}/`));
+      const fetched = hostile.hits('/media/saved.png');
+      late = await startS3('late', Number(port));
+      const again = await s.call('jobs_get', { job_id: id });
+      expect(again.isError, text(again)).toBeFalsy();
+      expect(outs(again)[0].stored_url).toBeDefined();
+      expect(late.object(`k/local/${id}/1.png`).equals(readFileSync(o.path!))).toBe(true);
+      expect(hostile.hits('/media/saved.png')).toBe(fetched);
+    } finally {
+      await s.close();
+      await late?.close();
       await hostile.close();
     }
   });

@@ -36,12 +36,13 @@ export interface TestBucket {
   close(): Promise<void>;
 }
 
-export async function startS3(bucket = 'media-test'): Promise<TestBucket> {
+/** `port`: 0 for any free one, or a given one (to bring a bucket back where a server expects it). */
+export async function startS3(bucket = 'media-test', port = 0): Promise<TestBucket> {
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
   const directory = tempDir('mediagen-s3-');
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port,
     silent: true,
     directory,
     configureBuckets: [{ name: bucket }],
