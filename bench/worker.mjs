@@ -2,16 +2,17 @@
 // (DATABASE_URL) against an in-process sandbox gateway. Results -> bench/results/worker-<date>.json.
 //
 //   node bench/worker.mjs [--jobs 1000,10000] [--stores sqlite,postgres] [--concurrency 16]
-//                         [--poll-ms 1000] [--max-seconds 90]
+//                         [--poll-ms 1000] [--max-seconds 60]
 //
-// Every job is recorded due at once (a backlog: the worker has just started, or came back after an
-// outage) and completes at the provider on its second status poll. Measured per run:
-// - polls per second sustained: status polls from the first lease to the last job recorded final;
+// Every job is open in the ledger, due at once, and already finished at the provider (the sandbox answers
+// its first status poll with the result): the backlog a worker finds when it starts after an outage, or
+// when many jobs finish together. The worker starts with all of them recorded. Measured per run, up to
+// --max-seconds:
+// - polls per second sustained: status polls from the worker's start to the last job recorded (or the cap);
 // - store calls per poll: every call of a Store method by the worker and the ledger (counted by wrapping
 //   the store object here, not in src), each one statement or one short transaction;
-// - lag to the ledger: from the moment a job's completing poll was due (its next_poll_at) to the moment
-//   its succeeded status was written; the provider finished it at most one poll interval before it was due,
-//   so completion -> ledger is at most poll-ms + this lag;
+// - lag from provider completion to ledger: from the later of the job's completion at the provider and the
+//   worker's start, to the write of its succeeded status (p50, p95, max over the jobs recorded in time);
 // - RSS (this process: worker, store driver and the sandbox together), sampled every 250 ms.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const { values: opt } = parseArgs({
     stores: { type: 'string', default: process.env.DATABASE_URL ? 'sqlite,postgres' : 'sqlite' },
     concurrency: { type: 'string', default: '16' },
     'poll-ms': { type: 'string', default: '1000' },
-    'max-seconds': { type: 'string', default: '90' },
+    'max-seconds': { type: 'string', default: '60' },
   },
 });
 const COUNTS = opt.jobs.split(',').map(Number);
@@ -65,35 +66,33 @@ async function freshPg() {
   };
 }
 
-/**
- * The store with every method call counted (by method name), and the lag of each job's final write: the
- * due time of a job's next poll is what the worker gives its lease back with.
- */
+/** The store with every method call counted (by method name), and the time each job was recorded succeeded. */
 function counted(store) {
   const calls = {};
-  const dueOf = new Map();
-  const lags = [];
+  const recorded = new Map();
   const proxy = new Proxy(store, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target);
       if (typeof v !== 'function' || prop === 'close') return v;
       return async (...args) => {
         calls[prop] = (calls[prop] ?? 0) + 1;
-        if (prop === 'releaseLease' && args[2].nextPollAt !== null) dueOf.set(args[0], args[2].nextPollAt);
         const r = await v.apply(target, args);
-        if (prop === 'updateJob' && args[1].status === 'succeeded')
-          lags.push(args[2] - (dueOf.get(args[0]) ?? args[2]));
+        if (prop === 'updateJob' && args[1].status === 'succeeded') recorded.set(args[0], Date.now());
         return r;
       };
     },
   });
-  return { proxy, calls, lags };
+  return { proxy, calls, recorded };
 }
 
-/** N jobs created at the sandbox (its create route, 32 at a time) and recorded in the store, due now. */
+/**
+ * N jobs created at the sandbox (its create route, 32 at a time) and recorded in the store, due now; the
+ * time each one finished at the provider (its create: the first poll answers completed), by job id.
+ */
 async function seed(store, sandbox, n) {
   const base = sandbox.baseUrl('phaya', PHAYA_DEFAULT);
   const now = Date.now();
+  const finishedAt = new Map();
   let next = 0;
   const one = async () => {
     for (let i = next++; i < n; i = next++) {
@@ -105,8 +104,10 @@ async function seed(store, sandbox, n) {
       const body = await res.json();
       const providerJobId = body.job_id ?? body.data?.job_id;
       if (!providerJobId) throw new Error(`sandbox create: ${JSON.stringify(body)}`);
+      const id = `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
+      finishedAt.set(id, Date.now());
       await store.insertJob({
-        id: `job_${now.toString(36)}${randomBytes(8).toString('hex')}`,
+        id,
         provider: 'phaya',
         tool: TOOL,
         providerJobId,
@@ -129,16 +130,17 @@ async function seed(store, sandbox, n) {
     }
   };
   await Promise.all(Array.from({ length: 32 }, one));
+  return finishedAt;
 }
 
 async function run(kind, n) {
   const stateDir = mkdtempSync(join(tmpdir(), 'mediagen-bench-worker-'));
   const db = kind === 'postgres' ? await freshPg() : undefined;
-  const sandbox = await startSandbox({ pollsToComplete: 2 });
+  const sandbox = await startSandbox({ pollsToComplete: 1 });
   const raw = await openStore({ stateDir, databaseUrl: db?.url });
   try {
-    await seed(raw, sandbox, n);
-    const { proxy: store, calls, lags } = counted(raw);
+    const finishedAt = await seed(raw, sandbox, n);
+    const { proxy: store, calls, recorded } = counted(raw);
     const { config } = loadConfig(['--rate-limit', 'phaya=off'], {
       MEDIAGEN_STATE_DIR: stateDir,
       MEDIAGEN_POLL_MS: String(POLL_MS),
@@ -164,10 +166,11 @@ async function run(kind, n) {
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 250);
     const t0 = performance.now();
     worker.start();
+    const started = Date.now();
     let done = 0;
     while (performance.now() - t0 < MAX_MS) {
       await new Promise((r) => setTimeout(r, 250));
-      done = lags.length;
+      done = recorded.size;
       if (done >= n) break;
     }
     const wallMs = performance.now() - t0;
@@ -175,7 +178,7 @@ async function run(kind, n) {
     clearInterval(sampler);
     const st = worker.stats();
     const storeCalls = Object.values(calls).reduce((a, b) => a + b, 0);
-    const sorted = [...lags].sort((a, b) => a - b);
+    const sorted = [...recorded].map(([id, at]) => at - Math.max(started, finishedAt.get(id))).sort((a, b) => a - b);
     await app.close();
     return {
       store: kind,

@@ -8,11 +8,11 @@ import type { JobSpec, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
-import { getPath } from '../providers/envelope.js';
 import type { JobPage, JobQuery, JobRecord, JobStatus, Store } from '../store/store.js';
-import { succeededOutputs } from './results.js';
-import { nextPollAt, pollTiming } from './schedule.js';
-import { isFinal, normaliseStatus } from './status.js';
+import { PollGate } from './poll-gate.js';
+import { pollTiming } from './schedule.js';
+import { statusPatch } from './status-patch.js';
+import { isFinal } from './status.js';
 
 /** What the ledger needs to know of a tool to poll or cancel its jobs. */
 export interface JobTool {
@@ -97,7 +97,11 @@ export function newJobRecord(
 }
 
 export class JobLedger {
-  constructor(private readonly deps: LedgerDeps) {}
+  private readonly gate: PollGate;
+
+  constructor(private readonly deps: LedgerDeps) {
+    this.gate = new PollGate(deps.now);
+  }
 
   /** How long after its creation a job of `tool` is first polled in the background. */
   firstPollDelay(tool: JobTool): number {
@@ -201,49 +205,31 @@ export class JobLedger {
     const job = await this.get(id, owner);
     if (isFinal(job.status)) return job;
     const { tool, spec } = this.spec(job);
+    const background = opts.background === true;
+    const running = this.gate.joined(id, signal);
+    if (running) return running;
+    if (this.gate.tooSoon(id, background, pollTiming(spec, this.deps.intervalMs).pollMs)) return job;
+    return this.gate.run(id, background, () => this.pollNow(job, tool, spec, signal, background));
+  }
+
+  private async pollNow(
+    job: JobRecord,
+    tool: JobTool,
+    spec: JobSpec,
+    signal: AbortSignal | undefined,
+    background: boolean,
+  ): Promise<JobRecord> {
     const { data } = await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.status, job.providerJobId, {
       safe: true,
       signal,
-      background: opts.background,
+      background,
     });
-    const word = getPath(data, spec.status.field);
-    const known = normaliseStatus(word, spec);
-    if (!known)
-      this.deps.logger.warn('unknown provider status word; treating the job as running', {
-        tool: job.tool,
-        word: String(word),
-      });
-    const status = known ?? 'running';
-    const progressRaw = spec.progressField
-      ? (Number(getPath(data, spec.progressField)) / spec.progressScale) * 100
-      : NaN;
-    const errorRaw = spec.errorField ? getPath(data, spec.errorField) : undefined;
-    const outputs = status === 'succeeded' ? succeededOutputs(data, spec) : job.outputs;
     const now = this.deps.now();
-    const updated = await this.deps.store.updateJob(
-      job.id,
-      {
-        status,
-        providerStatus: word === undefined ? null : String(word),
-        progress: Number.isFinite(progressRaw)
-          ? Math.max(0, Math.min(100, progressRaw))
-          : status === 'succeeded'
-            ? 100
-            : job.progress,
-        outputs,
-        error: status === 'failed' || status === 'cancelled' ? describeError(errorRaw, word) : null,
-        polls: job.polls + 1,
-        finishedAt: isFinal(status) ? now : null,
-        nextPollAt: isFinal(status)
-          ? status === 'succeeded' && this.deps.keepsOutputs
-            ? now
-            : null
-          : nextPollAt(job, pollTiming(spec, this.deps.intervalMs), now),
-      },
-      now,
-    );
+    const patch = statusPatch(job, data, spec, now, this.deps);
+    const status = patch.status;
+    const updated = await this.deps.store.updateJob(job.id, patch, now);
     if (!updated) throw new MediagenError('NOT_FOUND', `Job ${job.id} vanished from the ledger.`);
-    if (status !== job.status) this.transition(job, status, opts.background ? 'worker' : 'caller');
+    if (status !== job.status) this.transition(job, status, background ? 'worker' : 'caller');
     if (status === 'failed') await this.deps.onFailed?.(updated);
     if (isFinal(status)) await this.deps.onFinal?.(updated);
     return updated;
@@ -302,10 +288,4 @@ function untracked(tool: JobTool, providerJobId: string): MediagenError {
     'NOT_FOUND',
     `No ${tool.name} job ${JSON.stringify(providerJobId)} was found to track. Nothing was recorded or charged.`,
   );
-}
-
-function describeError(raw: unknown, word: unknown): string {
-  if (typeof raw === 'string' && raw && raw !== 'success') return raw;
-  if (raw && typeof raw === 'object') return JSON.stringify(raw).slice(0, 300);
-  return `provider status ${String(word)}`;
 }

@@ -79,17 +79,20 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
   } finally {
     deadline.done();
   }
-  c.counts.polls++;
   const now = c.now();
+  // Skipped by the ledger (a caller polled it just now): the errors in a row stand.
+  const skipped = polled.polls === job.polls;
+  if (!skipped) c.counts.polls++;
   if (!isFinal(polled.status)) {
-    if (pastLimit(polled, timing, now) && !pastLimit(polled, timing, job.updatedAt)) {
+    // Once, on the poll whose recorded time is the first past the limit (the ledger's clock, not ours).
+    if (!skipped && pastLimit(job, timing, polled.updatedAt) && !pastLimit(job, timing, job.updatedAt)) {
       c.counts.timedOut++;
       c.logger.info(
         `job ${job.id}: past its time limit; polled every ${Math.round(timing.slowMs / 1000)} s from now, not refunded`,
         { job: job.id, tool: job.tool },
       );
     }
-    return schedule(job, timing, now, 0, c);
+    return schedule(job, timing, now, skipped ? (job.pollErrors ?? 0) : 0, c);
   }
   if (!isFinal(job.status)) await settled(job, polled, c);
   if (polled.status === 'succeeded' && polled.nextPollAt != null) return keep(polled, poller, 0, c);

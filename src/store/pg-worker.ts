@@ -7,7 +7,7 @@
 import type { PgDb } from './postgres-db.js';
 import { named } from './postgres-schema.js';
 import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './sqlite-schema.js';
-import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome } from './store.js';
+import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome, UncertainQuery } from './store.js';
 import {
   dueSql,
   FINAL_SQL,
@@ -17,6 +17,8 @@ import {
   providerFilter,
   rateWait,
   RELEASE_SQL,
+  TAKE_WEBHOOK_SQL,
+  UNCERTAIN_LIMIT,
   rowToOutcome,
   toolOutcomesSql,
   uncertainSql,
@@ -65,18 +67,20 @@ export class PgWorkerSql {
     return (await this.db.q(text, values)).rowCount === 1;
   }
 
-  async takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
-    const { rows } = await this.db.q<JobRow>(
-      `UPDATE jobs SET webhook_hash = NULL WHERE webhook_hash = $1 AND status NOT IN ${FINAL_SQL} RETURNING *`,
-      [capabilityHash],
-    );
-    return rows[0] === undefined ? undefined : rowToJob(rows[0]);
+  async takeWebhook(capabilityHash: string, now: number): Promise<JobRecord | undefined> {
+    const { text, values } = named(TAKE_WEBHOOK_SQL, { hash: capabilityHash, now });
+    const { rows } = await this.db.q<JobRow>(text, values);
+    // RETURNING gives the new row (hash cleared); the answer carries the hash it matched.
+    return rows[0] === undefined ? undefined : rowToJob({ ...rows[0], webhook_hash: capabilityHash });
   }
 
   async takeRateSlot(q: RateSlotQuery): Promise<number> {
     const from = q.now - q.windowMs;
     return this.db.tx(async (c) => {
       // Serialise the takes of one bucket across every replica until this transaction ends.
+      // A take never waits long on a lock a stuck or partitioned replica holds: past it the take fails and
+      // the limiter counts this process's own starts until the store answers again.
+      await c.query("SET LOCAL lock_timeout = '2s'");
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended('mediagen:rate:' || $1, 0))", [q.bucket]);
       await c.query('DELETE FROM rate_slots WHERE bucket = $1 AND at <= $2', [q.bucket, from]);
       const live = named(LIVE_SLOTS_SQL, { bucket: q.bucket, from });
@@ -92,8 +96,9 @@ export class PgWorkerSql {
     return (await this.db.q<OutcomeRow>(text, values)).rows.map(rowToOutcome);
   }
 
-  async uncertainReservations(principal?: string): Promise<Reservation[]> {
-    const { text, values } = named(uncertainSql(principal !== undefined), { principal });
+  async uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
+    const params = { olderThan: q.olderThan, limit: q.limit ?? UNCERTAIN_LIMIT, principal: q.principal };
+    const { text, values } = named(uncertainSql(q.principal !== undefined), params);
     return (await this.db.q<ReservationRow>(text, values)).rows.map(rowToReservation);
   }
 }

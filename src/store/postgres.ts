@@ -30,6 +30,7 @@ import {
   type SummaryRow,
 } from './observed-sql.js';
 import type {
+  UncertainQuery,
   ActivityQuery,
   ClaimResult,
   ConsentToken,
@@ -136,8 +137,8 @@ export class PgStore implements Store {
     return this.worker.pokeJob(id, now);
   }
 
-  takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
-    return this.worker.takeWebhook(capabilityHash);
+  takeWebhook(capabilityHash: string, now: number): Promise<JobRecord | undefined> {
+    return this.worker.takeWebhook(capabilityHash, now);
   }
 
   takeRateSlot(q: RateSlotQuery): Promise<number> {
@@ -148,8 +149,8 @@ export class PgStore implements Store {
     return this.worker.toolOutcomes(q);
   }
 
-  uncertainReservations(principal?: string): Promise<Reservation[]> {
-    return this.worker.uncertainReservations(principal);
+  uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
+    return this.worker.uncertainReservations(q);
   }
 
   // ---- spend ----

@@ -5,7 +5,7 @@
  */
 import type { SqlDatabase, SqlStatement } from './sqlite-driver.js';
 import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './sqlite-schema.js';
-import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome } from './store.js';
+import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome, UncertainQuery } from './store.js';
 import {
   dueSql,
   FINAL_SQL,
@@ -15,6 +15,7 @@ import {
   providerFilter,
   rateWait,
   RELEASE_SQL,
+  UNCERTAIN_LIMIT,
   rowToOutcome,
   toolOutcomesSql,
   uncertainSql,
@@ -60,14 +61,15 @@ export class SqliteWorkerSql {
     return this.stmt(POKE_SQL).run({ id, now }).changes === 1;
   }
 
-  takeWebhook(capabilityHash: string): JobRecord | undefined {
+  takeWebhook(capabilityHash: string, now: number): JobRecord | undefined {
     return this.db.immediate(() => {
       const row = this.stmt<JobRow>(`SELECT * FROM jobs WHERE webhook_hash = ? AND status NOT IN ${FINAL_SQL}`).get(
         capabilityHash,
       );
       if (row === undefined) return undefined;
-      this.stmt('UPDATE jobs SET webhook_hash = NULL WHERE id = ?').run(row.id);
-      return rowToJob({ ...row, webhook_hash: null });
+      this.stmt('UPDATE jobs SET webhook_hash = NULL, next_poll_at = ? WHERE id = ?').run(now, row.id);
+      // The answer carries the hash it matched, for the caller's constant-time comparison.
+      return rowToJob({ ...row, next_poll_at: now });
     });
   }
 
@@ -91,9 +93,10 @@ export class SqliteWorkerSql {
       .map(rowToOutcome);
   }
 
-  uncertainReservations(principal?: string): Reservation[] {
-    return this.stmt<ReservationRow>(uncertainSql(principal !== undefined))
-      .all(principal === undefined ? {} : { principal })
+  uncertainReservations(q: UncertainQuery): Reservation[] {
+    const params = { olderThan: q.olderThan, limit: q.limit ?? UNCERTAIN_LIMIT };
+    return this.stmt<ReservationRow>(uncertainSql(q.principal !== undefined))
+      .all(q.principal === undefined ? params : { ...params, principal: q.principal })
       .map(rowToReservation);
   }
 }

@@ -32,6 +32,7 @@ import {
   type SummaryRow,
 } from './observed-sql.js';
 import type {
+  UncertainQuery,
   ActivityQuery,
   ClaimResult,
   ConsentToken,
@@ -157,8 +158,8 @@ export class SqliteStore implements Store {
     return this.worker.pokeJob(id, now);
   }
 
-  async takeWebhook(capabilityHash: string): Promise<JobRecord | undefined> {
-    return this.worker.takeWebhook(capabilityHash);
+  async takeWebhook(capabilityHash: string, now: number): Promise<JobRecord | undefined> {
+    return this.worker.takeWebhook(capabilityHash, now);
   }
 
   async takeRateSlot(q: RateSlotQuery): Promise<number> {
@@ -169,8 +170,8 @@ export class SqliteStore implements Store {
     return this.worker.toolOutcomes(q);
   }
 
-  async uncertainReservations(principal?: string): Promise<Reservation[]> {
-    return this.worker.uncertainReservations(principal);
+  async uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
+    return this.worker.uncertainReservations(q);
   }
 
   // ---- spend ----

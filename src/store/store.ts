@@ -96,6 +96,13 @@ export interface RateSlotQuery {
   now: number;
 }
 
+/** See Store.uncertainReservations. */
+export interface UncertainQuery {
+  principal?: string;
+  olderThan: number;
+  limit?: number;
+}
+
 /** Jobs of one tool created since a time, and how many of them failed (models' health line). */
 export interface ToolOutcome {
   tool: string;
@@ -354,9 +361,11 @@ export interface Store {
   pokeJob(id: string, now: number): Promise<boolean>;
   /**
    * Use a webhook capability once: the open (not final) job whose webhook_hash is `capabilityHash`, with
-   * the hash cleared in the same statement, so a replay finds nothing. Undefined when none matches.
+   * the hash cleared and the job made due at `now` in the same statement, so a replay finds nothing and a
+   * hint is never taken without its poke. The answer carries the hash it matched (`webhookHash`), for the
+   * caller's constant-time comparison. Undefined when none matches.
    */
-  takeWebhook(capabilityHash: string): Promise<JobRecord | undefined>;
+  takeWebhook(capabilityHash: string, now: number): Promise<JobRecord | undefined>;
 
   // shared provider rate limits (every process and replica using one key)
   /**
@@ -369,8 +378,11 @@ export interface Store {
   // reports
   /** Per tool: jobs created since `since` (of `principal`, when given), and how many of them failed. */
   toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]>;
-  /** Reservations still uncertain (of `principal`, when given), oldest first. */
-  uncertainReservations(principal?: string): Promise<Reservation[]>;
+  /**
+   * Reservations whose outcome is unknown, oldest first: uncertain ones and reserved ones created before
+   * `olderThan` (counted as uncertain by reports); of `principal` when given; at most `limit` (100).
+   */
+  uncertainReservations(q: UncertainQuery): Promise<Reservation[]>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */

@@ -2,6 +2,9 @@
  * Schema and SQL of the background worker's part of both stores (SQLite migration 6, PostgreSQL migration 4):
  * leases on job rows, webhook capabilities, shared rate-limit windows, and the reports built on them.
  *
+ * next_poll_at defaults to 0 (due at once): a row written by an older binary that knows no worker (a
+ * rolling deploy, a stale process on the same file) is still polled; this code always writes it.
+ *
  * Lease states of a job row (next_poll_at, lease_owner, lease_until):
  * - next_poll_at NULL: nothing to do (final with nothing to keep, or given up); never leased.
  * - free and due: next_poll_at <= now, lease_owner NULL (or its lease_until <= now: a dead owner's lease).
@@ -13,7 +16,7 @@
 export const FINAL_SQL = "('succeeded', 'failed', 'cancelled')";
 
 const COMMON_INDEXES = `
-  UPDATE jobs SET next_poll_at = created_at WHERE status NOT IN ${FINAL_SQL};
+  UPDATE jobs SET next_poll_at = CASE WHEN status IN ${FINAL_SQL} THEN NULL ELSE created_at END;
   CREATE INDEX jobs_due ON jobs (next_poll_at, id) WHERE next_poll_at IS NOT NULL;
   CREATE INDEX jobs_leased ON jobs (lease_until) WHERE lease_owner IS NOT NULL;
   CREATE UNIQUE INDEX jobs_by_webhook ON jobs (webhook_hash) WHERE webhook_hash IS NOT NULL;
@@ -26,7 +29,7 @@ const COMMON_INDEXES = `
  * to do; rate_slots holds the starts of each shared rate-limit window.
  */
 export const SQLITE_WORKER_MIGRATION = `
-  ALTER TABLE jobs ADD COLUMN next_poll_at INTEGER;
+  ALTER TABLE jobs ADD COLUMN next_poll_at INTEGER DEFAULT 0;
   ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
   ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
   ALTER TABLE jobs ADD COLUMN poll_errors INTEGER NOT NULL DEFAULT 0;
@@ -41,7 +44,7 @@ export const SQLITE_WORKER_MIGRATION = `
 
 /** PostgreSQL migration 4 (SQLite's 6). */
 export const PG_WORKER_MIGRATION = `
-  ALTER TABLE jobs ADD COLUMN next_poll_at BIGINT;
+  ALTER TABLE jobs ADD COLUMN next_poll_at BIGINT DEFAULT 0;
   ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
   ALTER TABLE jobs ADD COLUMN lease_until BIGINT;
   ALTER TABLE jobs ADD COLUMN poll_errors INTEGER NOT NULL DEFAULT 0;
@@ -97,6 +100,10 @@ export function nextDueSql(filter: string, dialect: 'sqlite' | 'pg'): string {
 export const POKE_SQL = `UPDATE jobs SET next_poll_at = @now
   WHERE id = @id AND status NOT IN ${FINAL_SQL}`;
 
+/** Use a webhook capability: clear it and make the job due now, in one statement (a hint is never half-taken). */
+export const TAKE_WEBHOOK_SQL = `UPDATE jobs SET webhook_hash = NULL, next_poll_at = @now
+  WHERE webhook_hash = @hash AND status NOT IN ${FINAL_SQL} RETURNING *`;
+
 /** Jobs per tool since `@since`, and the failed ones; of `@principal` when `byPrincipal` (its own index). */
 export function toolOutcomesSql(byPrincipal: boolean): string {
   return `SELECT tool, COUNT(*) AS total, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
@@ -104,11 +111,19 @@ export function toolOutcomesSql(byPrincipal: boolean): string {
     GROUP BY tool ORDER BY tool`;
 }
 
-/** Uncertain reservations, oldest first; of `@principal` when `byPrincipal`. */
+/**
+ * Reservations whose outcome is unknown, oldest first: uncertain ones, and reserved ones created before
+ * `@olderThan` (a call that died mid-flight; reports count them as uncertain); of `@principal` when
+ * `byPrincipal`; at most `@limit`.
+ */
 export function uncertainSql(byPrincipal: boolean): string {
-  return `SELECT * FROM reservations WHERE state = 'uncertain'${byPrincipal ? ' AND principal = @principal' : ''}
-    ORDER BY created_at, id`;
+  return `SELECT * FROM reservations WHERE (state = 'uncertain' OR (state = 'reserved' AND created_at < @olderThan))
+    ${byPrincipal ? ' AND principal = @principal' : ''}
+    ORDER BY created_at, id LIMIT @limit`;
 }
+
+/** The most uncertain reservations uncertainReservations answers. */
+export const UNCERTAIN_LIMIT = 100;
 
 /** Rate window: the live starts of a bucket, oldest first. */
 export const LIVE_SLOTS_SQL = 'SELECT at FROM rate_slots WHERE bucket = @bucket AND at > @from ORDER BY at, id';

@@ -165,7 +165,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         d.store.spendTotals({ principal: ctx.principal, day: utcDay(d.now()), olderThan }),
         d.store.spendTotals({ principal: ctx.principal, callerId: ctx.callerId, olderThan }),
         d.store.recentSpend(a.limit, ctx.principal),
-        d.store.uncertainReservations(ctx.principal),
+        d.store.uncertainReservations({ principal: ctx.principal, olderThan }),
       ]);
       const worker = d.worker?.();
       const providers = [

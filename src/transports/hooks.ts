@@ -21,7 +21,7 @@ export const HOOK_RATE = { requests: 60, perSeconds: 60 } as const;
 export const HOOK_MAX_BODY = 64 * 1024;
 
 export interface HookOptions {
-  store: Pick<Store, 'takeWebhook' | 'pokeJob'>;
+  store: Pick<Store, 'takeWebhook'>;
   /** Ask the background worker to look at due jobs now (none in this process: the poll waits for one). */
   wake?: () => void;
   logger: Logger;
@@ -91,16 +91,12 @@ export function hookRoute(o: HookOptions): HookRoute {
       return; // the client went
     }
     const hash = capabilityHash(secret);
-    const job = await o.store.takeWebhook(hash);
-    // The store matched the hash; the row's own copy, when it still carries it, is compared again in
-    // constant time (a store that answers with the hash already cleared has matched it exactly).
-    if (!job || (typeof job.webhookHash === 'string' && !sameHash(hash, job.webhookHash))) return answer(res, 404);
-    const poked = await o.store.pokeJob(job.id, now());
-    if (poked) o.wake?.();
-    o.logger.info(poked ? 'webhook hint: job due for a status poll now' : 'webhook hint for a job that just ended', {
-      job: job.id,
-      provider: job.provider,
-    });
+    // One statement uses the capability and makes its job due (a replay finds nothing; a hint is never
+    // taken without its poke). The store answers the hash it matched, compared again in constant time.
+    const job = await o.store.takeWebhook(hash, now());
+    if (!job || typeof job.webhookHash !== 'string' || !sameHash(hash, job.webhookHash)) return answer(res, 404);
+    o.wake?.();
+    o.logger.info('webhook hint: job due for a status poll now', { job: job.id, provider: job.provider });
     answer(res, 204);
   }
 

@@ -416,7 +416,8 @@ describe('jobs_wait stops when its HTTP client has gone', () => {
     ['stateful', []],
     ['stateless', ['--stateless']],
   ])('%s: the polls stop growing once the client drops the connection mid-wait', async (_mode, extra) => {
-    const { s, tokens } = await serve(['alice'], extra, { MEDIAGEN_POLL_MS: '100' });
+    // No background worker: it would go on polling the open job, as it should, with nobody waiting.
+    const { s, tokens } = await serve(['alice'], extra, { MEDIAGEN_POLL_MS: '100', MEDIAGEN_WORKER: '0' });
     const headers =
       extra.length > 0
         ? { ...bearer(tokens.alice), 'Mcp-Protocol-Version': '2025-11-25' }

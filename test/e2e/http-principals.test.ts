@@ -39,6 +39,8 @@ beforeAll(async () => {
       MEDIAGEN_STATE_DIR: dir,
       MEDIAGEN_POLL_MS: '50',
       MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
+      // These tests count every provider request one call makes, status polls included: no background worker.
+      MEDIAGEN_WORKER: '0',
     },
     ['--tokens-file', t.file],
   );

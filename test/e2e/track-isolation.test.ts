@@ -34,7 +34,11 @@ describe('jobs_track across principals (HTTP, two bearer tokens, one store)', ()
     sandbox = await startSandbox({ pollsToComplete: 2 });
     const dir = tempDir();
     const t = writeTokens(dir, { alice: {}, bob: {} });
-    server = await spawnHttp(phayaEnv(sandbox, { MEDIAGEN_STATE_DIR: dir }), ['--tokens-file', t.file]);
+    // These tests count every provider request one call makes, status polls included: no background worker.
+    server = await spawnHttp(phayaEnv(sandbox, { MEDIAGEN_STATE_DIR: dir, MEDIAGEN_WORKER: '0' }), [
+      '--tokens-file',
+      t.file,
+    ]);
     alice = await connectHttp(server.url, t.tokens.alice);
     bob = await connectHttp(server.url, t.tokens.bob);
   });
@@ -119,7 +123,9 @@ describe('jobs_track of a reservation, over stdio', () => {
   let sandbox: Sandbox;
   const servers: StdioServer[] = [];
   const serve = async (extra: Record<string, string> = {}): Promise<StdioServer> => {
-    const s = await spawnStdio(phayaEnv(sandbox, { MEDIAGEN_HTTP_TIMEOUT_MS: '10000', ...extra }));
+    const s = await spawnStdio(
+      phayaEnv(sandbox, { MEDIAGEN_HTTP_TIMEOUT_MS: '10000', MEDIAGEN_WORKER: '0', ...extra }),
+    );
     servers.push(s);
     return s;
   };

@@ -83,8 +83,15 @@ describe('a job past its time limit, polled by the background worker', () => {
     expect(settled.job?.status).toBe('failed');
     expect(settled.job?.nextPollAt ?? null).toBeNull();
     const lines = server.stderr().split('\n');
-    expect(lines.filter((l) => l.includes(`job ${id}: past its time limit`))).toHaveLength(1);
-    expect(lines.filter((l) => l.includes(`job ${id}: running -> failed`))).toHaveLength(1);
+    const mine = lines.filter((l) => l.includes(`job ${id}: `)).join('\n');
+    expect(
+      lines.filter((l) => l.includes(`job ${id}: past its time limit`)),
+      mine,
+    ).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.includes(`job ${id}: running -> failed`)),
+      mine,
+    ).toHaveLength(1);
   });
 
   it('undecided 48 h past its limit: polled once more, then given up for good (nothing refunded)', async () => {

@@ -39,3 +39,17 @@ export function totals(report: CallToolResult, provider: string): Record<string,
   const rows = sc(report).providers as { provider: string; all_time: Record<string, number> | null }[];
   return rows.find((r) => r.provider === provider)?.all_time ?? undefined;
 }
+
+/** Route keys of job status polls (`<provider> <METHOD> <template>` in the sandbox's byRoute counters). */
+const STATUS_ROUTE =
+  /^\S+ (GET|HEAD|POST) \S*(\/status\/\{job_id\}|\/generation\/result\/\{task_id\}|\/v1\/video\/\{jobId\})$/;
+
+/**
+ * Provider requests other than job status polls: a server's background worker polls every open job on its
+ * own, so a test of what one call sent counts these (status polls are free and create nothing).
+ */
+export function sentBesidesPolls(s: Sandbox): number {
+  return Object.entries(s.stats().byRoute)
+    .filter(([route]) => !STATUS_ROUTE.test(route))
+    .reduce((sum, [, n]) => sum + n, 0);
+}

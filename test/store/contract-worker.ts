@@ -201,12 +201,15 @@ export function workerContract(ref: PeerRef): void {
       await ref.store.insertJob(makeJob({ id: 'job_2', webhookHash: 'b'.repeat(64) }));
       await ref.store.insertJob(makeJob({ id: 'job_3', webhookHash: 'c'.repeat(64), status: 'succeeded' }));
       expect((await ref.store.getJob('job_1'))?.webhookHash).toBe('a'.repeat(64));
-      const taken = await ref.store.takeWebhook('a'.repeat(64));
-      expect(taken).toMatchObject({ id: 'job_1', webhookHash: null });
-      expect(await ref.store.takeWebhook('a'.repeat(64))).toBeUndefined();
-      expect(await ref.store.takeWebhook('d'.repeat(64))).toBeUndefined();
-      expect(await ref.store.takeWebhook('c'.repeat(64))).toBeUndefined();
-      expect((await ref.store.getJob('job_1'))?.webhookHash).toBeNull();
+      await ref.store.updateJob('job_1', { nextPollAt: T0 + 600_000 }, T0);
+      const taken = await ref.store.takeWebhook('a'.repeat(64), T0 + 7);
+      // The answer names the hash it matched; the row no longer holds it, and the job is due now.
+      expect(taken).toMatchObject({ id: 'job_1', webhookHash: 'a'.repeat(64), nextPollAt: T0 + 7 });
+      expect(await ref.store.takeWebhook('a'.repeat(64), T0 + 8)).toBeUndefined();
+      expect(await ref.store.takeWebhook('d'.repeat(64), T0 + 8)).toBeUndefined();
+      expect(await ref.store.takeWebhook('c'.repeat(64), T0 + 8)).toBeUndefined();
+      expect(await ref.store.getJob('job_1')).toMatchObject({ webhookHash: null, nextPollAt: T0 + 7 });
+      expect(ids(await ref.store.leaseDueJobs(lease({ now: T0 + 7 })))).toContain('job_1');
       expect((await ref.store.getJob('job_2'))?.webhookHash).toBe('b'.repeat(64));
     });
 
@@ -214,7 +217,7 @@ export function workerContract(ref: PeerRef): void {
       const other = await ref.peer();
       await ref.store.insertJob(makeJob({ id: 'job_1', webhookHash: 'e'.repeat(64) }));
       const got = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? other : ref.store).takeWebhook('e'.repeat(64))),
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? other : ref.store).takeWebhook('e'.repeat(64), T0)),
       );
       expect(got.filter((j) => j !== undefined)).toHaveLength(1);
     });
@@ -290,19 +293,27 @@ export function workerContract(ref: PeerRef): void {
       expect(await ref.store.toolOutcomes({ since: T0, principal: 'carol' })).toEqual([]);
     });
 
-    it('uncertainReservations: only uncertain ones, oldest first, per principal', async () => {
+    it('uncertainReservations: uncertain ones and stale reserved ones, oldest first, per principal', async () => {
       const late = await reserveOk(ref.store, { principal: 'alice', now: T0 + 20 });
       const early = await reserveOk(ref.store, { principal: 'alice', now: T0 + 10 });
       const bobs = await reserveOk(ref.store, { principal: 'bob', now: T0 });
       const settled = await reserveOk(ref.store, { principal: 'alice', now: T0 });
-      await reserveOk(ref.store, { principal: 'alice', now: T0 }); // stays reserved
+      const stale = await reserveOk(ref.store, { principal: 'alice', now: T0 + 5 }); // stays reserved
+      await reserveOk(ref.store, { principal: 'alice', now: T0 + 50 }); // reserved, not stale yet
       for (const r of [late, early, bobs, settled]) await ref.store.markUncertain(r.id, T0 + 30);
       await ref.store.commit(settled.id, 'job_x', T0 + 40);
-      expect((await ref.store.uncertainReservations()).map((r) => r.id)).toEqual([bobs.id, early.id, late.id]);
-      const alices = await ref.store.uncertainReservations('alice');
-      expect(alices.map((r) => r.id)).toEqual([early.id, late.id]);
-      expect(alices[0]).toMatchObject({ state: 'uncertain', createdAt: T0 + 10, principal: 'alice' });
-      expect(await ref.store.uncertainReservations('carol')).toEqual([]);
+      const olderThan = T0 + 45;
+      expect((await ref.store.uncertainReservations({ olderThan })).map((r) => r.id)).toEqual([
+        bobs.id,
+        stale.id,
+        early.id,
+        late.id,
+      ]);
+      const alices = await ref.store.uncertainReservations({ principal: 'alice', olderThan });
+      expect(alices.map((r) => r.id)).toEqual([stale.id, early.id, late.id]);
+      expect(alices[1]).toMatchObject({ state: 'uncertain', createdAt: T0 + 10, principal: 'alice' });
+      expect(await ref.store.uncertainReservations({ principal: 'alice', olderThan, limit: 1 })).toHaveLength(1);
+      expect(await ref.store.uncertainReservations({ principal: 'carol', olderThan })).toEqual([]);
     });
   });
 }

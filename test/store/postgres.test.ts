@@ -113,6 +113,18 @@ if (HAS_PG) {
         expect(await store.nextDueAt()).toBe(1);
         const leased = await store.leaseDueJobs({ owner: 'w', now: 10, leaseMs: 1000, limit: 10 });
         expect(leased.map((j) => j.id)).toEqual(['job_running', 'job_pending']);
+        // A row an older binary (no next_poll_at) writes during a rolling deploy is due at once.
+        const old = new pg.default.Client({ connectionString: DATABASE_URL, options: `-c search_path=${schema}` });
+        await old.connect();
+        await old
+          .query(
+            `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal,
+               status, outputs, created_at, updated_at)
+             VALUES ('job_old', 'acme', 'acme_image', 'job_old', 'h', '{}', NULL, 'c', 'local', 'pending', '[]', 20, 20)`,
+          )
+          .finally(() => old.end());
+        const later = await store.leaseDueJobs({ owner: 'w2', now: 30, leaseMs: 1000, limit: 10 });
+        expect(later.map((j) => j.id)).toContain('job_old');
       } finally {
         await store.close();
         await dropSchemas(schemas);

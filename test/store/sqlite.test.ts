@@ -169,6 +169,23 @@ describe('SqliteStore (SQLite specifics)', () => {
     } finally {
       await store.close();
     }
+    // A row written afterwards by a binary that knows no next_poll_at (a rolling deploy, a stale process on
+    // the same file) is due at once, not left for a caller to poll.
+    const old = openDatabase(file);
+    old
+      .prepare(
+        `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
+           outputs, created_at, updated_at) VALUES ('job_old', 'acme', 'acme_image', 'pj-9', 'h', '{}', NULL, 'c', 'local', 'pending', '[]', ?, ?)`,
+      )
+      .run(T0 + 20, T0 + 20);
+    old.close();
+    const again = SqliteStore.open(file);
+    try {
+      const leased = await again.leaseDueJobs({ owner: 'w2', now: T0 + 30, leaseMs: 1000, limit: 10 });
+      expect(leased.map((j) => j.id)).toContain('job_old');
+    } finally {
+      await again.close();
+    }
   });
 
   it('refuses a database migrated by a newer version', async () => {
