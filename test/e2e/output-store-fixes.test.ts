@@ -227,10 +227,10 @@ describe('media_upload over stdio: the file is opened first, then checked', () =
 });
 
 describe('over HTTP', () => {
-  it("media_upload's PUT link lives 15 minutes; its GET link keeps the long lifetime", async () => {
+  it("media_upload's PUT link lives 15 minutes, its GET link the long lifetime; over 5 GiB is refused", async () => {
     const dir = tempDir();
     const t = writeTokens(dir, { alice: {} });
-    const server = await spawnHttp({ ...env, MEDIAGEN_STATE_DIR: dir }, [
+    const server = await spawnHttp({ ...env, MEDIAGEN_STATE_DIR: dir, MEDIAGEN_UPLOAD_MAX_MB: '6000' }, [
       '--sandbox',
       '--tokens-file',
       t.file,
@@ -252,6 +252,15 @@ describe('over HTTP', () => {
       expect(text(r)).toContain(`put_url works until ${s.put_expires_at}`);
       const headers = { 'Content-Type': 'image/png', 'Content-Length': String(png.length) };
       expect(verifyPresigned(s.put_url, { method: 'PUT', ...S3_CREDS, headers })).toMatchObject({ ok: true });
+      // Under the 6000 MB cap but over S3's 5 GiB for one PUT: refused, nothing signed.
+      const huge = await alice.call('media_upload', {
+        filename: 'big.mp4',
+        content_type: 'video/mp4',
+        size: 5 * 1024 ** 3 + 1,
+      });
+      expect(huge.isError).toBe(true);
+      expect(text(huge)).toMatch(/^BAD_ARGUMENTS: media_upload: size \d+ is over S3's 5 GiB limit/);
+      expect(text(huge)).not.toContain('X-Amz-Signature');
       await alice.close();
     } finally {
       await server.stop();
