@@ -4,10 +4,11 @@
  *
  * Over stdio the server reads `path`, a file inside --input-dir: no `..` segment, no way out through a
  * symbolic link (the file is opened first, without following a link at its end, and its open descriptor's
- * real path must lie in the folder's real path, so no link anywhere on the way leads out), a regular file, at most --upload max bytes, its type
- * from its magic bytes (image, video or audio only). Over HTTP the server reads nothing from its own disk:
- * it signs a PUT for the client (Content-Type and Content-Length signed in) and names the GET link the
- * object will have; the bytes never pass through the server, so their type is the client's word.
+ * real path must lie in the folder's real path, so no link anywhere on the way leads out), a regular file,
+ * at most --upload max bytes (and S3's 5 GiB for one PUT), its type from its magic bytes (image, video or
+ * audio only). Over HTTP the server reads nothing from its own disk: it signs a PUT for the client
+ * (Content-Type and Content-Length signed in, valid 15 minutes) and names the GET link the object will
+ * have; the bytes never pass through the server, so their type is the client's word.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
