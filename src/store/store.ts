@@ -18,6 +18,11 @@ export interface JobOutput {
   source?: 'scan';
   /** Key of the kept copy in the output store: `PREFIX/<principal>/<job id>/<n>.<ext>`. */
   storedKey?: string;
+  /**
+   * The output store the copy is in (OutputStore.identity: `s3://<bucket>` or `local:<absolute folder>`).
+   * A link is made only when it is this server's store; records kept before it existed have none.
+   */
+  storedIn?: string;
   /** Size and type (from its magic bytes) of the kept copy. */
   storedBytes?: number;
   storedType?: string;
