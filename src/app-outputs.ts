@@ -35,7 +35,12 @@ export function appOutputs(
   const keeper = keepsOutputs(config)
     ? new Keeper(
         outputStore,
-        { maxBytes: config.downloadMaxMb * 1024 * 1024, maxOutputs: config.downloadMaxOutputs, policy: d.policy },
+        {
+          maxBytes: config.downloadMaxMb * 1024 * 1024,
+          maxOutputs: config.downloadMaxOutputs,
+          policy: d.policy,
+          outputDir: config.outputDir,
+        },
         { store: d.store, now: d.now, logger },
       )
     : undefined;
@@ -50,7 +55,8 @@ export function appOutputs(
         })
       : undefined;
   return {
-    links: linkMaker(outputStore, config.outputUrlTtl),
+    // Over HTTP (uploads are presigned there) callers are remote: no path on the server's disk is shown.
+    links: linkMaker(outputStore, config.outputUrlTtl, d.uploads === 'presign'),
     keepOutputs: keeper
       ? async (job, signal) => {
           const r = await keeper.keep(job, signal, KEEP_MS + 5_000);

@@ -15,7 +15,7 @@ const outputStore = z.string().transform((s, ctx): OutputStoreSetting => {
   if (v === 'local') return { kind: 'local' };
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(v);
   const prefix = (m?.[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (!m || prefix.split('/').some((p) => p === '.' || p === '..') || /[\0-\x1f\\]/.test(prefix)) {
+  if (!m || prefix.split('/').some((p) => p === '.' || p === '..') || /[\p{Cc}\\]/u.test(prefix)) {
     ctx.addIssue({ code: 'custom', message: `expected local or s3://BUCKET[/PREFIX], got "${s}"` });
     return z.NEVER;
   }

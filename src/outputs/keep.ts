@@ -5,12 +5,19 @@
  * its magic bytes and checked against the declared kind, then stored as `<principal>/<job id>/<n>.<ext>`
  * and recorded on the job (storedKey, storedBytes, storedType).
  *
+ * An output already saved in the output folder by a download (`path`) is copied from there instead of
+ * fetched again (a plain file name in that folder, a regular file, within the cap, the declared kind).
+ *
  * Idempotent: an output already kept, or already refused (storeError), is not fetched again. A refused
  * address, an HTTP 4xx, an output over the cap or of the wrong type is that output's storeError. Only
  * transient trouble (the bucket unreachable, the provider's 5xx, a network error, time running out) is
  * reported as `transient`, so the worker retries later. At most one keep per job runs in this process.
  */
-import { stat, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, stat, rm } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Agent } from 'undici';
 import type { Logger } from '../log.js';
 import type { JobOutput, JobRecord, Store } from '../store/store.js';
@@ -23,6 +30,8 @@ export interface KeeperSettings {
   maxBytes: number;
   maxOutputs: number;
   policy: DownloadPolicy;
+  /** The --output-dir folder: an output already saved there (download: true) is copied, not fetched again. */
+  outputDir?: string;
 }
 
 export interface KeepReport {
@@ -139,14 +148,16 @@ export class Keeper {
     const started = Date.now();
     let file: string;
     try {
-      file = await dl.downloadOutput(job.id, n, o, {
-        dir: await this.outputs.spoolDir(),
-        maxBytes: this.s.maxBytes,
-        timeoutMs,
-        signal,
-        dispatcher: agent,
-        policy: this.s.policy,
-      });
+      file =
+        (await this.copySaved(job, o, n)) ??
+        (await dl.downloadOutput(job.id, n, o, {
+          dir: await this.outputs.spoolDir(),
+          maxBytes: this.s.maxBytes,
+          timeoutMs,
+          signal,
+          dispatcher: agent,
+          policy: this.s.policy,
+        }));
     } catch (err) {
       const refused = permanent(err, dl);
       if (refused) return { storeError: refused };
@@ -161,6 +172,11 @@ export class Keeper {
         return { storeError: `not kept: ${bad ?? 'unknown type'}` };
       }
       const bytes = (await stat(file)).size;
+      const max = this.outputs.maxObjectBytes;
+      if (max !== undefined && bytes > max) {
+        await drop();
+        return { storeError: `not kept: ${bytes} bytes is over the output store's ${max}-byte limit for one object` };
+      }
       const key = this.outputs.outputKey(job.principal, job.id, n, type.ext);
       await this.outputs.putFile(key, file, {
         contentType: type.mime,
@@ -168,10 +184,52 @@ export class Keeper {
         signal,
         timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - started)),
       });
-      return { storedKey: key, storedBytes: bytes, storedType: type.mime };
+      return { storedKey: key, storedIn: this.outputs.identity, storedBytes: bytes, storedType: type.mime };
     } catch (err) {
       await drop();
       throw err;
+    }
+  }
+
+  /**
+   * The output as already saved by a download (`path`), copied into the spool, or undefined when there is
+   * none to trust: the path must be a plain file name in the output folder, the file (opened without
+   * following a link or waiting on a FIFO) a regular file within the size cap, its magic bytes the kind
+   * the provider declared. Only the opened file is read. Anything else: the output is fetched as usual.
+   */
+  private async copySaved(job: JobRecord, o: JobOutput, n: number): Promise<string | undefined> {
+    const dir = this.s.outputDir;
+    if (!o.path || !dir) return undefined;
+    const { confinedPath } = await import('../jobs/results.js');
+    let inside: string;
+    try {
+      inside = confinedPath(dir, basename(o.path));
+    } catch {
+      return undefined;
+    }
+    if (resolve(o.path) !== inside) return undefined;
+    const fd = await open(inside, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+      () => undefined,
+    );
+    if (!fd) return undefined;
+    let part: string | undefined;
+    try {
+      const st = await fd.stat();
+      if (!st.isFile() || st.size === 0 || st.size > this.s.maxBytes) return undefined;
+      part = confinedPath(await this.outputs.spoolDir(), `.${job.id}-${n}.${randomBytes(8).toString('hex')}.part`);
+      const out = await open(part, 'wx', 0o644);
+      await pipeline(fd.createReadStream({ start: 0, autoClose: false }), out.createWriteStream());
+      // A saved file that is not what the provider declared (changed since?) is not trusted: fetch it again.
+      const type = await detectFile(part);
+      if (!type || kindMismatch(o.kind, type)) return undefined;
+      const copied = part;
+      part = undefined;
+      return copied;
+    } catch {
+      return undefined;
+    } finally {
+      if (part) await rm(part, { force: true });
+      await fd.close();
     }
   }
 

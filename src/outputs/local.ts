@@ -5,7 +5,8 @@
  * A local folder has no URL a provider or a remote agent can fetch: its "link" is the absolute path.
  * The download code (and undici with it) is loaded on first use, not at start-up.
  */
-import { rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { MediagenError } from '../errors.js';
 import { confinedPath } from '../jobs/results.js';
 import type { OutputStore } from './store.js';
@@ -13,7 +14,11 @@ import type { OutputStore } from './store.js';
 export class LocalStore implements OutputStore {
   readonly kind = 'local' as const;
 
-  constructor(private readonly dir: string | undefined) {}
+  readonly identity: string;
+
+  constructor(private readonly dir: string | undefined) {
+    this.identity = `local:${dir ? resolve(dir) : ''}`;
+  }
 
   private folder(): string {
     if (!this.dir)
@@ -38,6 +43,15 @@ export class LocalStore implements OutputStore {
   /** Local keys are file names in one flat folder; a job's own key is all a job ever names. */
   owns(): boolean {
     return true;
+  }
+
+  async holds(_principal: string, key: string): Promise<boolean> {
+    if (!this.dir) return false;
+    try {
+      return (await lstat(confinedPath(this.dir, key))).isFile();
+    } catch {
+      return false;
+    }
   }
 
   async putFile(key: string, file: string): Promise<void> {

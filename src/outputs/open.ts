@@ -14,6 +14,13 @@ export function openOutputStore(config: Config): OutputStore {
   const s = config.outputStore;
   const { accessKeyId, secretAccessKey } = checkOutputStore(config);
   if (s.kind === 'local') return new LocalStore(config.outputDir);
+  return s3Store(config, { accessKeyId, secretAccessKey });
+}
+
+/** The s3 store (the constructor refuses an endpoint the bucket cannot be addressed under). */
+function s3Store(config: Config, creds: { accessKeyId: string; secretAccessKey: string }): S3Store {
+  const s = config.outputStore;
+  if (s.kind !== 's3') throw new Error('not an s3 output store');
   const sessionToken = config.env.AWS_SESSION_TOKEN?.trim();
   return new S3Store({
     bucket: s.bucket,
@@ -21,8 +28,7 @@ export function openOutputStore(config: Config): OutputStore {
     region: config.s3Region,
     endpoint: config.s3Endpoint,
     forcePathStyle: config.s3ForcePathStyle,
-    accessKeyId,
-    secretAccessKey,
+    ...creds,
     ...(sessionToken ? { sessionToken } : {}),
   });
 }
@@ -46,5 +52,6 @@ export function checkOutputStore(config: Config): { accessKeyId: string; secretA
     throw new StartupError(
       `NOT_CONFIGURED: --output-store s3://${s.bucket}${s.prefix ? `/${s.prefix}` : ''} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (AWS_SESSION_TOKEN too for temporary credentials; AWS_REGION, AWS_ENDPOINT_URL_S3 for another endpoint)`,
     );
+  s3Store(config, { accessKeyId, secretAccessKey }); // the bucket's addressing, refused now rather than later
   return { accessKeyId, secretAccessKey };
 }

@@ -7,10 +7,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsV4Signer } from 'aws4fetch';
 import type { Agent } from 'undici';
+import { StartupError } from '../errors.js';
 import { principalPrefix, type OutputStore, type PutOptions } from './store.js';
 
 export interface S3Settings {
@@ -41,14 +43,41 @@ export class S3Error extends Error {
 const encodeSegment = (s: string): string =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+/**
+ * Whether the bucket goes in the path (`<endpoint>/<bucket>/<key>`) rather than the host name: when forced,
+ * for a bucket with dots over https (its certificate would not match), and for an IP-literal or single-label
+ * endpoint (`127.0.0.1`, `localhost`: `bucket.127.0.0.1` is no host name, and the URL parser drops it).
+ * A virtual-host URL that would not carry the bucket in its host name is refused at start.
+ */
+function addressing(endpoint: URL, s: S3Settings): boolean {
+  const host = endpoint.hostname.replace(/^\[|\]$/g, '');
+  if (s.forcePathStyle || isIP(host) !== 0 || !host.includes('.')) return true;
+  if (s.bucket.includes('.') && endpoint.protocol === 'https:') return true;
+  const probe = new URL(endpoint);
+  probe.hostname = `${s.bucket}.${endpoint.hostname}`;
+  if (probe.hostname !== `${s.bucket}.${endpoint.hostname}`.toLowerCase())
+    throw new StartupError(
+      `NOT_CONFIGURED: the bucket ${s.bucket} cannot be a host name under ${endpoint.hostname}; set MEDIAGEN_S3_FORCE_PATH_STYLE=1 for path-style URLs`,
+    );
+  return false;
+}
+
+/** The most one S3 PUT may carry (larger objects need a multipart upload, which this store does not do). */
+export const MAX_PUT_BYTES = 5 * 1024 ** 3;
+
 export class S3Store implements OutputStore {
   readonly kind = 's3' as const;
+  readonly maxObjectBytes = MAX_PUT_BYTES;
+  readonly identity: string;
   private readonly endpoint: URL;
+  private readonly pathStyle: boolean;
   private agent?: Promise<Agent>;
   private spool?: Promise<string>;
 
   constructor(readonly s: S3Settings) {
     this.endpoint = new URL(s.endpoint ?? `https://s3.${s.region}.amazonaws.com`);
+    this.identity = `s3://${s.bucket}`;
+    this.pathStyle = addressing(this.endpoint, s);
   }
 
   get prefix(): string {
@@ -60,8 +89,7 @@ export class S3Store implements OutputStore {
     const path = key.split('/').map(encodeSegment).join('/');
     const base = new URL(this.endpoint);
     const basePath = base.pathname.replace(/\/+$/, '');
-    const pathStyle = this.s.forcePathStyle || (this.s.bucket.includes('.') && base.protocol === 'https:');
-    if (pathStyle) base.pathname = `${basePath}/${this.s.bucket}/${path}`;
+    if (this.pathStyle) base.pathname = `${basePath}/${this.s.bucket}/${path}`;
     else {
       base.hostname = `${this.s.bucket}.${base.hostname}`;
       base.pathname = `${basePath}/${path}`;
@@ -111,6 +139,10 @@ export class S3Store implements OutputStore {
     return key.startsWith(mine) && !key.slice(mine.length).split('/').includes('..');
   }
 
+  async holds(principal: string, key: string): Promise<boolean> {
+    return this.owns(principal, key) && (this.s.prefix === '' || key.startsWith(`${this.s.prefix}/`));
+  }
+
   async putFile(key: string, file: string, o: PutOptions): Promise<void> {
     try {
       await this.putStream(key, createReadStream(file), o);
@@ -119,8 +151,9 @@ export class S3Store implements OutputStore {
     }
   }
 
-  /** PUT `body` (exactly o.bytes bytes) as `key`. */
+  /** PUT `body` (exactly o.bytes bytes, at most MAX_PUT_BYTES) as `key`, within o.timeoutMs in all. */
   async putStream(key: string, body: NodeJS.ReadableStream, o: PutOptions): Promise<void> {
+    if (o.bytes > MAX_PUT_BYTES) throw new S3Error(`${o.bytes} bytes is over S3's 5 GiB limit for one PUT`);
     const url = this.objectUrl(key);
     const { request, Agent } = await import('undici');
     const agent = await (this.agent ??= Promise.resolve(new Agent({ connections: 8 })));
@@ -134,30 +167,48 @@ export class S3Store implements OutputStore {
       },
     });
     const { headers } = await signer.sign();
-    let res;
+    // The whole put is bounded, not only its idle gaps. The deadline's timer is held here and cleared
+    // below (a bare AbortSignal.timeout inside AbortSignal.any can be garbage-collected and never fire).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), o.timeoutMs);
+    const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
     try {
-      res = await request(url, {
-        method: 'PUT',
-        headers: Object.fromEntries(headers.entries()),
-        body: body as import('node:stream').Readable,
-        dispatcher: agent,
-        signal: o.signal,
-        headersTimeout: o.timeoutMs,
-        bodyTimeout: o.timeoutMs,
-      });
-    } catch (err) {
-      const e = err as { code?: unknown; message?: unknown };
-      throw new S3Error(
-        `the bucket ${this.s.bucket} could not be reached (${typeof e.code === 'string' ? e.code : String(e.message ?? err).slice(0, 120)})`,
-      );
-    }
-    const text = await res.body.text().catch(() => '');
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const code = /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(text)?.[1];
-      throw new S3Error(
-        `the bucket ${this.s.bucket} answered HTTP ${res.statusCode}${code ? ` ${code}` : ''} to a PUT`,
-        res.statusCode,
-      );
+      let res;
+      try {
+        res = await request(url, {
+          method: 'PUT',
+          headers: Object.fromEntries(headers.entries()),
+          body: body as import('node:stream').Readable,
+          dispatcher: agent,
+          signal,
+          headersTimeout: o.timeoutMs,
+          bodyTimeout: o.timeoutMs,
+        });
+      } catch (err) {
+        if (o.signal?.aborted) throw err;
+        if (deadline.signal.aborted)
+          throw new S3Error(
+            `the PUT to the bucket ${this.s.bucket} did not finish within ${Math.round(o.timeoutMs / 1000)} s`,
+          );
+        const e = err as { code?: unknown; message?: unknown };
+        throw new S3Error(
+          `the bucket ${this.s.bucket} could not be reached (${typeof e.code === 'string' ? e.code : String(e.message ?? err).slice(0, 120)})`,
+        );
+      }
+      const text = await res.body.text().catch(() => '');
+      if (deadline.signal.aborted && !o.signal?.aborted)
+        throw new S3Error(
+          `the PUT to the bucket ${this.s.bucket} did not finish within ${Math.round(o.timeoutMs / 1000)} s`,
+        );
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const code = /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(text)?.[1];
+        throw new S3Error(
+          `the bucket ${this.s.bucket} answered HTTP ${res.statusCode}${code ? ` ${code}` : ''} to a PUT`,
+          res.statusCode,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -18,6 +18,10 @@ export interface PutOptions {
 
 export interface OutputStore {
   readonly kind: 'local' | 's3';
+  /** Which store this is, recorded beside each kept output (`s3://<bucket>`, `local:<absolute folder>`). */
+  readonly identity: string;
+  /** The largest object it can store (s3: 5 GiB, one PUT); none for a local folder. */
+  readonly maxObjectBytes?: number;
   /** Where outputs are spooled before they are stored (a folder this process owns). */
   spoolDir(): Promise<string>;
   /** The key a job's output n (1-based) is kept under, with the extension its magic bytes gave. */
@@ -28,6 +32,11 @@ export interface OutputStore {
   link(key: string, ttlSeconds: number): Promise<string>;
   /** Whether `key` belongs to `principal` (links are only ever signed for the job's own principal). */
   owns(principal: string, key: string): boolean;
+  /**
+   * For a kept output recorded without `storedIn`: whether `key` plausibly lies in this store (s3: a key
+   * under this prefix; local: a plain file name that exists in the folder). Never throws.
+   */
+  holds(principal: string, key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@
  */
 import { PgDb, type PgOptions } from './postgres-db.js';
 import { named } from './postgres-schema.js';
+import { REFUNDED_SINCE_SQL } from './worker-sql.js';
 import { PgWorkerSql } from './pg-worker.js';
 import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
 import {
@@ -160,6 +161,12 @@ export class PgStore implements Store {
 
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
     return this.worker.uncertainReservations(q);
+  }
+
+  async refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }> {
+    const { text, values } = named(REFUNDED_SINCE_SQL, q);
+    const { rows } = await this.db.q<{ n: string | number; credits: string | number }>(text, values);
+    return { count: Number(rows[0]?.n ?? 0), credits: credits(Number(rows[0]?.credits ?? 0)) };
   }
 
   // ---- spend ----

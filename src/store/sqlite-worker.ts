@@ -40,7 +40,7 @@ export class SqliteWorkerSql {
       `UPDATE jobs SET lease_owner = @owner, lease_until = @until, next_poll_at = @until WHERE id = @id`,
     );
     return this.db.immediate(() => {
-      const rows = this.stmt<JobRow>(dueSql(filter.sql)).all({ now: q.now, limit, ...filter.params });
+      const rows = this.stmt<JobRow>(dueSql(filter.sql, 'sqlite')).all({ now: q.now, limit, ...filter.params });
       for (const row of rows) take.run({ owner: q.owner, until, id: row.id });
       return rows.map((row) => rowToJob({ ...row, next_poll_at: until }));
     });

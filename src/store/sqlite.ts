@@ -54,6 +54,7 @@ import type {
   Store,
   ToolOutcome,
 } from './store.js';
+import { REFUNDED_SINCE_SQL } from './worker-sql.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
 const EPSILON = CAP_EPSILON;
@@ -181,6 +182,11 @@ export class SqliteStore implements Store {
 
   async uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
     return this.worker.uncertainReservations(q);
+  }
+
+  async refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }> {
+    const row = this.stmt<{ n: number; credits: number }>(REFUNDED_SINCE_SQL).get(q);
+    return { count: Number(row?.n ?? 0), credits: credits(Number(row?.credits ?? 0)) };
   }
 
   // ---- spend ----

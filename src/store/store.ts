@@ -18,6 +18,11 @@ export interface JobOutput {
   source?: 'scan';
   /** Key of the kept copy in the output store: `PREFIX/<principal>/<job id>/<n>.<ext>`. */
   storedKey?: string;
+  /**
+   * The output store the copy is in (OutputStore.identity: `s3://<bucket>` or `local:<absolute folder>`).
+   * A link is made only when it is this server's store; records kept before it existed have none.
+   */
+  storedIn?: string;
   /** Size and type (from its magic bytes) of the kept copy. */
   storedBytes?: number;
   storedType?: string;
@@ -403,6 +408,8 @@ export interface Store {
    * `olderThan` (counted as uncertain by reports); of `principal` when given; at most `limit` (100).
    */
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]>;
+  /** How many of `principal`'s reservations were refunded at or after `since`, and their credits. */
+  refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */

@@ -98,8 +98,11 @@ export const RENEW_SQL = `UPDATE jobs SET
   WHERE id = @id AND lease_owner = @owner`;
 
 /** The due, leasable jobs, soonest first (`@now`, `@limit`, then the provider filter). */
-export function dueSql(filter: string): string {
-  return `SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= @now
+export function dueSql(filter: string, dialect: 'sqlite' | 'pg' = 'pg'): string {
+  // SQLite's planner would pick the provider (or principal) index for a filtered lease and sort every open
+  // job of that provider (about 10 ms a lease at 10,000 open jobs, against 0.4 ms walking jobs_due in order).
+  const jobs = dialect === 'sqlite' ? 'jobs INDEXED BY jobs_due' : 'jobs';
+  return `SELECT * FROM ${jobs} WHERE next_poll_at IS NOT NULL AND next_poll_at <= @now
     AND (lease_owner IS NULL OR lease_until <= @now)${filter}
     ORDER BY next_poll_at, id LIMIT @limit`;
 }
@@ -153,6 +156,10 @@ export function uncertainSql(byPrincipal: boolean): string {
     ${byPrincipal ? ' AND principal = @principal' : ''}
     ORDER BY created_at, id LIMIT @limit`;
 }
+
+/** Reservations of `@principal` refunded at or after `@since`: how many, and their credits. */
+export const REFUNDED_SINCE_SQL = `SELECT COUNT(*) AS n, COALESCE(SUM(credits), 0) AS credits FROM reservations
+  WHERE principal = @principal AND state = 'refunded' AND updated_at >= @since`;
 
 /** The most uncertain reservations uncertainReservations answers. */
 export const UNCERTAIN_LIMIT = 100;

@@ -20,11 +20,14 @@ import { validateArgs } from './validate.js';
 import { capReserve, observedFigures } from '../guard/observed-figures.js';
 import type { ObservedPrice, Reservation } from '../store/store.js';
 
-/** What spend_report says of the background worker (the worker's stats). */
+/**
+ * What spend_report says of the background worker: since it started, how many of the caller's own
+ * reservations were refunded (read from the store, so it is the same on every replica and never counts
+ * another principal's), and their credits.
+ */
 export interface WorkerSettled {
   /** When the worker started (ms). */
   since: number;
-  /** Reservations it refunded (jobs it saw fail), and their credits. */
   refunded: number;
   refundedCredits: number;
 }
@@ -45,7 +48,7 @@ export function ageText(ms: number): string {
 export function workerText(w: WorkerSettled | undefined, currency = 'credits'): string {
   if (!w) return 'No background worker in this process: jobs are settled only when a client polls them.';
   const since = new Date(w.since).toISOString();
-  return `Background worker: refunded ${w.refunded} reservation${w.refunded === 1 ? '' : 's'} (${round(w.refundedCredits)} ${currency}) since ${since}.`;
+  return `Background worker running since ${since}; since then ${w.refunded} of your reservation${w.refunded === 1 ? ' was' : 's were'} refunded (${round(w.refundedCredits)} ${currency}) as their jobs failed.`;
 }
 
 /** One uncertain reservation's line: how long it has been uncertain (since its last change). */
@@ -73,7 +76,7 @@ export interface AccountToolDeps {
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
   /** The background worker's counts; undefined when this process runs none. */
-  worker?: () => WorkerSettled | undefined;
+  worker?: () => { since: number } | undefined;
 }
 
 export function accountTools(d: AccountToolDeps): ServerTool[] {
@@ -167,7 +170,14 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         d.store.recentSpend(a.limit, ctx.principal),
         d.store.uncertainReservations({ principal: ctx.principal, olderThan }),
       ]);
-      const worker = d.worker?.();
+      const running = d.worker?.();
+      const refunds = running
+        ? await d.store.refundedSince({ principal: ctx.principal, since: running.since })
+        : undefined;
+      const worker: WorkerSettled | undefined =
+        running && refunds
+          ? { since: running.since, refunded: refunds.count, refundedCredits: refunds.credits }
+          : undefined;
       const providers = [
         ...new Set([
           ...all.map((t) => t.provider),

@@ -16,9 +16,14 @@ function storedFields(o: JobOutput, links?: StoredLinks): Record<string, unknown
     ...(url !== undefined
       ? { stored_url: url, stored_type: o.storedType ?? null, stored_bytes: o.storedBytes ?? null }
       : {}),
+    ...(links?.notes?.has(o) ? { stored_note: links.notes.get(o) } : {}),
     ...(o.storeError ? { store_error: o.storeError } : {}),
   };
 }
+
+/** The output's saved path, unless it is not to be shown here (a remote caller, a file on the server). */
+const pathOf = (o: JobOutput, links?: StoredLinks): string | undefined =>
+  links?.hidePaths?.has(o) ? undefined : o.path;
 
 export function jobStructured(job: JobRecord, links?: StoredLinks): Record<string, unknown> {
   const excerpt = excerptOf(job);
@@ -35,7 +40,7 @@ export function jobStructured(job: JobRecord, links?: StoredLinks): Record<strin
       url: o.url,
       kind: o.kind,
       mime_type: o.mimeType ?? null,
-      path: o.path ?? null,
+      path: pathOf(o, links) ?? null,
       ...(o.source ? { found_by: 'scan' } : {}),
       ...storedFields(o, links),
     })),
@@ -66,12 +71,16 @@ export function nextStep(job: JobRecord): string {
 /** One output's line: the provider URL, then the kept copy (or why it was not kept) and a saved file. */
 function outputLine(o: JobOutput, i: number, links?: StoredLinks): string {
   const stored = links?.urls.get(o);
-  const saved = o.path && o.path !== stored ? ` (saved to ${o.path})` : '';
+  const path = pathOf(o, links);
+  const saved = path && path !== stored ? ` (saved to ${path})` : '';
+  const note = links?.notes?.get(o);
   const kept =
     stored === undefined
       ? o.storeError
         ? ` (not kept: ${o.storeError.replace(/^not kept: /, '')})`
-        : ''
+        : note
+          ? ` (${note})`
+          : ''
       : links?.fetchable
         ? `\n   stored_url: ${stored}`
         : ` (kept at ${stored})`;

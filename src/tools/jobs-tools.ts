@@ -136,12 +136,9 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     idempotent: true,
     run: async (a, ctx) => {
       const started = d.now();
-      const polled = await kept(
-        d,
-        await d.ledger.poll(a.job_id, ctx.signal, ctx.principal),
-        d.waitBudgetMs,
-        ctx.signal,
-      );
+      const job0 = await d.ledger.poll(a.job_id, ctx.signal, ctx.principal);
+      // Keeping gets what is left of the call's budget after the poll (the worker finishes the rest).
+      const polled = await kept(d, job0, Math.max(0, d.waitBudgetMs - (d.now() - started)), ctx.signal);
       const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
       const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
       const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
@@ -185,9 +182,10 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
             done: false,
           },
         );
-      // Keeping, then the download, get what is left of the wait budget (at least 2 s, for a job that just finished).
+      // Keeping gets what is left of the wait budget (the worker finishes the rest); the download then gets
+      // what is left, at least 2 s, for a job that just finished.
       const left = (): number => Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
-      const stored = await kept(d, job, left(), ctx.signal);
+      const stored = await kept(d, job, Math.max(0, budgetMs - (d.now() - started)), ctx.signal);
       const saved = await maybeDownload(d, stored, a.download, left(), ctx.signal);
       const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
       return finished(d, saved.job, saved.note ? `${lead}\n${saved.note}` : lead, saved.extra);

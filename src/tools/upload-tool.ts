@@ -73,7 +73,7 @@ export function uploadTool(d: UploadToolDeps): ServerTool | undefined {
   return defineTool({
     name: 'media_upload',
     title: 'Upload an input file',
-    description: `Get a presigned PUT URL to upload an image, video or audio file to the output bucket, and the URL (valid ${days} days) it will have, to pass as an image or video_url argument. Free.`,
+    description: `Get a presigned PUT URL (valid 15 minutes) to upload an image, video or audio file to the output bucket, and the URL (valid ${days} days) it will have, to pass as an image or video_url argument. Free.`,
     shape: {
       filename: z.string().min(1).max(255).describe('The file name (for your reference; the stored name is random).'),
       content_type: z.enum(Object.keys(UPLOAD_TYPES) as [string, ...string[]]).describe('The file type.'),
@@ -96,7 +96,7 @@ export function uploadTool(d: UploadToolDeps): ServerTool | undefined {
         content: [
           {
             type: 'text',
-            text: `Upload ${a.filename} with an HTTP PUT of exactly ${a.size} bytes to the put_url below, sending ${headers}. Then use get_url as an image or video_url argument; both work until ${iso(p.expiresAt)}.\nput_url: ${p.putUrl}\nget_url: ${p.getUrl}`,
+            text: `Upload ${a.filename} with an HTTP PUT of exactly ${a.size} bytes to the put_url below, sending ${headers}; put_url works until ${iso(p.putExpiresAt)} (15 minutes). Then use get_url as an image or video_url argument; it works until ${iso(p.expiresAt)}.\nput_url: ${p.putUrl}\nget_url: ${p.getUrl}`,
           },
         ],
         structuredContent: {
@@ -106,6 +106,7 @@ export function uploadTool(d: UploadToolDeps): ServerTool | undefined {
           get_url: p.getUrl,
           key: p.key,
           expires_at: iso(p.expiresAt),
+          put_expires_at: iso(p.putExpiresAt),
         },
       };
     },

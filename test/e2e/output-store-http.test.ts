@@ -16,7 +16,7 @@ import {
   type HttpServerProcess,
 } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/in-memory.js';
-import { S3_KEY_ID, S3_SECRET, startS3, type TestBucket } from '../helpers/s3.js';
+import { S3_CREDS, startS3, type TestBucket } from '../helpers/s3.js';
 import { verifyPresigned } from '../helpers/sigv4.js';
 import { text } from '../helpers/stdio.js';
 
@@ -24,7 +24,7 @@ let bucket: TestBucket;
 let server: HttpServerProcess;
 let alice: HttpClient;
 let bob: HttpClient;
-const creds = { accessKeyId: S3_KEY_ID, secretAccessKey: S3_SECRET };
+const creds = S3_CREDS;
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
 const png = makePng(20, 20);
 

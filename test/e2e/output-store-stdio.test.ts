@@ -14,7 +14,7 @@ import { ACME_KEY, startHostileProvider, type HostileProvider } from '../helpers
 import { tempDir } from '../helpers/in-memory.js';
 import { serveFiles, type MediaServer } from '../helpers/media-server.js';
 import { ACME_FILE, CLI } from '../helpers/paths.js';
-import { S3_KEY_ID, S3_SECRET, startS3, type TestBucket } from '../helpers/s3.js';
+import { S3_CREDS, startS3, type TestBucket } from '../helpers/s3.js';
 import { verifyPresigned } from '../helpers/sigv4.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
 
@@ -23,7 +23,7 @@ let server: StdioServer;
 const inputDir = tempDir('mediagen-input-');
 const outside = tempDir('mediagen-outside-');
 const png = makePng(24, 24);
-const creds = { accessKeyId: S3_KEY_ID, secretAccessKey: S3_SECRET };
+const creds = S3_CREDS;
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
 type Out = { url: string; stored_url?: string; store_error?: string; stored_type?: string; path?: string | null };
 const outs = (r: CallToolResult) => sc(r).outputs as Out[];

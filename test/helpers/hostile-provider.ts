@@ -9,7 +9,8 @@
  *
  * It counts hits per path and TCP connections, so a test can prove a refused download never connected.
  * A test can also set the status word its jobs report (`setStatus`), register a job under a chosen id
- * (`addJob`), and make creates hang without ever answering (`hangCreates`).
+ * (`addJob`), make creates hang without ever answering (`hangCreates`), and delay status answers
+ * (`delayStatus`).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,8 @@ export interface HostileProvider {
   addJob(id: string, urls: string[]): void;
   /** From now on a create is received (and counted) but never answered. */
   hangCreates(on: boolean): void;
+  /** From now on a status answer waits this long (0: at once). */
+  delayStatus(ms: number): void;
   /** Hits per path (without query). */
   hits(path: string): number;
   connections(): number;
@@ -48,6 +51,7 @@ export async function startHostileProvider(): Promise<HostileProvider> {
   let held: (() => void)[] | undefined;
   let statusWord = 'completed';
   let hang = false;
+  let statusDelay = 0;
   const drips = new Set<NodeJS.Timeout>();
   const json = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -69,7 +73,13 @@ export async function startHostileProvider(): Promise<HostileProvider> {
       const id = /^\/image\/status\/([\w-]+)$/.exec(u.pathname)?.[1];
       const urls = id ? jobs.get(id) : undefined;
       if (!id || !urls) return json(res, 404, { error: 'no such job' });
-      return json(res, 200, { status: statusWord, image_url: urls });
+      const answer = { status: statusWord, image_url: urls };
+      if (statusDelay > 0) {
+        const t = setTimeout(() => json(res, 200, answer), statusDelay);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      return json(res, 200, answer);
     }
     if (u.pathname.startsWith('/media/')) {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
@@ -117,6 +127,9 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     addJob: (id, urls) => void jobs.set(id, urls),
     hangCreates: (on) => {
       hang = on;
+    },
+    delayStatus: (ms) => {
+      statusDelay = ms;
     },
     hits: (path) => hits.get(path) ?? 0,
     connections: () => connections,

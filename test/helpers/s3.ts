@@ -1,8 +1,9 @@
 /**
  * A real S3-compatible server on loopback for tests: s3rver (a devDependency) over a temp directory,
  * with one bucket. s3rver checks a presigned link's expiry and access key id (its only account is
- * S3RVER/S3RVER) but not SigV4 signatures, and it serves unsigned GETs: tests verify every signature
- * themselves with ./sigv4.ts, never by trusting s3rver.
+ * S3RVER) but not SigV4 signatures, and it serves unsigned GETs: tests verify every signature themselves
+ * with ./sigv4.ts, never by trusting s3rver. The secret is not the key id (s3rver never uses it), so a
+ * signature made with the key id in place of the secret cannot pass the verifier.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,10 @@ import { join, relative } from 'node:path';
 import { tempDir } from './in-memory.js';
 
 export const S3_KEY_ID = 'S3RVER';
-export const S3_SECRET = 'S3RVER';
+export const S3_SECRET = 'test-secret-S3RVER-not-the-key-id';
+export const S3_REGION = 'us-east-1';
+/** What ./sigv4.ts needs to check the server's links: the real secret and the store's region. */
+export const S3_CREDS = { accessKeyId: S3_KEY_ID, secretAccessKey: S3_SECRET, region: S3_REGION };
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -32,12 +36,13 @@ export interface TestBucket {
   close(): Promise<void>;
 }
 
-export async function startS3(bucket = 'media-test'): Promise<TestBucket> {
+/** `port`: 0 for any free one, or a given one (to bring a bucket back where a server expects it). */
+export async function startS3(bucket = 'media-test', port = 0): Promise<TestBucket> {
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
   const directory = tempDir('mediagen-s3-');
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port,
     silent: true,
     directory,
     configureBuckets: [{ name: bucket }],
@@ -59,7 +64,7 @@ export async function startS3(bucket = 'media-test'): Promise<TestBucket> {
     env: {
       AWS_ACCESS_KEY_ID: S3_KEY_ID,
       AWS_SECRET_ACCESS_KEY: S3_SECRET,
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: S3_REGION,
       AWS_ENDPOINT_URL_S3: endpoint,
       MEDIAGEN_S3_FORCE_PATH_STYLE: '1',
     },

@@ -2,7 +2,8 @@
  * An independent SigV4 verifier for presigned S3 URLs (query-string authentication), written from AWS's
  * documentation ("Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"), sharing no
  * code with the server's signer: the canonical request, the string to sign, the HMAC-SHA256 key chain,
- * the signature compared in constant time, the credential's access key id and the expiry checked.
+ * the signature compared in constant time, the credential's access key id and region, a signing date not
+ * in the future, and the expiry checked.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +11,8 @@ export interface VerifyOptions {
   method: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The region the link must be scoped to (the store's). */
+  region: string;
   /** Headers the request will send (names any case); every signed header but host must be among them. */
   headers?: Record<string, string>;
   /** Default: now. */
@@ -83,10 +86,12 @@ export function verifyPresigned(href: string, o: VerifyOptions): Verdict {
   if (cred.length !== 5 || cred[4] !== 'aws4_request' || cred[3] !== 's3')
     return { ok: false, reason: 'bad credential scope' };
   if (cred[0] !== o.accessKeyId) return { ok: false, reason: 'another access key id' };
+  if (cred[2] !== o.region) return { ok: false, reason: 'another region' };
   const date = q.get('X-Amz-Date') ?? '';
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!m || cred[1] !== date.slice(0, 8)) return { ok: false, reason: 'bad X-Amz-Date' };
   const signedAt = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  if (signedAt > (o.now ?? new Date()).getTime()) return { ok: false, reason: 'X-Amz-Date is in the future' };
   const expires = Number(q.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) return { ok: false, reason: 'bad X-Amz-Expires' };
   const signed = (q.get('X-Amz-SignedHeaders') ?? '').split(';');

@@ -125,7 +125,24 @@ describe('spend_report: what the worker settled, and uncertain reservations by a
     closers.push(async () => worker?.stop());
     const since = new Date(worker?.stats().since ?? 0).toISOString();
     const first = await call('spend_report', {});
-    expect(textOf(first)).toContain(`Background worker: refunded 0 reservations (0 credits) since ${since}.`);
+    expect(textOf(first)).toContain(
+      `Background worker running since ${since}; since then 0 of your reservations were refunded (0 credits)`,
+    );
+    // Another principal's refund in the same store is not this caller's to see.
+    const other = await store.reserve({
+      id: 'res-other',
+      provider: 'phaya',
+      tool: 'phaya_seedream',
+      callerId: 'caller-z',
+      principal: 'someone-else',
+      day: '2026-12-02',
+      credits: 7,
+      argsHash: 'h-other',
+      now: Date.now(),
+    });
+    expect(other.ok).toBe(true);
+    await store.commit('res-other', 'job_other', Date.now());
+    await store.refund('res-other', Date.now());
     // Two jobs that fail at the provider, and nobody polls them: the worker does, and refunds them.
     for (const prompt of ['a cat sandbox:fail', 'a dog sandbox:fail']) {
       const r = await call('phaya_seedream', { prompt });
@@ -138,7 +155,7 @@ describe('spend_report: what the worker settled, and uncertain reservations by a
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(textOf(report as CallToolResult)).toContain(
-      `Background worker: refunded 2 reservations (3 credits) since ${since}.`,
+      `Background worker running since ${since}; since then 2 of your reservations were refunded (3 credits)`,
     );
     expect((report as CallToolResult).structuredContent).toMatchObject({
       worker: { since, refunded: 2, refunded_credits: 3 },

@@ -9,13 +9,14 @@ import { request } from 'undici';
 import { S3Store } from '../../src/outputs/s3.js';
 import { principalPrefix, principalSegment } from '../../src/outputs/store.js';
 import { makePng } from '../../src/sandbox/media.js';
-import { S3_KEY_ID, S3_SECRET, startS3, type TestBucket } from '../helpers/s3.js';
+import { S3_CREDS, startS3, type TestBucket } from '../helpers/s3.js';
 import { verifyPresigned } from '../helpers/sigv4.js';
 
 let bucket: TestBucket;
 let s3: S3Store;
 const png = makePng(16, 16);
-const creds = { accessKeyId: S3_KEY_ID, secretAccessKey: S3_SECRET };
+const creds = S3_CREDS;
+const keys = { accessKeyId: S3_CREDS.accessKeyId, secretAccessKey: S3_CREDS.secretAccessKey };
 
 beforeAll(async () => {
   bucket = await startS3();
@@ -25,7 +26,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     endpoint: bucket.endpoint,
     forcePathStyle: true,
-    ...creds,
+    ...keys,
   });
 });
 afterAll(async () => {
@@ -122,7 +123,7 @@ describe('S3 output store on a real S3-compatible server', () => {
       prefix: '',
       region: 'eu-west-1',
       forcePathStyle: false,
-      ...creds,
+      ...keys,
     });
     expect(aws.objectUrl('a/b.png').toString()).toBe('https://examplebucket.s3.eu-west-1.amazonaws.com/a/b.png');
     expect(s3.objectUrl('a/b.png').toString()).toBe(`${bucket.endpoint}/${bucket.bucket}/a/b.png`);

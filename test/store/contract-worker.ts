@@ -293,6 +293,20 @@ export function workerContract(ref: PeerRef): void {
       expect(await ref.store.toolOutcomes({ since: T0, principal: 'carol' })).toEqual([]);
     });
 
+    it('refundedSince: the principal own refunds at or after a time, and their credits', async () => {
+      const a1 = await reserveOk(ref.store, { principal: 'alice', now: T0, credits: 2 });
+      const a2 = await reserveOk(ref.store, { principal: 'alice', now: T0, credits: 0.1 });
+      const a3 = await reserveOk(ref.store, { principal: 'alice', now: T0, credits: 5 });
+      const b1 = await reserveOk(ref.store, { principal: 'bob', now: T0, credits: 9 });
+      for (const r of [a1, a2, a3, b1]) await ref.store.commit(r.id, `job_${r.id}`, T0 + 1);
+      await ref.store.refund(a1.id, T0 + 5);
+      await ref.store.refund(a2.id, T0 + 20);
+      await ref.store.refund(b1.id, T0 + 20);
+      expect(await ref.store.refundedSince({ principal: 'alice', since: T0 + 10 })).toEqual({ count: 1, credits: 0.1 });
+      expect(await ref.store.refundedSince({ principal: 'alice', since: T0 })).toEqual({ count: 2, credits: 2.1 });
+      expect(await ref.store.refundedSince({ principal: 'carol', since: T0 })).toEqual({ count: 0, credits: 0 });
+    });
+
     it('uncertainReservations: uncertain ones and stale reserved ones, oldest first, per principal', async () => {
       const late = await reserveOk(ref.store, { principal: 'alice', now: T0 + 20 });
       const early = await reserveOk(ref.store, { principal: 'alice', now: T0 + 10 });

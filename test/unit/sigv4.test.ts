@@ -14,7 +14,7 @@ const DOCUMENTED =
   '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host' +
   '&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
 const during = new Date('2013-05-24T12:00:00Z');
-const opts = { method: 'GET', accessKeyId: AK, secretAccessKey: SECRET, now: during };
+const opts = { method: 'GET', accessKeyId: AK, secretAccessKey: SECRET, region: 'us-east-1', now: during };
 
 describe('SigV4 presigned-URL verifier', () => {
   it("computes AWS's documented signature for examplebucket/test.txt", () => {
@@ -44,6 +44,17 @@ describe('SigV4 presigned-URL verifier', () => {
     expect(verifyPresigned(DOCUMENTED, { ...opts, now: new Date('2013-05-25T00:00:01Z') })).toEqual({
       ok: false,
       reason: 'expired',
+    });
+  });
+
+  it('refuses a link scoped to another region, and one dated in the future', () => {
+    expect(verifyPresigned(DOCUMENTED, { ...opts, region: 'eu-west-1' })).toEqual({
+      ok: false,
+      reason: 'another region',
+    });
+    expect(verifyPresigned(DOCUMENTED, { ...opts, now: new Date('2013-05-23T23:59:59Z') })).toEqual({
+      ok: false,
+      reason: 'X-Amz-Date is in the future',
     });
   });
 });
