@@ -14,7 +14,8 @@ export function pollOverride(config: Config): number | undefined {
 
 /**
  * The background worker of a serving process (undefined with --no-worker): polls the due jobs of `store`
- * through `pollerFor` (the job principal's app). The caller starts it, and stops it before the apps.
+ * through `pollerFor` (the job principal's app), leasing only jobs of `providers` and `principals` (what it
+ * can poll: another process sharing the store polls the rest). The caller starts it, and stops it before the apps.
  */
 export function createWorker(
   config: Config,
@@ -22,6 +23,7 @@ export function createWorker(
   store: Store,
   pollerFor: (job: JobRecord) => Poller | undefined,
   providers?: readonly string[],
+  principals?: readonly string[],
 ): Worker | undefined {
   if (!config.worker) return undefined;
   return new Worker({
@@ -32,5 +34,6 @@ export function createWorker(
     intervalMs: pollOverride(config),
     pollerFor,
     providers,
+    principals,
   });
 }

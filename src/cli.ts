@@ -109,7 +109,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
   // The background worker polls this process's own (local) jobs of the providers it has keys for.
   const served = app.registry.catalogues.map((c) => c.provider).filter((p) => !app.registry.unconfigured.includes(p));
-  app.worker = createWorker(config, logger, app.store, (job) => (job.principal === 'local' ? app : undefined), served);
+  const local = (job: { principal: string }) => (job.principal === 'local' ? app : undefined);
+  app.worker = createWorker(config, logger, app.store, local, served, ['local']);
   const drainMs = config.drainSeconds * 1000;
   if (config.publicUrl)
     logger.warn('--public-url is used over HTTP only (--transport http): over stdio no webhooks are sent');

@@ -15,6 +15,7 @@ import { startMaintenance } from './store/maintenance.js';
 import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
 import { RateLimits } from './providers/rate-limit.js';
+import { configuredProviders } from './tools/registry.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -57,8 +58,15 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   };
   const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
   // One background worker for every principal's jobs, each polled through its own principal's app.
-  const worker = createWorker(config, logger, store, (job) =>
-    settings.has(job.principal) || (!auth && job.principal === LOCAL_PRINCIPAL) ? appFor(job.principal) : undefined,
+  const polled = [...settings.keys(), ...(auth ? [] : [LOCAL_PRINCIPAL])];
+  const worker = createWorker(
+    config,
+    logger,
+    store,
+    (job) => (polled.includes(job.principal) ? appFor(job.principal) : undefined),
+    // Sandbox mode serves every provider; otherwise the ones some principal has a key for.
+    config.sandbox ? undefined : configuredProviders(polled.map((p) => principalConfig(config, settings.get(p)))),
+    polled,
   );
   const appFor = (principal: string): App => {
     let app = apps.get(principal);

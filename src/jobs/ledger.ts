@@ -3,12 +3,12 @@
  * a failed job releases its spend reservation (providers refund failures). Survives restarts: all state
  * lives in the Store.
  */
-import { randomBytes } from 'node:crypto';
 import type { JobSpec, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import type { JobPage, JobQuery, JobRecord, JobStatus, Store } from '../store/store.js';
+import { newJobRecord, type NewJob } from './job-record.js';
 import { PollGate } from './poll-gate.js';
 import { pollTiming } from './schedule.js';
 import { statusPatch } from './status-patch.js';
@@ -48,53 +48,7 @@ export interface PollOptions {
   background?: boolean;
 }
 
-export interface NewJob {
-  id: string;
-  tool: JobTool;
-  providerJobId: string;
-  argsHash: string;
-  args: Record<string, unknown>;
-  price: number | null;
-  callerId: string;
-  principal: string;
-}
-
-/** Time-ordered, unguessable job ids: job_<ms base36><random>. */
-export function newJobId(now: number): string {
-  return `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
-}
-
-/**
- * The ledger record of a job just accepted (status pending, nothing polled yet), first polled by the
- * background worker `firstPollMs` from now (default: the operation's poll interval).
- */
-export function newJobRecord(
-  n: NewJob,
-  now: number,
-  firstPollMs = (n.tool.op.job?.pollSeconds ?? 5) * 1000,
-): JobRecord {
-  return {
-    id: n.id,
-    provider: n.tool.provider,
-    tool: n.tool.name,
-    providerJobId: n.providerJobId,
-    argsHash: n.argsHash,
-    args: n.args,
-    price: n.price,
-    callerId: n.callerId,
-    principal: n.principal,
-    status: 'pending',
-    providerStatus: null,
-    progress: null,
-    outputs: [],
-    error: null,
-    polls: 0,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-    nextPollAt: now + firstPollMs,
-  };
-}
+export { newJobId, newJobRecord, type NewJob } from './job-record.js';
 
 export class JobLedger {
   private readonly gate: PollGate;
@@ -203,7 +157,7 @@ export class JobLedger {
    */
   async poll(id: string, signal?: AbortSignal, owner?: string, opts: PollOptions = {}): Promise<JobRecord> {
     const job = await this.get(id, owner);
-    if (isFinal(job.status)) return job;
+    if (isFinal(job.status)) return this.refundDue(job) ? this.refundFailed(job).catch(() => job) : job;
     const { tool, spec } = this.spec(job);
     const background = opts.background === true;
     const running = this.gate.joined(id, signal);
@@ -227,12 +181,37 @@ export class JobLedger {
     const now = this.deps.now();
     const patch = statusPatch(job, data, spec, now, this.deps);
     const status = patch.status;
-    const updated = await this.deps.store.updateJob(job.id, patch, now);
-    if (!updated) throw new MediagenError('NOT_FOUND', `Job ${job.id} vanished from the ledger.`);
+    // A failed job stays due until its refund is done: a refund that fails is retried by the worker.
+    if (status === 'failed' && this.deps.onFailed) patch.nextPollAt = now;
+    // Written only while the job is open: an answer read before another poll recorded a final status
+    // (another replica, a caller) is stale and changes nothing (DESIGN §6).
+    const updated = await this.deps.store.updateJob(job.id, patch, now, { onlyOpen: true });
+    if (!updated) return this.current(job.id);
     if (status !== job.status) this.transition(job, status, background ? 'worker' : 'caller');
-    if (status === 'failed') await this.deps.onFailed?.(updated);
-    if (isFinal(status)) await this.deps.onFinal?.(updated);
-    return updated;
+    const done = status === 'failed' && this.deps.onFailed ? await this.refundFailed(updated) : updated;
+    if (isFinal(status)) await this.deps.onFinal?.(done);
+    return done;
+  }
+
+  /** True when `job` failed and its refund may not have been made (its next poll time is still set). */
+  refundDue(job: JobRecord): boolean {
+    return job.status === 'failed' && job.nextPollAt != null && this.deps.onFailed !== undefined;
+  }
+
+  /**
+   * Refund a failed job's reservation (idempotent), then mark that nothing is left to do. Throws when the
+   * refund fails: the job stays due, and the background worker calls this again.
+   */
+  async refundFailed(job: JobRecord): Promise<JobRecord> {
+    await this.deps.onFailed?.(job);
+    return (await this.deps.store.updateJob(job.id, { nextPollAt: null }, this.deps.now())) ?? job;
+  }
+
+  /** The job as recorded now (a write that changed nothing: it was final already). */
+  private async current(id: string): Promise<JobRecord> {
+    const job = await this.deps.store.getJob(id);
+    if (!job) throw new MediagenError('NOT_FOUND', `Job ${id} vanished from the ledger.`);
+    return job;
   }
 
   /** Cancel at the provider when the catalogue has a cancel route; NOT_SUPPORTED otherwise. */
@@ -263,10 +242,12 @@ export class JobLedger {
         nextPollAt: null,
       },
       now,
+      { onlyOpen: true },
     );
+    if (!updated) return this.current(job.id); // it ended meanwhile: that status stands
     this.transition(job, 'cancelled', 'caller');
-    if (updated) await this.deps.onFinal?.(updated);
-    return updated ?? job;
+    await this.deps.onFinal?.(updated);
+    return updated;
   }
 
   /** A status change, logged once (by the poll that saw it), with ids only. */

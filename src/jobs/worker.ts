@@ -7,10 +7,13 @@
  *
  * - Open: polled at its operation's interval; after errors with exponential backoff (up to 10 min).
  * - Past its time limit: polled at a slow rate and never refunded on our clock; 48 h later given up.
- * - Failed: refunded by the ledger's onFailed, as a caller's poll would; counted here.
- * - Succeeded with outputs to keep: `keepOutputs`, retried with backoff, given up after KEEP_ATTEMPTS.
- * - Not pollable here (another principal's keys, no key for its provider, a tool no longer in the
- *   catalogue): given back for UNPOLLABLE_MS, so a process that can poll it takes it.
+ * - Failed: refunded by the ledger's onFailed, as a caller's poll would; counted here. A failed job stays
+ *   due until its refund is made: a refund that failed (the store was busy or down) is retried here.
+ * - Succeeded with outputs to keep: `keepOutputs`, its lease renewed while it runs, retried with backoff
+ *   (up to 10 min) for KEEP_HORIZON_MS after the job finished; then each output not kept says why.
+ * - Only jobs of `principals` and `providers` are leased (what this process can poll). One leased anyway
+ *   that it cannot poll (no key for it, a tool no longer in the catalogue) is given back due as it was and
+ *   not leased here again for UNPOLLABLE_MS; its 48 h give-up still applies.
  *
  * stop() aborts the polls in flight, waits for them (bounded) and gives back every lease it still holds
  * with the next poll time unchanged, so another worker takes the jobs at once.
@@ -20,10 +23,18 @@ import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import type { JobRecord, Store } from '../store/store.js';
 import { MAX_BACKOFF_MS } from './schedule.js';
-import { errorText, giveBack, runLeased, type Poller, type RunContext, type WorkerStats } from './worker-job.js';
+import {
+  errorText,
+  giveBack,
+  runLeased,
+  UNPOLLABLE_MS,
+  type Poller,
+  type RunContext,
+  type WorkerStats,
+} from './worker-job.js';
 
 export type { Poller, WorkerStats } from './worker-job.js';
-export { KEEP_ATTEMPTS, UNPOLLABLE_MS } from './worker-job.js';
+export { KEEP_HORIZON_MS, RATE_WAIT_MS, UNPOLLABLE_MS } from './worker-job.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -34,8 +45,10 @@ export interface WorkerOptions {
   concurrency: number;
   /** The poller of a job (by its principal); undefined: this process cannot poll it. */
   pollerFor: (job: JobRecord) => Poller | undefined;
-  /** Only jobs of these providers are leased; all when unset. */
+  /** Only jobs of these providers are leased (the ones with a configured client); all when unset. */
   providers?: readonly string[];
+  /** Only jobs of these principals are leased (the ones this process can poll for); all when unset. */
+  principals?: readonly string[];
   /** How long a lease lasts (default 60 s); a worker that dies loses its jobs when it runs out. */
   leaseMs?: number;
   /** Overrides the catalogue's pollSeconds (sandbox 250 ms, MEDIAGEN_POLL_MS). */
@@ -50,17 +63,21 @@ export const STOP_MS = 3_000;
 export const BUSY_SLEEP_MS = 200;
 /** The sleep after the store failed to lease. */
 const STORE_RETRY_MS = 2_000;
+/** The most jobs skipped as unpollable at once (the oldest forgotten first). */
+const SKIPPED_KEPT = 200;
 
 export function defaultOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 export class Worker {
-  private readonly o: Required<Omit<WorkerOptions, 'providers' | 'intervalMs'>> &
-    Pick<WorkerOptions, 'providers' | 'intervalMs'>;
+  private readonly o: Required<Omit<WorkerOptions, 'providers' | 'principals' | 'intervalMs'>> &
+    Pick<WorkerOptions, 'providers' | 'principals' | 'intervalMs'>;
   private readonly abort = new AbortController();
   /** Leased jobs not yet given back, by id (the record as leased). */
   private readonly held = new Map<string, JobRecord>();
+  /** Jobs found unpollable here, not leased again until the time given. */
+  private readonly skipped = new Map<string, number>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly counts: WorkerStats;
   private readonly run: RunContext;
@@ -90,6 +107,8 @@ export class Worker {
       stop: this.abort.signal,
       counts: this.counts,
       release: (job, next, errors) => this.release(job, next, errors),
+      renew: (job, until) => this.o.store.renewLease(job.id, this.o.owner, until),
+      skip: (job) => this.skip(job.id),
     };
   }
 
@@ -163,6 +182,8 @@ export class Worker {
         leaseMs: this.o.leaseMs,
         limit,
         providers: this.o.providers,
+        principals: this.o.principals,
+        exclude: this.excluded(),
       });
       if (this.storeDown) this.o.logger.info('worker: the store answers again');
       this.storeDown = false;
@@ -178,7 +199,7 @@ export class Worker {
   private async untilDue(): Promise<number> {
     let due: number | undefined;
     try {
-      due = await this.o.store.nextDueAt(this.o.providers);
+      due = await this.o.store.nextDueAt(this.o.providers, this.o.principals, this.excluded());
     } catch {
       return STORE_RETRY_MS;
     }
@@ -186,6 +207,19 @@ export class Worker {
     const ms = due - this.o.now();
     // Due but not leased: another worker holds it (its next poll time is written when it gives it back).
     return Math.min(this.o.idleMs, Math.max(BUSY_SLEEP_MS, ms));
+  }
+
+  private skip(id: string): void {
+    this.skipped.delete(id);
+    this.skipped.set(id, this.o.now() + UNPOLLABLE_MS);
+    if (this.skipped.size > SKIPPED_KEPT) this.skipped.delete(this.skipped.keys().next().value as string);
+  }
+
+  /** The jobs skipped still (the ones whose time is up are forgotten). */
+  private excluded(): string[] | undefined {
+    const now = this.o.now();
+    for (const [id, until] of this.skipped) if (until <= now) this.skipped.delete(id);
+    return this.skipped.size > 0 ? [...this.skipped.keys()] : undefined;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -10,12 +10,13 @@ import { rowToJob, rowToReservation, type JobRow, type ReservationRow } from './
 import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome, UncertainQuery } from './store.js';
 import {
   dueSql,
+  jobFilter,
   LIVE_SLOTS_SQL,
   nextDueSql,
   POKE_SQL,
-  providerFilter,
   rateWait,
   RELEASE_SQL,
+  RENEW_SQL,
   TAKE_WEBHOOK_SQL,
   UNCERTAIN_LIMIT,
   rowToOutcome,
@@ -40,8 +41,8 @@ export class PgWorkerSql {
 
   async leaseDueJobs(q: LeaseQuery): Promise<JobRecord[]> {
     const limit = Math.floor(q.limit);
-    if (!(limit > 0) || q.providers?.length === 0) return [];
-    const filter = providerFilter(q.providers);
+    const filter = jobFilter(q.providers, q.principals, q.exclude);
+    if (!(limit > 0) || filter.empty) return [];
     const params = { now: q.now, limit, owner: q.owner, until: q.now + q.leaseMs, ...filter.params };
     const { text, values } = named(leaseSql(filter.sql), params);
     const { rows } = await this.db.q<JobRow>(text, values);
@@ -53,9 +54,18 @@ export class PgWorkerSql {
     return (await this.db.q(text, values)).rowCount === 1;
   }
 
-  async nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
-    if (providers?.length === 0) return undefined;
-    const filter = providerFilter(providers);
+  async renewLease(id: string, owner: string, until: number): Promise<boolean> {
+    const { text, values } = named(RENEW_SQL, { id, owner, until });
+    return (await this.db.q(text, values)).rowCount === 1;
+  }
+
+  async nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
+    const filter = jobFilter(providers, principals, exclude);
+    if (filter.empty) return undefined;
     const { text, values } = named(nextDueSql(filter.sql, 'pg'), filter.params);
     const { rows } = await this.db.q<{ t: number | null }>(text, values);
     return rows[0]?.t ?? undefined;

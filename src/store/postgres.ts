@@ -38,6 +38,7 @@ import type {
   ConsumeResult,
   JobPage,
   JobPatch,
+  UpdateOptions,
   JobQuery,
   JobRecord,
   LeaseQuery,
@@ -103,8 +104,8 @@ export class PgStore implements Store {
     return rows[0] === undefined ? undefined : rowToJob(rows[0]);
   }
 
-  async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
-    const { sql, params } = updateJobSql(id, patch, now);
+  async updateJob(id: string, patch: JobPatch, now: number, opts?: UpdateOptions): Promise<JobRecord | undefined> {
+    const { sql, params } = updateJobSql(id, patch, now, opts);
     const { text, values } = named(`${sql} RETURNING *`, params);
     const { rows } = await this.db.q<JobRow>(text, values);
     return rows[0] === undefined ? undefined : rowToJob(rows[0]);
@@ -130,8 +131,16 @@ export class PgStore implements Store {
     return this.worker.releaseLease(id, owner, next);
   }
 
-  nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
-    return this.worker.nextDueAt(providers);
+  renewLease(id: string, owner: string, until: number): Promise<boolean> {
+    return this.worker.renewLease(id, owner, until);
+  }
+
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers, principals, exclude);
   }
 
   pokeJob(id: string, now: number): Promise<boolean> {

@@ -3,7 +3,8 @@
  * maintenance purge of expired consent tokens and old idempotency keys.
  */
 import type { SqlDatabase } from './sqlite-driver.js';
-import { SETTLED_KEY_SQL, type JobPatch, type JobQuery } from './store.js';
+import { SETTLED_KEY_SQL, type JobPatch, type JobQuery, type UpdateOptions } from './store.js';
+import { FINAL_SQL } from './worker-sql.js';
 
 export const MAX_PAGE = 100;
 
@@ -97,7 +98,7 @@ export interface UpdateSql {
 }
 
 /** UPDATE for the fields present in `patch` (undefined = leave as is), always setting updated_at. */
-export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSql {
+export function updateJobSql(id: string, patch: JobPatch, now: number, opts: UpdateOptions = {}): UpdateSql {
   const sets = ['updated_at = @now'];
   const params: Record<string, string | number | null> = { id, now };
   for (const key of Object.keys(PATCH_COLUMNS) as PatchKey[]) {
@@ -106,7 +107,8 @@ export function updateJobSql(id: string, patch: JobPatch, now: number): UpdateSq
     sets.push(`${PATCH_COLUMNS[key]} = @${key}`);
     params[key] = key === 'outputs' ? JSON.stringify(value) : (value as string | number | null);
   }
-  return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`, params };
+  const open = opts.onlyOpen === true ? ` AND status NOT IN ${FINAL_SQL}` : '';
+  return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE id = @id${open}`, params };
 }
 
 /**

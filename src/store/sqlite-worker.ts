@@ -9,12 +9,13 @@ import type { JobRecord, LeaseQuery, RateSlotQuery, Reservation, ToolOutcome, Un
 import {
   dueSql,
   FINAL_SQL,
+  jobFilter,
   LIVE_SLOTS_SQL,
   nextDueSql,
   POKE_SQL,
-  providerFilter,
   rateWait,
   RELEASE_SQL,
+  RENEW_SQL,
   UNCERTAIN_LIMIT,
   rowToOutcome,
   toolOutcomesSql,
@@ -32,8 +33,8 @@ export class SqliteWorkerSql {
 
   leaseDueJobs(q: LeaseQuery): JobRecord[] {
     const limit = Math.floor(q.limit);
-    if (!(limit > 0) || q.providers?.length === 0) return [];
-    const filter = providerFilter(q.providers);
+    const filter = jobFilter(q.providers, q.principals, q.exclude);
+    if (!(limit > 0) || filter.empty) return [];
     const until = q.now + q.leaseMs;
     const take = this.stmt(
       `UPDATE jobs SET lease_owner = @owner, lease_until = @until, next_poll_at = @until WHERE id = @id`,
@@ -50,9 +51,17 @@ export class SqliteWorkerSql {
     return this.stmt(RELEASE_SQL).run(params).changes === 1;
   }
 
-  nextDueAt(providers?: readonly string[]): number | undefined {
-    if (providers?.length === 0) return undefined;
-    const filter = providerFilter(providers);
+  renewLease(id: string, owner: string, until: number): boolean {
+    return this.stmt(RENEW_SQL).run({ id, owner, until }).changes === 1;
+  }
+
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): number | undefined {
+    const filter = jobFilter(providers, principals, exclude);
+    if (filter.empty) return undefined;
     const row = this.stmt<{ t: number | null }>(nextDueSql(filter.sql, 'sqlite')).get(filter.params);
     return row?.t ?? undefined;
   }

@@ -39,6 +39,7 @@ import type {
   ConsumeResult,
   JobPage,
   JobPatch,
+  UpdateOptions,
   JobQuery,
   JobRecord,
   LeaseQuery,
@@ -123,8 +124,8 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : rowToJob(row);
   }
 
-  async updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined> {
-    const { sql, params } = updateJobSql(id, patch, now);
+  async updateJob(id: string, patch: JobPatch, now: number, opts?: UpdateOptions): Promise<JobRecord | undefined> {
+    const { sql, params } = updateJobSql(id, patch, now, opts);
     return this.db.immediate(() => {
       if (this.stmt(sql).run(params).changes === 0) return undefined;
       const row = this.stmt<JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
@@ -151,8 +152,16 @@ export class SqliteStore implements Store {
     return this.worker.releaseLease(id, owner, next);
   }
 
-  async nextDueAt(providers?: readonly string[]): Promise<number | undefined> {
-    return this.worker.nextDueAt(providers);
+  async renewLease(id: string, owner: string, until: number): Promise<boolean> {
+    return this.worker.renewLease(id, owner, until);
+  }
+
+  async nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined> {
+    return this.worker.nextDueAt(providers, principals, exclude);
   }
 
   async pokeJob(id: string, now: number): Promise<boolean> {

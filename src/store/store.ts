@@ -84,6 +84,19 @@ export interface LeaseQuery {
   limit: number;
   /** Only jobs of these providers (the ones this process has a client for); all when unset. */
   providers?: readonly string[];
+  /** Only jobs of these principals (the ones this process can poll for); all when unset. */
+  principals?: readonly string[];
+  /** Not these jobs (ones this process found it cannot poll, for a while). */
+  exclude?: readonly string[];
+}
+
+/** Options of Store.updateJob. */
+export interface UpdateOptions {
+  /**
+   * Write only while the job is not final (a status poll's answer: a final status never changes once
+   * recorded). When the job is final nothing is written and the answer is undefined.
+   */
+  onlyOpen?: boolean;
 }
 
 /** One take of a shared rate-limit window (see Store.takeRateSlot). */
@@ -332,7 +345,8 @@ export interface Store {
    * Rows duplicated before that rule (migration 5) answer with the oldest.
    */
   jobByProviderId(provider: string, providerJobId: string): Promise<JobRecord | undefined>;
-  updateJob(id: string, patch: JobPatch, now: number): Promise<JobRecord | undefined>;
+  /** The updated job; undefined when unknown, or (with `onlyOpen`) final, in which case nothing is written. */
+  updateJob(id: string, patch: JobPatch, now: number, opts?: UpdateOptions): Promise<JobRecord | undefined>;
   /** Newest first (createdAt desc, id desc). */
   listJobs(q: JobQuery): Promise<JobPage>;
 
@@ -353,10 +367,21 @@ export interface Store {
    */
   releaseLease(id: string, owner: string, next: { nextPollAt: number | null; errors: number }): Promise<boolean>;
   /**
-   * The earliest time a job (of `providers`, when given) can be leased: its next_poll_at, or for a job
-   * under lease not before the lease runs out; undefined when none is scheduled.
+   * Extend the lease `owner` still holds on job `id` to `until` (a long run: keeping outputs). A job not
+   * poked during the lease stays due at the lease's end. False (and nothing written) when `owner` does not
+   * hold it.
    */
-  nextDueAt(providers?: readonly string[]): Promise<number | undefined>;
+  renewLease(id: string, owner: string, until: number): Promise<boolean>;
+  /**
+   * The earliest time a job (of `providers` and `principals`, when given, and not in `exclude`) can be
+   * leased: its next_poll_at, or for a job under lease not before the lease runs out; undefined when none
+   * is scheduled.
+   */
+  nextDueAt(
+    providers?: readonly string[],
+    principals?: readonly string[],
+    exclude?: readonly string[],
+  ): Promise<number | undefined>;
   /** Make an open job due now (a webhook hint): next_poll_at = now. False when unknown or final. */
   pokeJob(id: string, now: number): Promise<boolean>;
   /**

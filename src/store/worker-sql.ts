@@ -65,6 +65,38 @@ export function providerFilter(providers?: readonly string[]): { sql: string; pa
   return { sql: ` AND provider IN (${providers.map((_, i) => `@p${i}`).join(', ')})`, params };
 }
 
+/**
+ * The provider filter, `principal IN (@q0, …)` and `id NOT IN (@x0, …)` together (see providerFilter);
+ * `empty` when the provider or principal list is empty (nothing can match).
+ */
+export function jobFilter(
+  providers?: readonly string[],
+  principals?: readonly string[],
+  exclude?: readonly string[],
+): { sql: string; params: Record<string, string>; empty: boolean } {
+  const byProvider = providerFilter(providers);
+  const params: Record<string, string> = { ...byProvider.params };
+  let sql = byProvider.sql;
+  if (principals !== undefined) {
+    principals.forEach((p, i) => (params[`q${i}`] = p));
+    sql += ` AND principal IN (${principals.map((_, i) => `@q${i}`).join(', ')})`;
+  }
+  if (exclude !== undefined && exclude.length > 0) {
+    exclude.forEach((id, i) => (params[`x${i}`] = id));
+    sql += ` AND id NOT IN (${exclude.map((_, i) => `@x${i}`).join(', ')})`;
+  }
+  return { sql, params, empty: providers?.length === 0 || principals?.length === 0 };
+}
+
+/**
+ * Extend a lease its owner holds; next_poll_at follows the lease's end unless the job was poked (or given
+ * a time) during the lease.
+ */
+export const RENEW_SQL = `UPDATE jobs SET
+    next_poll_at = CASE WHEN next_poll_at = lease_until THEN CAST(@until AS BIGINT) ELSE next_poll_at END,
+    lease_until = CAST(@until AS BIGINT)
+  WHERE id = @id AND lease_owner = @owner`;
+
 /** The due, leasable jobs, soonest first (`@now`, `@limit`, then the provider filter). */
 export function dueSql(filter: string, dialect: 'sqlite' | 'pg' = 'pg'): string {
   // SQLite's planner would pick the provider (or principal) index for a filtered lease and sort every open

@@ -67,6 +67,20 @@ export function providerSettings(config: Config, cat: LoadedCatalogue): Provider
   return { baseUrl: base, key };
 }
 
+/**
+ * The providers that any of `configs` (one per principal, over the same catalogues) has the settings for:
+ * a key, and a base URL where one is required. Only the catalogues' heads are read.
+ */
+export function configuredProviders(configs: readonly Config[]): string[] {
+  const out = new Set<string>();
+  if (configs.length === 0) return [];
+  loadCatalogueSet([...SHIPPED_CATALOGUES, ...configs[0].catalogues], (h) => {
+    if (h.provider && configs.some((c) => !missingSetting(c.env, h.authEnv, h.requiredBaseEnv))) out.add(h.provider);
+    return false;
+  });
+  return [...out];
+}
+
 export function filterOf(config: Config): ToolFilter {
   return {
     tools: config.tools,

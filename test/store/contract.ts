@@ -16,6 +16,7 @@ import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
 import { trackContract } from './contract-track.js';
 import { workerContract, type PeerRef } from './contract-worker.js';
+import { workerGuardsContract } from './contract-worker-guards.js';
 
 export function storeContract(
   name: string,
@@ -57,5 +58,6 @@ export function storeContract(
     trackContract(ref);
     acceptedContract(ref);
     workerContract(ref);
+    workerGuardsContract(ref);
   });
 }
