@@ -10,6 +10,7 @@ import { phayaEnv, sc, T2I } from '../helpers/money.js';
 import { spawnHttp } from '../helpers/http-server.js';
 import { spawnStdio, text } from '../helpers/stdio.js';
 import type { JobRecord } from '../../src/store/store.js';
+import { runningJob } from '../store/contract-fixtures.js';
 import { allFinal, eventually, expectSucceeded, quiet, statusPolls, withLedger } from '../helpers/worker.js';
 
 let sandbox: Sandbox;
@@ -20,27 +21,15 @@ describe('the background worker of a stdio server sharing a state directory', ()
     sandbox = await startSandbox({ pollsToComplete: 2 });
     const env = phayaEnv(sandbox);
     const now = Date.now();
-    const theirs = {
+    const theirs = runningJob('tenant-b-job', now, {
       id: `job_${now.toString(36)}tenantb000000000`,
       provider: 'phaya',
       tool: T2I,
-      providerJobId: 'tenant-b-job',
-      argsHash: 'x',
       args: { prompt: 'theirs' },
       price: 1,
       callerId: 'http:tenant-b',
       principal: 'tenant-b',
-      status: 'running' as const,
-      providerStatus: 'processing',
-      progress: null,
-      outputs: [],
-      error: null,
-      polls: 0,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      nextPollAt: now,
-    };
+    });
     await withLedger({ stateDir: env.MEDIAGEN_STATE_DIR }, (st) => st.insertJob(theirs));
     const s = await spawnStdio(env);
     try {
@@ -61,28 +50,16 @@ describe('the background worker of a stdio server sharing a state directory', ()
     sandbox ??= await startSandbox({ pollsToComplete: 2 });
     const env = phayaEnv(sandbox); // a key for phaya only; no tokens file: the local principal only
     const now = Date.now();
-    const job = (id: string, over: Partial<JobRecord>): JobRecord => ({
-      id: `job_${now.toString(36)}${id.padEnd(16, '0')}`,
-      provider: 'phaya',
-      tool: T2I,
-      providerJobId: id,
-      argsHash: 'x',
-      args: { prompt: id },
-      price: 1,
-      callerId: 'http:x',
-      principal: 'local',
-      status: 'running',
-      providerStatus: 'processing',
-      progress: null,
-      outputs: [],
-      error: null,
-      polls: 0,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      nextPollAt: now,
-      ...over,
-    });
+    const job = (id: string, over: Partial<JobRecord>): JobRecord =>
+      runningJob(id, now, {
+        id: `job_${now.toString(36)}${id.padEnd(16, '0')}`,
+        provider: 'phaya',
+        tool: T2I,
+        args: { prompt: id },
+        price: 1,
+        callerId: 'http:x',
+        ...over,
+      });
     const tenants = job('tenantc', { principal: 'tenant-c' });
     const noKey = job('nokey', { provider: 'ph0ny' });
     const ours = job('oursunknown', {}); // the sandbox does not know it: the worker's poll fails, and counts

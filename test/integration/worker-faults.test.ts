@@ -17,6 +17,7 @@ import { createLogger } from '../../src/log.js';
 import { SQLITE_FILE } from '../../src/store/open.js';
 import { openDatabase } from '../../src/store/sqlite-driver.js';
 import type { JobRecord } from '../../src/store/store.js';
+import { runningJob } from '../store/contract-fixtures.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { ACME_FILE } from '../helpers/paths.js';
 import { eventually, quiet } from '../helpers/worker.js';
@@ -90,28 +91,7 @@ function worker(opts: { pollerFor?: (job: JobRecord) => Poller | undefined; leas
 /** A running job of `providerJobId`, with its committed 2-credit reservation. */
 async function insert(providerJobId: string, extra: Partial<JobRecord> = {}): Promise<JobRecord> {
   const now = Date.now();
-  const job: JobRecord = {
-    id: `job_${now.toString(36)}${providerJobId.padEnd(16, '0').slice(0, 16)}`,
-    provider: 'acme',
-    tool: 'acme_image_create',
-    providerJobId,
-    argsHash: 'x',
-    args: { prompt: 'a boat' },
-    price: 2,
-    callerId: 'stdio:elsewhere',
-    principal: 'local',
-    status: 'running',
-    providerStatus: 'processing',
-    progress: null,
-    outputs: [],
-    error: null,
-    polls: 0,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-    nextPollAt: now,
-    ...extra,
-  };
+  const job = runningJob(providerJobId, now, extra);
   await app.store.insertJob(job);
   const res = await app.store.reserve({
     id: `res_${providerJobId}`,

@@ -14,6 +14,7 @@ import { KEEP_HORIZON_MS, Worker, type Poller } from '../../src/jobs/worker.js';
 import { LATE_GRACE_MS } from '../../src/jobs/schedule.js';
 import { createLogger } from '../../src/log.js';
 import type { JobRecord } from '../../src/store/store.js';
+import { runningJob } from '../store/contract-fixtures.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { ACME_FILE } from '../helpers/paths.js';
 import { eventually, quiet, shortestGap } from '../helpers/worker.js';
@@ -74,28 +75,7 @@ async function start(opts: { pollerFor?: (job: JobRecord) => Poller | undefined;
 
 async function insert(providerJobId: string, extra: Partial<JobRecord> = {}): Promise<JobRecord> {
   const now = Date.now();
-  const job: JobRecord = {
-    id: `job_${now.toString(36)}${providerJobId.padEnd(16, '0').slice(0, 16)}`,
-    provider: 'acme',
-    tool: 'acme_image_create',
-    providerJobId,
-    argsHash: 'x',
-    args: { prompt: 'a boat' },
-    price: 2,
-    callerId: 'stdio:elsewhere',
-    principal: 'local',
-    status: 'running',
-    providerStatus: 'processing',
-    progress: null,
-    outputs: [],
-    error: null,
-    polls: 0,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-    nextPollAt: now,
-    ...extra,
-  };
+  const job = runningJob(providerJobId, now, extra);
   await app.store.insertJob(job);
   return job;
 }

@@ -38,6 +38,26 @@ export function makeJob(over: Partial<JobRecord> & { id: string }): JobRecord {
   };
 }
 
+/** A running acme job of `providerJobId` created elsewhere (another stdio process), due at once. */
+export function runningJob(providerJobId: string, now: number, extra: Partial<JobRecord> = {}): JobRecord {
+  return makeJob({
+    id: `job_${now.toString(36)}${providerJobId.padEnd(16, '0').slice(0, 16)}`,
+    tool: 'acme_image_create',
+    providerJobId,
+    argsHash: 'x',
+    args: { prompt: 'a boat' },
+    price: 2,
+    callerId: 'stdio:elsewhere',
+    principal: 'local',
+    status: 'running',
+    providerStatus: 'processing',
+    createdAt: now,
+    updatedAt: now,
+    nextPollAt: now,
+    ...extra,
+  });
+}
+
 let seq = 0;
 
 /** A reservation request with a fresh id; 1 credit for acme by caller-a on DAY, no caps. */
