@@ -23,6 +23,10 @@ const bool = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A boolean flag or variable before the schema parses it (the sandbox switch picks the state folder). */
+const isOn = (v: boolean | string | undefined): boolean =>
+  v === true || (typeof v === 'string' && bool.safeParse(v).data === true);
+
 /** "phaya=100,mediaio=40" -> { phaya: 100, mediaio: 40 } */
 const perProvider = z.string().transform((s, ctx) => {
   const out: Record<string, number> = {};
@@ -196,7 +200,8 @@ Options:
   --http-max-connections N open TCP connections in all (default 1024; over it 503)
   --http-max-connections-per-address N  from one client address (IPv6: one /64) (default 128; over it 429)
   --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
-  --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder)
+  --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder; with --sandbox
+                           its sandbox sub-folder, so fake jobs never mix with real ones)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --download-allow h,...   hosts downloads may reach even on loopback/private addresses, e.g. a private
                            CDN (MEDIAGEN_DOWNLOAD_ALLOW); by default those addresses are refused
@@ -270,7 +275,9 @@ export function loadConfig(
     logLevel: pick(f['log-level'], env.MEDIAGEN_LOG_LEVEL),
     sandboxPort: pick(command === 'sandbox' ? f.port : undefined, env.MEDIAGEN_SANDBOX_PORT),
     port: pick(command === 'sandbox' ? undefined : f.port, env.MEDIAGEN_PORT),
-    stateDir: pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ?? defaultStateDir(env),
+    stateDir:
+      pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ??
+      defaultStateDir(env, undefined, undefined, isOn(pick<boolean | string>(f.sandbox, env.MEDIAGEN_SANDBOX))),
     outputDir: pick(f['output-dir'], env.MEDIAGEN_OUTPUT_DIR),
     download: pick<boolean | string>(f.download, env.MEDIAGEN_DOWNLOAD),
     downloadMaxMb: env.MEDIAGEN_DOWNLOAD_MAX_MB,

@@ -23,7 +23,12 @@ export function defaultStateDir(
   env: Readonly<Record<string, string | undefined>>,
   platform: NodeJS.Platform = process.platform,
   home: string = os.homedir(),
+  sandbox = false,
 ): string {
+  // Sandbox mode: the sub-folder `sandbox`. Its jobs are fake and die with the gateway, and real jobs must
+  // never be polled against it: the two ledgers (and their workers) stay apart unless one folder is named.
+  if (sandbox)
+    return (platform === 'win32' ? path.win32 : path.posix).join(defaultStateDir(env, platform, home), 'sandbox');
   if (platform === 'win32') {
     // Windows variable names are case-insensitive; a copied env object may spell it LocalAppData.
     const local = Object.entries(env).find(([k, v]) => k.toUpperCase() === 'LOCALAPPDATA' && v)?.[1];

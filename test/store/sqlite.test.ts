@@ -243,6 +243,16 @@ describe('defaultStateDir', () => {
     expect(defaultStateDir({}, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mediagen-mcp');
   });
 
+  it('sandbox mode: the sub-folder sandbox of the same folder, on every platform', () => {
+    expect(defaultStateDir({}, 'linux', '/home/u', true)).toBe('/home/u/.local/state/mediagen-mcp/sandbox');
+    expect(defaultStateDir({}, 'darwin', '/Users/u', true)).toBe(
+      '/Users/u/Library/Application Support/mediagen-mcp/sandbox',
+    );
+    expect(defaultStateDir({ LOCALAPPDATA: 'D:\\Local' }, 'win32', 'C:\\Users\\u', true)).toBe(
+      'D:\\Local\\mediagen-mcp\\sandbox',
+    );
+  });
+
   it('defaults to this platform and home folder', () => {
     expect(defaultStateDir({})).toContain('mediagen-mcp');
   });

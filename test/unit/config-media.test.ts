@@ -97,3 +97,15 @@ describe('media settings', () => {
       expect(USAGE, flag).toContain(flag);
   });
 });
+
+describe('the state folder in sandbox mode', () => {
+  it('is the per-user folder’s sandbox sub-folder unless one is named, so fake jobs never meet real ones', () => {
+    const env = { XDG_STATE_HOME: '/home/u/.state' };
+    const real = cfg([], env).stateDir;
+    expect(cfg(['--sandbox'], env).stateDir).toBe(`${real}/sandbox`);
+    expect(cfg([], { ...env, MEDIAGEN_SANDBOX: '1' }).stateDir).toBe(`${real}/sandbox`);
+    expect(cfg([], { ...env, MEDIAGEN_SANDBOX: '0' }).stateDir).toBe(real);
+    expect(cfg(['--sandbox', '--state-dir', '/tmp/both'], env).stateDir).toBe('/tmp/both');
+    expect(cfg(['--sandbox'], { ...env, MEDIAGEN_STATE_DIR: '/tmp/both' }).stateDir).toBe('/tmp/both');
+  });
+});
