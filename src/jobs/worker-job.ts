@@ -42,6 +42,10 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
     polled = await poller.ledger.poll(job.id, deadline.signal, undefined, { background: true });
   } catch (err) {
     if (c.stop.aborted) return giveBack(job, c);
+    // The poll recorded "failed" and then its refund threw: the job is final and due for the refund, which
+    // is retried as such (never scheduled as a status poll, never given up with the 48 h rule).
+    const recorded = await c.store.getJob(job.id).catch(() => undefined);
+    if (recorded && poller.ledger.refundDue(recorded)) return refundDue(recorded, poller, c);
     const now = c.now();
     if (err instanceof MediagenError && CANNOT_POLL.has(err.code)) return unpollable(job, timing, c);
     // Waited for the shared rate limit (foreground calls first) and nothing was sent: not an error.
@@ -69,6 +73,8 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
     }
     return schedule(job, timing, now, skipped ? (job.pollErrors ?? 0) : 0, c);
   }
+  // Recorded failed (by this poll or, meanwhile, by another process) with its refund not made yet.
+  if (poller.ledger.refundDue(polled)) return refundDue(polled, poller, c);
   if (!isFinal(job.status)) await settled(job, polled, c);
   if (polled.status === 'succeeded' && polled.nextPollAt != null) return keep(polled, poller, 0, c);
   return c.release(job, null, 0);

@@ -76,7 +76,8 @@ export class S3Store implements OutputStore {
 
   constructor(readonly s: S3Settings) {
     this.endpoint = new URL(s.endpoint ?? `https://s3.${s.region}.amazonaws.com`);
-    this.identity = `s3://${s.bucket}`;
+    // The endpoint is part of it: one bucket name at two S3-compatible services is two stores.
+    this.identity = `s3://${s.bucket}@${this.endpoint.host}`;
     this.pathStyle = addressing(this.endpoint, s);
   }
 

@@ -88,8 +88,12 @@ describe('a job kept in one store, read by a server with another', () => {
         expect(r.isError, `${tool}: ${text(r)}`).toBeFalsy();
         const [o] = outs(r);
         expect(o.stored_url).toBeUndefined();
-        expect(o.stored_note).toBe(`kept in s3://${bucket.bucket}, not this server's output store`);
-        expect(text(r)).toContain(`(kept in s3://${bucket.bucket}, not this server's output store)`);
+        expect(o.stored_note).toBe(
+          `kept in s3://${bucket.bucket}@${new URL(bucket.endpoint).host}, not this server's output store`,
+        );
+        expect(text(r)).toContain(
+          `(kept in s3://${bucket.bucket}@${new URL(bucket.endpoint).host}, not this server's output store)`,
+        );
         expect(r.content.find((c) => c.type === 'resource_link')).toMatchObject({ uri: o.url });
       }
     } finally {

@@ -185,6 +185,13 @@ describe('links for outputs kept in another store, and old records', () => {
     expect((await linkMaker(store, 60)(job([o]))).notes?.get(o)).toMatch(/s3:\/\/bucket-a, not this server's/);
     const mine = keptIn(store.identity, 'p/local/job_x/1.png');
     expect((await linkMaker(store, 60)(job([mine]))).urls.get(mine)).toMatch(/^http:\/\/127\.0\.0\.1/);
+    // The same bucket name at another S3-compatible endpoint is another store: no link signed for it here.
+    const twin = new S3Store(settings('http://127.0.0.2:9'));
+    expect(twin.identity).not.toBe(store.identity);
+    const elsewhere = await linkMaker(twin, 60)(job([mine]));
+    expect(elsewhere.urls.size).toBe(0);
+    expect(elsewhere.notes?.get(mine)).toBe(`kept in ${store.identity}, not this server's output store`);
+    await twin.close();
     const far = keptIn(new LocalStore(other).identity, 'job_x-1.png');
     const links = await linkMaker(local, 60)(job([far]));
     expect(links.urls.size).toBe(0);

@@ -126,7 +126,7 @@ describe('the background worker under faults', () => {
       (await app.store.getJob(job.id))?.status === 'failed' ? true : undefined,
     );
     await eventually('a refund refused', async () =>
-      lines.some((l) => l.includes(`status poll of job ${job.id} failed`)) ? true : undefined,
+      lines.some((l) => l.includes(`the refund of failed job ${job.id} failed; will retry`)) ? true : undefined,
     );
     expect(await stateOf('fail-1')).toBe('committed');
     other.exec('DROP TRIGGER refund_fault');
@@ -141,6 +141,27 @@ describe('the background worker under faults', () => {
     expect(row.status).toBe('failed');
     expect(seen.get('fail-1')).toBe(1); // the provider was asked once; the refund was retried on our side
     expect(w.stats()).toMatchObject({ failed: 1, refunded: 1, refundedCredits: 2 });
+  });
+
+  it('a job another process recorded failed, its refund not made, while this worker polled it: refunded here', async () => {
+    await start();
+    const job = await insert('slowfail-2');
+    const w = worker();
+    w.start();
+    await eventually('the worker polled', async () => (held.has('slowfail-2') ? true : undefined));
+    // Meanwhile another process recorded the failure and its refund threw: the job is final and due.
+    const at = Date.now();
+    await app.store.updateJob(job.id, { status: 'failed', finishedAt: at, error: 'x', nextPollAt: at }, at);
+    held.get('slowfail-2')!();
+    await eventually('the reservation refunded', async () =>
+      (await stateOf('slowfail-2')) === 'refunded' ? true : undefined,
+    );
+    const row = await eventually('nothing left to do', async () => {
+      const j = await app.store.getJob(job.id);
+      return j?.nextPollAt === null ? j : undefined;
+    });
+    expect(row).toMatchObject({ status: 'failed', error: 'x' });
+    expect(seen.get('slowfail-2')).toBe(1);
   });
 
   it('a stale status answer never changes a job recorded final meanwhile, nor refunds it', async () => {
