@@ -114,6 +114,8 @@ describe('a task past our time limit', () => {
         createdAt: created,
         updatedAt: created,
         finishedAt: null,
+        // The background worker gave it up 48 h past its limit (it polls nothing more on its own).
+        nextPollAt: null,
       });
     } finally {
       await store.close();
