@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { buildApp } from '../dist/app.js';
 import { loadConfig } from '../dist/config.js';
+import { newJobRecord } from '../dist/jobs/job-record.js';
 import { Worker } from '../dist/jobs/worker.js';
 import { silentLogger } from '../dist/log.js';
 import { startSandbox } from '../dist/sandbox/index.js';
@@ -106,27 +107,23 @@ async function seed(store, sandbox, n) {
       if (!providerJobId) throw new Error(`sandbox create: ${JSON.stringify(body)}`);
       const id = `job_${now.toString(36)}${randomBytes(8).toString('hex')}`;
       finishedAt.set(id, Date.now());
-      await store.insertJob({
-        id,
-        provider: 'phaya',
-        tool: TOOL,
-        providerJobId,
-        argsHash: 'bench',
-        args: { prompt: `bench ${i}` },
-        price: null,
-        callerId: 'bench',
-        principal: 'local',
-        status: 'pending',
-        providerStatus: null,
-        progress: null,
-        outputs: [],
-        error: null,
-        polls: 0,
-        createdAt: now,
-        updatedAt: now,
-        finishedAt: null,
-        nextPollAt: now,
-      });
+      // The record the ledger writes for an accepted job, due at once (no first-poll delay).
+      const tool = { name: TOOL, provider: 'phaya' };
+      const job = newJobRecord(
+        {
+          id,
+          tool,
+          providerJobId,
+          argsHash: 'bench',
+          args: { prompt: `bench ${i}` },
+          price: null,
+          callerId: 'bench',
+          principal: 'local',
+        },
+        now,
+        0,
+      );
+      await store.insertJob(job);
     }
   };
   await Promise.all(Array.from({ length: 32 }, one));

@@ -4,8 +4,6 @@
  * 48 h after the limit; refused task-augmented calls are held under a per-principal cap; the provider sees
  * at most one status poll per poll interval however often tasks/get and tasks/result ask.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CallToolResultSchema,
@@ -19,22 +17,13 @@ import { openStore } from '../../src/store/open.js';
 import { ACME_KEY, startHostileProvider, type HostileProvider } from '../helpers/hostile-provider.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { phayaEnv, sc, T2I, totals } from '../helpers/money.js';
-import { ACME_FILE } from '../helpers/paths.js';
+import { quickTimeoutCatalogue } from '../helpers/paths.js';
 import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
 
 const createTask = async (client: Client, name: string, args: Record<string, unknown>): Promise<Task> =>
   (await client.request({ method: 'tools/call', params: { name, arguments: args, task: {} } }, CreateTaskResultSchema))
     .task;
-
-/** The Acme test catalogue with a time limit of 0.3 s on its job. */
-function quickTimeoutCatalogue(): string {
-  const cat = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as { operations: { job?: Record<string, unknown> }[] };
-  for (const op of cat.operations) if (op.job) op.job.timeoutMinutes = 0.005;
-  const file = join(tempDir('mediagen-cat-'), 'acme-quick.json');
-  writeFileSync(file, JSON.stringify(cat));
-  return file;
-}
 
 describe('a task past our time limit', () => {
   let hostile: HostileProvider;

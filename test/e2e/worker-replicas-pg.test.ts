@@ -11,14 +11,13 @@ import { tempDir } from '../helpers/in-memory.js';
 import { PHAYA_DEFAULT, sc, T2I, until } from '../helpers/money.js';
 import { freshDatabase, HAS_PG, requirePg } from '../helpers/pg.js';
 import { text } from '../helpers/stdio.js';
-import { allFinal, allStatusPolls, expectOnePollerPerJob, expectSucceeded, withLedger } from '../helpers/worker.js';
+import { allStatusPolls, expectTakenOver } from '../helpers/worker.js';
 
 requirePg('background workers of two replicas on PostgreSQL');
 const JOBS = 50;
 const POLLS = 6;
 const POLL_MS = 300;
 const LEASE_MS = 3_000;
-const STATUS_REQUEST = /provider request \{"provider":"phaya","method":"GET","path":"\/text-to-image\/status\//;
 let sandbox: Sandbox;
 let db: { url: string; drop: () => Promise<void> };
 let a: HttpServerProcess;
@@ -69,26 +68,12 @@ describe.runIf(HAS_PG)('background workers of two replicas on one PostgreSQL dat
     await until(() => allStatusPolls(sandbox) >= (JOBS * POLLS) / 3, 60_000);
     a.proc.kill('SIGKILL');
     await a.exited;
-    const where = { stateDir: tempDir(), databaseUrl: db.url };
-    const openAtKill = await withLedger(where, async (st) => {
-      const all = await Promise.all(jobs.map((j) => st.getJob(j.id)));
-      return all.filter((j) => j && j.status !== 'succeeded').length;
-    });
-    expect(openAtKill).toBeGreaterThan(0);
-    expectSucceeded(
-      await allFinal(
-        where,
-        jobs.map((j) => j.id),
-        120_000,
-      ),
-    );
-    expectOnePollerPerJob(
+    await expectTakenOver(
+      { stateDir: tempDir(), databaseUrl: db.url },
+      jobs,
       sandbox,
-      jobs.map((j) => j.providerJobId),
       { polls: POLLS, pollMs: POLL_MS, slackMs: 25, maxExtra: 4 /* A's concurrency */ },
+      [() => a.stderr(), () => b.stderr()],
     );
-    // Both workers polled (no client call after the creates: every status request is a worker's).
-    expect(a.stderr()).toMatch(STATUS_REQUEST);
-    expect(b.stderr()).toMatch(STATUS_REQUEST);
   }, 180_000);
 });

@@ -5,27 +5,16 @@
  * final word is recorded, and only a failure the provider reports is refunded. A job undecided 48 h past
  * its limit is polled once more and then given up (never polled again, nothing refunded).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_KEY, startHostileProvider, type HostileProvider } from '../helpers/hostile-provider.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { sc } from '../helpers/money.js';
-import { ACME_FILE } from '../helpers/paths.js';
+import { quickTimeoutCatalogue } from '../helpers/paths.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
 import { eventually, quiet, withLedger } from '../helpers/worker.js';
 
 const POLL_MS = 50;
 const SLOW_MS = POLL_MS * 20;
-
-/** The Acme test catalogue with a time limit of 0.3 s on its job. */
-function quickTimeoutCatalogue(): string {
-  const cat = JSON.parse(readFileSync(ACME_FILE, 'utf8')) as { operations: { job?: Record<string, unknown> }[] };
-  for (const op of cat.operations) if (op.job) op.job.timeoutMinutes = 0.005;
-  const file = join(tempDir('mediagen-cat-'), 'acme-quick.json');
-  writeFileSync(file, JSON.stringify(cat));
-  return file;
-}
 
 describe('a job past its time limit, polled by the background worker', () => {
   let hostile: HostileProvider;

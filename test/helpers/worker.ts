@@ -108,3 +108,38 @@ export function expectOnePollerPerJob(s: Sandbox, providerJobIds: readonly strin
   }
   expect(extra).toBeLessThanOrEqual(c.maxExtra);
 }
+
+/** A worker's Phaya status request in a server's debug log (every one of them, with no client polling). */
+export const STATUS_REQUEST = /provider request \{"provider":"phaya","method":"GET","path":"\/text-to-image\/status\//;
+
+/**
+ * After one of two workers sharing `jobs` was killed mid-way: some jobs were still open at the kill, the
+ * survivor finishes every one, each job had one poller at a time (`check`), and both workers polled
+ * (`logs`: each server's stderr, read at the end; no client call after the creates).
+ */
+export async function expectTakenOver(
+  where: { stateDir: string; databaseUrl?: string },
+  jobs: readonly { id: string; providerJobId: string }[],
+  s: Sandbox,
+  check: PollCheck,
+  logs: readonly (() => string)[],
+): Promise<void> {
+  const openAtKill = await withLedger(where, async (st) => {
+    const all = await Promise.all(jobs.map((j) => st.getJob(j.id)));
+    return all.filter((j) => j && j.status !== 'succeeded').length;
+  });
+  expect(openAtKill).toBeGreaterThan(0);
+  expectSucceeded(
+    await allFinal(
+      where,
+      jobs.map((j) => j.id),
+      120_000,
+    ),
+  );
+  expectOnePollerPerJob(
+    s,
+    jobs.map((j) => j.providerJobId),
+    check,
+  );
+  for (const log of logs) expect(log()).toMatch(STATUS_REQUEST);
+}
