@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The views' browser code (bundled by scripts/build-views.mjs into dist/views/*.html).
+    files: ['src/views/app/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

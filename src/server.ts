@@ -20,6 +20,7 @@ import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
 import type { CallContext, RequestTools, ServerTool, ToolHandler, ToolResult } from './tools/handler.js';
 import type { JobTasks } from './tools/job-tasks.js';
 import { ledgerTaskStore } from './server-tasks.js';
+import { appsCapable } from './views/uris.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -86,6 +87,7 @@ function listing(
     inputSchema: JsonSchema;
     annotations: ToolAnnotations;
     op?: { job?: unknown };
+    _meta?: Record<string, unknown>;
   },
   tasks: boolean,
 ) {
@@ -97,6 +99,7 @@ function listing(
     annotations: t.annotations,
     // A job-creating tool may run as an MCP task (the guarded create first, then the job as the task).
     ...(tasks && t.op?.job ? { execution: { taskSupport: 'optional' as const } } : {}),
+    ...(t._meta ? { _meta: t._meta } : {}),
   };
 }
 
@@ -214,6 +217,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
       elicit: server.getClientCapabilities()?.elicitation
         ? (message, schema) => elicit(extra, message, schema)
         : undefined,
+      apps: appsCapable(server.getClientCapabilities()),
     };
     try {
       const args = checkArguments(params.arguments);

@@ -14,6 +14,8 @@ export interface ToolDefinition<S extends ZodRawShape> {
   idempotent: boolean;
   /** Ends or undoes something (cancelling a job). */
   destructive?: boolean;
+  /** The tool's `_meta` as listed (views it links, app-only visibility). */
+  meta?: Record<string, unknown>;
   run(args: z.infer<z.ZodObject<S>>, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
 }
 
@@ -30,6 +32,7 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
       idempotentHint: d.idempotent,
       openWorldHint: true,
     }),
+    ...(d.meta ? { _meta: d.meta } : {}),
     run: async (raw, ctx, req) => {
       const parsed = schema.safeParse(raw ?? {});
       if (!parsed.success) throw badArguments(d.name, schema, raw, parsed.error);

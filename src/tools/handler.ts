@@ -37,6 +37,8 @@ export interface RequestTools {
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Form elicitation, when the client declared the capability. */
   elicit?: Elicit;
+  /** The client declared the MCP Apps extension (io.modelcontextprotocol/ui): it can render the views. */
+  apps?: boolean;
 }
 
 /** A server-level tool (quote, jobs_*, spend_report): not from a catalogue. */
@@ -46,6 +48,8 @@ export interface ServerTool {
   description: string;
   inputSchema: JsonSchema;
   annotations: ToolAnnotations;
+  /** Listed as the tool's `_meta` (e.g. `ui.resourceUri`, `ui.visibility`; see views/uris.ts). */
+  _meta?: Record<string, unknown>;
   run(args: unknown, ctx: CallContext, req: RequestTools): Promise<ToolResult>;
 }
 
