@@ -6,7 +6,7 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "Chromium not installed; installing Debian's chromium package" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
 fi
 /usr/bin/chromium --version >&2
 echo /usr/bin/chromium
