@@ -79,4 +79,74 @@ describe('the viewer in Chromium', () => {
     expect(pixelVariance(await img.screenshot())).toBeGreaterThan(50);
     await h.page.close();
   });
+
+  it("plays a video job: the video element reaches readyState >= 2 (the sandbox's H.264 sample)", async () => {
+    const jobId = await create('phaya_seedance', { prompt: 'waves rolling onto a beach' });
+    await finished(jobId);
+    const h = await openHost(browser, { mcpUrl: server.url, tool: 'jobs_wait', args: { job_id: jobId }, token });
+    const video = h.view.locator('video[data-testid="media-1"]');
+    await video.waitFor({ timeout: 20_000 });
+    const frame = await h.frame();
+    await frame
+      .waitForFunction(
+        () => (document.querySelector('video[data-testid="media-1"]') as HTMLVideoElement).readyState >= 2,
+        undefined,
+        {
+          timeout: 20_000,
+        },
+      )
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\n${h.logs.join('\n')}`);
+      });
+    expect(await video.evaluate((v) => (v as HTMLVideoElement).videoWidth)).toBeGreaterThan(0);
+    writeFileSync(join(SHOTS, 'viewer-video.png'), await h.page.screenshot({ fullPage: true }));
+    await h.page.close();
+  });
+
+  it("blocks media on a host outside the view's CSP: the element fails and a securitypolicyviolation names it", async () => {
+    // The sandbox answers this job's result URL on 127.0.0.2, a host the resource's CSP does not list.
+    const jobId = await create('phaya_text_to_image', { prompt: 'a fox sandbox:loopbackurl' });
+    const done = await finished(jobId);
+    const url = (sc(done).outputs as { url: string }[])[0].url;
+    expect(new URL(url).hostname).toBe('127.0.0.2');
+    const h = await openHost(browser, { mcpUrl: server.url, tool: 'jobs_get', args: { job_id: jobId }, token });
+    await h.view.locator('[data-testid="output-1"][data-state="blocked"]').waitFor({ timeout: 20_000 });
+    const note = h.view.locator('[data-testid="csp-blocked"]');
+    await note.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await note.textContent()).toContain('127.0.0.2');
+    expect(
+      await h.view.locator('img[data-testid="media-1"]').evaluate((el) => (el as HTMLImageElement).naturalWidth),
+    ).toBe(0);
+    // The policy the host applied is the resource's: the sandbox's own origin, not 127.0.0.2.
+    const csp = await (
+      await h.frame()
+    ).evaluate(
+      () => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+    );
+    expect(csp).toMatch(/img-src 'self' data: http:\/\/127\.0\.0\.1:\d+/);
+    expect(csp).not.toContain('127.0.0.2');
+    expect(csp).toContain("connect-src 'none'");
+    await h.page.close();
+  });
+
+  it('updates a running job live: the view polls jobs_get through the host until it succeeds, with no reload', async () => {
+    // The host itself calls the create tool: the result it hands the view is the job just started.
+    const h = await openHost(browser, {
+      mcpUrl: server.url,
+      tool: 'phaya_text_to_image',
+      args: { prompt: 'a paper boat on a pond' },
+      token,
+    });
+    const viewer = h.view.locator('[data-testid="viewer"][data-job-id]');
+    await viewer.waitFor({ timeout: 20_000 });
+    const first = await viewer.getAttribute('data-status');
+    expect(['pending', 'running']).toContain(first);
+    const frame = await h.frame();
+    await frame.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await h.view.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor({ timeout: 40_000 });
+    expect(await frame.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
+    expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
+    await h.page.close();
+  });
 });
