@@ -42,7 +42,7 @@ export function onBlocked(f: (uri: string) => void): void {
 const wasBlocked = (url: string): boolean => [...blocked].some((b) => url.startsWith(b) || b.startsWith(url));
 
 /** The output's thumbnail from the app-only tool, as a data: URL; undefined when it has none. */
-async function thumbnail(app: App, jobId: string, n: number): Promise<string | undefined> {
+export async function thumbnail(app: App, jobId: string, n: number): Promise<string | undefined> {
   try {
     const r = await app.callServerTool({ name: THUMBNAIL_TOOL, arguments: { job_id: jobId, output: n } });
     const img = r.content.find((c) => c.type === 'image');
