@@ -4,6 +4,18 @@ import type { StoredLinks } from '../outputs/links.js';
 import type { JobOutput, JobRecord, Reservation, Store } from '../store/store.js';
 import type { ToolResult } from './handler.js';
 
+/**
+ * `poll_after_ms` for an open job: the ledger's poll interval (schedule.ts), so a view asks no faster than
+ * the ledger would poll the provider. Nothing for a final job.
+ */
+export function pollAfter(
+  ledger: { pollAfterMs(job: JobRecord): number | null },
+  job: JobRecord,
+): Record<string, number> {
+  const ms = ledger.pollAfterMs(job);
+  return ms === null ? {} : { poll_after_ms: ms };
+}
+
 const isRaw = (o: JobOutput): boolean => o.kind === RAW_RESULT;
 /** The job's outputs, the raw-result excerpt (kept as an output so both stores hold it) set apart. */
 const outputsOf = (job: JobRecord): JobOutput[] => job.outputs.filter((o) => !isRaw(o));

@@ -9,7 +9,7 @@ import { noLinks, type LinkMaker } from '../outputs/links.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
-import { jobResult, jobStructured, reservationFor } from './job-view.js';
+import { jobResult, jobStructured, pollAfter, reservationFor } from './job-view.js';
 
 export interface JobsToolDeps {
   ledger: JobLedger;
@@ -125,7 +125,7 @@ async function finished(
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job, undefined, charge),
     );
-  return jobResult(job, lead, extra, await (d.links ?? noLinks)(job), charge);
+  return jobResult(job, lead, { ...extra, ...pollAfter(d.ledger, job) }, await (d.links ?? noLinks)(job), charge);
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
@@ -180,9 +180,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         return jobResult(
           job,
           `Job ${job.id} is still ${job.status} after waiting ${Math.round(budgetMs / 1000)} s; this is normal for video.`,
-          {
-            done: false,
-          },
+          { done: false, ...pollAfter(d.ledger, job) },
           undefined,
           (await reservationFor(d.store, job)) ?? null,
         );
@@ -222,7 +220,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       return jobResult(
         job,
         `Job ${job.id} is ${job.status}.${credits}`,
-        {},
+        pollAfter(d.ledger, job),
         await (d.links ?? noLinks)(job),
         (await reservationFor(d.store, job)) ?? null,
       );
