@@ -10,7 +10,8 @@ import { chromium, type Browser, type Frame, type FrameLocator, type Page } from
 import { PNG } from 'pngjs';
 import { ROOT } from './paths.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, or the one CI names (MEDIAGEN_CHROMIUM). */
+export const CHROMIUM = process.env.MEDIAGEN_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -46,6 +47,8 @@ export interface HostOptions {
   token?: string;
   theme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
+  /** Run on the page before it opens the host (e.g. page.route for what it fetches). */
+  beforeOpen?: (page: Page) => Promise<void>;
 }
 
 export interface HostedView {
@@ -83,6 +86,7 @@ export async function openHost(h: Harness, o: HostOptions): Promise<HostedView> 
     (url) => url.pathname === HOST_PATH,
     (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
   );
+  await o.beforeOpen?.(page);
   await page.goto(hostUrl(o));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, {
     timeout: 30_000,
