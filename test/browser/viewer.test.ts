@@ -130,6 +130,43 @@ describe('the viewer in Chromium', () => {
     await h.page.close();
   });
 
+  it('re-marks a failed load as blocked when the policy violation comes after the error event', async () => {
+    const jobId = await create('phaya_text_to_image', { prompt: 'a heron at dawn' });
+    await finished(jobId);
+    const h = await openHost(browser, { mcpUrl: server.url, tool: 'jobs_get', args: { job_id: jobId }, token });
+    const fig = h.view.locator('[data-testid="output-1"]');
+    await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
+    const frame = await h.frame();
+    // The error event first (a URL on an allowed origin that is not there), then a violation naming it:
+    // the order in which Chromium may report a refused load.
+    const output = await frame.evaluate(() => {
+      const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
+      const url = img.src;
+      img.src = `${new URL(url).origin}/no-such-output.png`;
+      return url;
+    });
+    await frame.evaluate(() => {
+      const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
+      img.closest('figure')!.dataset.state = 'loading';
+    });
+    await h.view.locator('[data-testid="output-1"][data-state="error"]').waitFor({ timeout: 20_000 });
+    await frame.evaluate((blockedURI) => {
+      document.dispatchEvent(
+        new SecurityPolicyViolationEvent('securitypolicyviolation', {
+          blockedURI,
+          violatedDirective: 'img-src',
+          effectiveDirective: 'img-src',
+          originalPolicy: "img-src 'self'",
+          disposition: 'enforce',
+          statusCode: 0,
+        }),
+      );
+    }, output);
+    await h.view.locator('[data-testid="output-1"][data-state="blocked"]').waitFor({ timeout: 10_000 });
+    expect(await fig.textContent()).toContain('content policy');
+    await h.page.close();
+  });
+
   it('updates a running job live: the view polls jobs_get through the host until it succeeds, with no reload', async () => {
     // The host itself calls the create tool: the result it hands the view is the job just started.
     const h = await openHost(browser, {
