@@ -261,7 +261,9 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No jobs match.' }],
         // With the kept outputs' links (signed now), which outlive the providers' URLs the gallery shows.
         structuredContent: {
-          jobs: await Promise.all(page.jobs.map(async (j) => jobStructured(j, await (d.links ?? noLinks)(j)))),
+          jobs: await Promise.all(
+            page.jobs.map(async (j) => jobStructured(j, await (d.links ?? noLinks)(j), undefined, true)),
+          ),
           next_cursor: page.nextCursor ?? null,
         },
       };
