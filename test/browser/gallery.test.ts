@@ -90,5 +90,5 @@ describe('the gallery in Chromium', () => {
     await h.view.locator('[data-testid="gallery-back"]').click();
     await h.view.locator('[data-testid="gallery-grid"]').waitFor({ state: 'visible' });
     await h.page.close();
-  });
+  }, 90_000);
 });

@@ -38,5 +38,5 @@ describe('Cancel in the viewer', () => {
     await h.view.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 20_000 });
     expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
     await h.page.close();
-  });
+  }, 90_000);
 });
