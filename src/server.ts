@@ -164,14 +164,17 @@ export function createServer(deps: ServerDeps): MediagenServer {
   const jobCreating = new Set(deps.tools.filter((t) => t.op.job).map((t) => t.name));
   const listedWithViews = listed.map((t) => {
     const uri = viewOf(t.name, jobCreating.has(t.name));
-    return uri ? { ...t, _meta: linkView(t._meta, uri) } : t;
+    return uri && deps.views?.has(uri) ? { ...t, _meta: linkView(t._meta, uri) } : t;
   });
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: deps.views && appsCapable(server.getClientCapabilities()) ? listedWithViews : listed,
   }));
   const views = deps.views;
   if (views) {
-    server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: views.list() }));
+    // Listed to apps-capable clients only (no other client can show them); resources/read answers anyone.
+    server.setRequestHandler(ListResourcesRequestSchema, () => ({
+      resources: appsCapable(server.getClientCapabilities()) ? views.list() : [],
+    }));
     server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
       const uri = request.params.uri;
       const content = await views.read(uri).catch((err: unknown) => {

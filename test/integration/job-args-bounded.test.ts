@@ -68,6 +68,6 @@ describe('bounded job arguments', () => {
     // args is depth 0, args.deep depth 1: the object at depth ARG_LIMITS.depth (4) is only named.
     type Obj = Record<string, Record<string, Record<string, unknown>>>;
     expect((args.deep as Obj).k1.k1.k1).toBe('{…}');
-    expect(((args.deep as Obj).k1.k0 as unknown[]).length).toBe(1);
+    expect(((args.deep as Obj).k1.k0 as unknown as unknown[]).length).toBe(1);
   });
 });
