@@ -48,7 +48,7 @@ export interface HostOptions {
   theme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
   /** Run on the page before it opens the host (e.g. page.route for what it fetches). */
-  beforeOpen?: (page: Page) => Promise<void>;
+  beforeOpen?: (page: Page) => Promise<unknown>;
 }
 
 export interface HostedView {
