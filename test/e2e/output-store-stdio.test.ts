@@ -146,7 +146,7 @@ describe('outputs whose bytes are not what the provider declared', () => {
   let s: StdioServer;
   beforeAll(async () => {
     hostile = await startHostileProvider();
-    files = await serveFiles({ '/voice.png': { type: 'image/png', data: mediaFile('sample.wav')!.data } });
+    files = await serveFiles({ '/voice.png': { type: 'image/png', data: (await mediaFile('sample.wav'))!.data } });
     s = await spawnStdio(
       {
         ...bucket.env,
