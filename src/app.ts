@@ -30,6 +30,8 @@ import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid-inflight.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { withPreviews } from './previews/budget.js';
+import { thumbnailTool } from './tools/thumbnail-tool.js';
 import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
@@ -39,7 +41,17 @@ import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
-const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
+const READ_ONLY_SERVER_TOOLS = new Set([
+  'quote',
+  'models',
+  'spend_report',
+  'jobs_get',
+  'jobs_wait',
+  'jobs_list',
+  'media_thumbnail',
+]);
+/** The time a job's result waits for its previews, at most (the rest is made in the background and cached). */
+const PREVIEW_MS = 20_000;
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;
@@ -239,6 +251,10 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloadByDefault: config.download,
     keep: outputs.keepWhileReading,
     links,
+    previews:
+      config.previews === 'thumbnail'
+        ? async (job, result) => withPreviews(result, await outputs.previewer.forJob(job, PREVIEW_MS))
+        : undefined,
   });
   const tasks = new JobTasks({
     ledger,
@@ -262,6 +278,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
+    thumbnailTool({ ledger, previewer: outputs.previewer }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)

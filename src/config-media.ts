@@ -48,6 +48,8 @@ export function mediaFields(t: FieldTypes) {
     s3Region: z.string().min(1).default('us-east-1'),
     s3Endpoint: z.string().url().optional(),
     s3ForcePathStyle: t.bool.default(false),
+    /** A succeeded job's images (and video covers) as inline thumbnails, short audio inline; or none. */
+    previews: z.enum(['thumbnail', 'off']).default('thumbnail'),
   };
 }
 
@@ -60,6 +62,7 @@ export const MEDIA_FLAGS = {
   'output-url-ttl': { type: 'string' },
   'input-dir': { type: 'string' },
   'public-url': { type: 'string' },
+  previews: { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof MEDIA_FLAGS, string | boolean>>;
@@ -78,6 +81,9 @@ export const MEDIA_USAGE = `  --no-worker              no background worker: job
                            a local folder has no URL a provider can fetch
   --public-url URL         this server's public URL (HTTP): ph0ny creates get webhook_url=URL/hooks/<capability>
                            as a poll hint (MEDIAGEN_PUBLIC_URL)
+  --previews MODE          thumbnail (default): a succeeded job's images and video covers come back as inline
+                           JPEG thumbnails (long side <= 768 px, <= 300 KB each), audio <= 30 s and <= 600 KB
+                           inline, the whole result <= 900 KB | off (MEDIAGEN_PREVIEWS; per principal: previews)
 `;
 
 /** Flags beat env. */
@@ -96,6 +102,7 @@ export function mediaRaw(f: Flags, env: Readonly<Record<string, string | undefin
     s3Region: pick(env.AWS_REGION, env.AWS_DEFAULT_REGION),
     s3Endpoint: pick(env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL),
     s3ForcePathStyle: env.MEDIAGEN_S3_FORCE_PATH_STYLE,
+    previews: pick(f.previews, env.MEDIAGEN_PREVIEWS),
   };
 }
 

@@ -32,6 +32,8 @@ export interface JobsToolDeps {
   keep?: (job: JobRecord, signal: AbortSignal, budgetMs: number) => Promise<JobRecord>;
   /** The kept outputs' links, signed fresh for every answer. */
   links?: LinkMaker;
+  /** Adds a succeeded job's previews (thumbnails, audio) to its result (src/previews/); unset: none. */
+  previews?: (job: JobRecord, result: ToolResult) => Promise<ToolResult>;
 }
 
 const jobId = z.string().min(1).max(100).describe('Job id from the create call (job_…).');
@@ -123,7 +125,8 @@ async function finished(
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job),
     );
-  return jobResult(job, lead, extra, await (d.links ?? noLinks)(job));
+  const result = jobResult(job, lead, extra, await (d.links ?? noLinks)(job));
+  return d.previews && job.status === 'succeeded' ? d.previews(job, result) : result;
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
