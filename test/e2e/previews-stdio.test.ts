@@ -13,6 +13,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+import { runPiped } from '../helpers/terminal.js';
 
 type Block = { type: string; data?: string; mimeType?: string };
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
@@ -171,5 +172,22 @@ describe('inline previews (stdio, sandbox)', () => {
     expect(text(none)).toMatch(/^no preview: the job has no output 2/);
     expect(sandbox.stats().total).toBe(before);
     expect(readdirSync(outDir).some((f) => f.startsWith(`${id}-1.thumb`))).toBe(true);
+  });
+
+  it("the CLI's --json carries the thumbnail of a waited job", async () => {
+    const r = await runPiped(
+      ['call', 'mediaio_t2i_imagen_4', 'prompt=a lighthouse sandbox:webp', 'counts=1', '--wait', '--json'],
+      env(sandbox),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      status: string;
+      previews: { type: string; mime_type: string; data: string }[];
+    };
+    expect(doc.status).toBe('succeeded');
+    expect(doc.previews).toHaveLength(1);
+    expect(decoded({ type: 'image', mimeType: doc.previews[0].mime_type, data: doc.previews[0].data })).toMatchObject({
+      width: 768,
+    });
   });
 });
