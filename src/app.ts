@@ -253,7 +253,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     links,
     previews:
       config.previews === 'thumbnail'
-        ? async (job, result) => withPreviews(result, await outputs.previewer.forJob(job, PREVIEW_MS))
+        ? async (job, result, leftMs) =>
+            withPreviews(result, await outputs.previewer.forJob(job, Math.min(PREVIEW_MS, leftMs)))
         : undefined,
   });
   const tasks = new JobTasks({

@@ -129,6 +129,8 @@ export class Previewer {
     const id = `${job.id}#${n}`;
     const limits = this.s.limits ?? THUMB_LIMITS;
     const fetchMs = this.s.fetchMs ?? 20_000;
+    // Keeping read its bytes and found them wrong (a type that does not match, a refused address): no fetch.
+    if (o.storeError) return this.remember(id, { n, note: `no preview (${o.storeError})` });
     const kept = this.keptHere(job, o);
     const image = o.kind !== 'audio';
     if (image && kept) {
