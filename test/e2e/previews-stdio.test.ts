@@ -44,7 +44,6 @@ beforeAll(async () => {
   sandbox = await startSandbox({ pollsToComplete: 2 });
   outDir = tempDir();
   server = await spawnStdio(env(sandbox, { MEDIAGEN_OUTPUT_DIR: outDir }), ['--keep-outputs']);
-  off = await spawnStdio(env(sandbox), ['--previews', 'off']);
 }, 60_000);
 afterAll(async () => {
   await server?.close();
@@ -153,6 +152,7 @@ describe('inline previews (stdio, sandbox)', () => {
   });
 
   it('--previews off gives no preview blocks', async () => {
+    off = await spawnStdio(env(sandbox), ['--previews', 'off']);
     const done = await run(off, 'mediaio_t2i_imagen_4', { prompt: 'a lighthouse sandbox:jpeg', counts: '1' });
     expect(blocks(done, 'image')).toHaveLength(0);
     expect(outputsOf(done)[0].preview).toBeUndefined();
