@@ -86,7 +86,11 @@ function inWorker(bytes: Uint8Array, format: string, limits: ThumbLimits): Promi
       resolve(r);
     };
     const timer = setTimeout(
-      () => done({ ok: false, reason: `decoding took over ${Math.round(limits.timeoutMs / 1000)} s` }),
+      () =>
+        done({
+          ok: false,
+          reason: `decoding took over ${limits.timeoutMs >= 1000 ? `${Math.round(limits.timeoutMs / 1000)} s` : `${limits.timeoutMs} ms`}`,
+        }),
       limits.timeoutMs,
     );
     worker.on('message', (m: ({ ok: true } & Thumb) | { ok: false; reason: string }) =>
