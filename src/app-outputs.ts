@@ -49,7 +49,11 @@ export function appOutputs(
     : undefined;
   const previewer = new Previewer(
     outputStore,
-    { policy: d.policy, maxSourceBytes: Math.min(config.downloadMaxMb, 50) * 1024 * 1024 },
+    {
+      policy: d.policy,
+      maxSourceBytes: Math.min(config.downloadMaxMb, 50) * 1024 * 1024,
+      outputDir: config.outputDir,
+    },
     logger,
   );
   const upload =

@@ -6,9 +6,11 @@
  * replica), else in memory; a refusal is remembered in memory. Nothing here ever fails a job: trouble is a
  * one-line note.
  */
+import { basename, resolve } from 'node:path';
 import type { Agent } from 'undici';
 import type { DownloadPolicy } from '../jobs/ssrf.js';
 import type { Logger } from '../log.js';
+import { LocalStore } from '../outputs/local.js';
 import { thumbnailKey, type OutputStore } from '../outputs/store.js';
 import { RAW_RESULT } from '../jobs/results.js';
 import type { JobOutput, JobRecord } from '../store/store.js';
@@ -38,6 +40,8 @@ export interface PreviewSettings {
   limits?: ThumbLimits;
   /** Time for one output's bytes to arrive (ms). */
   fetchMs?: number;
+  /** The --output-dir folder: an output downloaded there (`path`) is read from it, not fetched again. */
+  outputDir?: string;
 }
 
 const SHOWN = (o: JobOutput): boolean => o.kind !== RAW_RESULT;
@@ -177,6 +181,8 @@ export class Previewer {
       const b = await this.outputs.read(o.storedKey, this.s.maxSourceBytes, timeoutMs).catch(() => undefined);
       if (b) return b;
     }
+    const saved = await this.savedCopy(o);
+    if (saved) return saved;
     const dl = await import('../jobs/download.js');
     const agent = await (this.agent ??= import('../jobs/ssrf.js').then((m) => m.guardedAgent(this.s.policy)));
     try {
@@ -191,6 +197,13 @@ export class Previewer {
       const refused = dl.refusalIn(err);
       throw new Error(refused ? `refused: ${refused.message}` : (err as Error).message);
     }
+  }
+
+  /** An output a download saved in the output folder: a plain file name there, read without following a link. */
+  private async savedCopy(o: JobOutput): Promise<Buffer | undefined> {
+    const dir = this.s.outputDir;
+    if (!o.path || !dir || resolve(o.path) !== resolve(dir, basename(o.path))) return undefined;
+    return new LocalStore(dir).read(basename(o.path), this.s.maxSourceBytes).catch(() => undefined);
   }
 
   async close(): Promise<void> {
