@@ -53,6 +53,7 @@ export function appOutputs(
       policy: d.policy,
       maxSourceBytes: Math.min(config.downloadMaxMb, 50) * 1024 * 1024,
       outputDir: config.outputDir,
+      keeps: keeper !== undefined,
     },
     logger,
   );

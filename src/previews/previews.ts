@@ -42,6 +42,8 @@ export interface PreviewSettings {
   fetchMs?: number;
   /** The --output-dir folder: an output downloaded there (`path`) is read from it, not fetched again. */
   outputDir?: string;
+  /** Outputs are kept: one not kept yet is previewed from its kept copy later, never fetched twice. */
+  keeps?: boolean;
 }
 
 const SHOWN = (o: JobOutput): boolean => o.kind !== RAW_RESULT;
@@ -143,7 +145,10 @@ export class Previewer {
         .catch(() => undefined);
       if (cached) return { n, block: { type: 'image', data: cached.toString('base64'), mimeType: 'image/jpeg' } };
     }
-    const bytes = await this.bytesOf(job, o, fetchMs);
+    const saved = kept ? undefined : await this.savedCopy(o);
+    if (this.s.keeps && !o.storedKey && !saved)
+      return { n, note: 'the output is still being kept; its preview comes with a later read' };
+    const bytes = saved ?? (await this.bytesOf(job, o, fetchMs));
     if (!bytes)
       return this.remember(id, { n, note: `no preview: the file is over the ${this.s.maxSourceBytes}-byte limit` });
     if (!image) {
@@ -181,8 +186,6 @@ export class Previewer {
       const b = await this.outputs.read(o.storedKey, this.s.maxSourceBytes, timeoutMs).catch(() => undefined);
       if (b) return b;
     }
-    const saved = await this.savedCopy(o);
-    if (saved) return saved;
     const dl = await import('../jobs/download.js');
     const agent = await (this.agent ??= import('../jobs/ssrf.js').then((m) => m.guardedAgent(this.s.policy)));
     try {
