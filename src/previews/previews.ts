@@ -47,7 +47,8 @@ export interface PreviewSettings {
 }
 
 const SHOWN = (o: JobOutput): boolean => o.kind !== RAW_RESULT;
-const CACHE_ENTRIES = 256;
+/** Previews kept in memory per app (an image block is at most ~400 KB of base64). */
+const CACHE_ENTRIES = 64;
 
 export class Previewer {
   private agent?: Promise<Agent>;
