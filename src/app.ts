@@ -30,6 +30,8 @@ import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid-inflight.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { withPreviews } from './previews/budget.js';
+import { thumbnailTool } from './tools/thumbnail-tool.js';
 import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
@@ -41,7 +43,17 @@ import { viewResources } from './views/resources.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
-const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
+const READ_ONLY_SERVER_TOOLS = new Set([
+  'quote',
+  'models',
+  'spend_report',
+  'jobs_get',
+  'jobs_wait',
+  'jobs_list',
+  'media_thumbnail',
+]);
+/** The time a job's result waits for its previews, at most (the rest is made in the background and cached). */
+const PREVIEW_MS = 20_000;
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;
@@ -241,6 +253,11 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloadByDefault: config.download,
     keep: outputs.keepWhileReading,
     links,
+    previews:
+      config.previews === 'thumbnail'
+        ? async (job, result, leftMs) =>
+            withPreviews(result, await outputs.previewer.forJob(job, Math.min(PREVIEW_MS, leftMs)))
+        : undefined,
   });
   const tasks = new JobTasks({
     ledger,
@@ -264,6 +281,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
+    thumbnailTool({ ledger, previewer: outputs.previewer }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)

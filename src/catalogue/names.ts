@@ -18,6 +18,7 @@ export const SERVER_TOOL_NAMES: readonly string[] = [
   'jobs_list',
   'jobs_track',
   'media_upload',
+  'media_thumbnail',
 ];
 
 /**

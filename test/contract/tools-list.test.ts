@@ -64,6 +64,7 @@ describe('tools/list contract', () => {
     'jobs_cancel',
     'jobs_list',
     'jobs_track',
+    'media_thumbnail',
   ];
   /** Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a reservation). */
   const WRITING = ['jobs_cancel', 'jobs_track'];
