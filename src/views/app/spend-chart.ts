@@ -51,7 +51,7 @@ export function chartSvg(p: ChartProvider): SVGSVGElement {
     svg.append(el('text', { x: PAD.left - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, credits(v)));
   }
   const slot = plotW / Math.max(1, p.days.length);
-  const barW = Math.max(2, slot * 0.6);
+  const barW = Math.max(3, slot * 0.75);
   p.days.forEach((b, i) => {
     const x = PAD.left + i * slot + (slot - barW) / 2;
     const g = el('g', { class: 'day', 'data-day': b.day });
@@ -89,13 +89,14 @@ export function chartSvg(p: ChartProvider): SVGSVGElement {
     }
     svg.append(g);
   });
-  const first = p.days[0]?.day;
-  const last = p.days.at(-1)?.day;
-  if (first) svg.append(el('text', { x: PAD.left, y: H - 8, class: 'axis' }, first.slice(5)));
-  if (last)
-    svg.append(
-      el('text', { x: W - PAD.right, y: H - 8, class: 'axis', 'text-anchor': 'end' }, `${last.slice(5)} (today, UTC)`),
-    );
+  // A date under every seventh day, counted back from today (the last one says so).
+  p.days.forEach((b, i) => {
+    const back = p.days.length - 1 - i;
+    if (back % 7 !== 0) return;
+    const x = PAD.left + i * slot + slot / 2;
+    const label = back === 0 ? `${b.day.slice(5)} today (UTC)` : b.day.slice(5);
+    svg.append(el('text', { x, y: H - 8, class: 'axis', 'text-anchor': back === 0 ? 'end' : 'middle' }, label));
+  });
   return svg;
 }
 
