@@ -9,9 +9,12 @@ export interface UiLink {
   href: string;
 }
 
-/** The views the page offers, each as a host page address (relative: it keeps the token in the path). */
-export function uiLinks(mcpUrl: string): UiLink[] {
-  const view = (tool: string): string => `host.html?${new URLSearchParams({ server: mcpUrl, tool }).toString()}`;
+/**
+ * The views the page offers, each as a host page address (`tool`, and `mcp`: the endpoint's path on this
+ * origin, token included); relative, so it keeps the token in the path.
+ */
+export function uiLinks(mcpPath: string): UiLink[] {
+  const view = (tool: string): string => `host.html?${new URLSearchParams({ tool, mcp: mcpPath }).toString()}`;
   return [
     {
       title: 'Gallery',

@@ -118,7 +118,7 @@ async function route(req: IncomingMessage, res: ServerResponse, o: UiOptions, to
         'Content-Type': 'text/html; charset=utf-8',
         'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
       })
-      .end(indexPage(uiLinks(`http://127.0.0.1:${port}/${token}/mcp`), hostBuilt));
+      .end(indexPage(uiLinks(`/${token}/mcp`), hostBuilt));
     return;
   }
   if (tail === 'host.html') {
