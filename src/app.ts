@@ -34,8 +34,10 @@ import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
-import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
+import { buildRegistry, filterOf, providerSettings, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
+import { viewDomains } from './views/csp.js';
+import { viewResources } from './views/resources.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
@@ -272,6 +274,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const serverTools = builtServerTools.filter((t) =>
     keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
+  // The views may show media from the output store and the providers' origins only (views/csp.ts).
+  const views = viewResources(
+    viewDomains({
+      outputOrigin: outputs.origin,
+      baseUrls: registry.catalogues.map((c) => (opts.override?.(c) ?? providerSettings(config, c)).baseUrl),
+      extra: config.viewMediaHosts,
+    }),
+  );
   const close = async (force = false): Promise<void> => {
     stopMaintenance();
     stopReplay();
@@ -296,6 +306,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         principal,
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,
+        views,
       }),
     close,
     shutdown: async () => {
