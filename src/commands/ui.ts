@@ -3,16 +3,17 @@
  * the same store as `serve` (state folder or DATABASE_URL). Every path starts with a random per-run token
  * (`/<token>/...`): without it a request is refused (401, or 403 for a wrong one), and so is any Host or
  * Origin that is not this loopback address (DNS rebinding, other sites). The MCP endpoint (`/<token>/mcp`,
- * stateless Streamable HTTP) lists and runs only the read tools and jobs_cancel: no paid tool, no
+ * Streamable HTTP with sessions) lists and runs only the read tools and jobs_cancel: no paid tool, no
  * approval tool, no upload. The views are shown through the host page (dist/views/host.html).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App, type AppOptions } from '../app.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -73,7 +74,21 @@ function foreign(req: IncomingMessage, port: number): string | undefined {
   return undefined;
 }
 
-async function mcp(req: IncomingMessage, res: ServerResponse, o: UiOptions): Promise<void> {
+/** The page's MCP sessions (the host page opens one per view it shows); the oldest go past MAX_SESSIONS. */
+const MAX_SESSIONS = 64;
+type Session = { transport: StreamableHTTPServerTransport; close: () => void };
+type Sessions = Map<string, Session>;
+
+/**
+ * The MCP endpoint: sessions, so the server keeps what the client declared at initialize (the apps
+ * extension, which tools/list answers with the views' links). A request naming an unknown session: 404.
+ */
+async function mcp(req: IncomingMessage, res: ServerResponse, o: UiOptions, sessions: Sessions): Promise<void> {
+  for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+  const sid = req.headers['mcp-session-id'];
+  const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
+  if (sid !== undefined && !known) return sendError(res, 404, 'Session not found', BASE_HEADERS);
+  if (known && req.method !== 'POST') return known.transport.handleRequest(req, res);
   if (req.method !== 'POST') return sendError(res, 405, 'Method not allowed', { ...BASE_HEADERS, Allow: 'POST' });
   let body: unknown;
   try {
@@ -82,18 +97,38 @@ async function mcp(req: IncomingMessage, res: ServerResponse, o: UiOptions): Pro
     if (err instanceof BodyTooLarge) return sendError(res, 413, 'Request body too large', BASE_HEADERS);
     return sendError(res, 400, 'Parse error: the body is not JSON', BASE_HEADERS, -32700);
   }
+  if (known) return known.transport.handleRequest(req, res, body);
+  if (!isInitializeRequest(body)) return sendError(res, 400, 'Bad request: no session; initialize first', BASE_HEADERS);
   const server = o.app.createMcpServer(o.callerId, 'local', UI_TOOLS);
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-  res.on('close', () => {
+  const close = (): void => {
     void transport.close().catch(() => undefined);
     void server.server.close().catch(() => undefined);
+  };
+  const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    enableJsonResponse: true,
+    onsessioninitialized: (id) => {
+      sessions.set(id, { transport, close });
+      for (const [old, s] of sessions) {
+        if (sessions.size <= MAX_SESSIONS) break;
+        sessions.delete(old);
+        s.close();
+      }
+    },
+    onsessionclosed: (id) => void sessions.delete(id),
   });
-  for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
   await server.server.connect(transport);
   await transport.handleRequest(req, res, body);
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, o: UiOptions, token: string, port: number) {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: UiOptions,
+  token: string,
+  port: number,
+  sessions: Sessions,
+) {
   const refused = foreign(req, port);
   if (refused) return sendError(res, 403, refused, BASE_HEADERS);
   const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
@@ -105,7 +140,7 @@ async function route(req: IncomingMessage, res: ServerResponse, o: UiOptions, to
     res.writeHead(308, { ...BASE_HEADERS, Location: `/${token}/` }).end();
     return;
   }
-  if (tail === 'mcp') return mcp(req, res, o);
+  if (tail === 'mcp') return mcp(req, res, o, sessions);
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'Method not allowed', BASE_HEADERS);
   if (tail === '') {
     const hostBuilt = await readFile(HOST_PAGE).then(
@@ -134,8 +169,9 @@ async function route(req: IncomingMessage, res: ServerResponse, o: UiOptions, to
 export async function startUiServer(o: UiOptions): Promise<UiServer> {
   const token = randomBytes(24).toString('base64url');
   let port = 0;
+  const sessions: Sessions = new Map();
   const http: Server = createServer((req, res) => {
-    route(req, res, o, token, port).catch((err: unknown) => {
+    route(req, res, o, token, port, sessions).catch((err: unknown) => {
       sendError(res, 500, `Internal error: ${err instanceof Error ? err.message : String(err)}`, BASE_HEADERS);
     });
   });
@@ -149,6 +185,8 @@ export async function startUiServer(o: UiOptions): Promise<UiServer> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const s of sessions.values()) s.close();
+        sessions.clear();
         http.close(() => resolve());
         http.closeAllConnections();
       }),

@@ -107,15 +107,19 @@ describe('mediagen-mcp ui', () => {
     expect((await rawRequest(ui.port, `/${ui.token}/`, { Host: 'evil.example' })).status).toBe(403);
     const foreignOrigin = { Host: host, Origin: 'http://evil.example', ...mcpHeaders };
     expect((await rawRequest(ui.port, path, foreignOrigin, 'POST', list)).status).toBe(403);
-    const ok = await rawRequest(
-      ui.port,
-      path,
-      { Host: host, Origin: `http://127.0.0.1:${ui.port}`, ...mcpHeaders },
-      'POST',
-      list,
-    );
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    const own = { Host: host, Origin: `http://127.0.0.1:${ui.port}`, ...mcpHeaders };
+    const ok = await rawRequest(ui.port, path, own, 'POST', init);
     expect(ok.status).toBe(200);
-    expect(ok.body).toContain('jobs_list');
+    expect(ok.body).toContain('mediagen-mcp');
+    // Past initialize, a request needs its session.
+    expect((await rawRequest(ui.port, path, own, 'POST', list)).status).toBe(400);
+    expect((await rawRequest(ui.port, path, { ...own, 'Mcp-Session-Id': 'made-up' }, 'POST', list)).status).toBe(404);
   });
 
   it('lists the read tools and jobs_cancel only, and lists the same jobs as the store holds', async () => {
