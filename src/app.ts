@@ -84,8 +84,11 @@ export interface App {
    * principals' apps); undefined with --no-worker and in one-shot commands. Webhook hints call wake().
    */
   worker?: Worker;
-  /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
-  createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
+  /**
+   * A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP
+   * session; `only`: list and run no tool but these (`mediagen-mcp ui`).
+   */
+  createMcpServer(defaultCallerId?: string, principal?: string, only?: ReadonlySet<string>): MediagenServer;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
   close(force?: boolean): Promise<void>;
   /**
@@ -311,11 +314,11 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ledger,
     serverTools,
     keepOutputs: outputs.keepOutputs,
-    createMcpServer: (defaultCallerId, principal = 'local') =>
+    createMcpServer: (defaultCallerId, principal = 'local', only) =>
       createServer({
-        tools: registry.tools,
+        tools: only ? registry.tools.filter((t) => only.has(t.name)) : registry.tools,
         handler,
-        serverTools,
+        serverTools: only ? serverTools.filter((t) => only.has(t.name)) : serverTools,
         logger,
         defaultCallerId,
         principal,
