@@ -24,6 +24,7 @@ import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
+import { approveTool } from './tools/approve-tool.js';
 import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
@@ -36,6 +37,7 @@ import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
+import { APPROVE_TOOL } from './views/uris.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
@@ -262,12 +264,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
+    approveTool({ consent, handler, tools: new Map(registry.tools.map((t) => [t.name, t])) }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
     throw new Error(`server tool(s) ${unreserved.join(', ')} missing from SERVER_TOOL_NAMES (catalogue/names.ts)`);
+  // The approval view's buttons go wherever paid tools do (a --tools list need not name them).
   const serverTools = builtServerTools.filter((t) =>
-    keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
+    t.name === APPROVE_TOOL
+      ? !filter.readOnly && !filter.excludeTools.includes(t.name)
+      : keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
   const close = async (force = false): Promise<void> => {
     stopMaintenance();

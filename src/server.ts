@@ -73,6 +73,16 @@ function checkArguments(args: unknown): Record<string, unknown> {
   return args as Record<string, unknown>;
 }
 
+/**
+ * Whether the client can show a form elicitation: `elicitation.form`, or an empty `elicitation: {}` (which
+ * meant form before URL mode existed). `{ url: {} }` alone is URL mode only.
+ */
+export function formElicitation(capabilities: { elicitation?: Record<string, unknown> } | undefined): boolean {
+  const e = capabilities?.elicitation;
+  if (e === undefined || e === null || typeof e !== 'object') return false;
+  return e.form !== undefined || Object.keys(e).length === 0;
+}
+
 /** A tool name as we echo it: a hostile 5 MB name comes back as its first 200 characters. */
 export function shownName(name: unknown): string {
   const s = String(name);
@@ -214,7 +224,8 @@ export function createServer(deps: ServerDeps): MediagenServer {
                   ...(message ? { message } : {}),
                 },
               }),
-      elicit: server.getClientCapabilities()?.elicitation
+      // Form elicitation only: a client that declared URL mode alone cannot show a form (it gets the token).
+      elicit: formElicitation(server.getClientCapabilities())
         ? (message, schema) => elicit(extra, message, schema)
         : undefined,
       apps: appsCapable(server.getClientCapabilities()),

@@ -9,6 +9,8 @@
  *   processes or replicas taking it at once exactly one gets it. Given back to pending (only that exact
  *   take: decided_at = the time of the take) when the call was refused before anything was sent.
  * - declined: the person said no; final.
+ * An approval issued with a confirm_token as the fallback names the token's hash: the two are one consent,
+ * so whichever is used first closes the other (the approve path uses the token up too).
  * Expiry is not a state: a pending row past expires_at is refused as expired, and purged with the tokens.
  * The approval id itself is never stored, only its SHA-256 (as with consent tokens).
  */
@@ -23,6 +25,7 @@ const TABLE = (time: string) => `
     principal       TEXT NOT NULL,
     caller_id       TEXT NOT NULL,
     idempotency_key TEXT,
+    token_hash      TEXT,
     state           TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined')),
     expires_at      ${time} NOT NULL,
     created_at      ${time} NOT NULL,
@@ -37,9 +40,9 @@ export const SQLITE_APPROVALS_MIGRATION = TABLE('INTEGER');
 export const PG_APPROVALS_MIGRATION = TABLE('BIGINT');
 
 export const INSERT_APPROVAL_SQL = `INSERT INTO approvals (id_hash, tool, args, args_hash, principal, caller_id,
-    idempotency_key, state, expires_at, created_at, decided_at)
-  VALUES (@id_hash, @tool, @args, @args_hash, @principal, @caller_id, @idempotency_key, 'pending', @expires_at,
-    @created_at, NULL)`;
+    idempotency_key, token_hash, state, expires_at, created_at, decided_at)
+  VALUES (@id_hash, @tool, @args, @args_hash, @principal, @caller_id, @idempotency_key, @token_hash, 'pending',
+    @expires_at, @created_at, NULL)`;
 
 /** pending -> `@to` (approved | declined), in one statement: of concurrent takers exactly one matches. */
 export const DECIDE_APPROVAL_SQL = `UPDATE approvals SET state = @to, decided_at = @now
@@ -61,6 +64,7 @@ export interface ApprovalRow {
   principal: string;
   caller_id: string;
   idempotency_key: string | null;
+  token_hash: string | null;
   state: 'pending' | 'approved' | 'declined';
   expires_at: number;
   created_at: number;
@@ -76,6 +80,7 @@ export function approvalParams(a: PendingApproval): Record<string, unknown> {
     principal: a.principal,
     caller_id: a.callerId,
     idempotency_key: a.idempotencyKey ?? null,
+    token_hash: a.tokenHash ?? null,
     expires_at: a.expiresAt,
     created_at: a.createdAt,
   };
@@ -90,6 +95,7 @@ export function rowToApproval(r: ApprovalRow): PendingApproval {
     principal: r.principal,
     callerId: r.caller_id,
     ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
+    ...(r.token_hash !== null ? { tokenHash: r.token_hash } : {}),
     expiresAt: r.expires_at,
     createdAt: r.created_at,
   };

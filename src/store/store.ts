@@ -247,6 +247,11 @@ export interface PendingApproval {
   callerId: string;
   /** The caller's idempotency_key, when the call that asked carried one (the approved call runs under it). */
   idempotencyKey?: string;
+  /**
+   * sha256 of the confirm_token issued with it as the fallback, if any: one consent, so taking the approval
+   * must use the token up too (and a token already used means the approval is used).
+   */
+  tokenHash?: string;
   expiresAt: number;
   createdAt: number;
 }

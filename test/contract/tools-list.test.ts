@@ -43,6 +43,13 @@ describe('tools/list contract', () => {
     await expect(JSON.stringify(sorted, null, 2) + '\n').toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
 
+  it('the app-only approval tool is hidden from the model: the model-visible list lacks it', () => {
+    const visibility = (t: Tool) => (t._meta?.ui as { visibility?: string[] } | undefined)?.visibility;
+    const forModel = tools.filter((t) => visibility(t) === undefined || visibility(t)!.includes('model'));
+    expect(visibility(tools.find((t) => t.name === 'mediagen_approve')!)).toEqual(['app']);
+    expect(forModel.map((t) => t.name)).not.toContain('mediagen_approve');
+  });
+
   it('has tools', () => {
     expect(tools.length).toBeGreaterThan(20);
   });
@@ -64,9 +71,13 @@ describe('tools/list contract', () => {
     'jobs_cancel',
     'jobs_list',
     'jobs_track',
+    'mediagen_approve',
   ];
-  /** Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a reservation). */
-  const WRITING = ['jobs_cancel', 'jobs_track'];
+  /**
+   * Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a
+   * reservation); the approval view's Approve / Decline (runs an approved call on the paid tool's own path).
+   */
+  const WRITING = ['jobs_cancel', 'jobs_track', 'mediagen_approve'];
   const hints = (t: Tool) => ({ ...DEFAULTS, ...t.annotations });
   const isPaid = (t: Tool) => !hints(t).readOnlyHint && !SERVER_TOOLS.includes(t.name);
 
