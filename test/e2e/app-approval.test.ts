@@ -245,3 +245,19 @@ describe('app approval over Streamable HTTP', () => {
     expect(hits(sandbox, SORA_PATH)).toBe(before + 1);
   });
 });
+
+describe('--consent app-or-form over stateless HTTP', () => {
+  it('stays app-or-form (stateless otherwise goes by token): a clear refusal, no token anywhere, nothing sent', async () => {
+    const server = await spawnHttp(phayaEnv(sandbox, { MEDIAGEN_CONSENT: 'app-or-form' }), ['--stateless']);
+    closers.push(() => server.stop());
+    const transport = new StreamableHTTPClientTransport(new URL(server.url));
+    const client = new Client({ name: 'stateless', version: '1.0.0' }, { capabilities: APPS });
+    await client.connect(transport);
+    closers.push(() => client.close());
+    const asked = (await client.callTool({ name: SORA, arguments: { prompt: 'stateless' } })) as CallToolResult;
+    expect(sc(asked).code, text(asked)).toBe('CONFIRMATION_REQUIRED');
+    expect(text(asked)).toMatch(/Use a client that shows an approval view or form/);
+    expect(modelVisible(asked)).not.toMatch(TOKEN);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+  });
+});
