@@ -269,10 +269,12 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
     throw new Error(`server tool(s) ${unreserved.join(', ')} missing from SERVER_TOOL_NAMES (catalogue/names.ts)`);
-  // The approval view's buttons go wherever paid tools do (a --tools list need not name them).
+  // The approval view's buttons go wherever paid tools do (a --tools list need not name them), in the
+  // consent modes that ask with a view.
+  const approvals = config.consent === 'auto' || config.consent === 'app-or-form';
   const serverTools = builtServerTools.filter((t) =>
     t.name === APPROVE_TOOL
-      ? !filter.readOnly && !filter.excludeTools.includes(t.name)
+      ? approvals && !filter.readOnly && !filter.excludeTools.includes(t.name)
       : keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
   const close = async (force = false): Promise<void> => {
