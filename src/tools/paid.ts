@@ -165,6 +165,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   try {
     const { seen, decision } = await consentFor(d, tool, args, quote);
     if (decision.needed && !consent) {
+      // The approval view is the viewer, which job-creating tools link: only they can ask with it.
+      const viewed = c.apps === true && tool.op.job !== undefined;
       consent = await d.consent.obtain(
         {
           tool: tool.name,
@@ -176,7 +178,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           keyArgs: keyArgs(args),
           balanceText: c.elicit || c.apps ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
           confirmToken: c.confirmToken,
-          app: c.apps ? await appContext(d, c) : undefined,
+          app: viewed ? await appContext(d, c) : undefined,
         },
         c.elicit,
       );

@@ -185,6 +185,14 @@ describe('app approval over stdio', () => {
     expect(hits(sandbox, SORA_PATH)).toBe(1);
   });
 
+  it('a paid tool that creates no job (no view links it) asks as before: the token, no approval in _meta', async () => {
+    const s = await serve();
+    const asked = await s.call('phaya_gpt_chat', { messages: [{ role: 'user', content: 'Say hi' }] });
+    expect(sc(asked).code, text(asked)).toBe('CONFIRMATION_REQUIRED');
+    expect(sc(asked).confirm_token).toMatch(/^ct_/);
+    expect(asked._meta?.[APPROVAL_META]).toBeUndefined();
+  });
+
   it('mediagen_approve is listed for apps only: the model-visible tool list lacks it', async () => {
     const s = await serve();
     const { tools } = await s.client.listTools();
