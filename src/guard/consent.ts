@@ -131,10 +131,16 @@ export class ConsentGate {
     return { approval, consent: { via: 'app', giveBack } };
   }
 
-  /** The person's Decline in a view: the approval is closed for good; refusals as for `take`. */
+  /**
+   * The person's Decline in a view: the approval is closed for good, and so is its fallback token (used
+   * up, so the model cannot run what the person declined); refusals as for `take`.
+   */
   async decline(approvalId: string, principal: string): Promise<void> {
-    const verdict = await this.store.declineApproval(sha256(approvalId), principal, this.now());
-    if (verdict !== 'ok') throw approvalRefused(verdict);
+    const now = this.now();
+    const r = await this.store.declineApproval(sha256(approvalId), principal, now);
+    if (!r.ok) throw approvalRefused(r.refused);
+    const { tokenHash, tool, argsHash } = r.approval;
+    if (tokenHash !== undefined) await this.store.consumeToken(tokenHash, tool, argsHash, principal, now);
   }
 
   private summary(req: ConsentRequest): string {

@@ -48,6 +48,7 @@ import type {
   ConsentToken,
   ConsumeResult,
   ApprovalRefusal,
+  DeclineApprovalResult,
   JobPage,
   PendingApproval,
   PurgeCounts,
@@ -374,9 +375,9 @@ export class PgStore implements Store {
     return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r), usedAt: now };
   }
 
-  async declineApproval(idHash: string, principal: string, now: number): Promise<'ok' | ApprovalRefusal> {
+  async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
     const r = await this.decide(idHash, principal, now, 'declined');
-    return typeof r === 'string' ? r : 'ok';
+    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r) };
   }
 
   async returnApproval(idHash: string, usedAt: number): Promise<void> {

@@ -14,7 +14,7 @@ import {
   rowToApproval,
   type ApprovalRow,
 } from './approvals-sql.js';
-import type { ApprovalRefusal, PendingApproval, TakeApprovalResult } from './store.js';
+import type { ApprovalRefusal, DeclineApprovalResult, PendingApproval, TakeApprovalResult } from './store.js';
 
 type Prepare = <R = unknown>(sql: string) => SqlStatement<R>;
 
@@ -41,9 +41,9 @@ export class SqliteApprovals {
     return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r), usedAt: now };
   }
 
-  decline(idHash: string, principal: string, now: number): 'ok' | ApprovalRefusal {
+  decline(idHash: string, principal: string, now: number): DeclineApprovalResult {
     const r = this.decide(idHash, principal, now, 'declined');
-    return typeof r === 'string' ? r : 'ok';
+    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r) };
   }
 
   giveBack(idHash: string, usedAt: number): void {

@@ -38,6 +38,7 @@ import type {
   ConsentToken,
   ConsumeResult,
   ApprovalRefusal,
+  DeclineApprovalResult,
   JobPage,
   PendingApproval,
   PurgeCounts,
@@ -428,7 +429,7 @@ export class SqliteStore implements Store {
     return this.approvals.take(idHash, principal, now);
   }
 
-  async declineApproval(idHash: string, principal: string, now: number): Promise<'ok' | ApprovalRefusal> {
+  async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
     return this.approvals.decline(idHash, principal, now);
   }
 

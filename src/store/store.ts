@@ -259,6 +259,8 @@ export interface PendingApproval {
 /** Why an approval cannot be decided: never issued (or another principal's), already used, declined, expired. */
 export type ApprovalRefusal = 'unknown' | 'used' | 'declined' | 'expired';
 
+export type DeclineApprovalResult = { ok: true; approval: PendingApproval } | { ok: false; refused: ApprovalRefusal };
+
 export type TakeApprovalResult =
   { ok: true; approval: PendingApproval; usedAt: number } | { ok: false; refused: ApprovalRefusal };
 
@@ -509,10 +511,10 @@ export interface Store {
    */
   takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult>;
   /**
-   * Atomically decline a pending approval of `principal` (pending -> declined, final): 'ok', or why not
-   * (the same answers as takeApproval).
+   * Atomically decline a pending approval of `principal` (pending -> declined, final): the approval it
+   * closed, or why not (the same answers as takeApproval).
    */
-  declineApproval(idHash: string, principal: string, now: number): Promise<'ok' | ApprovalRefusal>;
+  declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult>;
   /**
    * Give back an approval taken at `usedAt` whose call was then refused before anything was sent (a cap):
    * approved -> pending, so it can be approved again until it expires. Only that exact take is undone.

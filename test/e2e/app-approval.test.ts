@@ -94,14 +94,18 @@ describe('app approval over stdio', () => {
     expect(hits(sandbox, SORA_PATH)).toBe(1);
   });
 
-  it('Decline sends nothing, and the approval cannot be approved afterwards', async () => {
+  it('Decline sends nothing, and neither the approval nor its fallback token can run the call afterwards', async () => {
     const s = await serve();
-    const v = view(await s.call(SORA, { prompt: 'declined boat' }));
+    const asked = await s.call(SORA, { prompt: 'declined boat' });
+    const v = view(asked);
     const declined = await approve(s, v.approval_id, 'decline');
     expect(declined.isError, text(declined)).toBeFalsy();
     expect(text(declined)).toMatch(/Nothing was sent or charged/);
     const late = await approve(s, v.approval_id);
     expect(sc(late)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'declined' });
+    // What the person declined, the model cannot run with the fallback token either.
+    const token = await s.call(SORA, { prompt: 'declined boat', confirm_token: sc(asked).confirm_token });
+    expect(sc(token).code, text(token)).toBe('CONFIRMATION_REQUIRED');
     expect(hits(sandbox, SORA_PATH)).toBe(0);
   });
 

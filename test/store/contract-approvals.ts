@@ -24,7 +24,7 @@ function approval(over: Partial<PendingApproval> = {}): PendingApproval {
 export function approvalsContract(ref: PeerRef): void {
   describe('pending approvals', () => {
     it('is taken once with the call it is bound to, then reports used', async () => {
-      const a = approval({ idempotencyKey: 'alice:key-12345678' });
+      const a = approval({ idempotencyKey: 'alice:key-12345678', tokenHash: 'sha-token-fallback' });
       await ref.store.putApproval(a);
       expect(await ref.store.takeApproval(a.idHash, 'alice', T0 + 5)).toEqual({
         ok: true,
@@ -32,7 +32,7 @@ export function approvalsContract(ref: PeerRef): void {
         usedAt: T0 + 5,
       });
       expect(await ref.store.takeApproval(a.idHash, 'alice', T0 + 6)).toEqual({ ok: false, refused: 'used' });
-      expect(await ref.store.declineApproval(a.idHash, 'alice', T0 + 7)).toBe('used');
+      expect(await ref.store.declineApproval(a.idHash, 'alice', T0 + 7)).toEqual({ ok: false, refused: 'used' });
     });
 
     it('keeps no idempotency key when the call had none', async () => {
@@ -45,7 +45,7 @@ export function approvalsContract(ref: PeerRef): void {
     it("answers another principal's approval like one never issued, and leaves it pending", async () => {
       await ref.store.putApproval(approval());
       expect(await ref.store.takeApproval('sha-approval-1', 'bob', T0)).toEqual({ ok: false, refused: 'unknown' });
-      expect(await ref.store.declineApproval('sha-approval-1', 'bob', T0)).toBe('unknown');
+      expect(await ref.store.declineApproval('sha-approval-1', 'bob', T0)).toEqual({ ok: false, refused: 'unknown' });
       expect(await ref.store.takeApproval('sha-never', 'alice', T0)).toEqual({ ok: false, refused: 'unknown' });
       expect((await ref.store.takeApproval('sha-approval-1', 'alice', T0)).ok).toBe(true);
     });
@@ -54,18 +54,24 @@ export function approvalsContract(ref: PeerRef): void {
       await ref.store.putApproval(approval({ idHash: 'a1' }));
       await ref.store.putApproval(approval({ idHash: 'a2' }));
       expect(await ref.store.takeApproval('a1', 'alice', T0 + 600_000)).toEqual({ ok: false, refused: 'expired' });
-      expect(await ref.store.declineApproval('a1', 'alice', T0 + 600_001)).toBe('expired');
+      expect(await ref.store.declineApproval('a1', 'alice', T0 + 600_001)).toEqual({ ok: false, refused: 'expired' });
       expect((await ref.store.takeApproval('a2', 'alice', T0 + 599_999)).ok).toBe(true);
     });
 
     it('a declined approval is final: neither taken nor declined again', async () => {
       await ref.store.putApproval(approval());
-      expect(await ref.store.declineApproval('sha-approval-1', 'alice', T0 + 1)).toBe('ok');
+      expect(await ref.store.declineApproval('sha-approval-1', 'alice', T0 + 1)).toEqual({
+        ok: true,
+        approval: approval(),
+      });
       expect(await ref.store.takeApproval('sha-approval-1', 'alice', T0 + 2)).toEqual({
         ok: false,
         refused: 'declined',
       });
-      expect(await ref.store.declineApproval('sha-approval-1', 'alice', T0 + 3)).toBe('declined');
+      expect(await ref.store.declineApproval('sha-approval-1', 'alice', T0 + 3)).toEqual({
+        ok: false,
+        refused: 'declined',
+      });
       // Giving back revives only a take, never a decline.
       await ref.store.returnApproval('sha-approval-1', T0 + 1);
       expect(await ref.store.takeApproval('sha-approval-1', 'alice', T0 + 4)).toEqual({
@@ -105,7 +111,7 @@ export function approvalsContract(ref: PeerRef): void {
         ref.store.takeApproval('sha-approval-1', 'alice', T0),
         peer.declineApproval('sha-approval-1', 'alice', T0),
       ]);
-      expect([taken.ok, declined === 'ok'].filter(Boolean)).toHaveLength(1);
+      expect([taken.ok, declined.ok].filter(Boolean)).toHaveLength(1);
     });
 
     it('maintenance purges expired approvals (decided or not) and keeps live ones', async () => {
