@@ -37,7 +37,6 @@ import type {
   ClaimResult,
   ConsentToken,
   ConsumeResult,
-  ApprovalRefusal,
   DeclineApprovalResult,
   JobPage,
   PendingApproval,
