@@ -17,6 +17,8 @@ import { uploadTool } from './tools/upload-tool.js';
 
 export interface AppOutputs {
   links: LinkMaker;
+  /** Where kept outputs are fetched from (an s3 store's origin); undefined for a local folder. */
+  origin?: string;
   /** App.keepOutputs: for the worker; throws only for transient trouble. */
   keepOutputs?: (job: JobRecord, signal: AbortSignal) => Promise<JobRecord>;
   /** For jobs_get / jobs_wait: keeps within the caller's time; never throws for trouble (the worker retries). */
@@ -57,6 +59,7 @@ export function appOutputs(
   return {
     // Over HTTP (uploads are presigned there) callers are remote: no path on the server's disk is shown.
     links: linkMaker(outputStore, config.outputUrlTtl, d.uploads === 'presign'),
+    origin: outputStore instanceof S3Store ? outputStore.objectUrl('origin').origin : undefined,
     keepOutputs: keeper
       ? async (job, signal) => {
           const r = await keeper.keep(job, signal, KEEP_MS + 5_000);

@@ -35,9 +35,11 @@ import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
-import { buildRegistry, filterOf, type Registry, type RegistryOptions } from './tools/registry.js';
+import { buildRegistry, filterOf, providerSettings, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 import { APPROVE_TOOL } from './views/uris.js';
+import { viewDomains } from './views/csp.js';
+import { viewResources } from './views/resources.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
@@ -277,6 +279,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       ? approvals && !filter.readOnly && !filter.excludeTools.includes(t.name)
       : keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
+  // The views may show media from the output store and the providers' origins only (views/csp.ts).
+  const views = viewResources(
+    viewDomains({
+      outputOrigin: outputs.origin,
+      baseUrls: registry.catalogues.map((c) => (opts.override?.(c) ?? providerSettings(config, c)).baseUrl),
+      extra: config.viewMediaHosts,
+    }),
+  );
   const close = async (force = false): Promise<void> => {
     stopMaintenance();
     stopReplay();
@@ -301,6 +311,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         principal,
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,
+        views,
       }),
     close,
     shutdown: async () => {

@@ -28,6 +28,10 @@ const publicUrl = z
   .refine((u) => /^https?:\/\//i.test(u), 'expected an http(s) URL')
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** `cdn.example.com`, `*.example.com`, `cdn.example.com:8443`, or the same as an http(s):// origin. */
+const VIEW_HOST = /^(?:https?:\/\/)?(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/;
+const VIEW_HOST_MESSAGE = 'expected host names or origins (https://*.example.com), no path';
+
 export function mediaFields(t: FieldTypes) {
   return {
     /** The background worker in `serve` (stdio and HTTP); one-shot commands never run it. */
@@ -48,6 +52,8 @@ export function mediaFields(t: FieldTypes) {
     s3Region: z.string().min(1).default('us-east-1'),
     s3Endpoint: z.string().url().optional(),
     s3ForcePathStyle: t.bool.default(false),
+    /** Result hosts the views may load media from, beside the output store and the providers' own origins. */
+    viewMediaHosts: t.list.pipe(z.array(z.string().regex(VIEW_HOST, VIEW_HOST_MESSAGE))).default(''),
   };
 }
 
@@ -60,6 +66,7 @@ export const MEDIA_FLAGS = {
   'output-url-ttl': { type: 'string' },
   'input-dir': { type: 'string' },
   'public-url': { type: 'string' },
+  'view-media-hosts': { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof MEDIA_FLAGS, string | boolean>>;
@@ -78,6 +85,9 @@ export const MEDIA_USAGE = `  --no-worker              no background worker: job
                            a local folder has no URL a provider can fetch
   --public-url URL         this server's public URL (HTTP): ph0ny creates get webhook_url=URL/hooks/<capability>
                            as a poll hint (MEDIAGEN_PUBLIC_URL)
+  --view-media-hosts h,... hosts the MCP App views may show media from besides the output store and each
+                           provider's API origin: the CDNs providers answer result URLs on, e.g.
+                           cdn.example.com or https://*.example.com (MEDIAGEN_VIEW_MEDIA_HOSTS)
 `;
 
 /** Flags beat env. */
@@ -96,6 +106,7 @@ export function mediaRaw(f: Flags, env: Readonly<Record<string, string | undefin
     s3Region: pick(env.AWS_REGION, env.AWS_DEFAULT_REGION),
     s3Endpoint: pick(env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL),
     s3ForcePathStyle: env.MEDIAGEN_S3_FORCE_PATH_STYLE,
+    viewMediaHosts: pick(f['view-media-hosts'], env.MEDIAGEN_VIEW_MEDIA_HOSTS),
   };
 }
 

@@ -9,8 +9,10 @@ import {
   CallToolRequestParamsSchema,
   CallToolRequestSchema,
   ErrorCode,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import * as z4 from 'zod/v4';
@@ -20,6 +22,8 @@ import type { JsonSchema, ToolAnnotations, ToolSpec } from './tools/build.js';
 import type { CallContext, RequestTools, ServerTool, ToolHandler, ToolResult } from './tools/handler.js';
 import type { JobTasks } from './tools/job-tasks.js';
 import { ledgerTaskStore } from './server-tasks.js';
+import type { ViewResources } from './views/resources.js';
+import { linkView, viewOf } from './views/tool-meta.js';
 import { appsCapable } from './views/uris.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -37,6 +41,8 @@ export interface ServerDeps {
   consentTimeoutMs?: number;
   /** MCP Tasks over the job ledger: job-creating tools then accept task-augmented calls. */
   tasks?: JobTasks;
+  /** The MCP App views (resources/list, resources/read); tools link them for apps-capable clients. */
+  views?: ViewResources;
 }
 
 /**
@@ -129,6 +135,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
         tools: { listChanged: false },
         logging: {},
         ...(tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
+        ...(deps.views ? { resources: {} } : {}),
       },
       ...(tasks ? { taskStore: ledgerTaskStore(tasks, deps.principal, fallbackCaller) } : {}),
       instructions:
@@ -163,7 +170,29 @@ export function createServer(deps: ServerDeps): MediagenServer {
     await new Promise((r) => setImmediate(r));
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  // A client that declared the MCP Apps extension also sees which view each tool links (views/tool-meta.ts).
+  const jobCreating = new Set(deps.tools.filter((t) => t.op.job).map((t) => t.name));
+  const listedWithViews = listed.map((t) => {
+    const uri = viewOf(t.name, jobCreating.has(t.name));
+    return uri ? { ...t, _meta: linkView(t._meta, uri) } : t;
+  });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: deps.views && appsCapable(server.getClientCapabilities()) ? listedWithViews : listed,
+  }));
+  const views = deps.views;
+  if (views) {
+    server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: views.list() }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+      const uri = request.params.uri;
+      const content = await views.read(uri).catch((err: unknown) => {
+        deps.logger.error('view not readable (was `npm run build` run?)', { uri, error: String(err) });
+        throw new McpError(ErrorCode.InternalError, `The view ${shownName(uri)} could not be read.`);
+      });
+      // -32002: the spec's "resource not found".
+      if (!content) throw new McpError(-32002, `Resource not found: ${shownName(uri)}`);
+      return { contents: [content] };
+    });
+  }
 
   // Registered on the protocol layer with the loose schema (see LooseCallToolRequestSchema).
   Protocol.prototype.setRequestHandler.call(

@@ -1,7 +1,7 @@
 /** How a job looks to the agent: one text summary, resource_link per output, and structuredContent. */
 import { RAW_RESULT } from '../jobs/results.js';
 import type { StoredLinks } from '../outputs/links.js';
-import type { JobOutput, JobRecord } from '../store/store.js';
+import type { JobOutput, JobRecord, Reservation, Store } from '../store/store.js';
 import type { ToolResult } from './handler.js';
 
 const isRaw = (o: JobOutput): boolean => o.kind === RAW_RESULT;
@@ -25,7 +25,39 @@ function storedFields(o: JobOutput, links?: StoredLinks): Record<string, unknown
 const pathOf = (o: JobOutput, links?: StoredLinks): string | undefined =>
   links?.hidePaths?.has(o) ? undefined : o.path;
 
-export function jobStructured(job: JobRecord, links?: StoredLinks): Record<string, unknown> {
+/** A provider argument as the views show it: long strings cut (a prompt is at most a few thousand characters). */
+const shownArg = (v: unknown): unknown => (typeof v === 'string' && v.length > 4000 ? `${v.slice(0, 4000)}…` : v);
+
+/**
+ * What the job's spend reservation (same id as the job; or the one committed to it) says was paid:
+ * `committed` = charged, `refunded` = given back (the job failed), `uncertain` = not known yet, `reserved` =
+ * held while the create is answered. null: no reservation (an adopted job, or one from before the ledger).
+ */
+export function chargeOf(r: Reservation | undefined | null): Record<string, unknown> | null {
+  return r ? { state: r.state, credits: r.credits, at: new Date(r.updatedAt).toISOString() } : null;
+}
+
+/** The job's reservation, for chargeOf; undefined when none (or the store cannot tell now). */
+export async function reservationFor(store: Store, job: JobRecord): Promise<Reservation | undefined> {
+  try {
+    const own = await store.getReservation(job.id);
+    if (own && own.principal === job.principal) return own;
+    const paid = await store.reservationOfJob(job.id);
+    return paid && paid.principal === job.principal ? paid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The job as structuredContent (for views and programs; the text says the same for the model). `charge`:
+ * its reservation (see chargeOf), when the caller looked it up.
+ */
+export function jobStructured(
+  job: JobRecord,
+  links?: StoredLinks,
+  charge?: Reservation | null,
+): Record<string, unknown> {
   const excerpt = excerptOf(job);
   return {
     job_id: job.id,
@@ -36,6 +68,8 @@ export function jobStructured(job: JobRecord, links?: StoredLinks): Record<strin
     provider_status: job.providerStatus,
     progress: job.progress,
     price: job.price,
+    ...(charge !== undefined ? { charge: chargeOf(charge) } : {}),
+    arguments: Object.fromEntries(Object.entries(job.args).map(([k, v]) => [k, shownArg(v)])),
     outputs: outputsOf(job).map((o) => ({
       url: o.url,
       kind: o.kind,
@@ -96,6 +130,7 @@ export function jobResult(
   lead: string,
   extra: Record<string, unknown> = {},
   links?: StoredLinks,
+  charge?: Reservation | null,
 ): ToolResult {
   const lines = [lead];
   const outputs = outputsOf(job);
@@ -120,6 +155,6 @@ export function jobResult(
     });
   return {
     content: [{ type: 'text', text: lines.join('\n') }, ...resources],
-    structuredContent: { ...jobStructured(job, links), ...extra },
+    structuredContent: { ...jobStructured(job, links, charge), ...extra },
   };
 }

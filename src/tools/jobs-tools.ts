@@ -9,7 +9,7 @@ import { noLinks, type LinkMaker } from '../outputs/links.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
-import { jobResult, jobStructured } from './job-view.js';
+import { jobResult, jobStructured, reservationFor } from './job-view.js';
 
 export interface JobsToolDeps {
   ledger: JobLedger;
@@ -117,13 +117,15 @@ async function finished(
   lead: string,
   extra: Record<string, unknown> = {},
 ): Promise<ToolResult> {
+  // What was charged or refunded, for the viewer (the reservation shares the job's id).
+  const charge = (await reservationFor(d.store, job)) ?? null;
   if (job.status === 'failed')
     throw new MediagenError(
       'JOB_FAILED',
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
-      jobStructured(job),
+      jobStructured(job, undefined, charge),
     );
-  return jobResult(job, lead, extra, await (d.links ?? noLinks)(job));
+  return jobResult(job, lead, extra, await (d.links ?? noLinks)(job), charge);
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
@@ -181,6 +183,8 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
           {
             done: false,
           },
+          undefined,
+          (await reservationFor(d.store, job)) ?? null,
         );
       // Keeping gets what is left of the wait budget (the worker finishes the rest); the download then gets
       // what is left, at least 2 s, for a job that just finished.
@@ -215,7 +219,13 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         !wasFinal && job.status === 'cancelled' && job.price
           ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
           : '';
-      return jobResult(job, `Job ${job.id} is ${job.status}.${credits}`, {}, await (d.links ?? noLinks)(job));
+      return jobResult(
+        job,
+        `Job ${job.id} is ${job.status}.${credits}`,
+        {},
+        await (d.links ?? noLinks)(job),
+        (await reservationFor(d.store, job)) ?? null,
+      );
     },
   });
 
@@ -251,7 +261,11 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       if (page.nextCursor) lines.push(`More: call jobs_list with cursor "${page.nextCursor}".`);
       return {
         content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No jobs match.' }],
-        structuredContent: { jobs: page.jobs.map((j) => jobStructured(j)), next_cursor: page.nextCursor ?? null },
+        // With the kept outputs' links (signed now), which outlive the providers' URLs the gallery shows.
+        structuredContent: {
+          jobs: await Promise.all(page.jobs.map(async (j) => jobStructured(j, await (d.links ?? noLinks)(j)))),
+          next_cursor: page.nextCursor ?? null,
+        },
       };
     },
   });
