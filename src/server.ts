@@ -24,7 +24,7 @@ import type { JobTasks } from './tools/job-tasks.js';
 import { ledgerTaskStore } from './server-tasks.js';
 import type { ViewResources } from './views/resources.js';
 import { linkView, viewOf } from './views/tool-meta.js';
-import { appsCapable } from './views/uris.js';
+import { APPROVE_TOOL, appsCapable } from './views/uris.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -176,9 +176,13 @@ export function createServer(deps: ServerDeps): MediagenServer {
     const uri = viewOf(t.name, jobCreating.has(t.name));
     return uri ? { ...t, _meta: linkView(t._meta, uri) } : t;
   });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: deps.views && appsCapable(server.getClientCapabilities()) ? listedWithViews : listed,
-  }));
+  // The approval view's buttons (app-only) exist only for a client that renders views: no other client's
+  // model is shown them, nor may call them (it never gets an approval to press them for).
+  const withoutApps = listed.filter((t) => t.name !== APPROVE_TOOL);
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    if (!appsCapable(server.getClientCapabilities())) return { tools: withoutApps };
+    return { tools: deps.views ? listedWithViews : listed };
+  });
   const views = deps.views;
   if (views) {
     server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: views.list() }));
@@ -263,7 +267,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
       const args = checkArguments(params.arguments);
       const tool = catalogueTools.get(name);
       if (tool) return (await deps.handler.call(tool, args, ctx, req)) as CallToolResult;
-      const st = serverTools.get(name);
+      const st = name === APPROVE_TOOL && !req.apps ? undefined : serverTools.get(name);
       if (st) return (await st.run(args, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${shownName(name)}".`);
     } catch (err) {

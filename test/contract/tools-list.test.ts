@@ -43,11 +43,8 @@ describe('tools/list contract', () => {
     await expect(JSON.stringify(sorted, null, 2) + '\n').toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
 
-  it('the app-only approval tool is hidden from the model: the model-visible list lacks it', () => {
-    const visibility = (t: Tool) => (t._meta?.ui as { visibility?: string[] } | undefined)?.visibility;
-    const forModel = tools.filter((t) => visibility(t) === undefined || visibility(t)!.includes('model'));
-    expect(visibility(tools.find((t) => t.name === 'mediagen_approve')!)).toEqual(['app']);
-    expect(forModel.map((t) => t.name)).not.toContain('mediagen_approve');
+  it('the app-only approval tool is not offered to a client that renders no views', () => {
+    expect(tools.map((t) => t.name)).not.toContain('mediagen_approve');
   });
 
   it('has tools', () => {

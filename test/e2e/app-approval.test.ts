@@ -197,7 +197,7 @@ describe('app approval over stdio', () => {
     expect(asked._meta?.[APPROVAL_META]).toBeUndefined();
   });
 
-  it('mediagen_approve is listed for apps only: the model-visible tool list lacks it', async () => {
+  it('mediagen_approve is listed for apps only: the model-visible tool list lacks it; a client without apps neither lists nor calls it', async () => {
     const s = await serve();
     const { tools } = await s.client.listTools();
     const tool = tools.find((t) => t.name === APPROVE_TOOL);
@@ -208,6 +208,12 @@ describe('app approval over stdio', () => {
     });
     expect(forModel.map((t) => t.name)).not.toContain(APPROVE_TOOL);
     expect(forModel.map((t) => t.name)).toContain(SORA);
+    // A client that renders no views is not offered it at all, and may not call it.
+    const plain = await serve({}, {});
+    expect((await plain.client.listTools()).tools.map((t) => t.name)).not.toContain(APPROVE_TOOL);
+    const called = await approve(plain, 'ap_anything');
+    expect(sc(called).code, text(called)).toBe('NOT_FOUND');
+    expect(text(called)).toMatch(/Unknown tool/);
   });
 });
 
