@@ -30,6 +30,8 @@ const PrincipalSchema = z
     toolsets: z.array(z.string().min(1)).optional(),
     tools: z.array(z.string().min(1)).optional(),
     readOnly: z.boolean().optional(),
+    /** Inline previews of results for this principal (default: the server's --previews). */
+    previews: z.enum(['thumbnail', 'off']).optional(),
     /** Catalogue key variable (e.g. PHAYA_API_KEY) -> the variable that holds this principal's key. */
     providerKeys: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().regex(/^[A-Z_][A-Z0-9_]*$/)).optional(),
   })
@@ -125,6 +127,7 @@ export function principalConfig(config: Config, p: Principal | undefined): Confi
     toolsets: p.toolsets ?? config.toolsets,
     tools: p.tools ?? config.tools,
     readOnly: p.readOnly ?? config.readOnly,
+    previews: p.previews ?? config.previews,
     env: Object.freeze(env),
   });
 }

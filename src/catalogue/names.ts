@@ -19,6 +19,7 @@ export const SERVER_TOOL_NAMES: readonly string[] = [
   'jobs_track',
   'media_upload',
   'mediagen_approve',
+  'media_thumbnail',
 ];
 
 /**

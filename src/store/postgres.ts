@@ -8,6 +8,7 @@
 import { PgDb, type PgOptions } from './postgres-db.js';
 import { named } from './postgres-schema.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
+import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
 import { PgWorkerSql } from './pg-worker.js';
 import {
   approvalParams,
@@ -44,6 +45,9 @@ import {
 import type {
   UncertainQuery,
   ActivityQuery,
+  DaySpend,
+  DaySpendQuery,
+  RefundQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
@@ -183,6 +187,18 @@ export class PgStore implements Store {
     const { text, values } = named(REFUNDED_SINCE_SQL, q);
     const { rows } = await this.db.q<{ n: string | number; credits: string | number }>(text, values);
     return { count: Number(rows[0]?.n ?? 0), credits: credits(Number(rows[0]?.credits ?? 0)) };
+  }
+
+  async spendByDay(q: DaySpendQuery): Promise<DaySpend[]> {
+    const { principal, fromDay, olderThan } = q;
+    const { text, values } = named(SPEND_BY_DAY_SQL, { principal, fromDay, olderThan });
+    return (await this.db.q<DaySpendRow>(text, values)).rows.map(rowToDaySpend);
+  }
+
+  async refundsSince(q: RefundQuery): Promise<Reservation[]> {
+    const params = { principal: q.principal, since: q.since, limit: refundsLimit(q.limit) };
+    const { text, values } = named(REFUNDS_SQL, params);
+    return (await this.db.q<ReservationRow>(text, values)).rows.map(rowToReservation);
   }
 
   // ---- spend ----

@@ -34,6 +34,9 @@ import {
 import type {
   UncertainQuery,
   ActivityQuery,
+  DaySpend,
+  DaySpendQuery,
+  RefundQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
@@ -60,6 +63,7 @@ import type {
 } from './store.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
+import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
 const EPSILON = CAP_EPSILON;
@@ -194,6 +198,16 @@ export class SqliteStore implements Store {
   async refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }> {
     const row = this.stmt<{ n: number; credits: number }>(REFUNDED_SINCE_SQL).get(q);
     return { count: Number(row?.n ?? 0), credits: credits(Number(row?.credits ?? 0)) };
+  }
+
+  async spendByDay(q: DaySpendQuery): Promise<DaySpend[]> {
+    const { principal, fromDay, olderThan } = q;
+    return this.stmt<DaySpendRow>(SPEND_BY_DAY_SQL).all({ principal, fromDay, olderThan }).map(rowToDaySpend);
+  }
+
+  async refundsSince(q: RefundQuery): Promise<Reservation[]> {
+    const params = { principal: q.principal, since: q.since, limit: refundsLimit(q.limit) };
+    return this.stmt<ReservationRow>(REFUNDS_SQL).all(params).map(rowToReservation);
   }
 
   // ---- spend ----

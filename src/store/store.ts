@@ -217,6 +217,29 @@ export interface SpendQuery {
   olderThan?: number;
 }
 
+/** Per provider and UTC day: the totals of spendTotals for one day (see Store.spendByDay). */
+export interface DaySpend extends SpendTotals {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+}
+
+/** See Store.spendByDay. */
+export interface DaySpendQuery {
+  principal: string;
+  /** The first UTC day (YYYY-MM-DD) reported. */
+  fromDay: string;
+  /** 'reserved' rows created before this count as uncertain. */
+  olderThan: number;
+}
+
+/** See Store.refundsSince. */
+export interface RefundQuery {
+  principal: string;
+  since: number;
+  /** 1..100 (default 100). */
+  limit?: number;
+}
+
 export interface ConsentToken {
   /** sha256 of the token text (the token itself is never stored). */
   tokenHash: string;
@@ -452,6 +475,14 @@ export interface Store {
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]>;
   /** How many of `principal`'s reservations were refunded at or after `since`, and their credits. */
   refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }>;
+  /**
+   * `principal`'s credits per provider and UTC day (the reservation's day) from `fromDay` on, by state
+   * ('reserved' rows created before `olderThan` as uncertain); only days with a reservation, ordered by
+   * provider then day. Read-only (the spend view's chart).
+   */
+  spendByDay(q: DaySpendQuery): Promise<DaySpend[]>;
+  /** `principal`'s reservations refunded at or after `since`, latest refund first, at most `limit`. */
+  refundsSince(q: RefundQuery): Promise<Reservation[]>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */

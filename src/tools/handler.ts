@@ -16,7 +16,9 @@ import { validateArgs } from './validate.js';
 
 export type Content =
   | { type: 'text'; text: string }
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  /** A preview: base64 bytes (src/previews/). */
+  | { type: 'image' | 'audio'; data: string; mimeType: string };
 
 export interface ToolResult {
   [key: string]: unknown;

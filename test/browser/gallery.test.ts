@@ -17,7 +17,8 @@ import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { text } from '../helpers/stdio.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
+/** Screenshots every run writes (the best are copied by hand into docs/screenshots/ for the README). */
+const SHOTS = join(ROOT, 'test-output/screenshots');
 let server: HttpServerProcess;
 let client: HttpClient;
 let browser: Harness;

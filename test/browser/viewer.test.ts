@@ -20,7 +20,8 @@ import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { text } from '../helpers/stdio.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
+/** Screenshots every run writes (the best are copied by hand into docs/screenshots/ for the README). */
+const SHOTS = join(ROOT, 'test-output/screenshots');
 let server: HttpServerProcess;
 let client: HttpClient;
 let browser: Harness;
@@ -147,6 +148,26 @@ describe('the viewer in Chromium', () => {
     expect(await frame.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
     await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
     expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
+    await h.page.close();
+  });
+
+  it("follows the host's theme: a dark host context gives a dark view", async () => {
+    const jobId = await create('phaya_text_to_image', { prompt: 'a night market' });
+    await finished(jobId);
+    const h = await openHost(browser, {
+      mcpUrl: server.url,
+      tool: 'jobs_get',
+      args: { job_id: jobId },
+      token,
+      theme: 'dark',
+    });
+    await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
+    const frame = await h.frame();
+    expect(await frame.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const bg = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+    expect(r + g + b, bg).toBeLessThan(150);
+    writeFileSync(join(SHOTS, 'viewer-dark.png'), await h.page.screenshot({ fullPage: true }));
     await h.page.close();
   });
 });

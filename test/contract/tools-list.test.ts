@@ -69,6 +69,7 @@ describe('tools/list contract', () => {
     'jobs_list',
     'jobs_track',
     'mediagen_approve',
+    'media_thumbnail',
   ];
   /**
    * Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a

@@ -15,6 +15,7 @@ import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
 import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
+import { spendDaysContract } from './contract-spend-days.js';
 import { trackContract } from './contract-track.js';
 import { workerContract, type PeerRef } from './contract-worker.js';
 import { workerGuardsContract } from './contract-worker-guards.js';
@@ -53,6 +54,7 @@ export function storeContract(
 
     jobsContract(ref);
     spendContract(ref);
+    spendDaysContract(ref);
     keysContract(ref);
     approvalsContract(ref);
     principalsContract(ref);
