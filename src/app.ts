@@ -24,6 +24,7 @@ import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
+import { approveTool } from './tools/approve-tool.js';
 import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
@@ -38,6 +39,7 @@ import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, providerSettings, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
+import { APPROVE_TOOL } from './views/uris.js';
 import { viewDomains } from './views/csp.js';
 import { viewResources } from './views/resources.js';
 
@@ -284,13 +286,19 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
+    approveTool({ consent, handler, tools: new Map(registry.tools.map((t) => [t.name, t])) }),
     thumbnailTool({ ledger, previewer: outputs.previewer }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
     throw new Error(`server tool(s) ${unreserved.join(', ')} missing from SERVER_TOOL_NAMES (catalogue/names.ts)`);
+  // The approval view's buttons go wherever paid tools do (a --tools list need not name them), in the
+  // consent modes that ask with a view.
+  const approvals = config.consent === 'auto' || config.consent === 'app-or-form';
   const serverTools = builtServerTools.filter((t) =>
-    keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
+    t.name === APPROVE_TOOL
+      ? approvals && !filter.readOnly && !filter.excludeTools.includes(t.name)
+      : keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
   // The views may show media from the output store and the providers' origins only (views/csp.ts).
   const views = viewResources(

@@ -107,7 +107,7 @@ export const ConfigSchema = z
     capDay: perProvider.default(''),
     confirm: z.enum(['default', 'all']).default('default'),
     confirmAbove: perProvider.default(''),
-    consent: z.enum(['auto', 'elicitation', 'token']).default('auto'),
+    consent: z.enum(['auto', 'elicitation', 'token', 'app-or-form']).default('auto'),
     consentOff: list.default(''),
     trustObservedPrices: bool.default(false),
     unknownPriceReserve: z.coerce.number().positive().max(1e9).optional(),
@@ -216,7 +216,10 @@ ${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expre
   --cap-day p=N,...        credit caps per provider per UTC day (MEDIAGEN_CAP_DAY)
   --confirm all            ask for consent before every paid call
   --confirm-above p=N,...  per-provider consent threshold in credits (MEDIAGEN_CONFIRM_ABOVE)
-  --consent MODE           auto | elicitation (form only) | token (token only)
+  --consent MODE           auto (approval view, else form, else token; the view's answer carries the
+                           token too) | elicitation (form only) | token (token only) | app-or-form
+                           (approval view or form only: no confirm_token anywhere the model sees)
+                           (MEDIAGEN_CONSENT)
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
   --trust-observed-prices  once 3 consistent observations are kept, the highest observed price of an
                            unknown-price tool counts as its price for the consent threshold (still asked

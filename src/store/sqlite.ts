@@ -40,7 +40,11 @@ import type {
   ClaimResult,
   ConsentToken,
   ConsumeResult,
+  DeclineApprovalResult,
   JobPage,
+  PendingApproval,
+  PurgeCounts,
+  TakeApprovalResult,
   JobPatch,
   UpdateOptions,
   JobQuery,
@@ -58,6 +62,7 @@ import type {
   ToolOutcome,
 } from './store.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
+import { SqliteApprovals } from './sqlite-approvals.js';
 import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
@@ -69,9 +74,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, SqlStatement>();
   private readonly worker: SqliteWorkerSql;
+  private readonly approvals: SqliteApprovals;
 
   private constructor(private readonly db: SqlDatabase) {
     this.worker = new SqliteWorkerSql(db, (sql) => this.stmt(sql));
+    this.approvals = new SqliteApprovals((sql) => this.stmt(sql));
   }
 
   /** Which SQLite driver serves this store (for --version --verbose and the start-up log). */
@@ -425,7 +432,25 @@ export class SqliteStore implements Store {
 
   // ---- maintenance ----
 
-  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+  // ---- pending approvals (sqlite-approvals.ts) ----
+
+  async putApproval(a: PendingApproval): Promise<void> {
+    this.approvals.put(a);
+  }
+
+  async takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult> {
+    return this.approvals.take(idHash, principal, now);
+  }
+
+  async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
+    return this.approvals.decline(idHash, principal, now);
+  }
+
+  async returnApproval(idHash: string, usedAt: number): Promise<void> {
+    this.approvals.giveBack(idHash, usedAt);
+  }
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<PurgeCounts> {
     return purgeSqlite(this.db, q);
   }
 

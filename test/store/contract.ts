@@ -9,6 +9,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { acceptedContract } from './contract-accepted.js';
+import { approvalsContract } from './contract-approvals.js';
 import { jobsContract } from './contract-jobs.js';
 import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
@@ -55,6 +56,7 @@ export function storeContract(
     spendContract(ref);
     spendDaysContract(ref);
     keysContract(ref);
+    approvalsContract(ref);
     principalsContract(ref);
     observedContract(ref);
     trackContract(ref);
