@@ -278,6 +278,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       budget,
       consentSettings: settings,
       tokenOnly: config.stateless,
+      consentMode: config.consent,
       now,
       balance,
       worker: () => app.worker?.stats(),

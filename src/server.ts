@@ -141,8 +141,9 @@ export function createServer(deps: ServerDeps): MediagenServer {
       instructions:
         "Media generation tools spend the user's credits; each paid tool's description ends with its price. " +
         'When a call returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their ' +
-        'behalf. If they approve, repeat the call with the same arguments plus the confirm_token it returned ' +
-        '(single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
+        'behalf. Where the client shows an approval view, the person approves or declines there, and the text ' +
+        'says so. Otherwise, if they approve, repeat the call with the same arguments plus the confirm_token it ' +
+        'returned (single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
         'returns the job already created instead of paying twice. Generation is asynchronous: a create call ' +
         'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs. ' +
         'URL arguments (format uri) must be http:// or https://.',

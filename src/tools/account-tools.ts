@@ -82,10 +82,20 @@ export interface AccountToolDeps {
   consentSettings: ConsentSettings;
   /** Stateless HTTP: consent can only go by confirm_token (the client cannot be asked mid-request). */
   tokenOnly?: boolean;
+  /** The consent mode (--consent): which ways quote names for asking the person. */
+  consentMode?: 'auto' | 'elicitation' | 'token' | 'app-or-form';
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
   /** The background worker's counts; undefined when this process runs none. */
   worker?: () => { since: number } | undefined;
+}
+
+/** The ways consent can be given in this mode, strongest first (DESIGN §12), as quote names them. */
+export function consentPath(mode: AccountToolDeps['consentMode'], tokenOnly: boolean | undefined): string {
+  if (mode === 'token') return 'token';
+  if (mode === 'elicitation') return 'form';
+  if (mode === 'app-or-form') return 'approval view or form';
+  return tokenOnly ? 'token' : 'approval view, form or token';
 }
 
 export function accountTools(d: AccountToolDeps): ServerTool[] {
@@ -154,7 +164,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         structuredContent: {
           tool: tool.name,
           price,
-          consent: consent.needed ? { ...consent, path: d.tokenOnly ? 'token' : 'elicitation or token' } : consent,
+          consent: consent.needed ? { ...consent, path: consentPath(d.consentMode, d.tokenOnly) } : consent,
           caps,
           balance: balance ?? null,
           ...(busy ? { balance_note: BALANCE_BUSY } : {}),
