@@ -11,6 +11,7 @@ import { Keeper, KEEP_MS } from './outputs/keep.js';
 import { linkMaker, type LinkMaker } from './outputs/links.js';
 import { openOutputStore } from './outputs/open.js';
 import { S3Store } from './outputs/s3.js';
+import { Previewer } from './previews/previews.js';
 import type { JobRecord, Store } from './store/store.js';
 import type { ServerTool } from './tools/handler.js';
 import { uploadTool } from './tools/upload-tool.js';
@@ -25,6 +26,8 @@ export interface AppOutputs {
   keepWhileReading?: (job: JobRecord, signal: AbortSignal, budgetMs: number) => Promise<JobRecord>;
   /** media_upload, with an s3 store (and, over stdio, an input folder). */
   tools: ServerTool[];
+  /** Thumbnails and audio clips of succeeded jobs' outputs (always made: media_thumbnail uses it too). */
+  previewer: Previewer;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,16 @@ export function appOutputs(
         { store: d.store, now: d.now, logger },
       )
     : undefined;
+  const previewer = new Previewer(
+    outputStore,
+    {
+      policy: d.policy,
+      maxSourceBytes: Math.min(config.downloadMaxMb, 50) * 1024 * 1024,
+      outputDir: config.outputDir,
+      keeps: keeper !== undefined,
+    },
+    logger,
+  );
   const upload =
     outputStore instanceof S3Store
       ? uploadTool({
@@ -83,7 +96,9 @@ export function appOutputs(
         }
       : undefined,
     tools: upload ? [upload] : [],
+    previewer,
     close: async () => {
+      await previewer.close();
       await keeper?.close();
       await outputStore.close();
     },

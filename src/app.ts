@@ -24,24 +24,38 @@ import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
+import { approveTool } from './tools/approve-tool.js';
 import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
 import { PaidInflight } from './tools/paid-outcome.js';
 import { settleInflight } from './tools/paid-inflight.js';
 import { jobsTools } from './tools/jobs-tools.js';
+import { withPreviews } from './previews/budget.js';
+import { thumbnailTool } from './tools/thumbnail-tool.js';
 import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
 import { buildRegistry, filterOf, providerSettings, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
+import { APPROVE_TOOL } from './views/uris.js';
 import { viewDomains } from './views/csp.js';
 import { viewResources } from './views/resources.js';
 
 // One list (catalogue/names.ts): catalogues may not use these names or their prefixes.
 export { SERVER_TOOL_NAMES };
-const READ_ONLY_SERVER_TOOLS = new Set(['quote', 'models', 'spend_report', 'jobs_get', 'jobs_wait', 'jobs_list']);
+const READ_ONLY_SERVER_TOOLS = new Set([
+  'quote',
+  'models',
+  'spend_report',
+  'jobs_get',
+  'jobs_wait',
+  'jobs_list',
+  'media_thumbnail',
+]);
+/** The time a job's result waits for its previews, at most (the rest is made in the background and cached). */
+const PREVIEW_MS = 20_000;
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;
@@ -72,8 +86,11 @@ export interface App {
    * principals' apps); undefined with --no-worker and in one-shot commands. Webhook hints call wake().
    */
   worker?: Worker;
-  /** A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP session. */
-  createMcpServer(defaultCallerId?: string, principal?: string): MediagenServer;
+  /**
+   * A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP
+   * session; `only`: list and run no tool but these (`mediagen-mcp ui`).
+   */
+  createMcpServer(defaultCallerId?: string, principal?: string, only?: ReadonlySet<string>): MediagenServer;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
   close(force?: boolean): Promise<void>;
   /**
@@ -241,6 +258,11 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     downloadByDefault: config.download,
     keep: outputs.keepWhileReading,
     links,
+    previews:
+      config.previews === 'thumbnail'
+        ? async (job, result, leftMs) =>
+            withPreviews(result, await outputs.previewer.forJob(job, Math.min(PREVIEW_MS, leftMs)))
+        : undefined,
   });
   const tasks = new JobTasks({
     ledger,
@@ -256,6 +278,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       budget,
       consentSettings: settings,
       tokenOnly: config.stateless,
+      consentMode: config.consent,
       now,
       balance,
       worker: () => app.worker?.stats(),
@@ -264,12 +287,19 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
+    approveTool({ consent, handler, tools: new Map(registry.tools.map((t) => [t.name, t])) }),
+    thumbnailTool({ ledger, previewer: outputs.previewer }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)
     throw new Error(`server tool(s) ${unreserved.join(', ')} missing from SERVER_TOOL_NAMES (catalogue/names.ts)`);
+  // The approval view's buttons go wherever paid tools do (a --tools list need not name them), in the
+  // consent modes that ask with a view.
+  const approvals = config.consent === 'auto' || config.consent === 'app-or-form';
   const serverTools = builtServerTools.filter((t) =>
-    keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
+    t.name === APPROVE_TOOL
+      ? approvals && !filter.readOnly && !filter.excludeTools.includes(t.name)
+      : keepServerTool(t.name, READ_ONLY_SERVER_TOOLS.has(t.name), filter),
   );
   // The views may show media from the output store and the providers' origins only (views/csp.ts).
   const views = viewResources(
@@ -295,11 +325,11 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ledger,
     serverTools,
     keepOutputs: outputs.keepOutputs,
-    createMcpServer: (defaultCallerId, principal = 'local') =>
+    createMcpServer: (defaultCallerId, principal = 'local', only) =>
       createServer({
-        tools: registry.tools,
+        tools: only ? registry.tools.filter((t) => only.has(t.name)) : registry.tools,
         handler,
-        serverTools,
+        serverTools: only ? serverTools.filter((t) => only.has(t.name)) : serverTools,
         logger,
         defaultCallerId,
         principal,

@@ -262,6 +262,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (config.command === 'token') return tokenCommand(config);
   if (config.command === 'export-prices') return exportPricesCommand(config);
+  if (config.command === 'ui') {
+    // The local page's code is loaded only for the ui command.
+    const { runUi } = await import('./commands/ui.js');
+    return runUi(config, logger, sandboxOptions);
+  }
   if (config.command === 'sandbox') {
     await runSandbox(config);
     return 0;

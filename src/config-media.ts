@@ -60,6 +60,8 @@ export function mediaFields(t: FieldTypes) {
     s3ForcePathStyle: t.bool.default(false),
     /** Result hosts the views may load media from, beside the output store and the providers' own origins. */
     viewMediaHosts: t.list.pipe(z.array(viewHost)).default(''),
+    /** A succeeded job's images (and video covers) as inline thumbnails, short audio inline; or none. */
+    previews: z.enum(['thumbnail', 'off']).default('thumbnail'),
   };
 }
 
@@ -73,6 +75,7 @@ export const MEDIA_FLAGS = {
   'input-dir': { type: 'string' },
   'public-url': { type: 'string' },
   'view-media-hosts': { type: 'string' },
+  previews: { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof MEDIA_FLAGS, string | boolean>>;
@@ -94,6 +97,9 @@ export const MEDIA_USAGE = `  --no-worker              no background worker: job
   --view-media-hosts h,... hosts the MCP App views may show media from besides the output store and each
                            provider's API origin: the CDNs providers answer result URLs on, e.g.
                            cdn.example.com or https://*.example.com (MEDIAGEN_VIEW_MEDIA_HOSTS)
+  --previews MODE          thumbnail (default): a succeeded job's images and video covers come back as inline
+                           JPEG thumbnails (long side <= 768 px, <= 300 KB each), audio <= 30 s and <= 600 KB
+                           inline, the whole result <= 900 KB | off (MEDIAGEN_PREVIEWS; per principal: previews)
 `;
 
 /** Flags beat env. */
@@ -113,6 +119,7 @@ export function mediaRaw(f: Flags, env: Readonly<Record<string, string | undefin
     s3Endpoint: pick(env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL),
     s3ForcePathStyle: env.MEDIAGEN_S3_FORCE_PATH_STYLE,
     viewMediaHosts: pick(f['view-media-hosts'], env.MEDIAGEN_VIEW_MEDIA_HOSTS),
+    previews: pick(f.previews, env.MEDIAGEN_PREVIEWS),
   };
 }
 

@@ -81,7 +81,7 @@ const absolutePath = z
 
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox', 'token', 'export-prices']).default('serve'),
+    command: z.enum(['serve', 'list', 'sandbox', 'token', 'export-prices', 'ui']).default('serve'),
     /** `token add <principal>`: the words after the command. */
     commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
@@ -94,6 +94,8 @@ export const ConfigSchema = z
     httpTimeoutMs: positiveInt.max(600_000).default(30_000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     sandboxPort: z.coerce.number().int().min(0).max(65535).default(0),
+    /** `ui`: its loopback port (0: a free one). */
+    uiPort: z.coerce.number().int().min(0).max(65535).default(0),
     stateDir: absolutePath,
     outputDir: absolutePath.optional(),
     download: bool.default(false),
@@ -105,7 +107,7 @@ export const ConfigSchema = z
     capDay: perProvider.default(''),
     confirm: z.enum(['default', 'all']).default('default'),
     confirmAbove: perProvider.default(''),
-    consent: z.enum(['auto', 'elicitation', 'token']).default('auto'),
+    consent: z.enum(['auto', 'elicitation', 'token', 'app-or-form']).default('auto'),
     consentOff: list.default(''),
     trustObservedPrices: bool.default(false),
     unknownPriceReserve: z.coerce.number().positive().max(1e9).optional(),
@@ -169,6 +171,9 @@ Commands:
   token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
                            prints the new token once on stdout (only its SHA-256 hash is stored)
   export-prices            print the observed prices as a --prices overlay (highest observed per tool)
+  ui [--port N]            serve the gallery and the spend view on 127.0.0.1 for the person at the desk
+                           (same state folder / DATABASE_URL as serve); prints its URL, with a random
+                           per-run token, on stderr; read-only except cancel (MEDIAGEN_UI_PORT; default: free)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit
@@ -182,7 +187,7 @@ Options:
   --log-level LEVEL        debug | info | warn | error (stderr only)
   --transport MODE         stdio (default) | http (MEDIAGEN_TRANSPORT)
   --host ADDR              HTTP bind address (default 127.0.0.1; any other needs --tokens-file)
-  --port N                 HTTP port (default 3333); for the sandbox command its port (default: free)
+  --port N                 HTTP port (default 3333); for the sandbox and ui commands their port (default: free)
   --stateless              HTTP without sessions, for replicas behind a load balancer (consent by token)
   --allowed-origins a,b    browser Origins accepted (others get 403; no Origin header is accepted)
   --allowed-hosts a,b      Host header names accepted besides the bound host (DNS rebinding guard)
@@ -211,7 +216,10 @@ ${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expre
   --cap-day p=N,...        credit caps per provider per UTC day (MEDIAGEN_CAP_DAY)
   --confirm all            ask for consent before every paid call
   --confirm-above p=N,...  per-provider consent threshold in credits (MEDIAGEN_CONFIRM_ABOVE)
-  --consent MODE           auto | elicitation (form only) | token (token only)
+  --consent MODE           auto (approval view, else form, else token; the view's answer carries the
+                           token too) | elicitation (form only) | token (token only) | app-or-form
+                           (approval view or form only: no confirm_token anywhere the model sees)
+                           (MEDIAGEN_CONSENT)
   --consent-off p,...      no consent prompt for these providers (caps still apply; logged loudly)
   --trust-observed-prices  once 3 consistent observations are kept, the highest observed price of an
                            unknown-price tool counts as its price for the consent threshold (still asked
@@ -274,7 +282,8 @@ export function loadConfig(
     httpTimeoutMs: pick(f['http-timeout-ms'], env.MEDIAGEN_HTTP_TIMEOUT_MS),
     logLevel: pick(f['log-level'], env.MEDIAGEN_LOG_LEVEL),
     sandboxPort: pick(command === 'sandbox' ? f.port : undefined, env.MEDIAGEN_SANDBOX_PORT),
-    port: pick(command === 'sandbox' ? undefined : f.port, env.MEDIAGEN_PORT),
+    port: pick(command === 'sandbox' || command === 'ui' ? undefined : f.port, env.MEDIAGEN_PORT),
+    uiPort: pick(command === 'ui' ? f.port : undefined, env.MEDIAGEN_UI_PORT),
     stateDir:
       pick(f['state-dir'], env.MEDIAGEN_STATE_DIR) ??
       defaultStateDir(env, undefined, undefined, isOn(pick<boolean | string>(f.sandbox, env.MEDIAGEN_SANDBOX))),

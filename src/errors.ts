@@ -4,6 +4,7 @@ export const ERROR_CODES = [
   'CONFIRMATION_REQUIRED',
   'CONSENT_DECLINED',
   'CONSENT_TIMEOUT',
+  'APPROVAL_INVALID',
   'BUDGET_EXCEEDED',
   'IDEMPOTENCY_CONFLICT',
   'OUTCOME_UNKNOWN',
@@ -31,11 +32,14 @@ export function isErrorCode(value: string): value is ErrorCode {
 export class MediagenError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+  /** The result's `_meta`: for a view (an MCP App), not for the model (e.g. a pending approval). */
+  readonly meta?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, meta?: Record<string, unknown>) {
     super(message);
     this.name = 'MediagenError';
     this.code = code;
     this.details = details;
+    if (meta) this.meta = meta;
   }
 }
 
@@ -52,6 +56,7 @@ export interface ToolErrorResult {
   isError: true;
   content: { type: 'text'; text: string }[];
   structuredContent: { code: ErrorCode; message: string } & Record<string, unknown>;
+  _meta?: Record<string, unknown>;
 }
 
 /** Any thrown value -> an `isError` tool result "<CODE>: <message>" with structuredContent. */
@@ -65,5 +70,6 @@ export function toToolResult(err: unknown): ToolErrorResult {
     isError: true,
     content: [{ type: 'text', text: `${e.code}: ${e.message}${extra}` }],
     structuredContent: { code: e.code, message: e.message, ...e.details },
+    ...(e.meta ? { _meta: e.meta } : {}),
   };
 }

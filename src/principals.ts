@@ -23,13 +23,15 @@ const PrincipalSchema = z
     consent: z
       .object({
         confirm: z.enum(['default', 'all']).optional(),
-        mode: z.enum(['auto', 'elicitation', 'token']).optional(),
+        mode: z.enum(['auto', 'elicitation', 'token', 'app-or-form']).optional(),
       })
       .strict()
       .optional(),
     toolsets: z.array(z.string().min(1)).optional(),
     tools: z.array(z.string().min(1)).optional(),
     readOnly: z.boolean().optional(),
+    /** Inline previews of results for this principal (default: the server's --previews). */
+    previews: z.enum(['thumbnail', 'off']).optional(),
     /** Catalogue key variable (e.g. PHAYA_API_KEY) -> the variable that holds this principal's key. */
     providerKeys: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().regex(/^[A-Z_][A-Z0-9_]*$/)).optional(),
   })
@@ -110,8 +112,10 @@ export function addToken(file: string, principalId: string, env: Readonly<Record
 
 /** The Config one principal is served with: its caps, consent, tools and provider keys over the server's. */
 export function principalConfig(config: Config, p: Principal | undefined): Config {
-  // Stateless HTTP cannot ask the client mid-request: consent goes by token.
-  if (!p) return config.stateless ? Object.freeze({ ...config, consent: 'token' as const }) : config;
+  // Stateless HTTP cannot ask the client mid-request: consent goes by token, except where the operator
+  // took the token out (app-or-form): that stays, and refuses what it cannot ask for.
+  const stateless = (mode: Config['consent']): Config['consent'] => (mode === 'app-or-form' ? mode : 'token');
+  if (!p) return config.stateless ? Object.freeze({ ...config, consent: stateless(config.consent) }) : config;
   const env: Record<string, string | undefined> = { ...config.env };
   for (const [name, from] of Object.entries(p.providerKeys ?? {})) env[name] = config.env[from];
   return Object.freeze({
@@ -119,10 +123,11 @@ export function principalConfig(config: Config, p: Principal | undefined): Confi
     capSession: { ...config.capSession, ...p.caps?.session },
     capDay: { ...config.capDay, ...p.caps?.day },
     confirm: p.consent?.confirm ?? config.confirm,
-    consent: config.stateless ? 'token' : (p.consent?.mode ?? config.consent),
+    consent: config.stateless ? stateless(p.consent?.mode ?? config.consent) : (p.consent?.mode ?? config.consent),
     toolsets: p.toolsets ?? config.toolsets,
     tools: p.tools ?? config.tools,
     readOnly: p.readOnly ?? config.readOnly,
+    previews: p.previews ?? config.previews,
     env: Object.freeze(env),
   });
 }

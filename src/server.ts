@@ -24,7 +24,7 @@ import type { JobTasks } from './tools/job-tasks.js';
 import { ledgerTaskStore } from './server-tasks.js';
 import type { ViewResources } from './views/resources.js';
 import { linkView, viewOf } from './views/tool-meta.js';
-import { appsCapable } from './views/uris.js';
+import { APPROVE_TOOL, appsCapable } from './views/uris.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -79,6 +79,16 @@ function checkArguments(args: unknown): Record<string, unknown> {
   return args as Record<string, unknown>;
 }
 
+/**
+ * Whether the client can show a form elicitation: `elicitation.form`, or an empty `elicitation: {}` (which
+ * meant form before URL mode existed). `{ url: {} }` alone is URL mode only.
+ */
+export function formElicitation(capabilities: { elicitation?: Record<string, unknown> } | undefined): boolean {
+  const e = capabilities?.elicitation;
+  if (e === undefined || e === null || typeof e !== 'object') return false;
+  return e.form !== undefined || Object.keys(e).length === 0;
+}
+
 /** A tool name as we echo it: a hostile 5 MB name comes back as its first 200 characters. */
 export function shownName(name: unknown): string {
   const s = String(name);
@@ -131,8 +141,9 @@ export function createServer(deps: ServerDeps): MediagenServer {
       instructions:
         "Media generation tools spend the user's credits; each paid tool's description ends with its price. " +
         'When a call returns CONFIRMATION_REQUIRED, show the price to the user and ask; never confirm on their ' +
-        'behalf. If they approve, repeat the call with the same arguments plus the confirm_token it returned ' +
-        '(single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
+        'behalf. Where the client shows an approval view, the person approves or declines there, and the text ' +
+        'says so. Otherwise, if they approve, repeat the call with the same arguments plus the confirm_token it ' +
+        'returned (single use, short-lived). Paid tools also accept idempotency_key (8-128 characters): repeating a call with the same key ' +
         'returns the job already created instead of paying twice. Generation is asynchronous: a create call ' +
         'returns a job_id; call jobs_wait (again if it says the job is still running) to get result URLs. ' +
         'URL arguments (format uri) must be http:// or https://.',
@@ -166,9 +177,13 @@ export function createServer(deps: ServerDeps): MediagenServer {
     const uri = viewOf(t.name, jobCreating.has(t.name));
     return uri && deps.views?.has(uri) ? { ...t, _meta: linkView(t._meta, uri) } : t;
   });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: deps.views && appsCapable(server.getClientCapabilities()) ? listedWithViews : listed,
-  }));
+  // The approval view's buttons (app-only) exist only for a client that renders views: no other client's
+  // model is shown them, nor may call them (it never gets an approval to press them for).
+  const withoutApps = listed.filter((t) => t.name !== APPROVE_TOOL);
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    if (!appsCapable(server.getClientCapabilities())) return { tools: withoutApps };
+    return { tools: deps.views ? listedWithViews : listed };
+  });
   const views = deps.views;
   if (views) {
     // Listed to apps-capable clients only (no other client can show them); resources/read answers anyone.
@@ -246,7 +261,8 @@ export function createServer(deps: ServerDeps): MediagenServer {
                   ...(message ? { message } : {}),
                 },
               }),
-      elicit: server.getClientCapabilities()?.elicitation
+      // Form elicitation only: a client that declared URL mode alone cannot show a form (it gets the token).
+      elicit: formElicitation(server.getClientCapabilities())
         ? (message, schema) => elicit(extra, message, schema)
         : undefined,
       apps: appsCapable(server.getClientCapabilities()),
@@ -255,7 +271,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
       const args = checkArguments(params.arguments);
       const tool = catalogueTools.get(name);
       if (tool) return (await deps.handler.call(tool, args, ctx, req)) as CallToolResult;
-      const st = serverTools.get(name);
+      const st = name === APPROVE_TOOL && !req.apps ? undefined : serverTools.get(name);
       if (st) return (await st.run(args, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${shownName(name)}".`);
     } catch (err) {

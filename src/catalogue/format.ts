@@ -125,7 +125,11 @@ export const JobSpec = z
         z
           .object({
             field: z.string().describe('Dotted path; "a[].b" walks an array.'),
-            kind: z.enum(['image', 'video', 'audio', 'file', 'text', 'id']),
+            kind: z
+              .enum(['image', 'video', 'audio', 'cover', 'file', 'text', 'id'])
+              .describe(
+                "cover: the cover image of a video result (its n-th value belongs to the n-th video); shown as the video's thumbnail.",
+              ),
           })
           .strict(),
       )

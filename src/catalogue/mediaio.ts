@@ -254,7 +254,12 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
         failed: ['failed', 'timeout'],
         cancelled: [],
       },
-      results: [{ field: 'result[].preview', kind: op.tags?.includes('image') ? 'image' : 'video' }],
+      results: op.tags?.includes('image')
+        ? [{ field: 'result[].preview', kind: 'image' }]
+        : [
+            { field: 'result[].preview', kind: 'video' },
+            { field: 'result[].cover', kind: 'cover' },
+          ],
       errorField: 'reason',
       pollSeconds: 5,
       timeoutMinutes: 30,
@@ -266,7 +271,7 @@ export function importMediaio(doc: unknown[], file: string): CatalogueInput {
     title: 'Media.io OpenAPI',
     notes: [
       `Cross-field rules read from the prose ("Options: A, B (when P is V)"), checked before any request: ${ruled.join('; ') || 'none'}.`,
-      'Task results: the file declares result an object; outputs are read from result[].preview (other public Media.io skills), and when that yields nothing every http(s) URL in the result is returned with an excerpt of it.',
+      "Task results: the file declares result an object; outputs are read from result[].preview (other public Media.io skills), and when that yields nothing every http(s) URL in the result is returned with an excerpt of it. Video results: result[].cover, a cover image, is read as the video's thumbnail (the field is not in the file; named in reports of the API's answers).",
     ],
     baseUrl: { env: 'MEDIAIO_BASE_URL', default: origin },
     auth: { type: 'header', name: 'X-API-KEY', env: MEDIAIO_KEY_ENV },

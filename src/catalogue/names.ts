@@ -18,10 +18,12 @@ export const SERVER_TOOL_NAMES: readonly string[] = [
   'jobs_list',
   'jobs_track',
   'media_upload',
+  'mediagen_approve',
+  'media_thumbnail',
 ];
 
 /**
- * The first word of each server tool name (quote, models, spend, jobs). No provider and no catalogue
+ * The first word of each server tool name (quote, models, spend, jobs, media, mediagen). No provider and no catalogue
  * tool may be one of them or start with one and "_": those names stay free for server tools to come.
  */
 export const RESERVED_PREFIXES: readonly string[] = [...new Set(SERVER_TOOL_NAMES.map((n) => n.split('_')[0]))];

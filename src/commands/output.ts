@@ -38,5 +38,10 @@ export function textOf(r: ToolResult): string {
 export function render(r: ToolResult, json: boolean): string {
   if (!json) return textOf(r) + '\n';
   const body = r.structuredContent ?? { text: textOf(r) };
-  return JSON.stringify(r.isError ? { is_error: true, ...body } : body) + '\n';
+  // Inline previews (image / audio blocks) ride along: the structured result names them, the bytes are here.
+  const previews = r.content.flatMap((c) =>
+    c.type === 'image' || c.type === 'audio' ? [{ type: c.type, mime_type: c.mimeType, data: c.data }] : [],
+  );
+  const all = previews.length ? { ...body, previews } : body;
+  return JSON.stringify(r.isError ? { is_error: true, ...all } : all) + '\n';
 }

@@ -1,13 +1,22 @@
 /**
- * Obtaining consent: a form elicitation when the client declared the capability, otherwise a
- * single-use confirmation token bound to the tool, the canonical arguments and the caller.
+ * Obtaining consent, strongest first (DESIGN §12): an app approval a person clicks when the client renders
+ * MCP App views, a form elicitation when it declared form elicitation, otherwise a single-use confirmation
+ * token bound to the tool, the canonical arguments and the caller. Every way is bound to tool + canonical
+ * arguments + principal + expiry and works once.
  */
 import { randomBytes } from 'node:crypto';
 import { MediagenError } from '../errors.js';
-import type { ConsumeResult, Store } from '../store/store.js';
+import type { ConsumeResult, PendingApproval, Store } from '../store/store.js';
+import { approvalRefused, createApproval, type AppContext } from './approval.js';
 import { sha256 } from './canonical.js';
 
-export type ConsentMode = 'auto' | 'elicitation' | 'token';
+/**
+ * auto: app approval, else form, else token (an app approval's answer carries the token too, as the
+ * fallback); elicitation: form only; token: token only; app-or-form: app approval or form, and no token
+ * anywhere the model sees.
+ */
+export type ConsentMode = 'auto' | 'elicitation' | 'token' | 'app-or-form';
+export const CONSENT_MODES: readonly ConsentMode[] = ['auto', 'elicitation', 'token', 'app-or-form'];
 
 export interface ConsentRequest {
   tool: string;
@@ -21,6 +30,8 @@ export interface ConsentRequest {
   keyArgs: Record<string, unknown>;
   balanceText?: string;
   confirmToken?: string;
+  /** Set when the client renders MCP App views: what a pending approval needs to run the call later. */
+  app?: AppContext;
 }
 
 export type Elicit = (
@@ -30,9 +41,15 @@ export type Elicit = (
 
 /** Consent given; a token's use can be undone while nothing was sent for it. */
 export interface Consent {
-  via: 'token' | 'elicitation';
-  /** The call was refused before anything was sent (a cap): the token works once more. */
+  via: 'token' | 'elicitation' | 'app';
+  /** The call was refused before anything was sent (a cap): the token (or approval) works once more. */
   giveBack(): Promise<void>;
+}
+
+/** A pending approval taken by the person's Approve: the call to run, and its consent. */
+export interface TakenApproval {
+  approval: PendingApproval;
+  consent: Consent;
 }
 
 const REFUSED: Record<Exclude<ConsumeResult, 'ok'>, string> = {
@@ -55,13 +72,14 @@ export class ConsentGate {
    * is used up here; `giveBack` returns it when the call is then refused before anything is sent (a cap).
    */
   async obtain(req: ConsentRequest, elicit: Elicit | undefined): Promise<Consent> {
-    if (req.confirmToken !== undefined && this.mode !== 'elicitation') {
+    if (req.confirmToken !== undefined && this.tokens) {
       const tokenHash = sha256(req.confirmToken);
       const usedAt = this.now();
       const verdict = await this.store.consumeToken(tokenHash, req.tool, req.argsHash, req.callerId, usedAt);
       if (verdict === 'ok') return { via: 'token', giveBack: () => this.store.returnToken(tokenHash, usedAt) };
-      return this.requireToken(req, REFUSED[verdict]);
+      return this.ask(req, REFUSED[verdict]);
     }
+    if (req.app && this.apps) return this.ask(req);
     if (elicit && this.mode !== 'token') {
       await this.elicit(req, elicit);
       return { via: 'elicitation', giveBack: () => Promise.resolve() };
@@ -72,7 +90,57 @@ export class ConsentGate {
         `${req.tool} costs ${req.priceText} and this server asks for consent only through an approval form, which this client does not support. Nothing was sent.`,
         { tool: req.tool, price: req.priceText, reason: req.reason, elicitationRequired: true },
       );
-    return this.requireToken(req);
+    if (this.mode === 'app-or-form')
+      throw new MediagenError(
+        'CONFIRMATION_REQUIRED',
+        `${req.tool} costs ${req.priceText} and this server asks for consent only through an approval view (MCP Apps) or an approval form (form elicitation); this client shows neither. Use a client that shows an approval view or form. Nothing was sent.`,
+        { tool: req.tool, price: req.priceText, reason: req.reason, approvalViewOrFormRequired: true },
+      );
+    return this.ask(req);
+  }
+
+  /** The modes with a token path (auto, token): a confirm_token is issued and redeemed. */
+  private get tokens(): boolean {
+    return this.mode === 'auto' || this.mode === 'token';
+  }
+
+  /** The modes with an app path (auto, app-or-form). */
+  private get apps(): boolean {
+    return this.mode === 'auto' || this.mode === 'app-or-form';
+  }
+
+  /**
+   * The person's Approve in a view: take the pending approval `approvalId` of `principal` (once). Throws
+   * NOT_FOUND (never issued, another principal's, or purged) or APPROVAL_INVALID (used, declined, expired).
+   */
+  async take(approvalId: string, principal: string): Promise<TakenApproval> {
+    const idHash = sha256(approvalId);
+    const r = await this.store.takeApproval(idHash, principal, this.now());
+    if (!r.ok) throw approvalRefused(r.refused);
+    const { approval, usedAt } = r;
+    const tokenHash = approval.tokenHash;
+    if (tokenHash !== undefined) {
+      // Its fallback token is the same consent: use it up too; if the model already used it, so is this.
+      const verdict = await this.store.consumeToken(tokenHash, approval.tool, approval.argsHash, principal, usedAt);
+      if (verdict !== 'ok') throw approvalRefused('used');
+    }
+    const giveBack = async (): Promise<void> => {
+      if (tokenHash !== undefined) await this.store.returnToken(tokenHash, usedAt);
+      await this.store.returnApproval(idHash, usedAt);
+    };
+    return { approval, consent: { via: 'app', giveBack } };
+  }
+
+  /**
+   * The person's Decline in a view: the approval is closed for good, and so is its fallback token (used
+   * up, so the model cannot run what the person declined); refusals as for `take`.
+   */
+  async decline(approvalId: string, principal: string): Promise<void> {
+    const now = this.now();
+    const r = await this.store.declineApproval(sha256(approvalId), principal, now);
+    if (!r.ok) throw approvalRefused(r.refused);
+    const { tokenHash, tool, argsHash } = r.approval;
+    if (tokenHash !== undefined) await this.store.consumeToken(tokenHash, tool, argsHash, principal, now);
   }
 
   private summary(req: ConsentRequest): string {
@@ -111,33 +179,65 @@ export class ConsentGate {
     );
   }
 
-  private async requireToken(req: ConsentRequest, refused?: string): Promise<never> {
-    const token = `ct_${randomBytes(24).toString('base64url')}`;
+  /**
+   * CONFIRMATION_REQUIRED: with a pending approval in `_meta` when the client renders views (app path),
+   * and with a confirm_token in the text and structuredContent when the mode has a token path.
+   */
+  private async ask(req: ConsentRequest, refused?: string): Promise<never> {
     const now = this.now();
-    await this.store.putToken({
-      tokenHash: sha256(token),
-      tool: req.tool,
-      argsHash: req.argsHash,
-      callerId: req.callerId,
-      expiresAt: now + this.ttlMs,
-      createdAt: now,
-    });
-    const minutes = Math.round(this.ttlMs / 60_000);
+    const token = this.tokens ? `ct_${randomBytes(24).toString('base64url')}` : undefined;
+    if (token !== undefined)
+      await this.store.putToken({
+        tokenHash: sha256(token),
+        tool: req.tool,
+        argsHash: req.argsHash,
+        callerId: req.callerId,
+        expiresAt: now + this.ttlMs,
+        createdAt: now,
+      });
+    // The approval names the token: one consent, whichever is used first closes the other.
+    const meta =
+      req.app && this.apps
+        ? await createApproval(this.store, req, req.app, now, this.ttlMs, token && sha256(token))
+        : undefined;
     const lead = refused ? `Refused: ${refused}. ` : '';
+    const message = `${lead}${this.summary(req)} Needs the user's approval: ${req.reason}. Nothing was sent.`;
+    const base = {
+      tool: req.tool,
+      price: req.priceText,
+      reason: req.reason,
+      expires_in_seconds: Math.round(this.ttlMs / 1000),
+      ...(refused ? { refused } : {}),
+    };
+    const minutes = Math.round(this.ttlMs / 60_000);
+    const viewLine = 'The user can approve or decline it in the approval view shown with this result.';
+    if (token === undefined) {
+      throw new MediagenError(
+        'CONFIRMATION_REQUIRED',
+        message,
+        {
+          ...base,
+          approval: 'view',
+          hint:
+            `${viewLine} Only the user can approve it there (valid once, for ${minutes} min); there is no other ` +
+            `way. Do not call ${req.tool} again for this: once approved, the view runs it and shows the job.`,
+        },
+        meta,
+      );
+    }
+    const ask =
+      `Show the user the price and ask; never confirm on their behalf. If they approve, call ${req.tool} ` +
+      `again with the same arguments plus "confirm_token": "${token}" (valid once, for ${minutes} min).`;
     throw new MediagenError(
       'CONFIRMATION_REQUIRED',
-      `${lead}${this.summary(req)} Needs the user's approval: ${req.reason}. Nothing was sent.`,
+      message,
       {
-        tool: req.tool,
-        price: req.priceText,
-        reason: req.reason,
+        ...base,
         confirm_token: token,
-        expires_in_seconds: Math.round(this.ttlMs / 1000),
-        ...(refused ? { refused } : {}),
-        hint:
-          `Show the user the price and ask; never confirm on their behalf. If they approve, call ${req.tool} ` +
-          `again with the same arguments plus "confirm_token": "${token}" (valid once, for ${minutes} min).`,
+        ...(meta ? { approval: 'view or token' } : {}),
+        hint: meta ? `${viewLine} If no view appears: ${ask}` : ask,
       },
+      meta,
     );
   }
 }

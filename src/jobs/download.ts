@@ -141,3 +141,48 @@ export async function downloadOutput(jobId: string, n: number, output: JobOutput
     if (part) await rm(part, { force: true });
   }
 }
+
+/**
+ * Fetch one URL into memory (for previews): the same guards as a download (http(s) only, every hop
+ * through the address guard, a deadline, the size cap), no file. Throws as downloadOutput does.
+ */
+export async function fetchBytes(url: string, o: Omit<DownloadOptions, 'dir'>): Promise<Buffer> {
+  if (!/^https?:\/\//i.test(url))
+    throw new DownloadRefused(`${JSON.stringify(url.slice(0, 80))} is not an http(s) URL`);
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort(new DownloadIncomplete(`the fetch did not finish within ${o.timeoutMs} ms`));
+  }, o.timeoutMs);
+  const onAbort = (): void => ctl.abort(o.signal?.reason);
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const res = await fetchFollowing(url, { ...o, dir: '' }, ctl.signal, Date.now() + o.timeoutMs);
+    const declared = Number(res.headers['content-length'] ?? NaN);
+    if (res.statusCode !== 200 || declared > o.maxBytes) {
+      res.body.on('error', () => undefined);
+      res.body.destroy();
+      if (res.statusCode !== 200) throw new MediagenError('PROVIDER_HTTP', `the URL answered HTTP ${res.statusCode}`);
+      throw new MediagenError('BAD_ARGUMENTS', `it is ${declared} bytes, over the ${o.maxBytes}-byte limit`);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > o.maxBytes) {
+        res.body.destroy();
+        throw new MediagenError('BAD_ARGUMENTS', `it is over the ${o.maxBytes}-byte limit`);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } catch (err) {
+    if (timedOut) throw new DownloadIncomplete('the fetch did not finish in time');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}

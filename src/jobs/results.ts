@@ -25,7 +25,7 @@ const MIME: Record<string, string> = {
   json: 'application/json',
   txt: 'text/plain',
 };
-const KIND_EXT: Record<string, string> = { image: 'png', video: 'mp4', audio: 'mp3' };
+const KIND_EXT: Record<string, string> = { image: 'png', video: 'mp4', audio: 'mp3', cover: 'jpg' };
 
 /** The lower-case extension of a URL's last path segment, if it is a plain short one. */
 export function urlExtension(url: string): string | undefined {

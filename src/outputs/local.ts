@@ -5,7 +5,9 @@
  * A local folder has no URL a provider or a remote agent can fetch: its "link" is the absolute path.
  * The download code (and undici with it) is loaded on first use, not at start-up.
  */
-import { lstat, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { MediagenError } from '../errors.js';
 import { confinedPath } from '../jobs/results.js';
@@ -70,6 +72,36 @@ export class LocalStore implements OutputStore {
 
   async link(key: string): Promise<string> {
     return confinedPath(this.folder(), key);
+  }
+
+  /** The file `key` in the folder, opened without following a link or waiting on a FIFO. */
+  async read(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    if (!this.dir) return undefined;
+    const fd = await open(
+      confinedPath(this.dir, key),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    ).catch(() => undefined);
+    if (!fd) return undefined;
+    try {
+      const st = await fd.stat();
+      if (!st.isFile() || st.size > maxBytes) return undefined;
+      return await fd.readFile();
+    } finally {
+      await fd.close();
+    }
+  }
+
+  /** Written to a fresh `.part` file (exclusive create), then renamed into place. */
+  async write(key: string, data: Uint8Array): Promise<void> {
+    const dir = this.folder();
+    const target = confinedPath(dir, key);
+    const part = confinedPath(dir, `.${key}.${randomBytes(8).toString('hex')}.part`);
+    try {
+      await writeFile(part, data, { flag: 'wx', mode: 0o644 });
+      await rename(part, target);
+    } finally {
+      await rm(part, { force: true });
+    }
   }
 
   async close(): Promise<void> {}

@@ -49,6 +49,7 @@ export function kindMismatch(kind: string, type: MediaType | undefined): string 
   if (!type) return 'its bytes are not a known media type';
   if (!MEDIA.test(type.mime)) return `its bytes are ${type.mime}, not image, video or audio`;
   const family = type.mime.split('/')[0];
+  if (kind === 'cover') return family === 'image' ? undefined : `its bytes are ${type.mime}, not a cover image`;
   if (kind !== 'image' && kind !== 'video' && kind !== 'audio') return undefined;
   if (family === kind) return undefined;
   if (kind === 'audio' && (type.mime === 'video/mp4' || type.mime === 'video/webm')) return undefined;

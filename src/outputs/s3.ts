@@ -213,6 +213,50 @@ export class S3Store implements OutputStore {
     }
   }
 
+  /** GET `key` (a 404 is undefined); at most maxBytes, within timeoutMs. */
+  async read(key: string, maxBytes: number, timeoutMs: number): Promise<Buffer | undefined> {
+    const { request, Agent } = await import('undici');
+    const agent = await (this.agent ??= Promise.resolve(new Agent({ connections: 8 })));
+    const url = await this.presign('GET', key, 300);
+    let res;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      const e = err as { code?: unknown; message?: unknown };
+      throw new S3Error(
+        `the bucket ${this.s.bucket} could not be reached (${typeof e.code === 'string' ? e.code : String(e.message ?? err).slice(0, 120)})`,
+      );
+    }
+    const declared = Number(res.headers['content-length'] ?? NaN);
+    if (res.statusCode !== 200 || declared > maxBytes) {
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode === 404 || res.statusCode === 200) return undefined;
+      throw new S3Error(`the bucket ${this.s.bucket} answered HTTP ${res.statusCode} to a GET`, res.statusCode);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        res.body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async write(key: string, data: Uint8Array, contentType: string, timeoutMs: number): Promise<void> {
+    const { Readable } = await import('node:stream');
+    await this.putStream(key, Readable.from([Buffer.from(data)]), { contentType, bytes: data.length, timeoutMs });
+  }
+
   /** A presigned GET of `key`, valid for ttlSeconds (1..604800) from now. */
   async link(key: string, ttlSeconds: number): Promise<string> {
     return this.presign('GET', key, ttlSeconds);

@@ -37,7 +37,16 @@ export interface OutputStore {
    * under this prefix; local: a plain file name that exists in the folder). Never throws.
    */
   holds(principal: string, key: string): Promise<boolean>;
+  /** The bytes of a kept object, or undefined when there is none (or it is over maxBytes). */
+  read(key: string, maxBytes: number, timeoutMs: number): Promise<Buffer | undefined>;
+  /** Store small bytes (a thumbnail) as `key`, replacing any object there. */
+  write(key: string, data: Uint8Array, contentType: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The key a kept output's thumbnail is cached under: beside it, `<key without extension>.thumb.jpg`. */
+export function thumbnailKey(storedKey: string): string {
+  return `${storedKey.replace(/\.[A-Za-z0-9]{1,5}$/, '')}.thumb.jpg`;
 }
 
 /**

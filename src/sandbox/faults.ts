@@ -25,6 +25,14 @@ export const FAULTS = [
   'metadataurl', // the cloud metadata address, 169.254.169.254
   // Shapes of a finished job's result (Media.io declares `result` an object; other skills read result[]):
   'objectresult', // the result is an object with the URLs nested under other names, not result[].preview
+  // Which file a finished job's image or audio is (media.ts mediaName), for previews:
+  'jpeg', // a 1600x1200 JPEG
+  'webp', // a 1024x768 WebP
+  'bigpng', // a 1200x900 PNG
+  'noisy', // a 1536x1536 noisy JPEG (its thumbnail is near the 300 KB cap)
+  'bomb', // a PNG of a few KB declaring 50000x50000 pixels
+  'truncated', // a PNG cut off half-way
+  'longaudio', // a 40 s, 640 KB WAV
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 

@@ -3,7 +3,7 @@
  * tool can be tried with no key and no spend, and what the tests run against (DESIGN.md §9).
  *
  *   /<provider>/...     provider wire modules (mediaio, phaya, ph0ny); counted in the stats
- *   /_media/<name>      sample.png, sample.wav, sample.mp4 (real files); not counted
+ *   /_media/<name>      sample.png, sample.wav, sample.mp4 and the preview test files (media.ts); not counted
  *   /_media/drip/<name> the same, 1 byte a second; /_media/huge/<name>: 5 GiB declared (download-guard tests)
  *   GET /_sandbox/stats the SandboxStats JSON; POST /_sandbox/reset zeroes counters and forgets jobs
  *   GET /               a short JSON description of the above
@@ -13,9 +13,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { answerFaults, applyAnswerFaults } from './answer-faults.js';
 import { loggedBody, parseJsonBody, readBody, sendFile, sendJson, sendReply } from './http.js';
-import { findFaultsIn, resultUrl } from './faults.js';
+import { findFaultsIn, resultUrl, type Fault } from './faults.js';
 import { JobStore, type Job } from './jobs.js';
-import { MEDIA_NAMES, mediaFile, sendVariant, type MediaKind, type MediaVariant } from './media.js';
+import { ALL_MEDIA, mediaFile, mediaName, sendVariant, type MediaKind, type MediaVariant } from './media.js';
 import { mediaio } from './mediaio.js';
 import { ph0ny } from './ph0ny.js';
 import { phaya } from './phaya.js';
@@ -88,8 +88,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     slowMs,
     jobs,
     traceId: () => randomUUID(),
-    mediaUrl: (kind: MediaKind, job?: Job) =>
-      resultUrl(url, MEDIA_NAMES[kind], job ? findFaultsIn(job.meta.inputs) : new Set()),
+    mediaUrl: (kind: MediaKind, job?: Job) => {
+      const faults = job ? findFaultsIn(job.meta.inputs) : new Set<Fault>();
+      return resultUrl(url, mediaName(kind, faults), faults);
+    },
   };
 
   function stallFor(res: ServerResponse): (ms: number) => Promise<boolean> {
@@ -169,18 +171,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     sendReply(res, reply, method === 'HEAD');
   }
 
-  function handleInternal(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+  async function handleInternal(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     req.resume();
     const variant = /^\/_media\/(drip|huge)\/([^/]+)$/.exec(pathname);
     if (variant) {
-      const file = mediaFile(variant[2]);
+      const file = await mediaFile(variant[2]);
       if (!file) return sendJson(res, 404, { error: 'Not Found' });
       if (method !== 'GET') return sendJson(res, 405, { error: 'Method Not Allowed' }, { Allow: 'GET' });
       return sendVariant(res, file, variant[1] as MediaVariant);
     }
     if (pathname.startsWith('/_media/')) {
-      const file = mediaFile(pathname.slice('/_media/'.length));
+      const file = await mediaFile(pathname.slice('/_media/'.length));
       if (!file) return sendJson(res, 404, { error: 'Not Found' });
       if (method !== 'GET' && method !== 'HEAD')
         return sendJson(res, 405, { error: 'Method Not Allowed' }, { Allow: 'GET, HEAD' });
@@ -200,7 +202,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         name: 'mediagen-mcp sandbox',
         key,
         providers: PROVIDERS.map((p) => ({ name: p.name, base: `${url}/${p.name}` })),
-        media: Object.values(MEDIA_NAMES).map((n) => `${url}/_media/${n}`),
+        media: ALL_MEDIA.map((n) => `${url}/_media/${n}`),
         endpoints: { stats: `GET ${url}/_sandbox/stats`, reset: `POST ${url}/_sandbox/reset` },
       });
     }
@@ -227,7 +229,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       pathname.startsWith('/_sandbox/') ||
       pathname === '/_sandbox'
     ) {
-      return handleInternal(req, res, pathname);
+      return void handleInternal(req, res, pathname).catch((err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        sendJson(res, 500, { error: 'sandbox internal error', detail: message });
+      });
     }
     handleProvider(req, res, pathname, search, searchParams).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

@@ -1,13 +1,16 @@
 /**
- * Real, small media files the sandbox serves under `/_media/<name>`, so result URLs download something a
- * viewer can open: a 64x64 RGB gradient PNG and a 1 s 440 Hz PCM WAV (both built here at first use),
- * and a 1 s 64x64 H.264 MP4 (embedded in media-assets.ts).
+ * Real media files the sandbox serves under `/_media/<name>`, so result URLs download something a
+ * viewer can open: a 64x64 RGB gradient PNG and a 1 s 440 Hz PCM WAV, and a 1 s 64x64 H.264 MP4
+ * (embedded in media-assets.ts). For previews, picked by a marker in the prompt (see `mediaName`):
+ * photo-sized PNG, JPEG and WebP images, a noisy JPEG, a decompression-bomb PNG, a truncated PNG, a 40 s
+ * WAV over the audio caps, and a JPEG cover for videos (media-images.ts). Each is built at first use.
  */
 import type { ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
+import type { Fault } from './faults.js';
 import { SAMPLE_MP4 } from './media-assets.js';
 
-export type MediaKind = 'png' | 'wav' | 'mp4';
+export type MediaKind = 'png' | 'wav' | 'mp4' | 'cover';
 
 export interface MediaFile {
   name: string;
@@ -19,20 +22,69 @@ export const MEDIA_NAMES: Readonly<Record<MediaKind, string>> = {
   png: 'sample.png',
   wav: 'sample.wav',
   mp4: 'sample.mp4',
+  cover: 'cover.jpg',
 };
 
-let files: Map<string, MediaFile> | undefined;
+type Maker = () => Buffer | Promise<Buffer>;
+const images = (): Promise<typeof import('./media-images.js')> => import('./media-images.js');
 
-/** The sample file called `name`, or undefined. */
-export function mediaFile(name: string): MediaFile | undefined {
-  files ??= new Map(
-    [
-      { name: MEDIA_NAMES.png, contentType: 'image/png', data: makePng(64, 64) },
-      { name: MEDIA_NAMES.wav, contentType: 'audio/wav', data: makeWav(1, 8000, 440) },
-      { name: MEDIA_NAMES.mp4, contentType: 'video/mp4', data: SAMPLE_MP4 },
-    ].map((f) => [f.name, f]),
-  );
-  return files.get(name);
+/** Every file the sandbox serves: name -> content type and how to make it. */
+const MAKERS: ReadonlyMap<string, { contentType: string; make: Maker }> = new Map<
+  string,
+  { contentType: string; make: Maker }
+>([
+  [MEDIA_NAMES.png, { contentType: 'image/png', make: () => makePng(64, 64) }],
+  [MEDIA_NAMES.wav, { contentType: 'audio/wav', make: () => makeWav(1, 8000, 440) }],
+  [MEDIA_NAMES.mp4, { contentType: 'video/mp4', make: () => SAMPLE_MP4 }],
+  [MEDIA_NAMES.cover, { contentType: 'image/jpeg', make: async () => (await images()).makeJpeg(640, 360, 80) }],
+  ['photo.png', { contentType: 'image/png', make: () => makePng(1200, 900) }],
+  ['photo.jpg', { contentType: 'image/jpeg', make: async () => (await images()).makeJpeg(1600, 1200, 85) }],
+  ['photo.webp', { contentType: 'image/webp', make: async () => (await images()).makeWebp(1024, 768) }],
+  ['noise.jpg', { contentType: 'image/jpeg', make: async () => (await images()).makeJpeg(1536, 1536, 85, true) }],
+  ['bomb.png', { contentType: 'image/png', make: async () => (await images()).makeBombPng() }],
+  ['truncated.png', { contentType: 'image/png', make: async () => (await images()).makeTruncatedPng() }],
+  // 40 s of 8 kHz 16-bit mono: 640 KB, over both audio preview caps (30 s, 600 KB).
+  ['long.wav', { contentType: 'audio/wav', make: () => makeWav(40, 8000, 440) }],
+]);
+
+const files = new Map<string, Promise<MediaFile>>();
+
+/** The sample file called `name`, or undefined (made at first use, then kept). */
+export async function mediaFile(name: string): Promise<MediaFile | undefined> {
+  const maker = MAKERS.get(name);
+  if (!maker) return undefined;
+  let file = files.get(name);
+  if (!file) {
+    file = Promise.resolve(maker.make()).then((data) => ({ name, contentType: maker.contentType, data }));
+    files.set(name, file);
+  }
+  return file;
+}
+
+/** Every file name the sandbox serves. */
+export const ALL_MEDIA: readonly string[] = [...MAKERS.keys()];
+
+/**
+ * The file a job's `kind` of result is, given the markers of its inputs: images `sandbox:jpeg`,
+ * `sandbox:webp`, `sandbox:bigpng`, `sandbox:noisy`, `sandbox:bomb`, `sandbox:truncated`; audio
+ * `sandbox:longaudio`. With none, the default sample.
+ */
+export function mediaName(kind: MediaKind, faults: ReadonlySet<Fault>): string {
+  if (kind === 'png') {
+    const picked = (
+      [
+        ['bomb', 'bomb.png'],
+        ['truncated', 'truncated.png'],
+        ['noisy', 'noise.jpg'],
+        ['jpeg', 'photo.jpg'],
+        ['webp', 'photo.webp'],
+        ['bigpng', 'photo.png'],
+      ] as const
+    ).find(([f]) => faults.has(f));
+    if (picked) return picked[1];
+  }
+  if (kind === 'wav' && faults.has('longaudio')) return 'long.wav';
+  return MEDIA_NAMES[kind];
 }
 
 // ------------------------------------------------------------------------------------ hostile variants

@@ -186,16 +186,25 @@ function statusOf(phase: JobPhase, outcome: JobOutcome): { status: string; reaso
   }
 }
 
-function resultList(job: Job, ctx: SandboxContext): { val: string; preview: string; status: number }[] {
+interface ResultItem {
+  val: string;
+  preview: string;
+  /** Video results: a cover image (the answer reported for Media.io; not in its published file). */
+  cover?: string;
+  status: number;
+}
+
+function resultList(job: Job, ctx: SandboxContext): ResultItem[] {
   const kind: MediaKind = job.meta.output === 'png' ? 'png' : 'mp4';
   const count = typeof job.meta.count === 'number' ? job.meta.count : 1;
   const d = new Date(job.createdAt);
   const day = `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
-  const out: { val: string; preview: string; status: number }[] = [];
+  const out: ResultItem[] = [];
   for (let i = 0; i < count; i++) {
     out.push({
       val: `/aigc/${day}/${job.id}-${i}.${kind}`,
       preview: `${ctx.mediaUrl(kind, job)}?task=${job.id}&n=${i}`,
+      ...(kind === 'mp4' ? { cover: `${ctx.mediaUrl('cover', job)}?task=${job.id}&n=${i}` } : {}),
       status: 1,
     });
   }

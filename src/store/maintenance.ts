@@ -1,5 +1,5 @@
 /**
- * Store maintenance: expired consent tokens and idempotency keys older than their window are purged at
+ * Store maintenance: expired consent tokens and approvals, and idempotency keys older than their window are purged at
  * start and then on a timer. Reservations and jobs are the ledger and are kept.
  */
 import type { Logger } from '../log.js';
@@ -21,7 +21,7 @@ export function startMaintenance(store: Store, o: MaintenanceOptions): () => voi
     try {
       const t = now();
       const n = await store.purge({ tokensBefore: t, keysBefore: t - o.retentionMs });
-      if (n.tokens || n.keys) o.logger.info('store maintenance: purged', n);
+      if (n.tokens || n.keys || n.approvals) o.logger.info('store maintenance: purged', { ...n });
     } catch (err) {
       o.logger.warn('store maintenance failed; will retry', { error: String(err) });
     }

@@ -4,6 +4,7 @@
  * store shares with SQLite (named parameters -> $n).
  */
 import type pg from 'pg';
+import { PG_APPROVALS_MIGRATION } from './approvals-sql.js';
 import { PG_WORKER_MIGRATION } from './worker-sql.js';
 
 /** Migration N (1-based) is `PG_MIGRATIONS[N - 1]`. Append only. Times are ms since the epoch (BIGINT). */
@@ -103,6 +104,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 4 (SQLite's 6): the background worker (worker-sql.ts): job leases, next poll times, webhook
   // capabilities, rate windows.
   PG_WORKER_MIGRATION,
+  // 5 (SQLite's 7): pending approvals a person clicks in an MCP App view (approvals-sql.ts).
+  PG_APPROVALS_MIGRATION,
 ];
 
 /** Advisory lock key held while migrating (any constant shared by every replica). */

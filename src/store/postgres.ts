@@ -8,7 +8,19 @@
 import { PgDb, type PgOptions } from './postgres-db.js';
 import { named } from './postgres-schema.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
+import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
 import { PgWorkerSql } from './pg-worker.js';
+import {
+  approvalParams,
+  APPROVAL_BY_ID_SQL,
+  DECIDE_APPROVAL_SQL,
+  INSERT_APPROVAL_SQL,
+  PURGE_APPROVALS_SQL,
+  refusalOf,
+  RETURN_APPROVAL_SQL,
+  rowToApproval,
+  type ApprovalRow,
+} from './approvals-sql.js';
 import { clampLimit, encodeCursor, listJobsSql, updateJobSql } from './sqlite-jobs.js';
 import {
   jobToRow,
@@ -33,10 +45,18 @@ import {
 import type {
   UncertainQuery,
   ActivityQuery,
+  DaySpend,
+  DaySpendQuery,
+  RefundQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
+  ApprovalRefusal,
+  DeclineApprovalResult,
   JobPage,
+  PendingApproval,
+  PurgeCounts,
+  TakeApprovalResult,
   JobPatch,
   UpdateOptions,
   JobQuery,
@@ -167,6 +187,18 @@ export class PgStore implements Store {
     const { text, values } = named(REFUNDED_SINCE_SQL, q);
     const { rows } = await this.db.q<{ n: string | number; credits: string | number }>(text, values);
     return { count: Number(rows[0]?.n ?? 0), credits: credits(Number(rows[0]?.credits ?? 0)) };
+  }
+
+  async spendByDay(q: DaySpendQuery): Promise<DaySpend[]> {
+    const { principal, fromDay, olderThan } = q;
+    const { text, values } = named(SPEND_BY_DAY_SQL, { principal, fromDay, olderThan });
+    return (await this.db.q<DaySpendRow>(text, values)).rows.map(rowToDaySpend);
+  }
+
+  async refundsSince(q: RefundQuery): Promise<Reservation[]> {
+    const params = { principal: q.principal, since: q.since, limit: refundsLimit(q.limit) };
+    const { text, values } = named(REFUNDS_SQL, params);
+    return (await this.db.q<ReservationRow>(text, values)).rows.map(rowToReservation);
   }
 
   // ---- spend ----
@@ -333,6 +365,42 @@ export class PgStore implements Store {
     ]);
   }
 
+  // ---- pending approvals (approvals-sql.ts): each decision is one conditional UPDATE … RETURNING ----
+
+  async putApproval(a: PendingApproval): Promise<void> {
+    const { text, values } = named(INSERT_APPROVAL_SQL, approvalParams(a));
+    await this.db.q(text, values);
+  }
+
+  /** pending -> `to` in one statement; when nothing matched, why not. */
+  private async decide(
+    idHash: string,
+    principal: string,
+    now: number,
+    to: 'approved' | 'declined',
+  ): Promise<ApprovalRow | ApprovalRefusal> {
+    const decided = named(DECIDE_APPROVAL_SQL, { id_hash: idHash, principal, now, to });
+    const { rows } = await this.db.q<ApprovalRow>(decided.text, decided.values);
+    if (rows[0] !== undefined) return rows[0];
+    const found = named(APPROVAL_BY_ID_SQL, { id_hash: idHash });
+    return refusalOf((await this.db.q<ApprovalRow>(found.text, found.values)).rows[0], principal, now);
+  }
+
+  async takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult> {
+    const r = await this.decide(idHash, principal, now, 'approved');
+    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r), usedAt: now };
+  }
+
+  async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
+    const r = await this.decide(idHash, principal, now, 'declined');
+    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r) };
+  }
+
+  async returnApproval(idHash: string, usedAt: number): Promise<void> {
+    const { text, values } = named(RETURN_APPROVAL_SQL, { id_hash: idHash, used_at: usedAt });
+    await this.db.q(text, values);
+  }
+
   // ---- idempotency keys ----
 
   async claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult> {
@@ -411,12 +479,14 @@ export class PgStore implements Store {
 
   // ---- maintenance ----
 
-  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<PurgeCounts> {
+    const approvals = named(PURGE_APPROVALS_SQL, { before: q.tokensBefore });
     return this.db.tx(async (c) => ({
       tokens: (await c.query('DELETE FROM consent_tokens WHERE expires_at < $1', [q.tokensBefore])).rowCount ?? 0,
       keys:
         (await c.query(`DELETE FROM idempotency_keys WHERE created_at < $1 AND ${SETTLED_KEY_SQL}`, [q.keysBefore]))
           .rowCount ?? 0,
+      approvals: (await c.query(approvals.text, approvals.values)).rowCount ?? 0,
     }));
   }
 

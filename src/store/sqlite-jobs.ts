@@ -3,7 +3,8 @@
  * maintenance purge of expired consent tokens and old idempotency keys.
  */
 import type { SqlDatabase } from './sqlite-driver.js';
-import { SETTLED_KEY_SQL, type JobPatch, type JobQuery, type UpdateOptions } from './store.js';
+import { PURGE_APPROVALS_SQL } from './approvals-sql.js';
+import { SETTLED_KEY_SQL, type JobPatch, type JobQuery, type PurgeCounts, type UpdateOptions } from './store.js';
 import { FINAL_SQL } from './worker-sql.js';
 
 export const MAX_PAGE = 100;
@@ -112,17 +113,15 @@ export function updateJobSql(id: string, patch: JobPatch, now: number, opts: Upd
 }
 
 /**
- * Maintenance: expired consent tokens and idempotency keys older than the window whose outcome is settled
- * (an unknown one stays bound); one transaction.
+ * Maintenance: expired consent tokens and approvals, and idempotency keys older than the window whose
+ * outcome is settled (an unknown one stays bound); one transaction.
  */
-export function purgeSqlite(
-  db: SqlDatabase,
-  q: { tokensBefore: number; keysBefore: number },
-): { tokens: number; keys: number } {
+export function purgeSqlite(db: SqlDatabase, q: { tokensBefore: number; keysBefore: number }): PurgeCounts {
   return db.immediate(() => ({
     tokens: Number(db.prepare('DELETE FROM consent_tokens WHERE expires_at < ?').run(q.tokensBefore).changes),
     keys: Number(
       db.prepare(`DELETE FROM idempotency_keys WHERE created_at < ? AND ${SETTLED_KEY_SQL}`).run(q.keysBefore).changes,
     ),
+    approvals: Number(db.prepare(PURGE_APPROVALS_SQL).run({ before: q.tokensBefore }).changes),
   }));
 }

@@ -2,6 +2,7 @@
  * SQLite schema: ordered migrations, row shapes and row <-> record mapping. Applied by `SqliteStore.open`.
  */
 import { isBusy, type SqlDatabase } from './sqlite-driver.js';
+import { SQLITE_APPROVALS_MIGRATION } from './approvals-sql.js';
 import { SQLITE_WORKER_MIGRATION } from './worker-sql.js';
 import type {
   ConsentToken,
@@ -147,6 +148,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 6: the background worker (worker-sql.ts): job leases, next poll times, webhook capabilities, rate windows.
   SQLITE_WORKER_MIGRATION,
+  // 7: pending approvals a person clicks in an MCP App view (approvals-sql.ts).
+  SQLITE_APPROVALS_MIGRATION,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;

@@ -34,10 +34,17 @@ import {
 import type {
   UncertainQuery,
   ActivityQuery,
+  DaySpend,
+  DaySpendQuery,
+  RefundQuery,
   ClaimResult,
   ConsentToken,
   ConsumeResult,
+  DeclineApprovalResult,
   JobPage,
+  PendingApproval,
+  PurgeCounts,
+  TakeApprovalResult,
   JobPatch,
   UpdateOptions,
   JobQuery,
@@ -55,6 +62,8 @@ import type {
   ToolOutcome,
 } from './store.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
+import { SqliteApprovals } from './sqlite-approvals.js';
+import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
 const EPSILON = CAP_EPSILON;
@@ -65,9 +74,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, SqlStatement>();
   private readonly worker: SqliteWorkerSql;
+  private readonly approvals: SqliteApprovals;
 
   private constructor(private readonly db: SqlDatabase) {
     this.worker = new SqliteWorkerSql(db, (sql) => this.stmt(sql));
+    this.approvals = new SqliteApprovals((sql) => this.stmt(sql));
   }
 
   /** Which SQLite driver serves this store (for --version --verbose and the start-up log). */
@@ -187,6 +198,16 @@ export class SqliteStore implements Store {
   async refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }> {
     const row = this.stmt<{ n: number; credits: number }>(REFUNDED_SINCE_SQL).get(q);
     return { count: Number(row?.n ?? 0), credits: credits(Number(row?.credits ?? 0)) };
+  }
+
+  async spendByDay(q: DaySpendQuery): Promise<DaySpend[]> {
+    const { principal, fromDay, olderThan } = q;
+    return this.stmt<DaySpendRow>(SPEND_BY_DAY_SQL).all({ principal, fromDay, olderThan }).map(rowToDaySpend);
+  }
+
+  async refundsSince(q: RefundQuery): Promise<Reservation[]> {
+    const params = { principal: q.principal, since: q.since, limit: refundsLimit(q.limit) };
+    return this.stmt<ReservationRow>(REFUNDS_SQL).all(params).map(rowToReservation);
   }
 
   // ---- spend ----
@@ -411,7 +432,25 @@ export class SqliteStore implements Store {
 
   // ---- maintenance ----
 
-  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }> {
+  // ---- pending approvals (sqlite-approvals.ts) ----
+
+  async putApproval(a: PendingApproval): Promise<void> {
+    this.approvals.put(a);
+  }
+
+  async takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult> {
+    return this.approvals.take(idHash, principal, now);
+  }
+
+  async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
+    return this.approvals.decline(idHash, principal, now);
+  }
+
+  async returnApproval(idHash: string, usedAt: number): Promise<void> {
+    this.approvals.giveBack(idHash, usedAt);
+  }
+
+  async purge(q: { tokensBefore: number; keysBefore: number }): Promise<PurgeCounts> {
     return purgeSqlite(this.db, q);
   }
 

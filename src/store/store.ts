@@ -217,6 +217,29 @@ export interface SpendQuery {
   olderThan?: number;
 }
 
+/** Per provider and UTC day: the totals of spendTotals for one day (see Store.spendByDay). */
+export interface DaySpend extends SpendTotals {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+}
+
+/** See Store.spendByDay. */
+export interface DaySpendQuery {
+  principal: string;
+  /** The first UTC day (YYYY-MM-DD) reported. */
+  fromDay: string;
+  /** 'reserved' rows created before this count as uncertain. */
+  olderThan: number;
+}
+
+/** See Store.refundsSince. */
+export interface RefundQuery {
+  principal: string;
+  since: number;
+  /** 1..100 (default 100). */
+  limit?: number;
+}
+
 export interface ConsentToken {
   /** sha256 of the token text (the token itself is never stored). */
   tokenHash: string;
@@ -228,6 +251,41 @@ export interface ConsentToken {
 }
 
 export type ConsumeResult = 'ok' | 'unknown' | 'used' | 'expired' | 'mismatch';
+
+/**
+ * A pending approval a person clicks in an MCP App view (DESIGN §12; schema in approvals-sql.ts): the
+ * call it runs, bound to tool, canonical arguments, principal, caller and expiry. Works once.
+ */
+export interface PendingApproval {
+  /** sha256 of the approval id (the id itself is never stored). */
+  idHash: string;
+  tool: string;
+  /** The provider arguments (validated, no guard fields) the approval runs, as canonical JSON. */
+  args: Record<string, unknown>;
+  /** argsHash(tool, args): what the call is bound to. */
+  argsHash: string;
+  /** Who may decide it; another principal's approval is 'unknown'. */
+  principal: string;
+  /** The session that asked (its session cap counts the call). */
+  callerId: string;
+  /** The caller's idempotency_key, when the call that asked carried one (the approved call runs under it). */
+  idempotencyKey?: string;
+  /**
+   * sha256 of the confirm_token issued with it as the fallback, if any: one consent, so taking the approval
+   * must use the token up too (and a token already used means the approval is used).
+   */
+  tokenHash?: string;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** Why an approval cannot be decided: never issued (or another principal's), already used, declined, expired. */
+export type ApprovalRefusal = 'unknown' | 'used' | 'declined' | 'expired';
+
+export type DeclineApprovalResult = { ok: true; approval: PendingApproval } | { ok: false; refused: ApprovalRefusal };
+
+export type TakeApprovalResult =
+  { ok: true; approval: PendingApproval; usedAt: number } | { ok: false; refused: ApprovalRefusal };
 
 export interface IdempotencyRecord {
   key: string;
@@ -290,6 +348,13 @@ export interface ActivityQuery {
   to: number;
   horizonMs: number;
   settleMs: number;
+}
+
+/** What one maintenance purge deleted. */
+export interface PurgeCounts {
+  tokens: number;
+  keys: number;
+  approvals: number;
 }
 
 /** Tolerance for fractional credits: 10 × 0.1 must fit a cap of 1. */
@@ -410,6 +475,14 @@ export interface Store {
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]>;
   /** How many of `principal`'s reservations were refunded at or after `since`, and their credits. */
   refundedSince(q: { principal: string; since: number }): Promise<{ count: number; credits: number }>;
+  /**
+   * `principal`'s credits per provider and UTC day (the reservation's day) from `fromDay` on, by state
+   * ('reserved' rows created before `olderThan` as uncertain); only days with a reservation, ordered by
+   * provider then day. Read-only (the spend view's chart).
+   */
+  spendByDay(q: DaySpendQuery): Promise<DaySpend[]>;
+  /** `principal`'s reservations refunded at or after `since`, latest refund first, at most `limit`. */
+  refundsSince(q: RefundQuery): Promise<Reservation[]>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */
@@ -457,6 +530,28 @@ export interface Store {
    */
   returnToken(tokenHash: string, usedAt: number): Promise<void>;
 
+  // pending approvals (app approvals a person clicks; see approvals-sql.ts)
+  /** Store a new pending approval. */
+  putApproval(a: PendingApproval): Promise<void>;
+  /**
+   * Atomically take a pending approval of `principal` that has not expired (pending -> approved, one
+   * conditional UPDATE … RETURNING): of many takers across processes and replicas exactly one gets it;
+   * the others are told 'used'. `usedAt` (= now) is what `returnApproval` undoes. Another principal's
+   * approval is 'unknown', like one never issued; a declined one 'declined'; past expiresAt (inclusive)
+   * 'expired'.
+   */
+  takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult>;
+  /**
+   * Atomically decline a pending approval of `principal` (pending -> declined, final): the approval it
+   * closed, or why not (the same answers as takeApproval).
+   */
+  declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult>;
+  /**
+   * Give back an approval taken at `usedAt` whose call was then refused before anything was sent (a cap):
+   * approved -> pending, so it can be approved again until it expires. Only that exact take is undone.
+   */
+  returnApproval(idHash: string, usedAt: number): Promise<void>;
+
   // idempotency keys (global: they survive restarts and caller changes)
   /** Atomically claim `key` for (tool, argsHash), or report the existing claim. */
   claimIdempotency(key: string, tool: string, argsHash: string, now: number): Promise<ClaimResult>;
@@ -487,13 +582,13 @@ export interface Store {
   otherActivity(q: ActivityQuery): Promise<boolean>;
 
   /**
-   * Maintenance: delete consent tokens that expired before `tokensBefore` (used or not) and idempotency
+   * Maintenance: delete consent tokens and approvals that expired before `tokensBefore` (used or not) and idempotency
    * keys created before `keysBefore`, except a key whose outcome is not settled: outcome 'unknown', a
    * 'pending' key that names no reservation (its call died mid-flight), or a key whose reservation is
    * still 'reserved' or 'uncertain'. Those stay bound until settled, so the same key never sends again.
    * Reservations and jobs are the ledger and are never purged.
    */
-  purge(q: { tokensBefore: number; keysBefore: number }): Promise<{ tokens: number; keys: number }>;
+  purge(q: { tokensBefore: number; keysBefore: number }): Promise<PurgeCounts>;
 
   close(): Promise<void>;
 }

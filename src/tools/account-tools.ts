@@ -19,6 +19,15 @@ import { splitArgs } from './handler.js';
 import { validateArgs } from './validate.js';
 import { capReserve, observedFigures } from '../guard/observed-figures.js';
 import type { ObservedPrice, Reservation } from '../store/store.js';
+import {
+  buildChart,
+  chartLines,
+  readWindow,
+  refundEntry,
+  refundLines,
+  uncertainAdvice,
+  CHART_DAYS,
+} from './spend-view.js';
 
 /**
  * What spend_report says of the background worker: since it started, how many of the caller's own
@@ -73,10 +82,20 @@ export interface AccountToolDeps {
   consentSettings: ConsentSettings;
   /** Stateless HTTP: consent can only go by confirm_token (the client cannot be asked mid-request). */
   tokenOnly?: boolean;
+  /** The consent mode (--consent): which ways quote names for asking the person. */
+  consentMode?: 'auto' | 'elicitation' | 'token' | 'app-or-form';
   now: () => number;
   balance: (provider: string, signal?: AbortSignal) => Promise<string | undefined>;
   /** The background worker's counts; undefined when this process runs none. */
   worker?: () => { since: number } | undefined;
+}
+
+/** The ways consent can be given in this mode, strongest first (DESIGN §12), as quote names them. */
+export function consentPath(mode: AccountToolDeps['consentMode'], tokenOnly: boolean | undefined): string {
+  if (mode === 'token') return 'token';
+  if (mode === 'elicitation') return 'form';
+  if (mode === 'app-or-form') return 'approval view or form';
+  return tokenOnly ? 'token' : 'approval view, form or token';
 }
 
 export function accountTools(d: AccountToolDeps): ServerTool[] {
@@ -145,7 +164,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         structuredContent: {
           tool: tool.name,
           price,
-          consent: consent.needed ? { ...consent, path: d.tokenOnly ? 'token' : 'elicitation or token' } : consent,
+          consent: consent.needed ? { ...consent, path: consentPath(d.consentMode, d.tokenOnly) } : consent,
           caps,
           balance: balance ?? null,
           ...(busy ? { balance_note: BALANCE_BUSY } : {}),
@@ -157,7 +176,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
   const report = defineTool({
     name: 'spend_report',
     title: 'Spend report',
-    description: 'Credits spent and reserved per provider (today, this session, all time), caps left, recent charges.',
+    description: `Credits spent and reserved per provider (today, this session, all time), caps left, recent charges; per day for the last ${CHART_DAYS} days, uncertain reservations and what to do, refunds.`,
     shape: { limit: z.number().int().min(1).max(100).default(20) },
     readOnly: true,
     idempotent: true,
@@ -170,6 +189,10 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         d.store.recentSpend(a.limit, ctx.principal),
         d.store.uncertainReservations({ principal: ctx.principal, olderThan }),
       ]);
+      const window = await readWindow(d.store, ctx.principal, d.now(), olderThan);
+      const currencyOf = (provider: string): string =>
+        [...d.tools.values()].find((t) => t.catalogue.provider === provider)?.catalogue.currency ?? 'credits';
+      const chart = buildChart(window.rows, d.now(), currencyOf);
       const running = d.worker?.();
       const refunds = running
         ? await d.store.refundedSince({ principal: ctx.principal, since: running.since })
@@ -215,6 +238,11 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           'Uncertain: the provider may have accepted these calls (their answer was lost); check its dashboard before repeating them.',
         );
       for (const r of uncertain) lines.push(uncertainText(r, d.now(), d.tools.get(r.tool)?.catalogue.currency));
+      if (uncertain.length)
+        lines.push(
+          'To settle one: if the provider shows its job, jobs_track with the tool, the provider job id and the reservation id.',
+        );
+      lines.push(...chartLines(chart), ...refundLines(window.refunds, window.refundTotal, currencyOf));
       for (const e of entries.slice(0, 10))
         lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
       const body = lines.length ? lines.join('\n') : 'No spend recorded yet.';
@@ -231,7 +259,18 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
             job_id: r.jobId,
             uncertain_since: new Date(r.updatedAt).toISOString(),
             uncertain_for_seconds: Math.max(0, Math.floor((d.now() - r.updatedAt) / 1000)),
+            state: r.state,
+            currency: currencyOf(r.provider),
+            what_to_do: uncertainAdvice(r),
           })),
+          chart,
+          refunds: window.refunds.map((r) => refundEntry(r, currencyOf(r.provider))),
+          refunds_total: {
+            days: CHART_DAYS,
+            count: window.refundTotal.count,
+            credits: round(window.refundTotal.credits),
+          },
+          generated_at: new Date(d.now()).toISOString(),
           worker: worker
             ? {
                 since: new Date(worker.since).toISOString(),

@@ -2,19 +2,23 @@
  * The one generic handler for every catalogue tool: validate -> (paid: guard, one request, ledger)
  * -> result. No code per operation.
  */
-import type { Elicit } from '../guard/consent.js';
+import { MediagenError } from '../errors.js';
+import { argsHash as hashArgs } from '../guard/canonical.js';
+import type { Consent, Elicit } from '../guard/consent.js';
 import { getPath } from '../providers/envelope.js';
 import { clientFor } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
 import type { LinkMaker } from '../outputs/links.js';
 import { jobResult, pollAfter, reservationFor } from './job-view.js';
-import { quoteText, runPaid, type PaidDeps } from './paid.js';
+import { quoteText, runPaid, type PaidDeps, type PaidOutcome } from './paid.js';
 import { checkUrlArguments, type UrlPolicy } from './url-arguments.js';
 import { validateArgs } from './validate.js';
 
 export type Content =
   | { type: 'text'; text: string }
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  /** A preview: base64 bytes (src/previews/). */
+  | { type: 'image' | 'audio'; data: string; mimeType: string };
 
 export interface ToolResult {
   [key: string]: unknown;
@@ -100,7 +104,51 @@ export class ToolHandler {
       principal: ctx.principal,
       signal: ctx.signal,
       elicit: req.elicit,
+      apps: req.apps,
     });
+    return this.present(tool, outcome);
+  }
+
+  /**
+   * Run a call a person approved in a view (a pending approval taken once): the same checks and money path
+   * as `call`, consent already given. Refused before anything was sent: the approval is given back.
+   */
+  async approved(
+    tool: ToolSpec,
+    args: Record<string, unknown>,
+    bound: { argsHash: string; idempotencyKey?: string },
+    consent: Consent,
+    ctx: CallContext,
+  ): Promise<ToolResult> {
+    let sent: Record<string, unknown>;
+    try {
+      // The catalogue or URL policy may have changed since it was asked for: the same judges run again.
+      sent = splitArgs(validateArgs(tool, args)).sent;
+      checkUrlArguments(tool.name, tool.op, sent, this.deps.urlPolicy);
+      clientFor(this.deps.clients, tool.catalogue.provider).extraHeaders(tool.op, sent);
+      if (hashArgs(tool.name, sent) !== bound.argsHash)
+        throw new MediagenError(
+          'APPROVAL_INVALID',
+          `The arguments of this approval no longer validate to the call that was approved (${tool.name} changed). Nothing was sent or charged; ask for the call again.`,
+          { refused: 'mismatch' },
+        );
+    } catch (err) {
+      await consent.giveBack();
+      throw err;
+    }
+    const outcome = await runPaid(this.deps, {
+      tool,
+      args: sent,
+      idempotencyKey: bound.idempotencyKey,
+      callerId: ctx.callerId,
+      principal: ctx.principal,
+      signal: ctx.signal,
+      consent,
+    });
+    return this.present(tool, outcome);
+  }
+
+  private async present(tool: ToolSpec, outcome: PaidOutcome): Promise<ToolResult> {
     const price = quoteText(outcome.quote, tool.catalogue.currency);
     if (outcome.kind === 'answer') return answered(tool, outcome.data, price);
     const { job, reused } = outcome;

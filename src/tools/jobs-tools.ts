@@ -32,6 +32,8 @@ export interface JobsToolDeps {
   keep?: (job: JobRecord, signal: AbortSignal, budgetMs: number) => Promise<JobRecord>;
   /** The kept outputs' links, signed fresh for every answer. */
   links?: LinkMaker;
+  /** Adds a succeeded job's previews (thumbnails, audio) to its result (src/previews/); unset: none. */
+  previews?: (job: JobRecord, result: ToolResult, budgetMs: number) => Promise<ToolResult>;
 }
 
 const jobId = z.string().min(1).max(100).describe('Job id from the create call (job_…).');
@@ -115,7 +117,9 @@ async function finished(
   d: JobsToolDeps,
   job: JobRecord,
   lead: string,
-  extra: Record<string, unknown> = {},
+  extra: Record<string, unknown>,
+  /** What is left of the call's budget, for previews (at least MIN_DOWNLOAD_MS). */
+  leftMs: number,
 ): Promise<ToolResult> {
   // What was charged or refunded, for the viewer (the reservation shares the job's id).
   const charge = (await reservationFor(d.store, job)) ?? null;
@@ -125,7 +129,14 @@ async function finished(
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job, undefined, charge),
     );
-  return jobResult(job, lead, { ...extra, ...pollAfter(d.ledger, job) }, await (d.links ?? noLinks)(job), charge);
+  const result = jobResult(
+    job,
+    lead,
+    { ...extra, ...pollAfter(d.ledger, job) },
+    await (d.links ?? noLinks)(job),
+    charge,
+  );
+  return d.previews && job.status === 'succeeded' ? d.previews(job, result, Math.max(MIN_DOWNLOAD_MS, leftMs)) : result;
 }
 
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
@@ -144,7 +155,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
       const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
       const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
-      return finished(d, job, note ? `${lead}\n${note}` : lead, extra);
+      return finished(d, job, note ? `${lead}\n${note}` : lead, extra, d.waitBudgetMs - (d.now() - started));
     },
   });
 
@@ -190,7 +201,13 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       const stored = await kept(d, job, Math.max(0, budgetMs - (d.now() - started)), ctx.signal);
       const saved = await maybeDownload(d, stored, a.download, left(), ctx.signal);
       const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
-      return finished(d, saved.job, saved.note ? `${lead}\n${saved.note}` : lead, saved.extra);
+      return finished(
+        d,
+        saved.job,
+        saved.note ? `${lead}\n${saved.note}` : lead,
+        saved.extra,
+        budgetMs - (d.now() - started),
+      );
     },
   });
 

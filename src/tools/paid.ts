@@ -9,6 +9,7 @@ import type { Consent, ConsentGate, Elicit } from '../guard/consent.js';
 import { decideConsent, type ConsentDecision, type ConsentSettings } from '../guard/policy.js';
 import { consentQuote, observedText, priceKey, type PriceSampler } from '../guard/observed.js';
 import { ABSURD_CREDITS, capReserve, strictAmount } from '../guard/observed-figures.js';
+import { capsLeftText, type AppContext } from '../guard/approval.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
 import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
@@ -59,6 +60,13 @@ export interface PaidCall {
   principal: string;
   signal: AbortSignal;
   elicit?: Elicit;
+  /** The client renders MCP App views: consent may be asked for with an approval view (DESIGN §12). */
+  apps?: boolean;
+  /**
+   * Consent already given (a person's Approve of a pending approval): not asked again, and given back
+   * when the call is refused before anything is sent.
+   */
+  consent?: Consent;
 }
 
 export type PaidOutcome =
@@ -119,6 +127,18 @@ export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | und
   return seen ? `${text}; ${observedText(seen, tool.catalogue.currency)}` : text;
 }
 
+/** What an approval view needs beyond the consent request: the call itself, who made it, the caps left. */
+async function appContext(d: PaidDeps, c: PaidCall): Promise<AppContext> {
+  const left = await d.budget.left(c.tool.catalogue.provider, c.callerId, c.principal);
+  return {
+    args: c.args,
+    principal: c.principal,
+    callerId: c.callerId,
+    ...(c.idempotencyKey !== undefined ? { idempotencyKey: c.idempotencyKey } : {}),
+    capsLeft: capsLeftText(left, c.tool.catalogue.currency),
+  };
+}
+
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const storeKey = c.idempotencyKey ? scopedKey(c.principal, c.idempotencyKey) : undefined;
   const { tool, args } = c;
@@ -126,18 +146,27 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const hash = hashArgs(tool.name, args);
   const quote = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, args);
 
-  const existing = await claimKey({ ...d, staleMs: d.budget.staleMs }, c, hash, quote);
+  let existing: PaidOutcome | undefined;
+  try {
+    existing = await claimKey({ ...d, staleMs: d.budget.staleMs }, c, hash, quote);
+  } catch (err) {
+    // Refused by its key before anything was sent: a consent given beforehand works once more.
+    if (c.consent) await bestEffort(d, 'give the approval back', c.consent.giveBack);
+    throw err;
+  }
   if (existing) return existing;
   const forget = async (): Promise<void> => {
     if (storeKey) await d.store.dropIdempotency(storeKey);
   };
 
   const jobId = newJobId(d.now());
-  let consent: Consent | undefined;
+  let consent: Consent | undefined = c.consent;
   let reserved = false;
   try {
     const { seen, decision } = await consentFor(d, tool, args, quote);
-    if (decision.needed) {
+    if (decision.needed && !consent) {
+      // The approval view is the viewer, which job-creating tools link: only they can ask with it.
+      const viewed = c.apps === true && tool.op.job !== undefined;
       consent = await d.consent.obtain(
         {
           tool: tool.name,
@@ -147,8 +176,9 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           priceText: withObserved(tool, quote, seen),
           reason: decision.reason,
           keyArgs: keyArgs(args),
-          balanceText: c.elicit ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
+          balanceText: c.elicit || c.apps ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
           confirmToken: c.confirmToken,
+          app: viewed ? await appContext(d, c) : undefined,
         },
         c.elicit,
       );

@@ -27,8 +27,9 @@ describe('guard fields under the running configuration', () => {
 
   it('--confirm all lists confirm_token on every paid tool', async () => {
     const { tools, close } = await listed(['--confirm', 'all']);
-    // jobs_track writes but charges nothing: no guard fields.
-    for (const t of tools.filter((x) => x.annotations?.destructiveHint === false && x.name !== 'jobs_track'))
+    // jobs_track writes but charges nothing: no guard fields; mediagen_approve runs a call consented to already.
+    const unguarded = ['jobs_track', 'mediagen_approve'];
+    for (const t of tools.filter((x) => x.annotations?.destructiveHint === false && !unguarded.includes(x.name)))
       expect(Object.keys(t.inputSchema.properties ?? {}), t.name).toContain('confirm_token');
     await close();
   });

@@ -43,6 +43,10 @@ describe('tools/list contract', () => {
     await expect(JSON.stringify(sorted, null, 2) + '\n').toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
 
+  it('the app-only approval tool is not offered to a client that renders no views', () => {
+    expect(tools.map((t) => t.name)).not.toContain('mediagen_approve');
+  });
+
   it('has tools', () => {
     expect(tools.length).toBeGreaterThan(20);
   });
@@ -64,9 +68,14 @@ describe('tools/list contract', () => {
     'jobs_cancel',
     'jobs_list',
     'jobs_track',
+    'mediagen_approve',
+    'media_thumbnail',
   ];
-  /** Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a reservation). */
-  const WRITING = ['jobs_cancel', 'jobs_track'];
+  /**
+   * Server tools that write: cancel a job at the provider; adopt a job (charges nothing, settles a
+   * reservation); the approval view's Approve / Decline (runs an approved call on the paid tool's own path).
+   */
+  const WRITING = ['jobs_cancel', 'jobs_track', 'mediagen_approve'];
   const hints = (t: Tool) => ({ ...DEFAULTS, ...t.annotations });
   const isPaid = (t: Tool) => !hints(t).readOnlyHint && !SERVER_TOOLS.includes(t.name);
 

@@ -10,7 +10,15 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { viewsDir } from '../../src/views/resources.js';
-import { GALLERY_URI, SPEND_URI, UI_EXTENSION, VIEWER_URI, VIEW_FILES, VIEW_MIME } from '../../src/views/uris.js';
+import {
+  APPROVE_TOOL,
+  GALLERY_URI,
+  SPEND_URI,
+  UI_EXTENSION,
+  VIEWER_URI,
+  VIEW_FILES,
+  VIEW_MIME,
+} from '../../src/views/uris.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 
 type Tool = Awaited<ReturnType<Client['listTools']>>['tools'][number];
@@ -61,8 +69,17 @@ describe('views in tools/list', () => {
       if (uiOf(t)?.resourceUri) expect(t._meta?.['ui/resourceUri'], t.name).toBe(uiOf(t)?.resourceUri);
   });
 
+  it('the model-visible list (what a host shows the model: visibility lacking "app"-only) lacks the approval tool', () => {
+    const visibility = (t: Tool) => (t._meta?.ui as { visibility?: string[] } | undefined)?.visibility;
+    expect(visibility(appTools.find((t) => t.name === APPROVE_TOOL)!)).toEqual(['app']);
+    const forModel = appTools.filter((t) => visibility(t) === undefined || visibility(t)!.includes('model'));
+    expect(forModel.map((t) => t.name)).not.toContain(APPROVE_TOOL);
+    expect(forModel.length).toBeGreaterThan(20);
+  });
+
   it("leaves every other client's tools/list without view links", () => {
-    expect(plainTools.map((t) => t.name)).toEqual(appTools.map((t) => t.name));
+    // The same tools, except the approval view's app-only buttons, which only an apps client is offered.
+    expect(plainTools.map((t) => t.name)).toEqual(appTools.map((t) => t.name).filter((n) => n !== APPROVE_TOOL));
     for (const t of plainTools) expect(uiOf(t)?.resourceUri, t.name).toBeUndefined();
   });
 });

@@ -27,6 +27,9 @@ beforeAll(async () => {
       MEDIAGEN_POLL_MS: '50',
       MEDIAGEN_WAIT_SECONDS: '3',
       MEDIAGEN_DOWNLOAD_ALLOW: '127.0.0.1',
+      // This suite counts the provider's hits per output: an inline preview would fetch a (not yet
+      // downloaded) image once more (test/e2e/previews-stdio.test.ts covers previews).
+      MEDIAGEN_PREVIEWS: 'off',
     },
     ['--catalogue', ACME_FILE],
   );

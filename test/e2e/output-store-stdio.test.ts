@@ -146,7 +146,7 @@ describe('outputs whose bytes are not what the provider declared', () => {
   let s: StdioServer;
   beforeAll(async () => {
     hostile = await startHostileProvider();
-    files = await serveFiles({ '/voice.png': { type: 'image/png', data: mediaFile('sample.wav')!.data } });
+    files = await serveFiles({ '/voice.png': { type: 'image/png', data: (await mediaFile('sample.wav'))!.data } });
     s = await spawnStdio(
       {
         ...bucket.env,
@@ -182,7 +182,13 @@ describe('outputs whose bytes are not what the provider declared', () => {
     expect(o[2].store_error).toMatch(/refused/);
     expect(o.slice(0, 3).every((x) => x.stored_url === undefined)).toBe(true);
     expect(o[3].stored_url).toBeDefined();
-    expect(bucket.keys().filter((k) => k.startsWith(`typed/local/${id}/`))).toEqual([`typed/local/${id}/4.png`]);
+    // The kept image, and its preview's thumbnail cached beside it.
+    expect(
+      bucket
+        .keys()
+        .filter((k) => k.startsWith(`typed/local/${id}/`))
+        .sort(),
+    ).toEqual([`typed/local/${id}/4.png`, `typed/local/${id}/4.thumb.jpg`]);
     expect(text(r)).toMatch(/not kept: its bytes are not a known media type/);
     const hits = [hostile.hits('/secret'), files.hits('/voice.png'), hostile.hits('/media/real.png')];
     await s.call('jobs_get', { job_id: id });

@@ -47,6 +47,7 @@ describe('stdio server against the sandbox (Media.io)', () => {
       'jobs_list',
       'jobs_track',
       'jobs_wait',
+      'media_thumbnail',
       'models',
       'quote',
       'spend_report',

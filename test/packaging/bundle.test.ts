@@ -75,4 +75,17 @@ describe.skipIf(dir === undefined)(`unpacked MCPB bundle under Node ${process.ve
     await expectGuardedJob(server);
     expect(server.stderr()).not.toMatch(/better-sqlite3|NODE_MODULE_VERSION/);
   });
+
+  it('carries what previews need: the WebP decoder .wasm, and a WebP result comes back with a JPEG thumbnail', async () => {
+    expect(files(bundle)).toEqual(expect.arrayContaining(['node_modules/@jsquash/webp/codec/dec/webp_dec.wasm']));
+    const args = { prompt: 'a bundled lighthouse sandbox:webp', counts: '1' };
+    let created = await server.call('mediaio_t2i_imagen_4', args);
+    const sc = (r: typeof created) => r.structuredContent as Record<string, unknown>;
+    if (sc(created).code === 'CONFIRMATION_REQUIRED')
+      created = await server.call('mediaio_t2i_imagen_4', { ...args, confirm_token: sc(created).confirm_token });
+    const done = await server.call('jobs_wait', { job_id: sc(created).job_id as string });
+    expect(sc(done).status).toBe('succeeded');
+    const image = done.content.find((c) => c.type === 'image');
+    expect(image).toMatchObject({ type: 'image', mimeType: 'image/jpeg' });
+  });
 });

@@ -193,7 +193,11 @@ export function keysContract(ref: StoreRef): void {
       await ref.store.claimIdempotency('k-new', 'acme_image', 'h', T0 + 500);
       const r = await ref.store.reserve(makeReserve({ now: T0 }));
       await ref.store.insertJob(makeJob({ id: 'job-kept' }));
-      expect(await ref.store.purge({ tokensBefore: T0 + 100, keysBefore: T0 + 100 })).toEqual({ tokens: 1, keys: 1 });
+      expect(await ref.store.purge({ tokensBefore: T0 + 100, keysBefore: T0 + 100 })).toEqual({
+        tokens: 1,
+        keys: 1,
+        approvals: 0,
+      });
       expect(await ref.store.consumeToken('old', 'acme_video', 'h-args', 'caller-a', T0)).toBe('unknown');
       expect(await ref.store.consumeToken('live', 'acme_video', 'h-args', 'caller-a', T0)).toBe('ok');
       expect(await ref.store.consumeToken('used', 'acme_video', 'h-args', 'caller-a', T0)).toBe('used');

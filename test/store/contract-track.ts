@@ -93,7 +93,7 @@ export function trackContract(ref: StoreRef): void {
       await claim('job-new', now);
       await ref.store.settleIdempotency('job-new', 'job_new');
 
-      expect(await ref.store.purge({ tokensBefore: now, keysBefore })).toEqual({ tokens: 0, keys: 1 });
+      expect(await ref.store.purge({ tokensBefore: now, keysBefore })).toEqual({ tokens: 0, keys: 1, approvals: 0 });
       const state = async (key: string): Promise<string> =>
         (await ref.store.claimIdempotency(key, 'acme_image', 'h', now)).state;
       for (const kept of ['unknown-no-res', 'unknown-uncertain', 'unknown-reserved', 'pending-died', 'job-new'])
@@ -103,7 +103,7 @@ export function trackContract(ref: StoreRef): void {
       // Once jobs_track settles the uncertain one, its key answers with the job and ages out like any other.
       await ref.store.commit(uncertain.id, uncertain.id, now);
       expect(await ref.store.settleIdempotencyByReservation(uncertain.id, uncertain.id)).toBe(1);
-      expect(await ref.store.purge({ tokensBefore: now, keysBefore })).toEqual({ tokens: 0, keys: 1 });
+      expect(await ref.store.purge({ tokensBefore: now, keysBefore })).toEqual({ tokens: 0, keys: 1, approvals: 0 });
       expect(await state('unknown-uncertain')).toBe('new');
       expect(await state('unknown-reserved')).toBe('existing');
       expect(await state('unknown-no-res')).toBe('existing');

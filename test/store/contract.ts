@@ -9,11 +9,13 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { acceptedContract } from './contract-accepted.js';
+import { approvalsContract } from './contract-approvals.js';
 import { jobsContract } from './contract-jobs.js';
 import { keysContract } from './contract-keys.js';
 import { observedContract } from './contract-observed.js';
 import { principalsContract } from './contract-principals.js';
 import { spendContract } from './contract-spend.js';
+import { spendDaysContract } from './contract-spend-days.js';
 import { trackContract } from './contract-track.js';
 import { workerContract, type PeerRef } from './contract-worker.js';
 import { workerGuardsContract } from './contract-worker-guards.js';
@@ -52,7 +54,9 @@ export function storeContract(
 
     jobsContract(ref);
     spendContract(ref);
+    spendDaysContract(ref);
     keysContract(ref);
+    approvalsContract(ref);
     principalsContract(ref);
     observedContract(ref);
     trackContract(ref);

@@ -11,7 +11,7 @@ import { GUARD_FIELDS } from '../../src/tools/validator.js';
 
 describe('reserved and unsafe names', () => {
   it('reserves the first word of every server tool as a prefix', () => {
-    expect([...RESERVED_PREFIXES].sort()).toEqual(['jobs', 'media', 'models', 'quote', 'spend']);
+    expect([...RESERVED_PREFIXES].sort()).toEqual(['jobs', 'media', 'mediagen', 'models', 'quote', 'spend']);
     for (const n of SERVER_TOOL_NAMES) expect(reservedPrefix(n), n).toBeDefined();
     expect(reservedPrefix('jobs_anything')).toBe('jobs');
     expect(reservedPrefix('jobsite')).toBeUndefined();

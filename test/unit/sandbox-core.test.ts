@@ -71,8 +71,8 @@ describe('sandbox core: media', () => {
     expect(wav.readUInt16LE(20)).toBe(1);
   });
 
-  it('embeds a small H.264 MP4', () => {
-    const mp4 = mediaFile('sample.mp4');
+  it('embeds a small H.264 MP4', async () => {
+    const mp4 = await mediaFile('sample.mp4');
     expect(mp4?.contentType).toBe('video/mp4');
     expect(mp4?.data.subarray(4, 8).toString('ascii')).toBe('ftyp');
     expect(mp4?.data.includes(Buffer.from('avc1'))).toBe(true);

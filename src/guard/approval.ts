@@ -1,0 +1,103 @@
+/**
+ * App approvals (DESIGN §12): a pending approval in the store, the ApprovalView an MCP App view shows for
+ * it (in a CONFIRMATION_REQUIRED result's `_meta`), and the refusals of an approval that cannot be decided.
+ *
+ * What this rests on: the server cannot tell who sent a tools/call. The Approve button calls an app-only
+ * tool (visibility ["app"]) that hosts must neither list to the model nor let it call, so the guarantee is
+ * the host's visibility rule, as a form elicitation's is the host's form.
+ */
+import { randomBytes } from 'node:crypto';
+import { MediagenError } from '../errors.js';
+import type { ApprovalRefusal, Store } from '../store/store.js';
+import { APPROVAL_META, type ApprovalView } from '../views/uris.js';
+import type { CapsLeft } from './budget.js';
+import { canonicalJson, sha256 } from './canonical.js';
+
+/** What a pending approval needs besides the consent request: the call itself and who made it. */
+export interface AppContext {
+  /** The provider arguments (validated, no guard fields) the approval will run. */
+  args: Record<string, unknown>;
+  principal: string;
+  /** The session that asked: the approved call counts against its session cap. */
+  callerId: string;
+  idempotencyKey?: string;
+  /** What is left of each cap, in words (see capsLeftText). */
+  capsLeft: string[];
+}
+
+/** "session cap: 3 of 5 credits left", "day cap: 380 of 500 credits left"; empty when no cap is set. */
+export function capsLeftText(left: CapsLeft, currency: string): string[] {
+  const out: string[] = [];
+  if (left.session) out.push(`session cap: ${left.session.left} of ${left.session.cap} ${currency} left`);
+  if (left.day) out.push(`day cap: ${left.day.left} of ${left.day.cap} ${currency} left`);
+  return out;
+}
+
+export interface ApprovalFacts {
+  tool: string;
+  title: string;
+  argsHash: string;
+  priceText: string;
+  reason: string;
+  keyArgs: Record<string, unknown>;
+  balanceText?: string;
+}
+
+/** Store a new pending approval; answers the result `_meta` that carries its ApprovalView. */
+export async function createApproval(
+  store: Store,
+  facts: ApprovalFacts,
+  app: AppContext,
+  now: number,
+  ttlMs: number,
+  tokenHash?: string,
+): Promise<Record<string, unknown>> {
+  const id = `ap_${randomBytes(24).toString('base64url')}`;
+  const expiresAt = now + ttlMs;
+  await store.putApproval({
+    idHash: sha256(id),
+    tool: facts.tool,
+    // Stored as canonical JSON (sorted keys): exactly the arguments the hash is of.
+    args: JSON.parse(canonicalJson(app.args)) as Record<string, unknown>,
+    argsHash: facts.argsHash,
+    principal: app.principal,
+    callerId: app.callerId,
+    ...(app.idempotencyKey !== undefined ? { idempotencyKey: app.idempotencyKey } : {}),
+    ...(tokenHash !== undefined ? { tokenHash } : {}),
+    expiresAt,
+    createdAt: now,
+  });
+  const view: ApprovalView = {
+    approval_id: id,
+    tool: facts.tool,
+    title: facts.title,
+    key_args: facts.keyArgs,
+    price_text: facts.priceText,
+    balance_text: facts.balanceText ?? null,
+    caps_left: app.capsLeft,
+    reason: facts.reason,
+    expires_at: new Date(expiresAt).toISOString(),
+  };
+  return { [APPROVAL_META]: view };
+}
+
+const REFUSED: Record<Exclude<ApprovalRefusal, 'unknown'>, string> = {
+  used: 'was already used (each approval works once)',
+  declined: 'was declined',
+  expired: 'has expired',
+};
+
+/** The error for an approval that cannot be decided. Nothing was sent in any case. */
+export function approvalRefused(refused: ApprovalRefusal): MediagenError {
+  if (refused === 'unknown')
+    return new MediagenError(
+      'NOT_FOUND',
+      'No such approval: it was never issued to you, or it was purged after it expired. Nothing was sent or charged.',
+      { refused },
+    );
+  return new MediagenError(
+    'APPROVAL_INVALID',
+    `This approval ${REFUSED[refused]}. Nothing was sent or charged; ask for the call again to get a new approval.`,
+    { refused },
+  );
+}

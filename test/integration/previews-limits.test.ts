@@ -1,0 +1,60 @@
+/**
+ * The thumbnailer's guards on untrusted bytes, through the built module (its decode worker is a file in
+ * dist/): headers declaring more than the pixel cap are refused before decoding (PNG, JPEG, WebP), a
+ * decode that runs past the time cap is terminated, and garbage or a cut-off file is a one-line reason.
+ * The process stays up and the next thumbnail is made.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeBombPng, makeJpeg, makeTruncatedPng } from '../../src/sandbox/media-images.js';
+import { ROOT } from '../helpers/paths.js';
+
+type Thumbnailer = typeof import('../../src/previews/thumbnail.js');
+const load = async (): Promise<Thumbnailer> => (await import(`${ROOT}dist/previews/thumbnail.js`)) as Thumbnailer;
+
+/** A baseline JPEG whose SOF0 declares w x h (and nothing after it). */
+function jpegHeader(w: number, h: number): Buffer {
+  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 0xff, w >> 8, w & 0xff, 0x03]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), sof, Buffer.alloc(9)]);
+}
+
+/** A VP8X WebP header declaring w x h. */
+function webpHeader(w: number, h: number): Buffer {
+  const b = Buffer.alloc(30);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(22, 4);
+  b.write('WEBPVP8X', 8, 'ascii');
+  b.writeUInt32LE(10, 16);
+  b.writeUIntLE(w - 1, 24, 3);
+  b.writeUIntLE(h - 1, 27, 3);
+  return b;
+}
+
+describe('thumbnail guards', () => {
+  it.each([
+    ['a PNG bomb', makeBombPng(), /50000x50000 pixels, over the 40-megapixel cap/],
+    ['a JPEG declaring 60000x60000', jpegHeader(60_000, 60_000), /60000x60000 pixels, over the 40-megapixel cap/],
+    ['a WebP declaring 16000x16000', webpHeader(16_000, 16_000), /16000x16000 pixels, over the 40-megapixel cap/],
+    ['bytes of no image format', Buffer.from('GIF89a not really'), /not a PNG, JPEG or WebP image/],
+    ['a PNG with a damaged header', Buffer.concat([makeBombPng().subarray(0, 12), Buffer.from('XXXX')]), /damaged/],
+  ])('refuses %s before decoding', async (_what, bytes, reason) => {
+    const { makeThumbnail } = await load();
+    const r = await makeThumbnail(bytes);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(reason);
+  });
+
+  it('a truncated PNG is a reason, not an exception', async () => {
+    const { makeThumbnail } = await load();
+    const r = await makeThumbnail(makeTruncatedPng());
+    expect(r).toMatchObject({ ok: false });
+  });
+
+  it('terminates a decode past its time cap, then makes the next thumbnail', async () => {
+    const { makeThumbnail, THUMB_LIMITS } = await load();
+    const big = makeJpeg(3000, 2000, 85);
+    const slow = await makeThumbnail(big, { ...THUMB_LIMITS, timeoutMs: 1 });
+    expect(slow).toEqual({ ok: false, reason: 'decoding took over 1 ms' });
+    const fine = await makeThumbnail(makeJpeg(800, 600, 85));
+    expect(fine).toMatchObject({ ok: true, width: 768, height: 576, mimeType: 'image/jpeg' });
+  });
+});
