@@ -107,6 +107,35 @@ export async function openHost(h: Harness, o: HostOptions): Promise<HostedView> 
   };
 }
 
+/**
+ * A tools/call the view itself sends to its host (a JSON-RPC request over the view's postMessage channel,
+ * as its App does): the host's answer, a CallToolResult or a JSON-RPC error.
+ */
+export async function viewCall(
+  frame: Frame,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{
+  result?: { isError?: boolean; content?: { type: string; text?: string }[] };
+  error?: { message: string };
+}> {
+  return frame.evaluate(
+    ({ name, args }) =>
+      new Promise((resolve) => {
+        const id = `test-${Math.random()}`;
+        const onMessage = (e: MessageEvent): void => {
+          const m = e.data as { id?: unknown };
+          if (e.source !== window.parent || m?.id !== id) return;
+          window.removeEventListener('message', onMessage);
+          resolve(m as never);
+        };
+        window.addEventListener('message', onMessage);
+        window.parent.postMessage({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, '*');
+      }),
+    { name, args },
+  );
+}
+
 /** Per-channel variance of a PNG's pixels (0 for a blank, single-colour image). */
 export function pixelVariance(png: Buffer): number {
   const img = PNG.sync.read(png);
