@@ -308,6 +308,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       baseUrls: registry.catalogues.map((c) => (opts.override?.(c) ?? providerSettings(config, c)).baseUrl),
       extra: config.viewMediaHosts,
     }),
+    undefined,
+    (message) => logger.warn(message),
   );
   const close = async (force = false): Promise<void> => {
     stopMaintenance();

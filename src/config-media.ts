@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { FieldTypes } from './config-hosting.js';
+import { mediaHostSource } from './views/csp.js';
 
 /** `local`, or `s3://BUCKET[/PREFIX]` (bucket names as S3 allows them; the prefix without slashes at its ends). */
 export type OutputStoreSetting = { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string };
@@ -28,9 +29,14 @@ const publicUrl = z
   .refine((u) => /^https?:\/\//i.test(u), 'expected an http(s) URL')
   .transform((u) => u.replace(/\/+$/, ''));
 
-/** `cdn.example.com`, `*.example.com`, `cdn.example.com:8443`, or the same as an http(s):// origin. */
-const VIEW_HOST = /^(?:https?:\/\/)?(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/;
-const VIEW_HOST_MESSAGE = 'expected host names or origins (https://*.example.com), no path';
+/** One media host, validated as csp.ts turns it into a CSP source (one rule for both). */
+const viewHost = z.string().superRefine((h, ctx) => {
+  if (mediaHostSource(h) === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a host name or origin such as cdn.example.com, *.example.com:8443 or https://cdn.example.com/ (no path), got ${JSON.stringify(h)}`,
+    });
+});
 
 export function mediaFields(t: FieldTypes) {
   return {
@@ -53,7 +59,7 @@ export function mediaFields(t: FieldTypes) {
     s3Endpoint: z.string().url().optional(),
     s3ForcePathStyle: t.bool.default(false),
     /** Result hosts the views may load media from, beside the output store and the providers' own origins. */
-    viewMediaHosts: t.list.pipe(z.array(z.string().regex(VIEW_HOST, VIEW_HOST_MESSAGE))).default(''),
+    viewMediaHosts: t.list.pipe(z.array(viewHost)).default(''),
     /** A succeeded job's images (and video covers) as inline thumbnails, short audio inline; or none. */
     previews: z.enum(['thumbnail', 'off']).default('thumbnail'),
   };

@@ -175,7 +175,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
   const jobCreating = new Set(deps.tools.filter((t) => t.op.job).map((t) => t.name));
   const listedWithViews = listed.map((t) => {
     const uri = viewOf(t.name, jobCreating.has(t.name));
-    return uri ? { ...t, _meta: linkView(t._meta, uri) } : t;
+    return uri && deps.views?.has(uri) ? { ...t, _meta: linkView(t._meta, uri) } : t;
   });
   // The approval view's buttons (app-only) exist only for a client that renders views: no other client's
   // model is shown them, nor may call them (it never gets an approval to press them for).
@@ -186,7 +186,10 @@ export function createServer(deps: ServerDeps): MediagenServer {
   });
   const views = deps.views;
   if (views) {
-    server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: views.list() }));
+    // Listed to apps-capable clients only (no other client can show them); resources/read answers anyone.
+    server.setRequestHandler(ListResourcesRequestSchema, () => ({
+      resources: appsCapable(server.getClientCapabilities()) ? views.list() : [],
+    }));
     server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
       const uri = request.params.uri;
       const content = await views.read(uri).catch((err: unknown) => {

@@ -10,7 +10,7 @@ import { clientFor, type ProviderClient } from '../providers/client.js';
 import type { JobPage, JobQuery, JobRecord, JobStatus, Store } from '../store/store.js';
 import { newJobRecord, type NewJob } from './job-record.js';
 import { PollGate } from './poll-gate.js';
-import { pollTiming } from './schedule.js';
+import { pastLimit, pollTiming } from './schedule.js';
 import { statusPatch } from './status-patch.js';
 import { isFinal } from './status.js';
 
@@ -137,6 +137,19 @@ export class JobLedger {
 
   list(q: JobQuery): Promise<JobPage> {
     return this.deps.store.listJobs(q);
+  }
+
+  /**
+   * How long a caller should wait before asking about an open job again: the poll interval of the
+   * schedule the ledger writes (schedule.ts; the slow rate past the time limit). null: final, or a tool
+   * the catalogue no longer describes.
+   */
+  pollAfterMs(job: JobRecord): number | null {
+    if (isFinal(job.status)) return null;
+    const spec = this.deps.tools.get(job.tool)?.op.job;
+    if (!spec) return null;
+    const t = pollTiming(spec, this.deps.intervalMs);
+    return pastLimit(job, t, this.deps.now()) ? t.slowMs : t.pollMs;
   }
 
   spec(job: JobRecord): { tool: JobTool; spec: JobSpec } {

@@ -9,7 +9,7 @@ import { getPath } from '../providers/envelope.js';
 import { clientFor } from '../providers/client.js';
 import { GUARD_FIELDS, type JsonSchema, type ToolAnnotations, type ToolSpec } from './build.js';
 import type { LinkMaker } from '../outputs/links.js';
-import { jobResult, reservationFor } from './job-view.js';
+import { jobResult, pollAfter, reservationFor } from './job-view.js';
 import { quoteText, runPaid, type PaidDeps, type PaidOutcome } from './paid.js';
 import { checkUrlArguments, type UrlPolicy } from './url-arguments.js';
 import { validateArgs } from './validate.js';
@@ -156,7 +156,13 @@ export class ToolHandler {
       ? `Job ${job.id} already exists for this idempotency_key (${job.tool}, status ${job.status}); nothing new was sent or charged.`
       : `Job ${job.id} started: ${job.tool} at ${job.provider} (provider job ${job.providerJobId}). Price: ${price}.`;
     const charge = (await reservationFor(this.deps.store, job)) ?? null;
-    return jobResult(job, lead, { reused, price_text: price }, await this.deps.links?.(job), charge);
+    return jobResult(
+      job,
+      lead,
+      { reused, price_text: price, ...pollAfter(this.deps.ledger, job) },
+      await this.deps.links?.(job),
+      charge,
+    );
   }
 }
 

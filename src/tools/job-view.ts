@@ -4,6 +4,18 @@ import type { StoredLinks } from '../outputs/links.js';
 import type { JobOutput, JobRecord, Reservation, Store } from '../store/store.js';
 import type { ToolResult } from './handler.js';
 
+/**
+ * `poll_after_ms` for an open job: the ledger's poll interval (schedule.ts), so a view asks no faster than
+ * the ledger would poll the provider. Nothing for a final job.
+ */
+export function pollAfter(
+  ledger: { pollAfterMs(job: JobRecord): number | null },
+  job: JobRecord,
+): Record<string, number> {
+  const ms = ledger.pollAfterMs(job);
+  return ms === null ? {} : { poll_after_ms: ms };
+}
+
 const isRaw = (o: JobOutput): boolean => o.kind === RAW_RESULT;
 /** The job's outputs, the raw-result excerpt (kept as an output so both stores hold it) set apart. */
 const outputsOf = (job: JobRecord): JobOutput[] => job.outputs.filter((o) => !isRaw(o));
@@ -25,8 +37,38 @@ function storedFields(o: JobOutput, links?: StoredLinks): Record<string, unknown
 const pathOf = (o: JobOutput, links?: StoredLinks): string | undefined =>
   links?.hidePaths?.has(o) ? undefined : o.path;
 
-/** A provider argument as the views show it: long strings cut (a prompt is at most a few thousand characters). */
-const shownArg = (v: unknown): unknown => (typeof v === 'string' && v.length > 4000 ? `${v.slice(0, 4000)}…` : v);
+/** Bounds of the arguments a job shows (structuredContent): whatever a caller sent, the result stays small. */
+export const ARG_LIMITS = { chars: 4000, items: 20, keys: 30, depth: 4, listPrompt: 300, listChars: 200 };
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/**
+ * A provider argument as the views show it, bounded recursively: strings cut (a prompt is at most a few
+ * thousand characters), arrays and objects capped in count (a note says how many were left off) and in depth.
+ */
+export function shownArg(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return cut(v, ARG_LIMITS.chars);
+  if (v === null || typeof v !== 'object') return v;
+  if (depth >= ARG_LIMITS.depth) return Array.isArray(v) ? `[${v.length} items]` : '{…}';
+  if (Array.isArray(v)) {
+    const kept = v.slice(0, ARG_LIMITS.items).map((x) => shownArg(x, depth + 1));
+    return v.length > ARG_LIMITS.items ? [...kept, `… ${v.length - ARG_LIMITS.items} more`] : kept;
+  }
+  const entries = Object.entries(v);
+  const kept = entries.slice(0, ARG_LIMITS.keys).map(([k, x]) => [cut(k, 100), shownArg(x, depth + 1)]);
+  if (entries.length > ARG_LIMITS.keys) kept.push(['…', `${entries.length - ARG_LIMITS.keys} more`]);
+  return Object.fromEntries(kept);
+}
+
+/** A job's arguments in a list (jobs_list): the prompt (cut to 300) and the scalar arguments only. */
+export function listedArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args).slice(0, ARG_LIMITS.keys)) {
+    if (typeof v === 'string') out[cut(k, 100)] = cut(v, k === 'prompt' ? ARG_LIMITS.listPrompt : ARG_LIMITS.listChars);
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) out[cut(k, 100)] = v;
+  }
+  return out;
+}
 
 /**
  * What the job's spend reservation (same id as the job; or the one committed to it) says was paid:
@@ -51,12 +93,14 @@ export async function reservationFor(store: Store, job: JobRecord): Promise<Rese
 
 /**
  * The job as structuredContent (for views and programs; the text says the same for the model). `charge`:
- * its reservation (see chargeOf), when the caller looked it up.
+ * its reservation (see chargeOf), when the caller looked it up. `listed`: one of many (jobs_list), with
+ * only the prompt and scalar arguments.
  */
 export function jobStructured(
   job: JobRecord,
   links?: StoredLinks,
   charge?: Reservation | null,
+  listed = false,
 ): Record<string, unknown> {
   const excerpt = excerptOf(job);
   return {
@@ -69,7 +113,7 @@ export function jobStructured(
     progress: job.progress,
     price: job.price,
     ...(charge !== undefined ? { charge: chargeOf(charge) } : {}),
-    arguments: Object.fromEntries(Object.entries(job.args).map(([k, v]) => [k, shownArg(v)])),
+    arguments: listed ? listedArgs(job.args) : (shownArg(job.args) as Record<string, unknown>),
     outputs: outputsOf(job).map((o) => ({
       url: o.url,
       kind: o.kind,

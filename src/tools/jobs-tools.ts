@@ -9,7 +9,7 @@ import { noLinks, type LinkMaker } from '../outputs/links.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
-import { jobResult, jobStructured, reservationFor } from './job-view.js';
+import { jobResult, jobStructured, pollAfter, reservationFor } from './job-view.js';
 
 export interface JobsToolDeps {
   ledger: JobLedger;
@@ -129,7 +129,13 @@ async function finished(
       `Job ${job.id} (${job.tool}) failed: ${job.error ?? 'no reason given'}.`,
       jobStructured(job, undefined, charge),
     );
-  const result = jobResult(job, lead, extra, await (d.links ?? noLinks)(job), charge);
+  const result = jobResult(
+    job,
+    lead,
+    { ...extra, ...pollAfter(d.ledger, job) },
+    await (d.links ?? noLinks)(job),
+    charge,
+  );
   return d.previews && job.status === 'succeeded' ? d.previews(job, result, Math.max(MIN_DOWNLOAD_MS, leftMs)) : result;
 }
 
@@ -185,9 +191,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         return jobResult(
           job,
           `Job ${job.id} is still ${job.status} after waiting ${Math.round(budgetMs / 1000)} s; this is normal for video.`,
-          {
-            done: false,
-          },
+          { done: false, ...pollAfter(d.ledger, job) },
           undefined,
           (await reservationFor(d.store, job)) ?? null,
         );
@@ -233,7 +237,7 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       return jobResult(
         job,
         `Job ${job.id} is ${job.status}.${credits}`,
-        {},
+        pollAfter(d.ledger, job),
         await (d.links ?? noLinks)(job),
         (await reservationFor(d.store, job)) ?? null,
       );
@@ -274,7 +278,9 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
         content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No jobs match.' }],
         // With the kept outputs' links (signed now), which outlive the providers' URLs the gallery shows.
         structuredContent: {
-          jobs: await Promise.all(page.jobs.map(async (j) => jobStructured(j, await (d.links ?? noLinks)(j)))),
+          jobs: await Promise.all(
+            page.jobs.map(async (j) => jobStructured(j, await (d.links ?? noLinks)(j), undefined, true)),
+          ),
           next_cursor: page.nextCursor ?? null,
         },
       };

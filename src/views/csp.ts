@@ -16,15 +16,22 @@ export function originOf(url: string): string | undefined {
   }
 }
 
+/**
+ * One media host as an operator writes it: `cdn.example.com`, `*.example.com`, `cdn.example.com:8443`, or
+ * the same as an http(s):// origin, with an optional trailing slash. Host names are dot-separated labels
+ * of letters, digits and inner hyphens (so `-`, `..`, `a..b`, `-a.com` are refused); ports 1-65535.
+ */
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const MEDIA_HOST = new RegExp(`^(https?://)?((?:\\*\\.)?${LABEL}(?:\\.${LABEL})*)(?::(\\d{1,5}))?/?$`, 'i');
+
 /** A host or origin as an operator writes it ("cdn.example.com", "https://*.example.com") as a CSP source. */
 export function mediaHostSource(host: string): string | undefined {
-  const h = host.trim();
-  if (!h) return undefined;
-  if (/^https?:\/\//i.test(h)) {
-    const m = /^(https?:\/\/(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?)\/?$/i.exec(h);
-    return m ? m[1].toLowerCase() : undefined;
-  }
-  return /^(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?$/i.test(h) ? `https://${h.toLowerCase()}` : undefined;
+  const m = MEDIA_HOST.exec(host.trim());
+  if (!m) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && (port < 1 || port > 65_535)) return undefined;
+  const scheme = (m[1] ?? 'https://').toLowerCase();
+  return `${scheme}${m[2].toLowerCase()}${port !== undefined ? `:${port}` : ''}`;
 }
 
 export interface ViewDomainInputs {

@@ -39,6 +39,8 @@ export function viewsDir(): string {
 }
 
 export interface ViewResources {
+  /** Whether the view at `uri` is served (its built file exists): only those are listed and linked. */
+  has(uri: string): boolean;
   list(): { uri: string; name: string; title: string; description: string; mimeType: string }[];
   /** The view's HTML and its policy; undefined for a URI that is not one of ours. */
   read(
@@ -46,12 +48,24 @@ export interface ViewResources {
   ): Promise<{ uri: string; mimeType: string; text: string; _meta: Record<string, unknown> } | undefined>;
 }
 
-/** `domains`: the origins the views may load media from (see viewDomains in csp.ts). */
-export function viewResources(domains: readonly string[], dir: string = viewsDir()): ViewResources {
+/**
+ * `domains`: the origins the views may load media from (see viewDomains in csp.ts). Views whose built
+ * file is missing (a build without that page) are neither listed nor linked; `warn` names each once.
+ */
+export function viewResources(
+  domains: readonly string[],
+  dir: string = viewsDir(),
+  warn: (message: string) => void = () => undefined,
+): ViewResources {
   const csp: ViewCsp = { resourceDomains: [...new Set(domains)] };
+  const served = Object.keys(VIEW_FILES).filter((uri) => existsSync(join(dir, VIEW_FILES[uri])));
+  for (const uri of Object.keys(VIEW_FILES))
+    if (!served.includes(uri))
+      warn(`view ${uri} is not served: ${join(dir, VIEW_FILES[uri])} is missing (npm run build)`);
   return {
+    has: (uri) => served.includes(uri),
     list: () =>
-      Object.keys(VIEW_FILES).map((uri) => ({
+      served.map((uri) => ({
         uri,
         name: TITLES[uri].name,
         title: TITLES[uri].name,
@@ -59,7 +73,7 @@ export function viewResources(domains: readonly string[], dir: string = viewsDir
         mimeType: VIEW_MIME,
       })),
     read: async (uri) => {
-      const file = Object.hasOwn(VIEW_FILES, uri) ? VIEW_FILES[uri] : undefined;
+      const file = served.includes(uri) ? VIEW_FILES[uri] : undefined;
       if (!file) return undefined;
       const text = await readFile(join(dir, file), 'utf8');
       return { uri, mimeType: VIEW_MIME, text, _meta: { ui: { csp, prefersBorder: true } } };

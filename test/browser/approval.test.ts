@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { APPROVE_TOOL } from '../../src/views/uris.js';
-import { launchBrowser, openHost, pixelVariance, type Harness } from '../helpers/browser.js';
+import { launchBrowser, openHost, pixelVariance, viewCall, type Harness } from '../helpers/browser.js';
 import { spawnHttp, writeTokens, type HttpServerProcess } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { hits as allHits, phayaEnv } from '../helpers/money.js';
@@ -68,19 +68,24 @@ describe('the approval view in Chromium', () => {
     await h.view.locator('[data-testid="job-status"]').waitFor({ timeout: 20_000 });
     expect(await panel.count()).toBe(0);
     expect(sent(), h.logs.join('\n')).toBe(1);
+
+    // The same approval approved again, by the view (the only caller an app-only tool has): refused, nothing sent.
+    const again = await viewCall(await h.frame(), APPROVE_TOOL, { approval_id: id, decision: 'approve' });
+    expect(again.result?.content?.[0]?.text ?? '').toMatch(/^APPROVAL_INVALID: .*already used/);
+    expect(sent()).toBe(1);
     await h.page.close();
 
-    // The same approval approved again, through the host page: refused, nothing sent.
-    const again = await openHost(browser, {
-      mcpUrl: server.url,
-      tool: APPROVE_TOOL,
-      args: { approval_id: id, decision: 'approve' },
-      token,
-    });
-    expect(await again.page.locator('#host-text').textContent()).toMatch(/^APPROVAL_INVALID: .*already used/);
+    // The host page never calls the app-only tool as if the model did (visibility ["app"]).
+    await expect(
+      openHost(browser, {
+        mcpUrl: server.url,
+        tool: APPROVE_TOOL,
+        args: { approval_id: id, decision: 'approve' },
+        token,
+      }),
+    ).rejects.toThrow(/callable only from a view/);
     expect(sent()).toBe(1);
-    await again.page.close();
-  });
+  }, 90_000);
 
   it('Decline makes no provider request and says nothing was charged', async () => {
     const { h, id } = await asked('a declined lantern');
@@ -88,15 +93,9 @@ describe('the approval view in Chromium', () => {
     const outcome = h.view.locator('[data-testid="approval-outcome"][data-outcome="declined"]');
     await outcome.waitFor({ timeout: 20_000 });
     expect(await outcome.textContent()).toMatch(/nothing was sent or charged/i);
+    const late = await viewCall(await h.frame(), APPROVE_TOOL, { approval_id: id, decision: 'approve' });
+    expect(late.result?.content?.[0]?.text ?? '').toMatch(/^APPROVAL_INVALID: .*declined/);
     await h.page.close();
-    const late = await openHost(browser, {
-      mcpUrl: server.url,
-      tool: APPROVE_TOOL,
-      args: { approval_id: id, decision: 'approve' },
-      token,
-    });
-    expect(await late.page.locator('#host-text').textContent()).toMatch(/^APPROVAL_INVALID: .*declined/);
-    await late.page.close();
     expect(sent()).toBe(0);
-  });
+  }, 90_000);
 });

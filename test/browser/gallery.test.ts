@@ -90,5 +90,37 @@ describe('the gallery in Chromium', () => {
     await h.view.locator('[data-testid="gallery-back"]').click();
     await h.view.locator('[data-testid="gallery-grid"]').waitFor({ state: 'visible' });
     await h.page.close();
-  });
+  }, 90_000);
+
+  it('a job answered after Back is not shown in the hidden panel', async () => {
+    const id = await created('phaya_text_to_image', { prompt: 'a slow answer' });
+    let answered!: () => void;
+    const delivered = new Promise<void>((r) => (answered = r));
+    const h = await openHost(browser, {
+      mcpUrl: server.url,
+      tool: 'jobs_list',
+      token,
+      // The view's jobs_get is answered 2 s late, after the person went Back.
+      beforeOpen: (page) =>
+        page.route(
+          (url) => url.pathname === '/mcp',
+          async (route) => {
+            const body = route.request().method() === 'POST' ? (route.request().postData() ?? '') : '';
+            if (!/"method":"tools\/call"/.test(body) || !body.includes('"jobs_get"')) return route.continue();
+            const res = await route.fetch();
+            await new Promise((r) => setTimeout(r, 2_000));
+            await route.fulfill({ response: res }).catch(() => undefined);
+            answered();
+          },
+        ),
+    });
+    await h.view.locator(`[data-testid="gallery-item"][data-job-id="${id}"]`).click();
+    await h.view.locator('[data-testid="gallery-back"]').click();
+    await h.view.locator('[data-testid="gallery-grid"]').waitFor({ state: 'visible' });
+    await delivered;
+    await h.page.waitForTimeout(500);
+    expect(await h.view.locator('[data-testid="viewer"][data-job-id]').count()).toBe(0);
+    expect(await h.view.locator('[data-testid="gallery-back"]').isVisible()).toBe(false);
+    await h.page.close();
+  }, 90_000);
 });

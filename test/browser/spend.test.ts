@@ -147,5 +147,5 @@ describe('the spend view in Chromium', () => {
     );
     expect(redrawn.sort()).toEqual(figures(sc(again).chart as Chart));
     await h.page.close();
-  });
+  }, 90_000);
 });

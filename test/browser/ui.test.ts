@@ -78,7 +78,7 @@ describe('mediagen-mcp ui in Chromium', () => {
     expect(await items.count()).toBe(expected.length);
     expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')))).toEqual(expected);
     await page.close();
-  });
+  }, 90_000);
 
   it('its spend view shows the same figures as spend_report', async () => {
     const report = (await client.callTool({ name: 'spend_report', arguments: {} })) as CallToolResult;
@@ -97,7 +97,7 @@ describe('mediagen-mcp ui in Chromium', () => {
       .providers[0];
     expect(phaya.days.at(-1)).toMatchObject({ day: today, committed: 2, refunded: 1 });
     await page.close();
-  });
+  }, 90_000);
 
   it('gives a browser nothing without the token', async () => {
     const { page } = await newPage();
@@ -106,5 +106,5 @@ describe('mediagen-mcp ui in Chromium', () => {
     const wrong = await page.goto(`http://127.0.0.1:${ui.port}/not-the-token/host.html?tool=jobs_list`);
     expect(wrong?.status()).toBe(403);
     await page.close();
-  });
+  }, 90_000);
 });

@@ -34,9 +34,28 @@ describe('Cancel in the viewer', () => {
     const viewer = h.view.locator('[data-testid="viewer"][data-job-id]');
     await viewer.waitFor({ timeout: 20_000 });
     expect(['pending', 'running']).toContain(await viewer.getAttribute('data-status'));
+    // A poll re-renders the panel (its header is new): the Cancel button is the same element throughout,
+    // so a click landing during a re-render is not lost on a discarded button.
+    const frame = await h.frame();
+    await frame.evaluate(() => {
+      type Marked = Element & { marked?: boolean };
+      (document.querySelector('[data-testid="cancel-button"]') as Marked).marked = true;
+      (document.querySelector('[data-testid="viewer"] h1') as Marked).marked = true;
+    });
+    await frame.waitForFunction(
+      () => !(document.querySelector('[data-testid="viewer"] h1') as (Element & { marked?: boolean }) | null)?.marked,
+      undefined,
+      { timeout: 20_000 },
+    );
+    expect(
+      await frame.evaluate(
+        () =>
+          (document.querySelector('[data-testid="cancel-button"]') as (Element & { marked?: boolean }) | null)?.marked,
+      ),
+    ).toBe(true);
     await h.view.locator('[data-testid="cancel-button"]').click();
     await h.view.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 20_000 });
     expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
     await h.page.close();
-  });
+  }, 90_000);
 });

@@ -64,5 +64,5 @@ describe('the viewer with an s3 output store', () => {
     );
     expect(csp).toContain(new URL(stored!).origin);
     await h.page.close();
-  });
+  }, 90_000);
 });

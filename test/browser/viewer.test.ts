@@ -79,7 +79,7 @@ describe('the viewer in Chromium', () => {
     expect(pixelVariance(shot)).toBeGreaterThan(50);
     expect(pixelVariance(await img.screenshot())).toBeGreaterThan(50);
     await h.page.close();
-  });
+  }, 90_000);
 
   it("plays a video job: the video element reaches readyState >= 2 (the sandbox's H.264 sample)", async () => {
     const jobId = await create('phaya_seedance', { prompt: 'waves rolling onto a beach' });
@@ -102,7 +102,7 @@ describe('the viewer in Chromium', () => {
     expect(await video.evaluate((v) => (v as HTMLVideoElement).videoWidth)).toBeGreaterThan(0);
     writeFileSync(join(SHOTS, 'viewer-video.png'), await h.page.screenshot({ fullPage: true }));
     await h.page.close();
-  });
+  }, 90_000);
 
   it("blocks media on a host outside the view's CSP: the element fails and a securitypolicyviolation names it", async () => {
     // The sandbox answers this job's result URL on 127.0.0.2, a host the resource's CSP does not list.
@@ -128,7 +128,59 @@ describe('the viewer in Chromium', () => {
     expect(csp).not.toContain('127.0.0.2');
     expect(csp).toContain("connect-src 'none'");
     await h.page.close();
-  });
+  }, 90_000);
+
+  it('re-marks a failed load as blocked when the policy violation comes after the error event', async () => {
+    const jobId = await create('phaya_text_to_image', { prompt: 'a heron at dawn' });
+    await finished(jobId);
+    const h = await openHost(browser, { mcpUrl: server.url, tool: 'jobs_get', args: { job_id: jobId }, token });
+    const fig = h.view.locator('[data-testid="output-1"]');
+    await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
+    const frame = await h.frame();
+    // The error event first (a URL on an allowed origin that is not there), then a violation naming it:
+    // the order in which Chromium may report a refused load.
+    const output = await frame.evaluate(() => {
+      const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
+      const url = img.src;
+      img.src = `${new URL(url).origin}/no-such-output.png`;
+      return url;
+    });
+    await frame.evaluate(() => {
+      const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
+      img.closest('figure')!.dataset.state = 'loading';
+    });
+    await h.view.locator('[data-testid="output-1"][data-state="error"]').waitFor({ timeout: 20_000 });
+    await frame.evaluate((blockedURI) => {
+      document.dispatchEvent(
+        new SecurityPolicyViolationEvent('securitypolicyviolation', {
+          blockedURI,
+          violatedDirective: 'img-src',
+          effectiveDirective: 'img-src',
+          originalPolicy: "img-src 'self'",
+          disposition: 'enforce',
+          statusCode: 0,
+        }),
+      );
+    }, output);
+    await h.view.locator('[data-testid="output-1"][data-state="blocked"]').waitFor({ timeout: 10_000 });
+    expect(await fig.textContent()).toContain('content policy');
+    await h.page.close();
+  }, 90_000);
+
+  it('shows a failed job refunded: the charge says refunded, the status failed', async () => {
+    const jobId = await create('phaya_text_to_image', { prompt: 'a broken mirror sandbox:fail' });
+    const r = await client.call('jobs_wait', { job_id: jobId, wait_seconds: 30 });
+    expect(sc(r).status, text(r)).toBe('failed');
+    const h = await openHost(browser, { mcpUrl: server.url, tool: 'jobs_get', args: { job_id: jobId }, token });
+    await h.view.locator('[data-testid="job-status"][data-status="failed"]').waitFor({ timeout: 20_000 });
+    const charge = h.view.locator('[data-testid="job-charge"][data-state="refunded"]');
+    await charge.waitFor({ timeout: 20_000 });
+    expect(await charge.textContent()).toMatch(/^refunded: /);
+    // A refund also follows a documented cancel (DESIGN §5): the words do not claim the job failed.
+    expect(await charge.textContent()).not.toContain('failed');
+    expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
+    await h.page.close();
+  }, 90_000);
 
   it('updates a running job live: the view polls jobs_get through the host until it succeeds, with no reload', async () => {
     // The host itself calls the create tool: the result it hands the view is the job just started.
@@ -149,7 +201,7 @@ describe('the viewer in Chromium', () => {
     await h.view.locator('[data-testid="output-1"][data-state="loaded"]').waitFor({ timeout: 20_000 });
     expect(await h.view.locator('[data-testid="cancel-button"]').count()).toBe(0);
     await h.page.close();
-  });
+  }, 90_000);
 
   it("follows the host's theme: a dark host context gives a dark view", async () => {
     const jobId = await create('phaya_text_to_image', { prompt: 'a night market' });
@@ -169,5 +221,5 @@ describe('the viewer in Chromium', () => {
     expect(r + g + b, bg).toBeLessThan(150);
     writeFileSync(join(SHOTS, 'viewer-dark.png'), await h.page.screenshot({ fullPage: true }));
     await h.page.close();
-  });
+  }, 90_000);
 });

@@ -10,7 +10,8 @@ import { chromium, type Browser, type Frame, type FrameLocator, type Page } from
 import { PNG } from 'pngjs';
 import { ROOT } from './paths.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, or the one CI names (MEDIAGEN_CHROMIUM). */
+export const CHROMIUM = process.env.MEDIAGEN_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -46,6 +47,8 @@ export interface HostOptions {
   token?: string;
   theme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
+  /** Run on the page before it opens the host (e.g. page.route for what it fetches). */
+  beforeOpen?: (page: Page) => Promise<unknown>;
 }
 
 export interface HostedView {
@@ -83,6 +86,7 @@ export async function openHost(h: Harness, o: HostOptions): Promise<HostedView> 
     (url) => url.pathname === HOST_PATH,
     (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
   );
+  await o.beforeOpen?.(page);
   await page.goto(hostUrl(o));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, {
     timeout: 30_000,
@@ -101,6 +105,35 @@ export async function openHost(h: Harness, o: HostOptions): Promise<HostedView> 
     },
     logs,
   };
+}
+
+/**
+ * A tools/call the view itself sends to its host (a JSON-RPC request over the view's postMessage channel,
+ * as its App does): the host's answer, a CallToolResult or a JSON-RPC error.
+ */
+export async function viewCall(
+  frame: Frame,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{
+  result?: { isError?: boolean; content?: { type: string; text?: string }[] };
+  error?: { message: string };
+}> {
+  return frame.evaluate(
+    ({ name, args }) =>
+      new Promise((resolve) => {
+        const id = `test-${Math.random()}`;
+        const onMessage = (e: MessageEvent): void => {
+          const m = e.data as { id?: unknown };
+          if (e.source !== window.parent || m?.id !== id) return;
+          window.removeEventListener('message', onMessage);
+          resolve(m as never);
+        };
+        window.addEventListener('message', onMessage);
+        window.parent.postMessage({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, '*');
+      }),
+    { name, args },
+  );
 }
 
 /** Per-channel variance of a PNG's pixels (0 for a blank, single-colour image). */

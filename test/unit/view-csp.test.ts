@@ -37,4 +37,38 @@ describe('view media origins', () => {
       /view-media-hosts|viewMediaHosts|origins/i,
     );
   });
+
+  it('refuses a malformed host in both places with one rule: -, .., empty labels, bad ports', () => {
+    const bad = [
+      '-',
+      '..',
+      'a..b.com',
+      '-a.com',
+      'a-.com',
+      '.example.com',
+      'example.com.',
+      'cdn.example.com:0',
+      'cdn.example.com:70000',
+      'https://',
+      '*',
+      '*.',
+      'a b.com',
+      'https://cdn.example.com//',
+    ];
+    for (const h of bad) {
+      expect(mediaHostSource(h), h).toBeUndefined();
+      expect(() => loadConfig([], { MEDIAGEN_VIEW_MEDIA_HOSTS: h }), h).toThrow(/expected a host name or origin/);
+    }
+    const good: [string, string][] = [
+      ['cdn.example.com', 'https://cdn.example.com'],
+      ['CDN.Example.com:8443/', 'https://cdn.example.com:8443'],
+      ['*.example.com', 'https://*.example.com'],
+      ['http://localhost:9000', 'http://localhost:9000'],
+      ['https://cdn-1.example.com/', 'https://cdn-1.example.com'],
+    ];
+    for (const [h, source] of good) {
+      expect(mediaHostSource(h), h).toBe(source);
+      expect(loadConfig(['--view-media-hosts', h], {}).config.viewMediaHosts).toEqual([h]);
+    }
+  });
 });

@@ -20,17 +20,27 @@ root.append(grid, detail, policyNote());
 const ready: { gallery?: Gallery } = {};
 let early: CallToolResult | undefined;
 
+const panels: { jobs?: JobPanel } = {};
 const app = await startView('gallery', {
   result: (r) => (ready.gallery ? ready.gallery.show(r) : (early = r)),
+  teardown: () => panels.jobs?.close(),
 });
 const jobs = new JobPanel(panel, app);
+panels.jobs = jobs;
+// Every open and every Back counts: a jobs_get answered after Back (or after another open) is dropped, so
+// a hidden panel never shows a job or starts polling it.
+let opened = 0;
 const open = async (jobId: string): Promise<void> => {
+  const mine = ++opened;
+  jobs.stop();
   grid.hidden = true;
   detail.hidden = false;
   panel.replaceChildren(h('p', { class: 'note' }, `Opening ${jobId}…`));
-  jobs.show(await callTool(app, 'jobs_get', { job_id: jobId }));
+  const r = await callTool(app, 'jobs_get', { job_id: jobId });
+  if (mine === opened && !detail.hidden) jobs.show(r);
 };
 back.addEventListener('click', () => {
+  opened++;
   jobs.stop();
   detail.hidden = true;
   grid.hidden = false;

@@ -43,10 +43,23 @@ export function buildCsp(csp: ViewCsp | undefined): string {
 
 const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-/** The view's HTML with the policy as the first element of its head (before any script can run). */
+/** What may come before a view's <head>: a doctype, comments, the <html> start tag, white space. */
+const PROLOGUE =
+  /^\s*(?:<!doctype(?:\s[^>]*)?>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<html(?:\s[^>]*)?>\s*)?(?:<!--[\s\S]*?-->\s*)*/i;
+const HEAD = /^<head(?:\s[^>]*)?>/i;
+
+/**
+ * The view's HTML with the policy as the first element of its head, before any script can run. HTML
+ * with no <head> gets one (after its doctype and <html> tag); HTML with other markup before its <head>
+ * (a script or a <body> the parser would run or open first) is refused.
+ */
 export function withCsp(html: string, policy: string): string {
   const meta = `<meta http-equiv="Content-Security-Policy" content="${escapeAttr(policy)}">`;
-  const head = /<head[^>]*>/i.exec(html);
-  if (head) return html.slice(0, head.index + head[0].length) + meta + html.slice(head.index + head[0].length);
-  return `<!doctype html><html><head>${meta}</head><body>${html}</body></html>`;
+  const prologue = PROLOGUE.exec(html)?.[0] ?? '';
+  const rest = html.slice(prologue.length);
+  const head = HEAD.exec(rest);
+  if (head) return prologue + head[0] + meta + rest.slice(head[0].length);
+  if (/<head(?:\s[^>]*)?>/i.test(rest))
+    throw new Error('the view has markup before its <head>; it is not shown (its policy would come too late)');
+  return `${prologue}<head>${meta}</head>${rest}`;
 }

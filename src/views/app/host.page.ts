@@ -11,7 +11,9 @@
  *   args=JSON       its arguments as a JSON object (default {}), e.g. args={"job_id":"job_…"}
  *   mcp=PATH        the MCP endpoint on this origin (default /mcp); another origin is refused
  *   theme=light|dark  the theme the host context gives the view (default: the browser's preference)
- *   token=TOKEN     the bearer token; better in the fragment (#token=TOKEN), which no request carries
+ * Fragment: #token=TOKEN, the bearer token (only there: no request carries a fragment; ?token= is ignored).
+ * A tool whose `_meta.ui.visibility` lacks "model" (an app-only tool such as mediagen_approve) is refused
+ * as `tool=`: the host calls it as the model would, and such a tool is only a view's to call.
  * State for tests and scripts: <body data-state="connecting|calling|rendering|ready|error">, the tool
  * result's text in #host-text, an error in #host-error.
  */
@@ -35,7 +37,8 @@ const frame = document.createElement('iframe');
 frame.id = 'view';
 frame.title = 'MCP App view';
 // Scripts only: no same-origin (the view cannot reach this page, its token or the server), no top navigation.
-frame.setAttribute('sandbox', 'allow-scripts allow-forms');
+// No view submits a form (their buttons are type=button and call tools through the bridge).
+frame.setAttribute('sandbox', 'allow-scripts');
 frame.style.cssText = 'width:100%;border:0;min-height:120px;display:block';
 const text = document.createElement('pre');
 text.id = 'host-text';
@@ -70,12 +73,18 @@ function theme(): 'light' | 'dark' {
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+/** Whether a listed tool is for `who`: visibility absent means both "model" and "app" (SEP-1865). */
+function visibleTo(tool: Tool, who: 'model' | 'app'): boolean {
+  const vis = (tool._meta?.ui as { visibility?: unknown } | undefined)?.visibility;
+  return !Array.isArray(vis) || vis.includes(who);
+}
+
 async function main(): Promise<void> {
   const name = params.get('tool');
   if (!name) throw new Error('no tool named: open this page with ?tool=NAME&args={…}');
   const args = JSON.parse(params.get('args') ?? '{}') as Record<string, unknown>;
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('args must be a JSON object');
-  const token = fragment.get('token') ?? params.get('token');
+  const token = fragment.get('token');
   state('connecting', 'Connecting…');
   const client = new Client(
     { name: 'mediagen-host', version: '1.0.0' },
@@ -89,6 +98,8 @@ async function main(): Promise<void> {
   const tools = new Map<string, Tool>((await client.listTools()).tools.map((t) => [t.name, t]));
   const tool = tools.get(name);
   if (!tool) throw new Error(`the server lists no tool "${name}"`);
+  if (!visibleTo(tool, 'model'))
+    throw new Error(`${name} is callable only from a view, not as the tool this page calls`);
   const uri = getToolUiResourceUri(tool);
   state('calling', `Calling ${name}…`);
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
@@ -129,9 +140,11 @@ async function main(): Promise<void> {
   };
   await bridge.connect(new PostMessageTransport(frame.contentWindow!, frame.contentWindow!));
   // The view may call only tools meant for it: visibility absent ("model" and "app") or naming "app".
+  // Order matters: connect() installs AppBridge's own tools/call handler, so this check is set after it
+  // (replacing it), and before srcdoc is set, so the view has no moment to call anything unchecked.
   bridge.oncalltool = async (p, extra) => {
-    const vis = (tools.get(p.name)?._meta?.ui as { visibility?: unknown } | undefined)?.visibility;
-    if (Array.isArray(vis) && !vis.includes('app')) throw new Error(`${p.name} is not callable from a view`);
+    const listed = tools.get(p.name);
+    if (!listed || !visibleTo(listed, 'app')) throw new Error(`${p.name} is not callable from a view`);
     return (await client.callTool(p, undefined, { signal: extra.signal })) as CallToolResult;
   };
   frame.srcdoc = withCsp(content.text, buildCsp(meta?.ui?.csp));

@@ -30,6 +30,8 @@ export interface JobView {
   arguments?: Record<string, unknown>;
   outputs: OutputView[];
   error: string | null;
+  /** The ledger's poll interval for an open job: the view polls no faster than this. */
+  poll_after_ms?: number;
   created_at: string;
   finished_at: string | null;
 }
@@ -79,7 +81,7 @@ export function chargeWords(c: ChargeView | null | undefined, price: number | nu
     case 'committed':
       return `charged: ${credits}`;
     case 'refunded':
-      return `refunded: ${credits} (the job failed; the provider gives them back)`;
+      return `refunded: ${credits} given back`;
     case 'released':
       return 'nothing charged';
     case 'uncertain':

@@ -39,7 +39,23 @@ export function onBlocked(f: (uri: string) => void): void {
   listeners.add(f);
 }
 
-const wasBlocked = (url: string): boolean => [...blocked].some((b) => url.startsWith(b) || b.startsWith(url));
+const matches = (url: string, b: string): boolean => url.startsWith(b) || b.startsWith(url);
+const wasBlocked = (url: string): boolean => [...blocked].some((b) => matches(url, b));
+
+/**
+ * Figures whose load failed before the policy said why: the element's error event may come before the
+ * securitypolicyviolation event, so a later violation re-marks a matching figure as blocked.
+ */
+const failedLoads = new Map<HTMLElement, { url: string; remark: () => void }>();
+listeners.add((uri) => {
+  for (const [fig, f] of failedLoads) {
+    if (!fig.isConnected) failedLoads.delete(fig);
+    else if (matches(f.url, uri)) {
+      failedLoads.delete(fig);
+      f.remark();
+    }
+  }
+});
 
 /** The output's thumbnail from the app-only tool, as a data: URL; undefined when it has none. */
 export async function thumbnail(app: App, jobId: string, n: number): Promise<string | undefined> {
@@ -58,15 +74,31 @@ export function mediaFigure(app: App, jobId: string, o: OutputView, n: number): 
   const url = mediaUrl(o);
   const caption = h('figcaption', {}, `${n}. ${kind}${o.stored_url && url === o.stored_url ? ' (kept copy)' : ''}`);
   const fig = h('figure', { 'data-testid': `output-${n}`, 'data-kind': kind, 'data-state': 'loading' });
+  const note = h('span', { class: 'note' });
   const useThumbnail = async (why: string): Promise<void> => {
+    note.textContent = ` — ${why}`;
+    caption.append(note);
     const src = kind === 'audio' ? undefined : await thumbnail(app, jobId, n);
-    if (src) fig.prepend(h('img', { src, alt: `thumbnail of output ${n}`, 'data-testid': `thumbnail-${n}` }));
-    caption.append(h('span', { class: 'note' }, ` — ${why}${src ? '; showing its thumbnail' : ''}`));
+    if (src) {
+      fig.prepend(h('img', { src, alt: `thumbnail of output ${n}`, 'data-testid': `thumbnail-${n}` }));
+      note.dataset.thumbnail = '';
+      note.textContent = `${note.textContent}; showing its thumbnail`;
+    }
   };
+  const BLOCKED_WHY = "its host is not in the view's content policy";
   const failed = (): void => {
+    if (fig.dataset.state === 'error' || fig.dataset.state === 'blocked') return;
     const refused = url !== undefined && wasBlocked(url);
     fig.dataset.state = refused ? 'blocked' : 'error';
-    void useThumbnail(refused ? "its host is not in the view's content policy" : 'it could not be loaded');
+    if (!refused && url !== undefined)
+      failedLoads.set(fig, {
+        url,
+        remark: () => {
+          fig.dataset.state = 'blocked';
+          note.textContent = ` — ${BLOCKED_WHY}${note.dataset.thumbnail !== undefined ? '; showing its thumbnail' : ''}`;
+        },
+      });
+    void useThumbnail(refused ? BLOCKED_WHY : 'it could not be loaded');
   };
   if (!url || kind === 'file') {
     fig.dataset.state = 'none';

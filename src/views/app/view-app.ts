@@ -16,6 +16,8 @@ export interface ViewHandlers {
   input?: (args: Record<string, unknown>) => void;
   /** ui/notifications/tool-result: the whole CallToolResult. */
   result: (result: CallToolResult) => void;
+  /** ui/resource-teardown: the host is removing the view (stop polling for good). */
+  teardown?: () => void;
 }
 
 function themed(ctx: McpUiHostContext | undefined): void {
@@ -31,7 +33,10 @@ export async function startView(name: string, on: ViewHandlers): Promise<App> {
   app.ontoolinput = (p) => on.input?.(p.arguments ?? {});
   app.ontoolresult = (r) => on.result(r as CallToolResult);
   app.onhostcontextchanged = (ctx) => themed(ctx);
-  app.onteardown = async () => ({});
+  app.onteardown = async () => {
+    on.teardown?.();
+    return {};
+  };
   await app.connect();
   themed(app.getHostContext());
   return app;

@@ -38,6 +38,7 @@ const app: App = await startView('viewer', {
       panel.replaceChildren(h('p', { class: 'note' }, 'Starting: ', h('q', {}, prompt)));
   },
   result: show,
+  teardown: () => ready.jobs?.close(),
 });
 ready.jobs = new JobPanel(panel, app);
 if (early) show(early);
