@@ -52,7 +52,7 @@ export interface UiOptions {
   app: App;
   /** 0: a free port. */
   port: number;
-  /** The session key of this page's calls (jobs_cancel's owner rule between local processes). */
+  /** The caller of every call of this page (`ui:<pid>`): jobs_cancel lets it cancel any job of `local`. */
   callerId: string;
 }
 
@@ -99,7 +99,7 @@ async function mcp(req: IncomingMessage, res: ServerResponse, o: UiOptions, sess
   }
   if (known) return known.transport.handleRequest(req, res, body);
   if (!isInitializeRequest(body)) return sendError(res, 400, 'Bad request: no session; initialize first', BASE_HEADERS);
-  const server = o.app.createMcpServer(o.callerId, 'local', UI_TOOLS);
+  const server = o.app.createMcpServer(o.callerId, 'local', UI_TOOLS, true);
   const close = (): void => {
     void transport.close().catch(() => undefined);
     void server.server.close().catch(() => undefined);

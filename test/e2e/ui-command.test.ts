@@ -166,4 +166,33 @@ describe('mediagen-mcp ui', () => {
     const got = await call('jobs_get', { job_id: soraJob });
     expect(sc(got).status).toBe('cancelled');
   });
+
+  it('cancels a running job whose stdio server is still running, with exactly one provider cancel request', async () => {
+    const serve = await spawnStdio(env);
+    try {
+      const ask = await serve.call(SORA, { prompt: 'a paper crane' });
+      const made = await serve.call(SORA, { prompt: 'a paper crane', confirm_token: sc(ask).confirm_token });
+      expect(made.isError, text(made)).toBeFalsy();
+      const job = sc(made).job_id as string;
+      const cancelPath = `/phaya/api/v1/sora2-text-to-video/cancel/${sc(made).provider_job_id as string}`;
+      // Between two stdio processes the creator alone may cancel while it runs: that rule stays.
+      const other = await spawnStdio(env);
+      try {
+        const refused = await other.call('jobs_cancel', { job_id: job });
+        expect(refused.isError).toBe(true);
+        expect(text(refused)).toMatch(/^NOT_OWNER: /);
+      } finally {
+        await other.close();
+      }
+      expect(hits(sandbox, cancelPath)).toBe(0);
+      // The page is the person at the desk: it cancels.
+      const r = await call('jobs_cancel', { job_id: job });
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(text(r)).toContain(`Job ${job} is cancelled.`);
+      expect(hits(sandbox, cancelPath)).toBe(1);
+      expect(sc(await serve.call('jobs_get', { job_id: job })).status).toBe('cancelled');
+    } finally {
+      await serve.close();
+    }
+  });
 });
