@@ -19,5 +19,10 @@ export function ownerGone(callerId: string): boolean {
 }
 
 export function mayChange(jobCallerId: string, callerId: string): boolean {
-  return jobCallerId === callerId || /^ui:\d+$/.test(callerId) || ownerGone(jobCallerId);
+  return jobCallerId === callerId || deskCaller(callerId) || ownerGone(jobCallerId);
+}
+
+/** `mediagen-mcp ui`'s caller: the person at the desk, with no model session of its own. */
+export function deskCaller(callerId: string): boolean {
+  return /^ui:\d+$/.test(callerId);
 }

@@ -7,6 +7,20 @@ import { round } from '../guard/price.js';
 import { utcDay } from '../guard/budget.js';
 import type { DaySpend, Reservation, Store } from '../store/store.js';
 
+/**
+ * What `mediagen-mcp ui` says instead of session figures: its page has no model session, and the caps of
+ * its own (a fresh, empty one) would mislead. The day cap is the principal's, the same the guard applies.
+ */
+export const DESK_SESSION_NOTE = 'Session caps apply per model session; not shown here.';
+
+/** A provider's caps left without the session scope when `drop` (the ui's page). */
+export function withoutSession<T extends { session?: unknown }>(caps: T, drop: boolean): Omit<T, 'session'> {
+  if (!drop) return caps;
+  const rest: Omit<T, 'session'> & { session?: unknown } = { ...caps };
+  delete rest.session;
+  return rest;
+}
+
 /** Days the chart covers, today (UTC) included. */
 export const CHART_DAYS = 30;
 const DAY_MS = 86_400_000;

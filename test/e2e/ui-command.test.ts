@@ -167,6 +167,26 @@ describe('mediagen-mcp ui', () => {
     expect(sc(got).status).toBe('cancelled');
   });
 
+  it('shows the day cap but no session scope: the page has no model session', async () => {
+    const capped = await spawnUi({ ...env, MEDIAGEN_CAP_SESSION: 'phaya=100', MEDIAGEN_CAP_DAY: 'phaya=500' });
+    const c = await connectUi(capped);
+    try {
+      const r = (await c.callTool({ name: 'spend_report', arguments: {} })) as CallToolResult;
+      expect(r.isError, text(r)).toBeFalsy();
+      const row = (sc(r).providers as { provider: string; session: unknown; caps: Record<string, unknown> }[]).find(
+        (p) => p.provider === 'phaya',
+      );
+      expect(row?.caps.day).toMatchObject({ cap: 500 });
+      expect(row?.caps).not.toHaveProperty('session');
+      expect(row?.session).toBeNull();
+      expect(sc(r).session_note).toBe('Session caps apply per model session; not shown here.');
+      expect(text(r)).toContain('Session caps apply per model session; not shown here.');
+    } finally {
+      await c.close();
+      expect(await capped.stop()).toBe(0);
+    }
+  });
+
   it('cancels a running job whose stdio server is still running, with exactly one provider cancel request', async () => {
     const serve = await spawnStdio(env);
     try {

@@ -70,6 +70,8 @@ export interface SpendReport {
   refunds: RefundRow[];
   refunds_total?: { days: number; count: number; credits: number };
   generated_at?: string;
+  /** `mediagen-mcp ui`: why no session scope is shown. */
+  session_note?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -88,6 +90,7 @@ export function readReport(structured: unknown): SpendReport | undefined {
       ? (structured.refunds_total as SpendReport['refunds_total'])
       : undefined,
     generated_at: typeof structured.generated_at === 'string' ? structured.generated_at : undefined,
+    session_note: typeof structured.session_note === 'string' ? structured.session_note : undefined,
   };
 }
 

@@ -49,7 +49,8 @@ function capsTable(report: SpendReport): HTMLElement {
       ];
     }),
   );
-  if (!rows.length) return h('p', { class: 'muted caps-none', text: 'No spend cap is set.' });
+  const note = report.session_note ? [h('p', { class: 'muted session-note', text: report.session_note })] : [];
+  if (!rows.length) return note[0] ?? h('p', { class: 'muted caps-none', text: 'No spend cap is set.' });
   const head = h(
     'tr',
     {},
@@ -57,7 +58,7 @@ function capsTable(report: SpendReport): HTMLElement {
       h('th', { class: i >= 2 && i <= 4 ? 'num' : '', text: t }),
     ),
   );
-  return h('table', { class: 'caps' }, h('thead', {}, head), h('tbody', {}, ...rows));
+  return h('div', {}, h('table', { class: 'caps' }, h('thead', {}, head), h('tbody', {}, ...rows)), ...note);
 }
 
 function uncertainList(report: SpendReport): HTMLElement {
