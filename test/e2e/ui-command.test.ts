@@ -12,7 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { openStore } from '../../src/store/open.js';
 import { UI_TOOLS } from '../../src/commands/ui.js';
-import { CLI } from '../helpers/paths.js';
+import { CLI, freshStateDir } from '../helpers/paths.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH } from '../helpers/money.js';
 import { spawnStdio, text } from '../helpers/stdio.js';
 import { connectUi, rawRequest, spawnUi, type UiProcess } from '../helpers/ui.js';
@@ -212,6 +212,61 @@ describe('mediagen-mcp ui', () => {
       expect(hits(sandbox, cancelPath)).toBe(1);
       expect(sc(await serve.call('jobs_get', { job_id: job })).status).toBe('cancelled');
     } finally {
+      await serve.close();
+    }
+  });
+
+  it("--sandbox starts no gateway: without the port of serve's it refuses, saying how", async () => {
+    const r = spawnSync(process.execPath, [CLI, 'ui', '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MEDIAGEN_SANDBOX_PORT=N');
+    expect(r.stderr).not.toContain('mediagen-mcp ui: open');
+    const port = await freePort();
+    const none = spawnSync(process.execPath, [CLI, 'ui', '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir(), MEDIAGEN_SANDBOX_PORT: String(port) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`no sandbox gateway answers on http://127.0.0.1:${port}`);
+  });
+
+  it('--sandbox asks the gateway of the running serve --sandbox: jobs_get finds its job, cancel reaches it', async () => {
+    const port = await freePort();
+    const state = freshStateDir();
+    const sbEnv = { MEDIAGEN_STATE_DIR: state, MEDIAGEN_SANDBOX_PORT: String(port), MEDIAGEN_WORKER: '0' };
+    const serve = await spawnStdio(sbEnv, ['--sandbox']);
+    let page: UiProcess | undefined;
+    let c: Client | undefined;
+    try {
+      const ask = await serve.call(SORA, { prompt: 'a paper lamp' });
+      const made = await serve.call(SORA, { prompt: 'a paper lamp', confirm_token: sc(ask).confirm_token });
+      expect(made.isError, text(made)).toBeFalsy();
+      const job = sc(made).job_id as string;
+      const gateway = `http://127.0.0.1:${port}`;
+      const cancels = async (): Promise<number> => {
+        const stats = (await (await fetch(`${gateway}/_sandbox/stats`)).json()) as {
+          requests: { method: string; path: string }[];
+        };
+        return stats.requests.filter((q) => q.method === 'POST' && q.path.includes('/cancel/')).length;
+      };
+      page = await spawnUi(sbEnv, ['--sandbox']);
+      c = await connectUi(page);
+      const got = (await c.callTool({ name: 'jobs_get', arguments: { job_id: job } })) as CallToolResult;
+      expect(got.isError, text(got)).toBeFalsy();
+      expect(sc(got).status).toBe('running');
+      expect(await cancels()).toBe(0);
+      const r = (await c.callTool({ name: 'jobs_cancel', arguments: { job_id: job } })) as CallToolResult;
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(text(r)).toContain(`Job ${job} is cancelled.`);
+      expect(await cancels()).toBe(1);
+    } finally {
+      await c?.close();
+      await page?.stop();
       await serve.close();
     }
   });
