@@ -25,6 +25,7 @@ import {
   readWindow,
   refundEntry,
   refundLines,
+  refundTotals,
   uncertainAdvice,
   withoutSession,
   CHART_DAYS,
@@ -237,7 +238,8 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         lines.push(
           'To settle one: if the provider shows its job, jobs_track with the tool, the provider job id and the reservation id.',
         );
-      lines.push(...chartLines(chart), ...refundLines(window.refunds, window.refundTotal, currencyOf));
+      const refundTotal = refundTotals(window.refundRows, currencyOf);
+      lines.push(...chartLines(chart), ...refundLines(window.refunds, refundTotal, currencyOf));
       for (const e of entries.slice(0, 10))
         lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
       if (desk && Object.keys(d.budget.caps.session).length) lines.push(DESK_SESSION_NOTE);
@@ -261,11 +263,7 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           })),
           chart,
           refunds: window.refunds.map((r) => refundEntry(r, currencyOf(r.provider))),
-          refunds_total: {
-            days: CHART_DAYS,
-            count: window.refundTotal.count,
-            credits: round(window.refundTotal.credits),
-          },
+          refunds_total: refundTotal,
           generated_at: new Date(d.now()).toISOString(),
           ...(desk && Object.keys(d.budget.caps.session).length ? { session_note: DESK_SESSION_NOTE } : {}),
           worker: worker

@@ -65,10 +65,16 @@ export interface RefundRow {
 
 export interface SpendReport {
   providers: ProviderRow[];
-  chart: { days: string[]; providers: ChartProvider[] };
+  chart: { basis?: string; days: string[]; providers: ChartProvider[] };
   uncertain: UncertainRow[];
   refunds: RefundRow[];
-  refunds_total?: { days: number; count: number; credits: number };
+  /** By refund time (the chart is by reservation day); credits per currency, never summed across them. */
+  refunds_total?: {
+    days: number;
+    basis?: string;
+    count: number;
+    currencies?: { currency: string; count: number; credits: number }[];
+  };
   generated_at?: string;
   /** `mediagen-mcp ui`: why no session scope is shown. */
   session_note?: string;
@@ -83,7 +89,11 @@ export function readReport(structured: unknown): SpendReport | undefined {
   const chart = isObject(structured.chart) ? structured.chart : {};
   return {
     providers: list<ProviderRow>(structured.providers),
-    chart: { days: list<string>(chart.days), providers: list<ChartProvider>(chart.providers) },
+    chart: {
+      basis: typeof chart.basis === 'string' ? chart.basis : undefined,
+      days: list<string>(chart.days),
+      providers: list<ChartProvider>(chart.providers),
+    },
     uncertain: list<UncertainRow>(structured.uncertain),
     refunds: list<RefundRow>(structured.refunds),
     refunds_total: isObject(structured.refunds_total)
