@@ -88,9 +88,15 @@ export interface App {
   worker?: Worker;
   /**
    * A server for one principal (`local` on stdio); `defaultCallerId` is the session key without an MCP
-   * session; `only`: list and run no tool but these (`mediagen-mcp ui`).
+   * session; `only`: list and run no tool but these (`mediagen-mcp ui`); `fixedCaller`: every call is
+   * `defaultCallerId`'s, whatever the transport's session (`mediagen-mcp ui`).
    */
-  createMcpServer(defaultCallerId?: string, principal?: string, only?: ReadonlySet<string>): MediagenServer;
+  createMcpServer(
+    defaultCallerId?: string,
+    principal?: string,
+    only?: ReadonlySet<string>,
+    fixedCaller?: boolean,
+  ): MediagenServer;
   /** Close clients and the store; `force` aborts provider requests still in flight. */
   close(force?: boolean): Promise<void>;
   /**
@@ -325,13 +331,14 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ledger,
     serverTools,
     keepOutputs: outputs.keepOutputs,
-    createMcpServer: (defaultCallerId, principal = 'local', only) =>
+    createMcpServer: (defaultCallerId, principal = 'local', only, fixedCaller) =>
       createServer({
         tools: only ? registry.tools.filter((t) => only.has(t.name)) : registry.tools,
         handler,
         serverTools: only ? serverTools.filter((t) => only.has(t.name)) : serverTools,
         logger,
         defaultCallerId,
+        ...(fixedCaller ? { callerId: defaultCallerId } : {}),
         principal,
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,

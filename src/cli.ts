@@ -265,7 +265,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (config.command === 'ui') {
     // The local page's code is loaded only for the ui command.
     const { runUi } = await import('./commands/ui.js');
-    return runUi(config, logger, sandboxOptions);
+    return runUi(config, logger);
   }
   if (config.command === 'sandbox') {
     await runSandbox(config);

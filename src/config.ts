@@ -173,7 +173,8 @@ Commands:
   export-prices            print the observed prices as a --prices overlay (highest observed per tool)
   ui [--port N]            serve the gallery and the spend view on 127.0.0.1 for the person at the desk
                            (same state folder / DATABASE_URL as serve); prints its URL, with a random
-                           per-run token, on stderr; read-only except cancel (MEDIAGEN_UI_PORT; default: free)
+                           per-run token, on stderr; read-only except cancel (MEDIAGEN_UI_PORT; default: free);
+                           ui --sandbox starts no gateway: it uses serve's, named by MEDIAGEN_SANDBOX_PORT
 
 Options:
   --list                   print every tool (name, provider, price line) and exit

@@ -37,6 +37,8 @@ export interface ServerDeps {
   principal: string;
   /** Session key when the transport has no MCP session (stdio: one per process; stateless HTTP: the principal). */
   defaultCallerId?: string;
+  /** Every call's session key, whatever the transport's session (`mediagen-mcp ui`: the person at the desk). */
+  callerId?: string;
   /** How long an approval form may stay unanswered (default 60 s). */
   consentTimeoutMs?: number;
   /** MCP Tasks over the job ledger: job-creating tools then accept task-augmented calls. */
@@ -126,7 +128,8 @@ export interface MediagenServer {
 }
 
 export function createServer(deps: ServerDeps): MediagenServer {
-  const fallbackCaller = deps.defaultCallerId ?? `process:${randomUUID()}`;
+  const fallbackCaller = deps.callerId ?? deps.defaultCallerId ?? `process:${randomUUID()}`;
+  const callerOf = (extra: Extra): string => deps.callerId ?? extra.sessionId ?? fallbackCaller;
   const tasks = deps.tasks;
   const server = new Server(
     { name: 'mediagen-mcp', title: 'Media generation (mediagen-mcp)', version: VERSION },
@@ -244,7 +247,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
     const ctx: CallContext = {
       signal: extra.signal,
       principal: deps.principal,
-      callerId: extra.sessionId ?? fallbackCaller,
+      callerId: callerOf(extra),
     };
     const token = params._meta?.progressToken;
     const req: RequestTools = {
@@ -293,7 +296,7 @@ export function createServer(deps: ServerDeps): MediagenServer {
         `Tool "${shownName(params.name)}" does not run as a task (no execution.taskSupport); call it without "task".`,
       );
     const result = await callTool(params, extra);
-    const ctx = { signal: extra.signal, principal: deps.principal, callerId: extra.sessionId ?? fallbackCaller };
+    const ctx = { signal: extra.signal, principal: deps.principal, callerId: callerOf(extra) };
     const jobId = result.structuredContent?.job_id;
     const task =
       !result.isError && typeof jobId === 'string'

@@ -17,7 +17,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App, type AppOptions } from '../app.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Sandbox } from '../sandbox/index.js';
+import { StartupError } from '../errors.js';
 import { BodyTooLarge, hostName, readBody, sendError } from '../transports/http-guard.js';
 import { THUMBNAIL_TOOL } from '../views/uris.js';
 import { indexPage, uiLinks } from './ui-page.js';
@@ -52,7 +52,7 @@ export interface UiOptions {
   app: App;
   /** 0: a free port. */
   port: number;
-  /** The session key of this page's calls (jobs_cancel's owner rule between local processes). */
+  /** The caller of every call of this page (`ui:<pid>`): jobs_cancel lets it cancel any job of `local`. */
   callerId: string;
 }
 
@@ -99,7 +99,7 @@ async function mcp(req: IncomingMessage, res: ServerResponse, o: UiOptions, sess
   }
   if (known) return known.transport.handleRequest(req, res, body);
   if (!isInitializeRequest(body)) return sendError(res, 400, 'Bad request: no session; initialize first', BASE_HEADERS);
-  const server = o.app.createMcpServer(o.callerId, 'local', UI_TOOLS);
+  const server = o.app.createMcpServer(o.callerId, 'local', UI_TOOLS, true);
   const close = (): void => {
     void transport.close().catch(() => undefined);
     void server.server.close().catch(() => undefined);
@@ -193,30 +193,47 @@ export async function startUiServer(o: UiOptions): Promise<UiServer> {
   };
 }
 
+/** How `ui --sandbox` finds the gateway of the `serve --sandbox` whose jobs it shows. */
+export const UI_SANDBOX_HOW =
+  'start serve with a fixed gateway port (MEDIAGEN_SANDBOX_PORT=N mediagen-mcp serve --sandbox) and run ui with the same MEDIAGEN_SANDBOX_PORT=N';
+
+/**
+ * `ui --sandbox` never starts a gateway of its own: the sandbox jobs live in the gateway `serve --sandbox`
+ * runs (jobs_get and jobs_cancel ask it), on the port MEDIAGEN_SANDBOX_PORT names. No port, or nothing
+ * answering there: a StartupError saying how.
+ */
+export async function sandboxGateway(config: Config): Promise<AppOptions> {
+  if (!config.sandbox) return {};
+  if (!config.sandboxPort)
+    throw new StartupError(`ui --sandbox needs the port of the running serve's sandbox gateway: ${UI_SANDBOX_HOW}`);
+  const url = `http://127.0.0.1:${config.sandboxPort}`;
+  const { basePath, DEFAULT_KEY } = await import('../sandbox/index.js');
+  const answered = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!answered) throw new StartupError(`ui --sandbox: no sandbox gateway answers on ${url}: ${UI_SANDBOX_HOW}`);
+  return {
+    override: (cat) => ({ baseUrl: `${url}/${cat.provider}${basePath(cat.baseUrl.default)}`, key: DEFAULT_KEY }),
+  };
+}
+
 /** The `ui` command: open the store, serve until SIGINT or SIGTERM, close. Resolves with the exit code. */
-export async function runUi(
-  config: Config,
-  logger: Logger,
-  sandboxOptions: (c: Config, l: Logger) => Promise<{ sandbox?: Sandbox; opts: AppOptions }>,
-): Promise<number> {
-  const { sandbox, opts } = await sandboxOptions(config, logger);
+export async function runUi(config: Config, logger: Logger): Promise<number> {
+  const opts = await sandboxGateway(config);
+  const app = await createApp(config, logger, opts);
   try {
-    const app = await createApp(config, logger, opts);
-    try {
-      const ui = await startUiServer({ app, port: config.uiPort, callerId: `ui:${process.pid}` });
-      process.stderr.write(
-        `mediagen-mcp ui: open ${ui.url} (gallery and spend of ${config.databaseUrl ? 'DATABASE_URL' : config.stateDir}; this address works until you stop it; Ctrl-C to stop)\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await ui.close();
-    } finally {
-      await app.close();
-    }
+    const ui = await startUiServer({ app, port: config.uiPort, callerId: `ui:${process.pid}` });
+    process.stderr.write(
+      `mediagen-mcp ui: open ${ui.url} (gallery and spend of ${config.databaseUrl ? 'DATABASE_URL' : config.stateDir}; this address works until you stop it; Ctrl-C to stop)\n`,
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await ui.close();
   } finally {
-    await sandbox?.close();
+    await app.close();
   }
   return 0;
 }

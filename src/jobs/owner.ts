@@ -2,6 +2,8 @@
  * Who may change a job: its caller. Reads of the ledger are shared by every server process on one
  * machine (one user's state folder), but cancelling is the owner's. A stdio caller is its process
  * (`stdio:<pid>`); when that process is gone, its jobs are orphaned and any local caller may cancel them.
+ * `mediagen-mcp ui` (`ui:<pid>`) is the person at the desk: it may cancel any job of its principal (the
+ * ledger read before this check already kept other principals' jobs out).
  */
 export function ownerGone(callerId: string): boolean {
   const m = /^stdio:(\d+)$/.exec(callerId);
@@ -17,5 +19,10 @@ export function ownerGone(callerId: string): boolean {
 }
 
 export function mayChange(jobCallerId: string, callerId: string): boolean {
-  return jobCallerId === callerId || ownerGone(jobCallerId);
+  return jobCallerId === callerId || deskCaller(callerId) || ownerGone(jobCallerId);
+}
+
+/** `mediagen-mcp ui`'s caller: the person at the desk, with no model session of its own. */
+export function deskCaller(callerId: string): boolean {
+  return /^ui:\d+$/.test(callerId);
 }

@@ -273,7 +273,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 }
 
 /** The path part of a provider's default base URL, without a trailing slash ('' for a bare host). */
-function basePath(defaultBase: string): string {
+export function basePath(defaultBase: string): string {
   let path: string;
   try {
     path = new URL(defaultBase).pathname;

@@ -8,7 +8,14 @@
 import { PgDb, type PgOptions } from './postgres-db.js';
 import { named } from './postgres-schema.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
-import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
+import {
+  REFUNDS_BY_PROVIDER_SQL,
+  REFUNDS_SQL,
+  refundsLimit,
+  rowToDaySpend,
+  SPEND_BY_DAY_SQL,
+  type DaySpendRow,
+} from './spend-sql.js';
 import { PgWorkerSql } from './pg-worker.js';
 import {
   approvalParams,
@@ -47,6 +54,7 @@ import type {
   ActivityQuery,
   DaySpend,
   DaySpendQuery,
+  ProviderRefunds,
   RefundQuery,
   ClaimResult,
   ConsentToken,
@@ -193,6 +201,12 @@ export class PgStore implements Store {
     const { principal, fromDay, olderThan } = q;
     const { text, values } = named(SPEND_BY_DAY_SQL, { principal, fromDay, olderThan });
     return (await this.db.q<DaySpendRow>(text, values)).rows.map(rowToDaySpend);
+  }
+
+  async refundsByProvider(q: { principal: string; since: number }): Promise<ProviderRefunds[]> {
+    const { text, values } = named(REFUNDS_BY_PROVIDER_SQL, q);
+    const { rows } = await this.db.q<{ provider: string; n: string | number; credits: string | number }>(text, values);
+    return rows.map((r) => ({ provider: r.provider, count: Number(r.n), credits: credits(Number(r.credits)) }));
   }
 
   async refundsSince(q: RefundQuery): Promise<Reservation[]> {

@@ -23,6 +23,11 @@ export const REFUNDS_SQL = `SELECT * FROM reservations
   WHERE principal = @principal AND state = 'refunded' AND updated_at >= @since
   ORDER BY updated_at DESC, id DESC LIMIT @limit`;
 
+/** `@principal`'s refunds at or after `@since` (refund time), counted and summed per provider. */
+export const REFUNDS_BY_PROVIDER_SQL = `SELECT provider, COUNT(*) AS n, COALESCE(SUM(credits), 0) AS credits
+  FROM reservations WHERE principal = @principal AND state = 'refunded' AND updated_at >= @since
+  GROUP BY provider ORDER BY provider`;
+
 /** The most refunds refundsSince answers. */
 export const REFUNDS_LIMIT = 100;
 

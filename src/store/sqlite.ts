@@ -36,6 +36,7 @@ import type {
   ActivityQuery,
   DaySpend,
   DaySpendQuery,
+  ProviderRefunds,
   RefundQuery,
   ClaimResult,
   ConsentToken,
@@ -63,7 +64,14 @@ import type {
 } from './store.js';
 import { REFUNDED_SINCE_SQL } from './worker-sql.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
-import { REFUNDS_SQL, refundsLimit, rowToDaySpend, SPEND_BY_DAY_SQL, type DaySpendRow } from './spend-sql.js';
+import {
+  REFUNDS_BY_PROVIDER_SQL,
+  REFUNDS_SQL,
+  refundsLimit,
+  rowToDaySpend,
+  SPEND_BY_DAY_SQL,
+  type DaySpendRow,
+} from './spend-sql.js';
 import { BY_PROVIDER_JOB_SQL, CAP_EPSILON, COUNTING_SQL, newReservation, roundCredits } from './store.js';
 
 const EPSILON = CAP_EPSILON;
@@ -203,6 +211,12 @@ export class SqliteStore implements Store {
   async spendByDay(q: DaySpendQuery): Promise<DaySpend[]> {
     const { principal, fromDay, olderThan } = q;
     return this.stmt<DaySpendRow>(SPEND_BY_DAY_SQL).all({ principal, fromDay, olderThan }).map(rowToDaySpend);
+  }
+
+  async refundsByProvider(q: { principal: string; since: number }): Promise<ProviderRefunds[]> {
+    return this.stmt<{ provider: string; n: number; credits: number }>(REFUNDS_BY_PROVIDER_SQL)
+      .all(q)
+      .map((r) => ({ provider: r.provider, count: Number(r.n), credits: credits(Number(r.credits)) }));
   }
 
   async refundsSince(q: RefundQuery): Promise<Reservation[]> {

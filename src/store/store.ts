@@ -232,6 +232,13 @@ export interface DaySpendQuery {
   olderThan: number;
 }
 
+/** See Store.refundsByProvider. */
+export interface ProviderRefunds {
+  provider: string;
+  count: number;
+  credits: number;
+}
+
 /** See Store.refundsSince. */
 export interface RefundQuery {
   principal: string;
@@ -483,6 +490,8 @@ export interface Store {
   spendByDay(q: DaySpendQuery): Promise<DaySpend[]>;
   /** `principal`'s reservations refunded at or after `since`, latest refund first, at most `limit`. */
   refundsSince(q: RefundQuery): Promise<Reservation[]>;
+  /** `principal`'s refunds at or after `since` (refund time) per provider: count and credits, by provider. */
+  refundsByProvider(q: { principal: string; since: number }): Promise<ProviderRefunds[]>;
 
   // spend
   /** Atomically: refuse when committed + reserved + uncertain + credits would pass a cap. */

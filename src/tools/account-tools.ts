@@ -25,9 +25,13 @@ import {
   readWindow,
   refundEntry,
   refundLines,
+  refundTotals,
   uncertainAdvice,
+  withoutSession,
   CHART_DAYS,
+  DESK_SESSION_NOTE,
 } from './spend-view.js';
+import { deskCaller } from '../jobs/owner.js';
 
 /**
  * What spend_report says of the background worker: since it started, how many of the caller's own
@@ -182,6 +186,8 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     idempotent: true,
     run: async (a, ctx) => {
       const olderThan = d.now() - d.budget.staleMs;
+      // The ui's page has no model session: its own session's figures would be a fresh, empty one.
+      const desk = deskCaller(ctx.callerId);
       const [all, today, session, recent, uncertain] = await Promise.all([
         d.store.spendTotals({ principal: ctx.principal, olderThan }),
         d.store.spendTotals({ principal: ctx.principal, day: utcDay(d.now()), olderThan }),
@@ -213,8 +219,8 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           provider: p,
           all_time: all.find((t) => t.provider === p) ?? null,
           today: today.find((t) => t.provider === p) ?? null,
-          session: session.find((t) => t.provider === p) ?? null,
-          caps: await d.budget.left(p, ctx.callerId, ctx.principal),
+          session: desk ? null : (session.find((t) => t.provider === p) ?? null),
+          caps: withoutSession(await d.budget.left(p, ctx.callerId, ctx.principal), desk),
         })),
       );
       const entries = recent.map((r) => ({
@@ -242,9 +248,11 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
         lines.push(
           'To settle one: if the provider shows its job, jobs_track with the tool, the provider job id and the reservation id.',
         );
-      lines.push(...chartLines(chart), ...refundLines(window.refunds, window.refundTotal, currencyOf));
+      const refundTotal = refundTotals(window.refundRows, currencyOf);
+      lines.push(...chartLines(chart), ...refundLines(window.refunds, refundTotal, currencyOf));
       for (const e of entries.slice(0, 10))
         lines.push(`${e.time} ${e.tool} ${e.credits} ${e.state}${e.job_id ? ` ${e.job_id}` : ''}`);
+      if (desk && Object.keys(d.budget.caps.session).length) lines.push(DESK_SESSION_NOTE);
       const body = lines.length ? lines.join('\n') : 'No spend recorded yet.';
       return {
         content: [{ type: 'text', text: `${body}\n${workerText(worker)}` }],
@@ -265,12 +273,9 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
           })),
           chart,
           refunds: window.refunds.map((r) => refundEntry(r, currencyOf(r.provider))),
-          refunds_total: {
-            days: CHART_DAYS,
-            count: window.refundTotal.count,
-            credits: round(window.refundTotal.credits),
-          },
+          refunds_total: refundTotal,
           generated_at: new Date(d.now()).toISOString(),
+          ...(desk && Object.keys(d.budget.caps.session).length ? { session_note: DESK_SESSION_NOTE } : {}),
           worker: worker
             ? {
                 since: new Date(worker.since).toISOString(),

@@ -5,7 +5,21 @@
  */
 import { round } from '../guard/price.js';
 import { utcDay } from '../guard/budget.js';
-import type { DaySpend, Reservation, Store } from '../store/store.js';
+import type { DaySpend, ProviderRefunds, Reservation, Store } from '../store/store.js';
+
+/**
+ * What `mediagen-mcp ui` says instead of session figures: its page has no model session, and the caps of
+ * its own (a fresh, empty one) would mislead. The day cap is the principal's, the same the guard applies.
+ */
+export const DESK_SESSION_NOTE = 'Session caps apply per model session; not shown here.';
+
+/** A provider's caps left without the session scope when `drop` (the ui's page). */
+export function withoutSession<T extends { session?: unknown }>(caps: T, drop: boolean): Omit<T, 'session'> {
+  if (!drop) return caps;
+  const rest: Omit<T, 'session'> & { session?: unknown } = { ...caps };
+  delete rest.session;
+  return rest;
+}
 
 /** Days the chart covers, today (UTC) included. */
 export const CHART_DAYS = 30;
@@ -29,6 +43,8 @@ export interface ChartProvider {
 }
 
 export interface SpendChart {
+  /** Every figure of the chart is on its reservation's UTC day (a refund too: the day its call was made). */
+  basis: 'reservation day';
   /** The window's UTC days, oldest first; the last is today. */
   days: string[];
   providers: ChartProvider[];
@@ -49,6 +65,7 @@ export function buildChart(rows: readonly DaySpend[], now: number, currencyOf: (
   const days = windowDays(now);
   const providers = [...new Set(rows.map((r) => r.provider))].sort();
   return {
+    basis: 'reservation day',
     days,
     providers: providers.map((provider) => {
       const mine = new Map(rows.filter((r) => r.provider === provider).map((r) => [r.day, r]));
@@ -90,7 +107,7 @@ export function chartLines(chart: SpendChart): string[] {
     }
   }
   if (!lines.length) return [];
-  return [`Last ${chart.days.length} days (UTC), per day with spend:`, ...lines];
+  return [`Last ${chart.days.length} days (UTC), per day with spend, by reservation day:`, ...lines];
 }
 
 /** What to do about one uncertain reservation (the text says it once for all; the view per row). */
@@ -115,16 +132,44 @@ export function refundEntry(r: Reservation, currency: string): Record<string, un
   };
 }
 
-/** The refunds as text: their count and credits, then the latest few. */
+/** Refund totals of one currency (never summed across currencies). */
+export interface CurrencyRefunds {
+  currency: string;
+  count: number;
+  credits: number;
+}
+
+/** The window's refund totals (by refund time): the count, and the credits per currency. */
+export interface RefundTotals {
+  days: number;
+  basis: 'refund time';
+  count: number;
+  currencies: CurrencyRefunds[];
+}
+
+/** Per-provider refund totals folded into one total per currency. */
+export function refundTotals(rows: readonly ProviderRefunds[], currencyOf: (p: string) => string): RefundTotals {
+  const by = new Map<string, CurrencyRefunds>();
+  for (const r of rows) {
+    const currency = currencyOf(r.provider);
+    const t = by.get(currency) ?? { currency, count: 0, credits: 0 };
+    by.set(currency, { currency, count: t.count + r.count, credits: round(t.credits + r.credits) });
+  }
+  const currencies = [...by.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  return { days: CHART_DAYS, basis: 'refund time', count: currencies.reduce((n, c) => n + c.count, 0), currencies };
+}
+
+/** The refunds as text: their count and credits per currency (by refund time), then the latest few. */
 export function refundLines(
   refunds: readonly Reservation[],
-  total: { count: number; credits: number },
+  total: RefundTotals,
   currencyOf: (p: string) => string,
   shown = 10,
 ): string[] {
   if (!total.count) return [];
+  const sums = total.currencies.map((c) => `${round(c.credits)} ${c.currency}`).join(', ');
   return [
-    `Refunded in the last ${CHART_DAYS} days: ${total.count} reservation${total.count === 1 ? '' : 's'} (${round(total.credits)} credits), as their jobs failed:`,
+    `Refunded in the last ${CHART_DAYS} days, by refund time: ${total.count} reservation${total.count === 1 ? '' : 's'} (${sums}), as their jobs failed:`,
     ...refunds
       .slice(0, shown)
       .map(
@@ -134,18 +179,18 @@ export function refundLines(
   ];
 }
 
-/** The store reads of the window: per-day rows, the latest refunds and the refund totals. */
+/** The store reads of the window: per-day rows, the latest refunds and the refund totals per provider. */
 export async function readWindow(
   store: Store,
   principal: string,
   now: number,
   olderThan: number,
-): Promise<{ rows: DaySpend[]; refunds: Reservation[]; refundTotal: { count: number; credits: number } }> {
+): Promise<{ rows: DaySpend[]; refunds: Reservation[]; refundRows: ProviderRefunds[] }> {
   const since = windowStart(now);
-  const [rows, refunds, refundTotal] = await Promise.all([
+  const [rows, refunds, refundRows] = await Promise.all([
     store.spendByDay({ principal, fromDay: windowDays(now)[0], olderThan }),
     store.refundsSince({ principal, since }),
-    store.refundedSince({ principal, since }),
+    store.refundsByProvider({ principal, since }),
   ]);
-  return { rows, refunds, refundTotal };
+  return { rows, refunds, refundRows };
 }

@@ -21,7 +21,7 @@ import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { text } from '../helpers/stdio.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
+const SHOTS = join(ROOT, 'test-output/screenshots');
 const T2I = 'phaya_text_to_image';
 let server: HttpServerProcess;
 let client: HttpClient;
@@ -91,6 +91,7 @@ afterAll(async () => {
 
 describe('the spend view in Chromium', () => {
   it('draws spend_report as SVG bars with its own figures, caps, the uncertain reservation and the refund', async () => {
+    const before = Date.now();
     const report = await client.call('spend_report');
     const h = await openHost(browser, {
       mcpUrl: server.url,
@@ -99,6 +100,7 @@ describe('the spend view in Chromium', () => {
       viewport: { width: 860, height: 900 },
     });
     await h.view.locator('main[data-state="ready"]').waitFor({ timeout: 20_000 });
+    const after = Date.now();
     const bars = h.view.locator('svg.chart rect.bar');
     expect(await bars.count()).toBe(3);
     const shown = await bars.evaluateAll((rs) =>
@@ -108,7 +110,10 @@ describe('the spend view in Chromium', () => {
       ),
     );
     expect(shown.sort()).toEqual(figures(sc(report).chart as Chart));
-    const today = new Date().toISOString().slice(0, 10);
+    // Today as the report saw it, between the UTC days of the moments around it.
+    const today = (sc(report).chart as Chart).days.at(-1) ?? '';
+    const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+    expect(today >= utcDay(before) && today <= utcDay(after), today).toBe(true);
     expect(shown.sort()).toEqual([
       `phaya ${today} committed 1`,
       `phaya ${today} refunded 1`,
@@ -129,7 +134,13 @@ describe('the spend view in Chromium', () => {
     expect(await h.view.locator('table.refunds tr').count()).toBe(1);
     await h.view.locator(`table.refunds tr[data-reservation="${refunds[0].reservation}"]`).waitFor();
 
-    await h.page.waitForTimeout(200);
+    await h.view.locator('table.refunds').waitFor({ state: 'visible' });
+    expect(await h.view.locator('p.refunds-total').textContent()).toBe(
+      '1 refunded in the last 30 days (by refund time): 1 credits given back.',
+    );
+    expect(await h.view.locator('section.provider[data-provider="phaya"] p.totals').textContent()).toMatch(
+      /^Last 30 days \(by reservation day\): /,
+    );
     const shot = await h.page.screenshot({ fullPage: true });
     expect(pixelVariance(shot)).toBeGreaterThan(10);
     writeFileSync(join(SHOTS, 'spend.png'), shot);

@@ -81,20 +81,25 @@ describe('mediagen-mcp ui in Chromium', () => {
   }, 90_000);
 
   it('its spend view shows the same figures as spend_report', async () => {
+    const before = Date.now();
     const report = (await client.callTool({ name: 'spend_report', arguments: {} })) as CallToolResult;
+    const after = Date.now();
     const { page, logs } = await newPage();
     await page.goto(ui.url);
     await page.getByRole('link', { name: 'Spend' }).click();
     await hostReady(page, logs);
     const view = page.frameLocator('#view');
     await view.locator('main[data-state="ready"]').waitFor({ timeout: 20_000 });
-    const today = new Date().toISOString().slice(0, 10);
     const bars = await view
       .locator('svg.chart rect.bar')
       .evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-kind')} ${r.getAttribute('data-credits')}`));
     expect(bars.sort()).toEqual(['committed 2', 'refunded 1']);
     const phaya = (sc(report).chart as { providers: { provider: string; days: Record<string, unknown>[] }[] })
       .providers[0];
+    // Today as the report saw it, between the UTC days of the moments around the call.
+    const today = (sc(report).chart as { days: string[] }).days.at(-1) ?? '';
+    const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+    expect(today >= utcDay(before) && today <= utcDay(after), today).toBe(true);
     expect(phaya.days.at(-1)).toMatchObject({ day: today, committed: 2, refunded: 1 });
     await page.close();
   }, 90_000);

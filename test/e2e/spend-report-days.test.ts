@@ -35,7 +35,7 @@ interface Chart {
   providers: { provider: string; currency: string; days: Bar[]; totals: Omit<Bar, 'day'> }[];
 }
 
-const today = (): string => new Date().toISOString().slice(0, 10);
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 describe('spend_report per day, for the spend view', () => {
   it('charts 30 UTC days per provider, caps used and left, uncertain reservations with what to do, refunds', async () => {
@@ -55,16 +55,21 @@ describe('spend_report per day, for the spend view', () => {
     expect(sc(lost).code, text(lost)).toBe('OUTCOME_UNKNOWN');
     expect(hits(sandbox, T2I_PATH)).toBe(3);
 
+    const before = Date.now();
     const report = await s.call('spend_report');
+    const after = Date.now();
     expect(report.isError, text(report)).toBeFalsy();
     const chart = sc(report).chart as Chart;
     expect(chart.days).toHaveLength(30);
-    expect(chart.days.at(-1)).toBe(today());
-    expect(chart.days[0]).toBe(new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10));
+    // The report's own today, which must lie between the UTC days of the moments around the call.
+    const day = chart.days.at(-1) ?? '';
+    expect(day >= utcDay(before) && day <= utcDay(after), `${day} in ${utcDay(before)}..${utcDay(after)}`).toBe(true);
+    expect(chart.days[0]).toBe(utcDay(Date.parse(`${day}T00:00:00Z`) - 29 * 86_400_000));
+    expect(sc(report).chart).toMatchObject({ basis: 'reservation day' });
     const phaya = chart.providers.find((p) => p.provider === 'phaya');
     expect(phaya?.currency).toBe('credits');
     expect(phaya?.days).toHaveLength(30);
-    expect(phaya?.days.at(-1)).toEqual({ day: today(), committed: 1, refunded: 1, uncertain: 1, reserved: 0 });
+    expect(phaya?.days.at(-1)).toEqual({ day, committed: 1, refunded: 1, uncertain: 1, reserved: 0 });
     expect(phaya?.days.slice(0, -1).every((b) => b.committed + b.refunded + b.uncertain + b.reserved === 0)).toBe(true);
     expect(phaya?.totals).toEqual({ committed: 1, refunded: 1, uncertain: 1, reserved: 0 });
 
@@ -97,13 +102,18 @@ describe('spend_report per day, for the spend view', () => {
     expect(Date.parse(refunds[0].refunded_at as string)).toBeGreaterThanOrEqual(
       Date.parse(refunds[0].reserved_at as string),
     );
-    expect(sc(report).refunds_total).toEqual({ days: 30, count: 1, credits: 1 });
+    expect(sc(report).refunds_total).toEqual({
+      days: 30,
+      basis: 'refund time',
+      count: 1,
+      currencies: [{ currency: 'credits', count: 1, credits: 1 }],
+    });
 
     // Clients without apps read the same in the text.
     const t = text(report);
-    expect(t).toContain('Last 30 days (UTC), per day with spend:');
-    expect(t).toContain(`${today()} phaya: 1 committed, 1 refunded, 1 uncertain credits`);
-    expect(t).toContain('Refunded in the last 30 days: 1 reservation (1 credits)');
+    expect(t).toContain('Last 30 days (UTC), per day with spend, by reservation day:');
+    expect(t).toContain(`${day} phaya: 1 committed, 1 refunded, 1 uncertain credits`);
+    expect(t).toContain('Refunded in the last 30 days, by refund time: 1 reservation (1 credits)');
     expect(t).toContain(`${T2I} 1 credits refunded ${sc(bad).job_id as string}`);
     expect(t).toContain('jobs_track with the tool, the provider job id and the reservation id');
     expect(t).toMatch(/session cap|phaya: 1 committed, 1 uncertain, 1 refunded/);
@@ -125,7 +135,7 @@ describe('spend_report per day, for the spend view', () => {
       const other = await bob.call('spend_report');
       expect(sc(other)).toMatchObject({ chart: { providers: [] }, refunds: [], uncertain: [] });
       expect((sc(other).chart as Chart).days).toHaveLength(30);
-      expect(sc(other).refunds_total).toEqual({ days: 30, count: 0, credits: 0 });
+      expect(sc(other).refunds_total).toEqual({ days: 30, basis: 'refund time', count: 0, currencies: [] });
       expect(text(other)).not.toContain('Last 30 days');
       expect(text(other)).not.toContain('Refunded');
     } finally {

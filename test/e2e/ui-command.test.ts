@@ -12,7 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { openStore } from '../../src/store/open.js';
 import { UI_TOOLS } from '../../src/commands/ui.js';
-import { CLI } from '../helpers/paths.js';
+import { CLI, freshStateDir } from '../helpers/paths.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH } from '../helpers/money.js';
 import { spawnStdio, text } from '../helpers/stdio.js';
 import { connectUi, rawRequest, spawnUi, type UiProcess } from '../helpers/ui.js';
@@ -165,5 +165,109 @@ describe('mediagen-mcp ui', () => {
     expect(hits(sandbox, cancelPath)).toBe(1);
     const got = await call('jobs_get', { job_id: soraJob });
     expect(sc(got).status).toBe('cancelled');
+  });
+
+  it('shows the day cap but no session scope: the page has no model session', async () => {
+    const capped = await spawnUi({ ...env, MEDIAGEN_CAP_SESSION: 'phaya=100', MEDIAGEN_CAP_DAY: 'phaya=500' });
+    const c = await connectUi(capped);
+    try {
+      const r = (await c.callTool({ name: 'spend_report', arguments: {} })) as CallToolResult;
+      expect(r.isError, text(r)).toBeFalsy();
+      const row = (sc(r).providers as { provider: string; session: unknown; caps: Record<string, unknown> }[]).find(
+        (p) => p.provider === 'phaya',
+      );
+      expect(row?.caps.day).toMatchObject({ cap: 500 });
+      expect(row?.caps).not.toHaveProperty('session');
+      expect(row?.session).toBeNull();
+      expect(sc(r).session_note).toBe('Session caps apply per model session; not shown here.');
+      expect(text(r)).toContain('Session caps apply per model session; not shown here.');
+    } finally {
+      await c.close();
+      expect(await capped.stop()).toBe(0);
+    }
+  });
+
+  it('cancels a running job whose stdio server is still running, with exactly one provider cancel request', async () => {
+    const serve = await spawnStdio(env);
+    try {
+      const ask = await serve.call(SORA, { prompt: 'a paper crane' });
+      const made = await serve.call(SORA, { prompt: 'a paper crane', confirm_token: sc(ask).confirm_token });
+      expect(made.isError, text(made)).toBeFalsy();
+      const job = sc(made).job_id as string;
+      const cancelPath = `/phaya/api/v1/sora2-text-to-video/cancel/${sc(made).provider_job_id as string}`;
+      // Between two stdio processes the creator alone may cancel while it runs: that rule stays.
+      const other = await spawnStdio(env);
+      try {
+        const refused = await other.call('jobs_cancel', { job_id: job });
+        expect(refused.isError).toBe(true);
+        expect(text(refused)).toMatch(/^NOT_OWNER: /);
+      } finally {
+        await other.close();
+      }
+      expect(hits(sandbox, cancelPath)).toBe(0);
+      // The page is the person at the desk: it cancels.
+      const r = await call('jobs_cancel', { job_id: job });
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(text(r)).toContain(`Job ${job} is cancelled.`);
+      expect(hits(sandbox, cancelPath)).toBe(1);
+      expect(sc(await serve.call('jobs_get', { job_id: job })).status).toBe('cancelled');
+    } finally {
+      await serve.close();
+    }
+  });
+
+  it("--sandbox starts no gateway: without the port of serve's it refuses, saying how", async () => {
+    const r = spawnSync(process.execPath, [CLI, 'ui', '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MEDIAGEN_SANDBOX_PORT=N');
+    expect(r.stderr).not.toContain('mediagen-mcp ui: open');
+    const port = await freePort();
+    const none = spawnSync(process.execPath, [CLI, 'ui', '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: freshStateDir(), MEDIAGEN_SANDBOX_PORT: String(port) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`no sandbox gateway answers on http://127.0.0.1:${port}`);
+  });
+
+  it('--sandbox asks the gateway of the running serve --sandbox: jobs_get finds its job, cancel reaches it', async () => {
+    const port = await freePort();
+    const state = freshStateDir();
+    const sbEnv = { MEDIAGEN_STATE_DIR: state, MEDIAGEN_SANDBOX_PORT: String(port), MEDIAGEN_WORKER: '0' };
+    const serve = await spawnStdio(sbEnv, ['--sandbox']);
+    let page: UiProcess | undefined;
+    let c: Client | undefined;
+    try {
+      const ask = await serve.call(SORA, { prompt: 'a paper lamp' });
+      const made = await serve.call(SORA, { prompt: 'a paper lamp', confirm_token: sc(ask).confirm_token });
+      expect(made.isError, text(made)).toBeFalsy();
+      const job = sc(made).job_id as string;
+      const gateway = `http://127.0.0.1:${port}`;
+      const cancels = async (): Promise<number> => {
+        const stats = (await (await fetch(`${gateway}/_sandbox/stats`)).json()) as {
+          requests: { method: string; path: string }[];
+        };
+        return stats.requests.filter((q) => q.method === 'POST' && q.path.includes('/cancel/')).length;
+      };
+      page = await spawnUi(sbEnv, ['--sandbox']);
+      c = await connectUi(page);
+      const got = (await c.callTool({ name: 'jobs_get', arguments: { job_id: job } })) as CallToolResult;
+      expect(got.isError, text(got)).toBeFalsy();
+      expect(sc(got).status).toBe('running');
+      expect(await cancels()).toBe(0);
+      const r = (await c.callTool({ name: 'jobs_cancel', arguments: { job_id: job } })) as CallToolResult;
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(text(r)).toContain(`Job ${job} is cancelled.`);
+      expect(await cancels()).toBe(1);
+    } finally {
+      await c?.close();
+      await page?.stop();
+      await serve.close();
+    }
   });
 });

@@ -68,5 +68,25 @@ export function spendDaysContract(ref: StoreRef): void {
       expect((await s.refundsSince({ principal: 'alice', since: T0, limit: 1 })).map((r) => r.id)).toEqual([ids[1]]);
       expect(await s.refundsSince({ principal: 'carol', since: T0 })).toEqual([]);
     });
+
+    it('refundsByProvider: the principal own refunds at or after a time (refund time), counted per provider', async () => {
+      const s = ref.store;
+      for (const [principal, provider, credits, at] of [
+        ['alice', 'phaya', 2, T0 + 20],
+        ['alice', 'phaya', 1.5, T0 + 30],
+        ['alice', 'mediaio', 0.25, T0 + 25],
+        ['alice', 'phaya', 4, T0 + 5],
+        ['bob', 'phaya', 8, T0 + 40],
+      ] as const) {
+        const r = await reserveOk(s, { principal, provider, credits });
+        await s.commit(r.id, `job_${r.id}`, T0 + 1);
+        await s.refund(r.id, at);
+      }
+      expect(await s.refundsByProvider({ principal: 'alice', since: T0 + 10 })).toEqual([
+        { provider: 'mediaio', count: 1, credits: 0.25 },
+        { provider: 'phaya', count: 2, credits: 3.5 },
+      ]);
+      expect(await s.refundsByProvider({ principal: 'carol', since: T0 })).toEqual([]);
+    });
   });
 }

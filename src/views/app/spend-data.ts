@@ -65,11 +65,19 @@ export interface RefundRow {
 
 export interface SpendReport {
   providers: ProviderRow[];
-  chart: { days: string[]; providers: ChartProvider[] };
+  chart: { basis?: string; days: string[]; providers: ChartProvider[] };
   uncertain: UncertainRow[];
   refunds: RefundRow[];
-  refunds_total?: { days: number; count: number; credits: number };
+  /** By refund time (the chart is by reservation day); credits per currency, never summed across them. */
+  refunds_total?: {
+    days: number;
+    basis?: string;
+    count: number;
+    currencies?: { currency: string; count: number; credits: number }[];
+  };
   generated_at?: string;
+  /** `mediagen-mcp ui`: why no session scope is shown. */
+  session_note?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -81,13 +89,18 @@ export function readReport(structured: unknown): SpendReport | undefined {
   const chart = isObject(structured.chart) ? structured.chart : {};
   return {
     providers: list<ProviderRow>(structured.providers),
-    chart: { days: list<string>(chart.days), providers: list<ChartProvider>(chart.providers) },
+    chart: {
+      basis: typeof chart.basis === 'string' ? chart.basis : undefined,
+      days: list<string>(chart.days),
+      providers: list<ChartProvider>(chart.providers),
+    },
     uncertain: list<UncertainRow>(structured.uncertain),
     refunds: list<RefundRow>(structured.refunds),
     refunds_total: isObject(structured.refunds_total)
       ? (structured.refunds_total as SpendReport['refunds_total'])
       : undefined,
     generated_at: typeof structured.generated_at === 'string' ? structured.generated_at : undefined,
+    session_note: typeof structured.session_note === 'string' ? structured.session_note : undefined,
   };
 }
 

@@ -49,7 +49,8 @@ function capsTable(report: SpendReport): HTMLElement {
       ];
     }),
   );
-  if (!rows.length) return h('p', { class: 'muted caps-none', text: 'No spend cap is set.' });
+  const note = report.session_note ? [h('p', { class: 'muted session-note', text: report.session_note })] : [];
+  if (!rows.length) return note[0] ?? h('p', { class: 'muted caps-none', text: 'No spend cap is set.' });
   const head = h(
     'tr',
     {},
@@ -57,7 +58,7 @@ function capsTable(report: SpendReport): HTMLElement {
       h('th', { class: i >= 2 && i <= 4 ? 'num' : '', text: t }),
     ),
   );
-  return h('table', { class: 'caps' }, h('thead', {}, head), h('tbody', {}, ...rows));
+  return h('div', {}, h('table', { class: 'caps' }, h('thead', {}, head), h('tbody', {}, ...rows)), ...note);
 }
 
 function uncertainList(report: SpendReport): HTMLElement {
@@ -77,6 +78,11 @@ function uncertainList(report: SpendReport): HTMLElement {
   );
 }
 
+/** Credits per currency, each in its own unit ("3 credits, 0.5 USD"). */
+function list(sums: { currency: string; credits: number }[] | undefined): string {
+  return (sums ?? []).map((c) => `${credits(c.credits)} ${c.currency}`).join(', ') || 'nothing';
+}
+
 function refundList(report: SpendReport): HTMLElement {
   if (!report.refunds.length) return h('p', { class: 'muted', text: 'No refunds in the last 30 days.' });
   const rows = report.refunds.map((r) =>
@@ -94,7 +100,12 @@ function refundList(report: SpendReport): HTMLElement {
     'div',
     {},
     ...(total
-      ? [h('p', { class: 'muted', text: `${total.count} refunded, ${credits(total.credits)} credits given back.` })]
+      ? [
+          h('p', {
+            class: 'muted refunds-total',
+            text: `${total.count} refunded in the last ${total.days} days (by refund time): ${list(total.currencies)} given back.`,
+          }),
+        ]
       : []),
     h('table', { class: 'refunds' }, h('tbody', {}, ...rows)),
   );
@@ -111,7 +122,7 @@ function render(report: SpendReport, refresh: () => void): void {
           h('h2', { text: `${p.provider}` }),
           h('p', {
             class: 'muted totals',
-            text: `Last ${p.days.length} days: ${credits(p.totals.committed)} ${p.currency} committed, ${credits(p.totals.uncertain)} uncertain, ${credits(p.totals.reserved)} reserved, ${credits(p.totals.refunded)} refunded.`,
+            text: `Last ${p.days.length} days (by reservation day): ${credits(p.totals.committed)} ${p.currency} committed, ${credits(p.totals.uncertain)} uncertain, ${credits(p.totals.reserved)} reserved, ${credits(p.totals.refunded)} refunded.`,
           }),
           chartSvg(p),
         ),
