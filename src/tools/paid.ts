@@ -194,6 +194,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       observedMax: capReserve(seen, d.budget.unknownReserve),
     });
     reserved = true;
+    // The approval behind this consent knows its reservation before anything is sent (DESIGN §5).
+    if (consent?.bind) await consent.bind(jobId);
     // The key knows its reservation before anything is sent: a crash mid-call leaves it settleable.
     if (storeKey) await d.store.bindIdempotencyReservation(storeKey, jobId);
   } catch (err) {
