@@ -23,6 +23,8 @@ export interface AppContext {
   idempotencyKey?: string;
   /** What is left of each cap, in words (see capsLeftText). */
   capsLeft: string[];
+  /** The credits the call was quoted at when asked for (null: unknown): the price the person approves. */
+  quotedCredits: number | null;
 }
 
 /** "session cap: 3 of 5 credits left", "day cap: 380 of 500 credits left"; empty when no cap is set. */
@@ -64,6 +66,7 @@ export async function createApproval(
     callerId: app.callerId,
     ...(app.idempotencyKey !== undefined ? { idempotencyKey: app.idempotencyKey } : {}),
     ...(tokenHash !== undefined ? { tokenHash } : {}),
+    quotedCredits: app.quotedCredits,
     expiresAt,
     createdAt: now,
   });

@@ -49,6 +49,8 @@ export interface Consent {
    * used approval names it (absent when no approval stands behind this consent).
    */
   bind?(reservation: string): Promise<void>;
+  /** Close the approval behind this consent for good before anything was sent (its price changed). */
+  close?(): Promise<void>;
 }
 
 /** A pending approval taken by the person's Approve: the call to run, and its consent. */
@@ -167,7 +169,12 @@ export class ConsentGate {
       await this.store.returnApproval(idHash, usedAt);
     };
     const bind = (reservation: string): Promise<void> => this.store.bindApprovalReservation({ idHash }, reservation);
-    return { approval, consent: { via: 'app', giveBack, bind } };
+    const close = async (): Promise<void> => {
+      // Back to pending, then declined: a later Approve is told it is closed, not that a call is running.
+      await this.store.returnApproval(idHash, usedAt);
+      await this.store.declineApproval(idHash, principal, this.now());
+    };
+    return { approval, consent: { via: 'app', giveBack, bind, close } };
   }
 
   /**

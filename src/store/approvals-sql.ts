@@ -12,6 +12,8 @@
  * An approval issued with a confirm_token as the fallback names the token's hash: the two are one consent.
  * Using the token marks the approval approved; Approve uses the token up; Decline burns the token and
  * answers from that verdict (a token already used means the call was sent, not "nothing sent").
+ * quote: the credits quoted when it was asked for ({"credits": null} = unknown); an Approve whose call now
+ * quotes higher (or unknown) is refused with nothing sent, and the approval is closed (declined).
  * reservation: the reservation (= job id) the approved call runs under, recorded before anything is sent,
  * so a second Approve or a Decline of a used approval names it instead of saying nothing was sent.
  * Expiry is not a state: a pending row past expires_at is refused as expired, and purged with the tokens.
@@ -30,6 +32,7 @@ const TABLE = (time: string) => `
     idempotency_key TEXT,
     token_hash      TEXT,
     reservation     TEXT,
+    quote           TEXT,
     state           TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined')),
     expires_at      ${time} NOT NULL,
     created_at      ${time} NOT NULL,
@@ -46,8 +49,8 @@ export const SQLITE_APPROVALS_MIGRATION = TABLE('INTEGER');
 export const PG_APPROVALS_MIGRATION = TABLE('BIGINT');
 
 export const INSERT_APPROVAL_SQL = `INSERT INTO approvals (id_hash, tool, args, args_hash, principal, caller_id,
-    idempotency_key, token_hash, state, expires_at, created_at, decided_at)
-  VALUES (@id_hash, @tool, @args, @args_hash, @principal, @caller_id, @idempotency_key, @token_hash, 'pending',
+    idempotency_key, token_hash, quote, state, expires_at, created_at, decided_at)
+  VALUES (@id_hash, @tool, @args, @args_hash, @principal, @caller_id, @idempotency_key, @token_hash, @quote, 'pending',
     @expires_at, @created_at, NULL)`;
 
 /** pending -> `@to` (approved | declined), in one statement: of concurrent takers exactly one matches. */
@@ -92,6 +95,7 @@ export interface ApprovalRow {
   idempotency_key: string | null;
   token_hash: string | null;
   reservation: string | null;
+  quote: string | null;
   state: 'pending' | 'approved' | 'declined';
   expires_at: number;
   created_at: number;
@@ -108,6 +112,7 @@ export function approvalParams(a: PendingApproval): Record<string, unknown> {
     caller_id: a.callerId,
     idempotency_key: a.idempotencyKey ?? null,
     token_hash: a.tokenHash ?? null,
+    quote: a.quotedCredits !== undefined ? JSON.stringify({ credits: a.quotedCredits }) : null,
     expires_at: a.expiresAt,
     created_at: a.createdAt,
   };
@@ -123,6 +128,7 @@ export function rowToApproval(r: ApprovalRow): PendingApproval {
     callerId: r.caller_id,
     ...(r.idempotency_key !== null ? { idempotencyKey: r.idempotency_key } : {}),
     ...(r.token_hash !== null ? { tokenHash: r.token_hash } : {}),
+    ...(r.quote !== null ? { quotedCredits: (JSON.parse(r.quote) as { credits: number | null }).credits } : {}),
     expiresAt: r.expires_at,
     createdAt: r.created_at,
   };

@@ -275,6 +275,8 @@ export interface PendingApproval {
    * must use the token up too (and a token already used means the approval is used).
    */
   tokenHash?: string;
+  /** The credits quoted when it was asked for (null: unknown); the approved call must not quote higher. */
+  quotedCredits?: number | null;
   expiresAt: number;
   createdAt: number;
 }

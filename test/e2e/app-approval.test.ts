@@ -4,6 +4,8 @@
  * exactly once on the money path, or declines it. Built server over stdio and Streamable HTTP, real
  * SQLite, the sandbox's request counter.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -213,6 +215,28 @@ describe('app approval over stdio', () => {
     expect(sc(ran[0]).job_id).toMatch(/^job_/);
     expect(sc(both.find((r) => r.isError)!)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'used' });
     expect(hits(sandbox, T2I_PATH)).toBe(1);
+  });
+
+  it('the approved price binds: priced higher after the approval, Approve is refused with nothing sent and the approval closed', async () => {
+    const dir = tempDir();
+    const prices = (credits: number): string => {
+      const file = join(tempDir(), 'prices.json');
+      writeFileSync(file, JSON.stringify({ prices: { [SORA]: { credits } } }));
+      return file;
+    };
+    const cheap = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_PRICES: prices(8) });
+    const v = view(await cheap.call(SORA, { prompt: 'a price that moves' }));
+    expect(v.price_text).toBe('8 credits');
+    await closers.pop()!();
+
+    const dear = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_PRICES: prices(30) });
+    const refused = await approve(dear, v.approval_id);
+    expect(sc(refused), text(refused)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'price_changed' });
+    expect(text(refused)).toMatch(/approved 8 credits, now 30 credits/);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+    const again = await approve(dear, v.approval_id);
+    expect(sc(again)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'declined' });
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
   });
 
   it('--consent app-or-form: the token appears nowhere the model sees, and Approve in the view runs the call', async () => {
