@@ -239,6 +239,29 @@ describe('app approval over stdio', () => {
     expect(hits(sandbox, SORA_PATH)).toBe(0);
   });
 
+  it('Approve runs only a tool this server serves: after a restart with --tools leaving it out, NOT_FOUND, nothing sent', async () => {
+    const dir = tempDir();
+    const all = await serve({ MEDIAGEN_STATE_DIR: dir });
+    const v = view(await all.call(SORA, { prompt: 'served no more' }));
+    await closers.pop()!();
+    const narrow = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_TOOLS: `${T2I},${APPROVE_TOOL}` });
+    const refused = await approve(narrow, v.approval_id);
+    expect(sc(refused).code, text(refused)).toBe('NOT_FOUND');
+    expect(text(refused)).toContain(SORA);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+  });
+
+  it('the approval view shows every argument the call runs (long strings cut), not a keyword-picked few', async () => {
+    const s = await serve();
+    const prompt = 'a long prompt '.repeat(60);
+    const v = view(await s.call(SORA, { prompt, remove_watermark: true }));
+    expect(v.key_args).toMatchObject({ remove_watermark: true, aspect_ratio: 'landscape', n_frames: '10' });
+    const shown = v.key_args.prompt as string;
+    expect(shown.length).toBeLessThanOrEqual(300);
+    expect(prompt.startsWith(shown.slice(0, -3))).toBe(true);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+  });
+
   it('--consent app-or-form: the token appears nowhere the model sees, and Approve in the view runs the call', async () => {
     const s = await serve({ MEDIAGEN_CONSENT: 'app-or-form' });
     const asked = await s.call(SORA, { prompt: 'no token please' });
