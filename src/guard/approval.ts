@@ -45,6 +45,23 @@ export interface ApprovalFacts {
   balanceText?: string;
 }
 
+const SHOWN = 300;
+
+/** Every argument, long strings (and long nested values, as JSON text) cut for display. */
+export function displayArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const cut = (s: string): string => (s.length > SHOWN ? `${s.slice(0, SHOWN - 3)}...` : s);
+  return Object.fromEntries(
+    Object.entries(args).map(([k, v]) => {
+      if (typeof v === 'string') return [k, cut(v)];
+      if (v !== null && typeof v === 'object') {
+        const json = JSON.stringify(v);
+        return [k, json.length > SHOWN ? cut(json) : v];
+      }
+      return [k, v];
+    }),
+  );
+}
+
 /** Store a new pending approval; answers the result `_meta` that carries its ApprovalView. */
 export async function createApproval(
   store: Store,
@@ -74,7 +91,8 @@ export async function createApproval(
     approval_id: id,
     tool: facts.tool,
     title: facts.title,
-    key_args: facts.keyArgs,
+    // Every argument the approval runs, not a selection: nothing the person approves is hidden.
+    key_args: displayArgs(app.args),
     price_text: facts.priceText,
     balance_text: facts.balanceText ?? null,
     caps_left: app.capsLeft,
