@@ -25,6 +25,7 @@ import { openStore } from './store/open.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { approveTool } from './tools/approve-tool.js';
+import type { ToolSpec } from './tools/build.js';
 import { cachedBalance } from './tools/balance.js';
 import { keepServerTool, type ToolFilter } from './tools/filter.js';
 import { ToolHandler, type ServerTool } from './tools/handler.js';
@@ -293,7 +294,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
-    approveTool({ consent, handler, tools: new Map(registry.tools.map((t) => [t.name, t])) }),
+    approveTool({ consent, handler, tools: byName(registry.tools) }),
     thumbnailTool({ ledger, previewer: outputs.previewer }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
@@ -335,7 +336,16 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       createServer({
         tools: only ? registry.tools.filter((t) => only.has(t.name)) : registry.tools,
         handler,
-        serverTools: only ? serverTools.filter((t) => only.has(t.name)) : serverTools,
+        // The approve tool runs only the paid tools this server serves (its own, narrower set when `only`).
+        serverTools: only
+          ? serverTools
+              .filter((t) => only.has(t.name))
+              .map((t) =>
+                t.name === APPROVE_TOOL
+                  ? approveTool({ consent, handler, tools: byName(registry.tools.filter((s) => only.has(s.name))) })
+                  : t,
+              )
+          : serverTools,
         logger,
         defaultCallerId,
         ...(fixedCaller ? { callerId: defaultCallerId } : {}),
@@ -366,4 +376,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     },
   };
   return app;
+}
+
+function byName(tools: readonly ToolSpec[]): ReadonlyMap<string, ToolSpec> {
+  return new Map(tools.map((t) => [t.name, t]));
 }

@@ -44,6 +44,13 @@ export interface Consent {
   via: 'token' | 'elicitation' | 'app';
   /** The call was refused before anything was sent (a cap): the token (or approval) works once more. */
   giveBack(): Promise<void>;
+  /**
+   * The reservation (= job id) the call runs under, recorded on its approval before anything is sent, so a
+   * used approval names it (absent when no approval stands behind this consent).
+   */
+  bind?(reservation: string): Promise<void>;
+  /** Close the approval behind this consent for good before anything was sent (its price changed). */
+  close?(): Promise<void>;
 }
 
 /** A pending approval taken by the person's Approve: the call to run, and its consent. */
@@ -72,15 +79,43 @@ export class ConsentGate {
    * is used up here; `giveBack` returns it when the call is then refused before anything is sent (a cap).
    */
   async obtain(req: ConsentRequest, elicit: Elicit | undefined): Promise<Consent> {
+    let refused: string | undefined;
     if (req.confirmToken !== undefined && this.tokens) {
       const tokenHash = sha256(req.confirmToken);
       const usedAt = this.now();
       const verdict = await this.store.consumeToken(tokenHash, req.tool, req.argsHash, req.callerId, usedAt);
-      if (verdict === 'ok') return { via: 'token', giveBack: () => this.store.returnToken(tokenHash, usedAt) };
-      return this.ask(req, REFUSED[verdict]);
+      if (verdict === 'ok') {
+        // The approval issued with this token is the same consent: it is used now, not left to be declined.
+        await this.store.useApprovalToken(tokenHash, usedAt);
+        return {
+          via: 'token',
+          giveBack: async () => {
+            await this.store.returnToken(tokenHash, usedAt);
+            await this.store.returnApprovalToken(tokenHash, usedAt);
+          },
+          bind: (reservation) => this.store.bindApprovalReservation({ tokenHash }, reservation),
+        };
+      }
+      // A client with a form never gets a token back: the refusal leads on to the view or the form.
+      if (elicit === undefined) return this.ask(req, REFUSED[verdict]);
+      refused = REFUSED[verdict];
     }
-    if (req.app && this.apps) return this.ask(req);
-    if (elicit && this.mode !== 'token') {
+    const form = elicit !== undefined && this.mode !== 'token';
+    if (req.app && this.apps) {
+      // A client with both: the view first, the form as its fallback (never a token). Asked again while
+      // the view is pending, the form is asked, and the pending view is closed first so only one can run it.
+      if (!form) return this.ask(req, refused);
+      const { principal, callerId } = req.app;
+      const closed = await this.store.supersedeApprovals({
+        tool: req.tool,
+        argsHash: req.argsHash,
+        principal,
+        callerId,
+        now: this.now(),
+      });
+      if (closed === 0) return this.ask(req, refused, true);
+    }
+    if (elicit && form) {
       await this.elicit(req, elicit);
       return { via: 'elicitation', giveBack: () => Promise.resolve() };
     }
@@ -96,7 +131,7 @@ export class ConsentGate {
         `${req.tool} costs ${req.priceText} and this server asks for consent only through an approval view (MCP Apps) or an approval form (form elicitation); this client shows neither. Use a client that shows an approval view or form. Nothing was sent.`,
         { tool: req.tool, price: req.priceText, reason: req.reason, approvalViewOrFormRequired: true },
       );
-    return this.ask(req);
+    return this.ask(req, refused);
   }
 
   /** The modes with a token path (auto, token): a confirm_token is issued and redeemed. */
@@ -116,31 +151,46 @@ export class ConsentGate {
   async take(approvalId: string, principal: string): Promise<TakenApproval> {
     const idHash = sha256(approvalId);
     const r = await this.store.takeApproval(idHash, principal, this.now());
-    if (!r.ok) throw approvalRefused(r.refused);
+    if (!r.ok) throw await approvalRefused(this.store, r);
     const { approval, usedAt } = r;
     const tokenHash = approval.tokenHash;
     if (tokenHash !== undefined) {
-      // Its fallback token is the same consent: use it up too; if the model already used it, so is this.
+      // Its fallback token is the same consent: use it up too; if the model already used it, so is this
+      // (its call was sent or is being sent: the row names its reservation once recorded).
       const verdict = await this.store.consumeToken(tokenHash, approval.tool, approval.argsHash, principal, usedAt);
-      if (verdict !== 'ok') throw approvalRefused('used');
+      if (verdict === 'used') throw await approvalRefused(this.store, { refused: 'used', byToken: true });
+      if (verdict !== 'ok') {
+        await this.store.returnApproval(idHash, usedAt);
+        throw await approvalRefused(this.store, { refused: verdict === 'expired' ? 'expired' : 'unknown' });
+      }
     }
     const giveBack = async (): Promise<void> => {
       if (tokenHash !== undefined) await this.store.returnToken(tokenHash, usedAt);
       await this.store.returnApproval(idHash, usedAt);
     };
-    return { approval, consent: { via: 'app', giveBack } };
+    const bind = (reservation: string): Promise<void> => this.store.bindApprovalReservation({ idHash }, reservation);
+    const close = async (): Promise<void> => {
+      // Back to pending, then declined: a later Approve is told it is closed, not that a call is running.
+      await this.store.returnApproval(idHash, usedAt);
+      await this.store.declineApproval(idHash, principal, this.now());
+    };
+    return { approval, consent: { via: 'app', giveBack, bind, close } };
   }
 
   /**
    * The person's Decline in a view: the approval is closed for good, and so is its fallback token (used
-   * up, so the model cannot run what the person declined); refusals as for `take`.
+   * up, so the model cannot run what the person declined); refusals as for `take`. The answer comes from
+   * burning the token: one the model used first (the two raced) means its call was sent, so this refuses
+   * as used rather than letting the view say nothing was sent.
    */
   async decline(approvalId: string, principal: string): Promise<void> {
     const now = this.now();
     const r = await this.store.declineApproval(sha256(approvalId), principal, now);
-    if (!r.ok) throw approvalRefused(r.refused);
+    if (!r.ok) throw await approvalRefused(this.store, r);
     const { tokenHash, tool, argsHash } = r.approval;
-    if (tokenHash !== undefined) await this.store.consumeToken(tokenHash, tool, argsHash, principal, now);
+    if (tokenHash === undefined) return;
+    const verdict = await this.store.consumeToken(tokenHash, tool, argsHash, principal, now);
+    if (verdict === 'used') throw await approvalRefused(this.store, { refused: 'used', byToken: true });
   }
 
   private summary(req: ConsentRequest): string {
@@ -183,9 +233,10 @@ export class ConsentGate {
    * CONFIRMATION_REQUIRED: with a pending approval in `_meta` when the client renders views (app path),
    * and with a confirm_token in the text and structuredContent when the mode has a token path.
    */
-  private async ask(req: ConsentRequest, refused?: string): Promise<never> {
+  private async ask(req: ConsentRequest, refused?: string, form = false): Promise<never> {
     const now = this.now();
-    const token = this.tokens ? `ct_${randomBytes(24).toString('base64url')}` : undefined;
+    // A client that shows a form never gets a token: the form is the fallback, and a person answers it.
+    const token = this.tokens && !form ? `ct_${randomBytes(24).toString('base64url')}` : undefined;
     if (token !== undefined)
       await this.store.putToken({
         tokenHash: sha256(token),
@@ -195,7 +246,8 @@ export class ConsentGate {
         expiresAt: now + this.ttlMs,
         createdAt: now,
       });
-    // The approval names the token: one consent, whichever is used first closes the other.
+    // The approval names the token: one consent (using the token uses the approval; Approve and Decline
+    // burn the token).
     const meta =
       req.app && this.apps
         ? await createApproval(this.store, req, req.app, now, this.ttlMs, token && sha256(token))
@@ -218,9 +270,12 @@ export class ConsentGate {
         {
           ...base,
           approval: 'view',
-          hint:
-            `${viewLine} Only the user can approve it there (valid once, for ${minutes} min); there is no other ` +
-            `way. Do not call ${req.tool} again for this: once approved, the view runs it and shows the job.`,
+          hint: form
+            ? `${viewLine} Only the user can approve it there (valid once, for ${minutes} min). Once approved, ` +
+              `the view runs it and shows the job. If no view appears, call ${req.tool} again with the same ` +
+              `arguments: the user is then asked with a form instead (and this view is closed).`
+            : `${viewLine} Only the user can approve it there (valid once, for ${minutes} min); there is no other ` +
+              `way. Do not call ${req.tool} again for this: once approved, the view runs it and shows the job.`,
         },
         meta,
       );

@@ -23,7 +23,11 @@ import {
   DECIDE_APPROVAL_SQL,
   INSERT_APPROVAL_SQL,
   PURGE_APPROVALS_SQL,
-  refusalOf,
+  refusedOf,
+  BIND_APPROVAL_SQL,
+  RETURN_APPROVAL_BY_TOKEN_SQL,
+  SUPERSEDE_APPROVALS_SQL,
+  USE_APPROVAL_BY_TOKEN_SQL,
   RETURN_APPROVAL_SQL,
   rowToApproval,
   type ApprovalRow,
@@ -59,7 +63,7 @@ import type {
   ClaimResult,
   ConsentToken,
   ConsumeResult,
-  ApprovalRefusal,
+  ApprovalRefused,
   DeclineApprovalResult,
   JobPage,
   PendingApproval,
@@ -392,27 +396,55 @@ export class PgStore implements Store {
     principal: string,
     now: number,
     to: 'approved' | 'declined',
-  ): Promise<ApprovalRow | ApprovalRefusal> {
+  ): Promise<ApprovalRow | ApprovalRefused> {
     const decided = named(DECIDE_APPROVAL_SQL, { id_hash: idHash, principal, now, to });
     const { rows } = await this.db.q<ApprovalRow>(decided.text, decided.values);
     if (rows[0] !== undefined) return rows[0];
     const found = named(APPROVAL_BY_ID_SQL, { id_hash: idHash });
-    return refusalOf((await this.db.q<ApprovalRow>(found.text, found.values)).rows[0], principal, now);
+    return refusedOf((await this.db.q<ApprovalRow>(found.text, found.values)).rows[0], principal, now);
   }
 
   async takeApproval(idHash: string, principal: string, now: number): Promise<TakeApprovalResult> {
     const r = await this.decide(idHash, principal, now, 'approved');
-    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r), usedAt: now };
+    return 'refused' in r ? { ok: false, ...r } : { ok: true, approval: rowToApproval(r), usedAt: now };
   }
 
   async declineApproval(idHash: string, principal: string, now: number): Promise<DeclineApprovalResult> {
     const r = await this.decide(idHash, principal, now, 'declined');
-    return typeof r === 'string' ? { ok: false, refused: r } : { ok: true, approval: rowToApproval(r) };
+    return 'refused' in r ? { ok: false, ...r } : { ok: true, approval: rowToApproval(r) };
   }
 
   async returnApproval(idHash: string, usedAt: number): Promise<void> {
     const { text, values } = named(RETURN_APPROVAL_SQL, { id_hash: idHash, used_at: usedAt });
     await this.db.q(text, values);
+  }
+
+  async useApprovalToken(tokenHash: string, now: number): Promise<void> {
+    const { text, values } = named(USE_APPROVAL_BY_TOKEN_SQL, { token_hash: tokenHash, now });
+    await this.db.q(text, values);
+  }
+
+  async returnApprovalToken(tokenHash: string, usedAt: number): Promise<void> {
+    const { text, values } = named(RETURN_APPROVAL_BY_TOKEN_SQL, { token_hash: tokenHash, used_at: usedAt });
+    await this.db.q(text, values);
+  }
+
+  async bindApprovalReservation(by: { idHash?: string; tokenHash?: string }, reservation: string): Promise<void> {
+    const params = { id_hash: by.idHash ?? null, token_hash: by.tokenHash ?? null, reservation };
+    const { text, values } = named(BIND_APPROVAL_SQL, params);
+    await this.db.q(text, values);
+  }
+
+  async supersedeApprovals(q: {
+    tool: string;
+    argsHash: string;
+    principal: string;
+    callerId: string;
+    now: number;
+  }): Promise<number> {
+    const params = { tool: q.tool, args_hash: q.argsHash, principal: q.principal, caller_id: q.callerId, now: q.now };
+    const { text, values } = named(SUPERSEDE_APPROVALS_SQL, params);
+    return (await this.db.q(text, values)).rowCount ?? 0;
   }
 
   // ---- idempotency keys ----

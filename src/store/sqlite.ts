@@ -464,6 +464,28 @@ export class SqliteStore implements Store {
     this.approvals.giveBack(idHash, usedAt);
   }
 
+  async useApprovalToken(tokenHash: string, now: number): Promise<void> {
+    this.approvals.useToken(tokenHash, now);
+  }
+
+  async returnApprovalToken(tokenHash: string, usedAt: number): Promise<void> {
+    this.approvals.returnToken(tokenHash, usedAt);
+  }
+
+  async bindApprovalReservation(by: { idHash?: string; tokenHash?: string }, reservation: string): Promise<void> {
+    this.approvals.bind(by, reservation);
+  }
+
+  async supersedeApprovals(q: {
+    tool: string;
+    argsHash: string;
+    principal: string;
+    callerId: string;
+    now: number;
+  }): Promise<number> {
+    return this.approvals.supersede(q);
+  }
+
   async purge(q: { tokensBefore: number; keysBefore: number }): Promise<PurgeCounts> {
     return purgeSqlite(this.db, q);
   }

@@ -282,6 +282,8 @@ export interface PendingApproval {
    * must use the token up too (and a token already used means the approval is used).
    */
   tokenHash?: string;
+  /** The credits quoted when it was asked for (null: unknown); the approved call must not quote higher. */
+  quotedCredits?: number | null;
   expiresAt: number;
   createdAt: number;
 }
@@ -289,10 +291,17 @@ export interface PendingApproval {
 /** Why an approval cannot be decided: never issued (or another principal's), already used, declined, expired. */
 export type ApprovalRefusal = 'unknown' | 'used' | 'declined' | 'expired';
 
-export type DeclineApprovalResult = { ok: true; approval: PendingApproval } | { ok: false; refused: ApprovalRefusal };
+/** A refusal; a used approval names the reservation (= job id) its call ran under once one was recorded. */
+export interface ApprovalRefused {
+  ok?: false;
+  refused: ApprovalRefusal;
+  reservation?: string;
+}
+
+export type DeclineApprovalResult = { ok: true; approval: PendingApproval } | ({ ok: false } & ApprovalRefused);
 
 export type TakeApprovalResult =
-  { ok: true; approval: PendingApproval; usedAt: number } | { ok: false; refused: ApprovalRefusal };
+  { ok: true; approval: PendingApproval; usedAt: number } | ({ ok: false } & ApprovalRefused);
 
 export interface IdempotencyRecord {
   key: string;
@@ -560,6 +569,23 @@ export interface Store {
    * approved -> pending, so it can be approved again until it expires. Only that exact take is undone.
    */
   returnApproval(idHash: string, usedAt: number): Promise<void>;
+  /** The fallback token `tokenHash` was used at `now`: its pending approval becomes approved (used). */
+  useApprovalToken(tokenHash: string, now: number): Promise<void>;
+  /** Undo `useApprovalToken` of that exact use (the call was refused before anything was sent). */
+  returnApprovalToken(tokenHash: string, usedAt: number): Promise<void>;
+  /** Record the reservation the approval's call runs under (by approval id hash or by its token's hash). */
+  bindApprovalReservation(by: { idHash?: string; tokenHash?: string }, reservation: string): Promise<void>;
+  /**
+   * Decline the live pending approvals of this exact call (tool, arguments, principal, caller): a form is
+   * about to be asked for it instead. Answers how many were closed.
+   */
+  supersedeApprovals(q: {
+    tool: string;
+    argsHash: string;
+    principal: string;
+    callerId: string;
+    now: number;
+  }): Promise<number>;
 
   // idempotency keys (global: they survive restarts and caller changes)
   /** Atomically claim `key` for (tool, argsHash), or report the existing claim. */

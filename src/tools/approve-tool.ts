@@ -58,7 +58,11 @@ export function approveTool(d: ApproveDeps): ServerTool {
       return d.handler.approved(
         tool,
         approval.args,
-        { argsHash: approval.argsHash, idempotencyKey: approval.idempotencyKey },
+        {
+          argsHash: approval.argsHash,
+          idempotencyKey: approval.idempotencyKey,
+          ...(approval.quotedCredits !== undefined ? { approvedCredits: approval.quotedCredits } : {}),
+        },
         consent,
         { ...ctx, callerId: approval.callerId },
       );

@@ -116,7 +116,7 @@ export class ToolHandler {
   async approved(
     tool: ToolSpec,
     args: Record<string, unknown>,
-    bound: { argsHash: string; idempotencyKey?: string },
+    bound: { argsHash: string; idempotencyKey?: string; approvedCredits?: number | null },
     consent: Consent,
     ctx: CallContext,
   ): Promise<ToolResult> {
@@ -140,6 +140,7 @@ export class ToolHandler {
       tool,
       args: sent,
       idempotencyKey: bound.idempotencyKey,
+      ...(bound.approvedCredits !== undefined ? { approvedCredits: bound.approvedCredits } : {}),
       callerId: ctx.callerId,
       principal: ctx.principal,
       signal: ctx.signal,

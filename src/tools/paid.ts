@@ -67,6 +67,8 @@ export interface PaidCall {
    * when the call is refused before anything is sent.
    */
   consent?: Consent;
+  /** The credits the person approved (null: unknown); a call now quoted higher, or unknown, is refused. */
+  approvedCredits?: number | null;
 }
 
 export type PaidOutcome =
@@ -128,7 +130,7 @@ export function withObserved(tool: ToolSpec, q: Quote, seen: ObservedPrice | und
 }
 
 /** What an approval view needs beyond the consent request: the call itself, who made it, the caps left. */
-async function appContext(d: PaidDeps, c: PaidCall): Promise<AppContext> {
+async function appContext(d: PaidDeps, c: PaidCall, quote: Quote): Promise<AppContext> {
   const left = await d.budget.left(c.tool.catalogue.provider, c.callerId, c.principal);
   return {
     args: c.args,
@@ -136,7 +138,24 @@ async function appContext(d: PaidDeps, c: PaidCall): Promise<AppContext> {
     callerId: c.callerId,
     ...(c.idempotencyKey !== undefined ? { idempotencyKey: c.idempotencyKey } : {}),
     capsLeft: capsLeftText(left, c.tool.catalogue.currency),
+    quotedCredits: quote.kind === 'unknown' ? null : quote.credits,
   };
+}
+
+/**
+ * The price a person approved binds the approved call: quoted higher now, or unknown where it was known,
+ * it is refused before anything is sent and the approval is closed (the person is asked again).
+ */
+async function priceHolds(tool: ToolSpec, quote: Quote, approved: number | null, consent: Consent): Promise<void> {
+  const now = quote.kind === 'unknown' ? null : quote.credits;
+  if (approved === null || (now !== null && now <= approved)) return;
+  await consent.close?.();
+  const cur = tool.catalogue.currency;
+  throw new MediagenError(
+    'APPROVAL_INVALID',
+    `The price of ${tool.name} changed since it was approved (approved ${approved} ${cur}, now ${quoteText(quote, cur)}). Nothing was sent or charged; this approval is closed: ask for the call again to get a new approval at the new price.`,
+    { refused: 'price_changed', approved_credits: approved, price: quoteText(quote, cur) },
+  );
 }
 
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
@@ -145,6 +164,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const cat = tool.catalogue;
   const hash = hashArgs(tool.name, args);
   const quote = priceCall(tool.op.price ?? { unknown: 'no price in the catalogue' }, args);
+  if (c.consent && c.approvedCredits !== undefined) await priceHolds(tool, quote, c.approvedCredits, c.consent);
 
   let existing: PaidOutcome | undefined;
   try {
@@ -178,7 +198,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
           keyArgs: keyArgs(args),
           balanceText: c.elicit || c.apps ? await d.balance(cat.provider, c.signal).catch(() => undefined) : undefined,
           confirmToken: c.confirmToken,
-          app: viewed ? await appContext(d, c) : undefined,
+          app: viewed ? await appContext(d, c, quote) : undefined,
         },
         c.elicit,
       );
@@ -194,6 +214,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       observedMax: capReserve(seen, d.budget.unknownReserve),
     });
     reserved = true;
+    // The approval behind this consent knows its reservation before anything is sent (DESIGN §5).
+    if (consent?.bind) await consent.bind(jobId);
     // The key knows its reservation before anything is sent: a crash mid-call leaves it settleable.
     if (storeKey) await d.store.bindIdempotencyReservation(storeKey, jobId);
   } catch (err) {

@@ -40,7 +40,7 @@ export interface ApprovalView {
   approval_id: string;
   tool: string;
   title: string;
-  /** The arguments worth showing a person (prompt, model, duration...). */
+  /** Every argument the approved call runs (long strings, and long nested values as JSON text, cut for display). */
   key_args: Record<string, unknown>;
   /** "15 credits", "up to 54.6 credits", "unknown; last observed 12 credits (…)". */
   price_text: string;

@@ -4,6 +4,8 @@
  * exactly once on the money path, or declines it. Built server over stdio and Streamable HTTP, real
  * SQLite, the sandbox's request counter.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -119,6 +121,70 @@ describe('app approval over stdio', () => {
     expect(hits(sandbox, SORA_PATH)).toBe(1);
   });
 
+  it('a client with both the apps extension and a form never gets a token: the view, then the form as the fallback', async () => {
+    const s = await serve({}, { ...APPS, elicitation: {} });
+    let forms = 0;
+    let answer = 'decline';
+    s.client.setRequestHandler(ElicitRequestSchema, () => {
+      forms++;
+      return answer === 'accept' ? { action: 'accept', content: { approve: true } } : { action: 'decline' };
+    });
+    const asked = await s.call(SORA, { prompt: 'both ways' });
+    expect(sc(asked).code, text(asked)).toBe('CONFIRMATION_REQUIRED');
+    const v = view(asked);
+    expect(JSON.stringify(asked)).not.toMatch(/\bct_[A-Za-z0-9_-]{20}/);
+    expect(sc(asked).confirm_token).toBeUndefined();
+    expect(forms).toBe(0);
+    // A guessed token is no way in: asked again, the person gets the form (declined here); nothing sent.
+    const guessed = await s.call(SORA, { prompt: 'both ways', confirm_token: 'ct_guessedguessedguessedguessed' });
+    expect(sc(guessed).code, text(guessed)).toBe('CONSENT_DECLINED');
+    expect(forms).toBe(1);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+    // The form closed the pending view: it cannot run the call after the person said no.
+    const late = await approve(s, v.approval_id);
+    expect(sc(late)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'declined' });
+    // A fresh ask offers the view again (no token); asked again, the form the person accepts runs it once.
+    const again = await s.call(SORA, { prompt: 'both ways' });
+    expect(JSON.stringify(again)).not.toMatch(/\bct_[A-Za-z0-9_-]{20}/);
+    answer = 'accept';
+    const ran = await s.call(SORA, { prompt: 'both ways' });
+    expect(sc(ran).job_id, text(ran)).toMatch(/^job_/);
+    expect(forms).toBe(2);
+    const stale = await approve(s, view(again).approval_id);
+    expect(sc(stale).code, text(stale)).toBe('APPROVAL_INVALID');
+    expect(hits(sandbox, SORA_PATH)).toBe(1);
+  });
+
+  it('Decline after the model used the fallback token says it was used and names the job, never "nothing sent"', async () => {
+    const s = await serve();
+    const asked = await s.call(SORA, { prompt: 'decline after token' });
+    const used = await s.call(SORA, { prompt: 'decline after token', confirm_token: sc(asked).confirm_token });
+    const job = sc(used).job_id as string;
+    expect(job, text(used)).toMatch(/^job_/);
+    const declined = await approve(s, view(asked).approval_id, 'decline');
+    expect(declined.isError, text(declined)).toBe(true);
+    expect(sc(declined)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'used', job_id: job });
+    expect(text(declined)).toContain(job);
+    expect(text(declined)).not.toMatch(/Nothing was sent/);
+    expect(hits(sandbox, SORA_PATH)).toBe(1);
+  });
+
+  it('a second Approve after an unknown outcome names the reservation and sends nothing more', async () => {
+    const s = await serve();
+    const v = view(await s.call(SORA, { prompt: 'answer lost sandbox:lost' }));
+    const first = await approve(s, v.approval_id);
+    expect(sc(first).code, text(first)).toBe('OUTCOME_UNKNOWN');
+    expect(hits(sandbox, SORA_PATH)).toBe(1);
+    const second = await approve(s, v.approval_id);
+    expect(sc(second), text(second)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'used' });
+    const reservation = sc(second).reservation as string;
+    expect(reservation).toMatch(/^job_/);
+    expect(text(second)).toContain(reservation);
+    expect(text(second)).toMatch(/Do not ask for the call again/);
+    expect(text(second)).not.toMatch(/Nothing was sent|ask for the call again to get/);
+    expect(hits(sandbox, SORA_PATH)).toBe(1);
+  });
+
   it('an unknown or expired approval is refused with nothing sent', async () => {
     const s = await serve({ MEDIAGEN_TOKEN_TTL_SECONDS: '1' });
     const unknown = await approve(s, 'ap_never_issued');
@@ -149,6 +215,51 @@ describe('app approval over stdio', () => {
     expect(sc(ran[0]).job_id).toMatch(/^job_/);
     expect(sc(both.find((r) => r.isError)!)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'used' });
     expect(hits(sandbox, T2I_PATH)).toBe(1);
+  });
+
+  it('the approved price binds: priced higher after the approval, Approve is refused with nothing sent and the approval closed', async () => {
+    const dir = tempDir();
+    const prices = (credits: number): string => {
+      const file = join(tempDir(), 'prices.json');
+      writeFileSync(file, JSON.stringify({ prices: { [SORA]: { credits } } }));
+      return file;
+    };
+    const cheap = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_PRICES: prices(8) });
+    const v = view(await cheap.call(SORA, { prompt: 'a price that moves' }));
+    expect(v.price_text).toBe('8 credits');
+    await closers.pop()!();
+
+    const dear = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_PRICES: prices(30) });
+    const refused = await approve(dear, v.approval_id);
+    expect(sc(refused), text(refused)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'price_changed' });
+    expect(text(refused)).toMatch(/approved 8 credits, now 30 credits/);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+    const again = await approve(dear, v.approval_id);
+    expect(sc(again)).toMatchObject({ code: 'APPROVAL_INVALID', refused: 'declined' });
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+  });
+
+  it('Approve runs only a tool this server serves: after a restart with --tools leaving it out, NOT_FOUND, nothing sent', async () => {
+    const dir = tempDir();
+    const all = await serve({ MEDIAGEN_STATE_DIR: dir });
+    const v = view(await all.call(SORA, { prompt: 'served no more' }));
+    await closers.pop()!();
+    const narrow = await serve({ MEDIAGEN_STATE_DIR: dir, MEDIAGEN_TOOLS: `${T2I},${APPROVE_TOOL}` });
+    const refused = await approve(narrow, v.approval_id);
+    expect(sc(refused).code, text(refused)).toBe('NOT_FOUND');
+    expect(text(refused)).toContain(SORA);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
+  });
+
+  it('the approval view shows every argument the call runs (long strings cut), not a keyword-picked few', async () => {
+    const s = await serve();
+    const prompt = 'a long prompt '.repeat(60);
+    const v = view(await s.call(SORA, { prompt, remove_watermark: true }));
+    expect(v.key_args).toMatchObject({ remove_watermark: true, aspect_ratio: 'landscape', n_frames: '10' });
+    const shown = v.key_args.prompt as string;
+    expect(shown.length).toBeLessThanOrEqual(300);
+    expect(prompt.startsWith(shown.slice(0, -3))).toBe(true);
+    expect(hits(sandbox, SORA_PATH)).toBe(0);
   });
 
   it('--consent app-or-form: the token appears nowhere the model sees, and Approve in the view runs the call', async () => {

@@ -114,6 +114,53 @@ export function approvalsContract(ref: PeerRef): void {
       expect([taken.ok, declined.ok].filter(Boolean)).toHaveLength(1);
     });
 
+    it('using its fallback token uses the approval; only that exact use is given back', async () => {
+      await ref.store.putApproval(approval({ tokenHash: 'sha-token-fallback' }));
+      await ref.store.useApprovalToken('sha-token-other', T0 + 1); // another token: nothing changes
+      expect((await ref.store.takeApproval('sha-approval-1', 'alice', T0 + 1)).ok).toBe(true);
+      await ref.store.putApproval(approval({ idHash: 'a2', tokenHash: 'sha-token-2' }));
+      await ref.store.useApprovalToken('sha-token-2', T0 + 5);
+      expect(await ref.store.declineApproval('a2', 'alice', T0 + 6)).toEqual({ ok: false, refused: 'used' });
+      await ref.store.returnApprovalToken('sha-token-2', T0 + 4); // not that use
+      expect(await ref.store.takeApproval('a2', 'alice', T0 + 6)).toEqual({ ok: false, refused: 'used' });
+      await ref.store.returnApprovalToken('sha-token-2', T0 + 5);
+      expect((await ref.store.takeApproval('a2', 'alice', T0 + 7)).ok).toBe(true);
+    });
+
+    it('a used approval names the reservation bound to it (by its id or by its token)', async () => {
+      await ref.store.putApproval(approval({ idHash: 'by-id' }));
+      await ref.store.putApproval(approval({ idHash: 'by-token', tokenHash: 'sha-token-b' }));
+      expect((await ref.store.takeApproval('by-id', 'alice', T0)).ok).toBe(true);
+      expect(await ref.store.takeApproval('by-id', 'alice', T0 + 1)).toEqual({ ok: false, refused: 'used' });
+      await ref.store.bindApprovalReservation({ idHash: 'by-id' }, 'job_1');
+      expect(await ref.store.takeApproval('by-id', 'alice', T0 + 2)).toEqual({
+        ok: false,
+        refused: 'used',
+        reservation: 'job_1',
+      });
+      await ref.store.useApprovalToken('sha-token-b', T0);
+      await ref.store.bindApprovalReservation({ tokenHash: 'sha-token-b' }, 'job_2');
+      expect(await ref.store.declineApproval('by-token', 'alice', T0 + 1)).toEqual({
+        ok: false,
+        refused: 'used',
+        reservation: 'job_2',
+      });
+    });
+
+    it('supersede declines only the live pending approvals of that exact call', async () => {
+      const call = { tool: 'acme_video', argsHash: 'h-args', principal: 'alice', callerId: 'session-1' };
+      await ref.store.putApproval(approval({ idHash: 'p1' }));
+      await ref.store.putApproval(approval({ idHash: 'other-args', argsHash: 'h-other' }));
+      await ref.store.putApproval(approval({ idHash: 'other-caller', callerId: 'session-2' }));
+      await ref.store.putApproval(approval({ idHash: 'taken' }));
+      await ref.store.takeApproval('taken', 'alice', T0);
+      expect(await ref.store.supersedeApprovals({ ...call, now: T0 + 1 })).toBe(1);
+      expect(await ref.store.takeApproval('p1', 'alice', T0 + 2)).toEqual({ ok: false, refused: 'declined' });
+      expect(await ref.store.supersedeApprovals({ ...call, now: T0 + 2 })).toBe(0);
+      expect((await ref.store.takeApproval('other-args', 'alice', T0 + 2)).ok).toBe(true);
+      expect((await ref.store.takeApproval('other-caller', 'alice', T0 + 2)).ok).toBe(true);
+    });
+
     it('maintenance purges expired approvals (decided or not) and keeps live ones', async () => {
       await ref.store.putApproval(approval({ idHash: 'old', expiresAt: T0 + 10 }));
       await ref.store.putApproval(approval({ idHash: 'old-used', expiresAt: T0 + 10 }));
