@@ -15,7 +15,8 @@ import { tempDir } from '../helpers/in-memory.js';
 import { hits as allHits, phayaEnv } from '../helpers/money.js';
 import { ROOT } from '../helpers/paths.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
+/** Screenshots every run writes (the best are copied by hand into docs/screenshots/ for the README). */
+const SHOTS = join(ROOT, 'test-output/screenshots');
 const SORA = 'phaya_sora2_text_to_video';
 const SORA_PATH = '/phaya/api/v1/sora2-text-to-video/create';
 
