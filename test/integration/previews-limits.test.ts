@@ -5,7 +5,7 @@
  * The process stays up and the next thumbnail is made.
  */
 import { describe, expect, it } from 'vitest';
-import { makeBombPng, makeJpeg, makeTruncatedPng } from '../../src/sandbox/media-images.js';
+import { makeBombPng, makeInterlacedPng, makeJpeg, makeTruncatedPng } from '../../src/sandbox/media-images.js';
 import { ROOT } from '../helpers/paths.js';
 
 type Thumbnailer = typeof import('../../src/previews/thumbnail.js');
@@ -41,6 +41,17 @@ describe('thumbnail guards', () => {
     const r = await makeThumbnail(bytes);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(reason);
+  });
+
+  it('decodes an honest interlaced PNG and refuses one whose data inflates past its header', async () => {
+    const { makeThumbnail } = await load();
+    const honest = await makeThumbnail(makeInterlacedPng(37, 23));
+    expect(honest).toMatchObject({ ok: true, width: 37, height: 23 });
+    // Declares 1x1 (4 bytes of pixels); its data inflates to 64 MB of zeros.
+    const bomb = makeInterlacedPng(1, 1, 64 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(200 * 1024);
+    const r = await makeThumbnail(bomb);
+    expect(r).toEqual({ ok: false, reason: 'its image data inflates past the 1x1 its header declares' });
   });
 
   it('a truncated PNG is a reason, not an exception', async () => {
