@@ -1,12 +1,14 @@
 /**
  * A thumbnail of untrusted image bytes, without risk to the server: the header is read first and a file
- * declaring more than the pixel cap is refused before anything is decoded; decoding runs in a
- * worker thread with heap limits and a time cap (terminated when it runs out), at most two at once.
+ * declaring more than the pixel cap, or pixels that would decode to more than the byte cap (RGBA, 2 bytes a
+ * sample for a 16-bit PNG), is refused before anything is decoded; decoding runs in a worker thread with
+ * heap limits and a time cap (terminated when it runs out), ONE at a time in the process, so the
+ * memory at the cap is that of one decode.
  * Any failure is a one-line reason, never an exception.
  */
 import { Worker } from 'node:worker_threads';
 import type { Thumb } from './decode.js';
-import { readHeader } from './header.js';
+import { decodedBytes, readHeader } from './header.js';
 
 export interface ThumbLimits {
   /** Long side of the thumbnail, at most (px). */
@@ -15,6 +17,8 @@ export interface ThumbLimits {
   maxBytes: number;
   /** Pixels the source may declare, at most. */
   maxPixels: number;
+  /** Bytes the decoded pixels may need, at most (decodedBytes of the header). */
+  maxDecodedBytes: number;
   /** Time one decode may take (ms). */
   timeoutMs: number;
   /** The worker's V8 heap, at most (MB). */
@@ -25,13 +29,14 @@ export const THUMB_LIMITS: ThumbLimits = {
   maxSide: 768,
   maxBytes: 300 * 1024,
   maxPixels: 40_000_000,
+  maxDecodedBytes: 160_000_000,
   timeoutMs: 15_000,
   heapMb: 256,
 };
 
 export type ThumbResult = ({ ok: true; mimeType: 'image/jpeg' } & Thumb) | { ok: false; reason: string };
 
-const MAX_WORKERS = 2;
+const MAX_WORKERS = 1;
 let running = 0;
 const queue: (() => void)[] = [];
 
@@ -59,6 +64,12 @@ export async function makeThumbnail(bytes: Uint8Array, limits: ThumbLimits = THU
     return {
       ok: false,
       reason: `it declares ${header.width}x${header.height} pixels, over the ${Math.round(limits.maxPixels / 1e6)}-megapixel cap`,
+    };
+  const need = decodedBytes(header);
+  if (need > limits.maxDecodedBytes)
+    return {
+      ok: false,
+      reason: `its ${header.width}x${header.height}${header.png?.depth === 16 ? ' 16-bit' : ''} pixels would need ${Math.round(need / 1e6)} MB decoded, over the ${Math.round(limits.maxDecodedBytes / 1e6)} MB cap`,
     };
   return slot(() => inWorker(bytes, header.format, limits));
 }

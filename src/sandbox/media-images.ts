@@ -72,19 +72,19 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /**
  * A decompression bomb: a valid PNG header declaring width x height 8-bit RGB pixels, and an IDAT of the
- * first rows of zeros (deflate squeezes any run of zeros ~1000:1), so a decoder that trusts the header
+ * first rows of zeros (`depth` bits a sample; deflate squeezes any run of zeros ~1000:1), so a decoder that trusts the header
  * allocates width*height*4 bytes (10 GB at 50000x50000) for a file of a few kilobytes.
  */
-export function makeBombPng(width = 50_000, height = 50_000, rows = 64): Buffer {
+export function makeBombPng(width = 50_000, height = 50_000, rows = 64, depth = 8): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
+  ihdr[8] = depth;
   ihdr[9] = 2;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc((width * 3 + 1) * rows), { level: 9 })),
+    chunk('IDAT', deflateSync(Buffer.alloc((width * 3 * (depth / 8) + 1) * rows), { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

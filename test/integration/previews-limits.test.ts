@@ -34,6 +34,11 @@ describe('thumbnail guards', () => {
     ['a PNG bomb', makeBombPng(), /50000x50000 pixels, over the 40-megapixel cap/],
     ['a JPEG declaring 60000x60000', jpegHeader(60_000, 60_000), /60000x60000 pixels, over the 40-megapixel cap/],
     ['a WebP declaring 16000x16000', webpHeader(16_000, 16_000), /16000x16000 pixels, over the 40-megapixel cap/],
+    [
+      'a 16-bit PNG under the pixel cap but over the decoded-byte cap',
+      makeBombPng(5000, 5000, 4, 16),
+      /its 5000x5000 16-bit pixels would need 200 MB decoded, over the 160 MB cap/,
+    ],
     ['bytes of no image format', Buffer.from('GIF89a not really'), /not a PNG, JPEG or WebP image/],
     ['a PNG with a damaged header', Buffer.concat([makeBombPng().subarray(0, 12), Buffer.from('XXXX')]), /damaged/],
   ])('refuses %s before decoding', async (_what, bytes, reason) => {
