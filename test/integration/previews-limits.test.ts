@@ -10,6 +10,8 @@ import { ROOT } from '../helpers/paths.js';
 
 type Thumbnailer = typeof import('../../src/previews/thumbnail.js');
 const load = async (): Promise<Thumbnailer> => (await import(`${ROOT}dist/previews/thumbnail.js`)) as Thumbnailer;
+type Pool = typeof import('../../src/previews/worker-pool.js');
+const pool = async (): Promise<Pool> => (await import(`${ROOT}dist/previews/worker-pool.js`)) as Pool;
 
 /** A baseline JPEG whose SOF0 declares w x h (and nothing after it). */
 function jpegHeader(w: number, h: number): Buffer {
@@ -65,12 +67,34 @@ describe('thumbnail guards', () => {
     expect(r).toMatchObject({ ok: false });
   });
 
-  it('terminates a decode past its time cap, then makes the next thumbnail', async () => {
+  it('terminates a decode that is running past its time cap, then makes the next thumbnail', async () => {
     const { makeThumbnail, THUMB_LIMITS } = await load();
-    const big = makeJpeg(3000, 2000, 85);
-    const slow = await makeThumbnail(big, { ...THUMB_LIMITS, timeoutMs: 1 });
-    expect(slow).toEqual({ ok: false, reason: 'decoding took over 1 ms' });
+    const { workersStarted } = await pool();
+    // 6000x6000 honest black pixels: a small file whose decode (108 MB inflated, 36 MP) takes seconds.
+    const slow = makeBombPng(6000, 6000, 6000);
+    expect(await makeThumbnail(makeJpeg(64, 48, 85))).toMatchObject({ ok: true });
+    const before = workersStarted();
+    // The worker is up (the thumbnail above), so these 400 ms are spent in the decode itself.
+    const r = await makeThumbnail(slow, { ...THUMB_LIMITS, timeoutMs: 400 });
+    expect(r).toEqual({ ok: false, reason: 'decoding took over 400 ms' });
+    expect(workersStarted()).toBe(before);
     const fine = await makeThumbnail(makeJpeg(800, 600, 85));
     expect(fine).toMatchObject({ ok: true, width: 768, height: 576, mimeType: 'image/jpeg' });
+    expect(workersStarted()).toBe(before + 1);
+  });
+
+  it('reuses one decode worker for thumbnail after thumbnail', async () => {
+    const { makeThumbnail } = await load();
+    const { workersStarted } = await pool();
+    expect(await makeThumbnail(makeJpeg(320, 240, 85))).toMatchObject({ ok: true });
+    const before = workersStarted();
+    for (const [w, h] of [
+      [400, 300],
+      [300, 400],
+      [128, 128],
+    ])
+      expect(await makeThumbnail(makeJpeg(w, h, 85))).toMatchObject({ ok: true, width: w, height: h });
+    expect(await makeThumbnail(makeInterlacedPng(40, 30))).toMatchObject({ ok: true });
+    expect(workersStarted()).toBe(before);
   });
 });
