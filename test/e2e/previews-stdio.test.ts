@@ -137,7 +137,7 @@ describe('inline previews (stdio, sandbox)', () => {
     ).toBe('RIFF');
     const long = await run(server, 'phaya_text_to_music', { prompt: 'a long tune sandbox:longaudio' });
     expect(blocks(long, 'audio')).toHaveLength(0);
-    expect(text(long)).toMatch(/no audio preview: 625 KB is over the 600 KB audio cap/);
+    expect(text(long)).toMatch(/no audio preview: the file is over the 600 KB audio cap/);
   });
 
   it('a job with many large outputs stays within 900 KB, leaving out what does not fit with a note', async () => {
@@ -157,6 +157,13 @@ describe('inline previews (stdio, sandbox)', () => {
     expect(blocks(done, 'image')).toHaveLength(0);
     expect(outputsOf(done)[0].preview).toBeUndefined();
     expect(text(done)).not.toContain('Previews:');
+    const id = (done.structuredContent as { job_id: string }).job_id;
+    const before = sandbox.stats().total;
+    const thumb = await off.client.callTool({ name: 'media_thumbnail', arguments: { job_id: id, output: 1 } });
+    expect(thumb.isError).toBeFalsy();
+    expect(blocks(thumb as CallToolResult, 'image')).toHaveLength(0);
+    expect(text(thumb as CallToolResult)).toBe('no preview: previews are off on this server / for this principal');
+    expect(sandbox.stats().total).toBe(before);
   });
 
   it('media_thumbnail answers an output thumbnail (a video: its cover), app-only, without a status poll', async () => {
