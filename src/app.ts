@@ -287,7 +287,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
     approveTool({ consent, handler, tools: new Map(registry.tools.map((t) => [t.name, t])) }),
-    thumbnailTool({ ledger, previewer: outputs.previewer, off: config.previews !== 'thumbnail' }),
+    thumbnailTool({ ledger, previewer: outputs.previewer, off: config.previews !== 'thumbnail', budgetMs: PREVIEW_MS }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)

@@ -91,8 +91,24 @@ export class Previewer {
     }
   }
 
-  /** The thumbnail of output n (a video: its cover's), or a note. */
-  async thumbnailOf(job: JobRecord, n: number): Promise<OutputPreview> {
+  /** The thumbnail of output n (a video: its cover's), or a note, within budgetMs (as forJob). */
+  async thumbnailOf(job: JobRecord, n: number, budgetMs: number): Promise<OutputPreview> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<OutputPreview>(
+      (r) =>
+        (timer = setTimeout(
+          () => r({ n, note: 'the preview was not ready in time; ask for it again' }),
+          Math.max(0, budgetMs),
+        )),
+    );
+    try {
+      return await Promise.race([this.coverOrImage(job, n), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async coverOrImage(job: JobRecord, n: number): Promise<OutputPreview> {
     const outs = Previewer.shown(job);
     const o = outs[n - 1];
     if (!o) return { n, note: `the job has no output ${n}` };
@@ -195,9 +211,14 @@ export class Previewer {
     timeoutMs: number,
     maxBytes: number,
   ): Promise<Buffer | undefined> {
+    // Outputs are kept: a kept copy that cannot be read is a note, never a second download from the provider.
     if (this.keptHere(job, o)) {
-      const b = await this.outputs.read(o.storedKey, maxBytes, timeoutMs).catch(() => undefined);
-      if (b) return b;
+      if ((o.storedBytes ?? 0) > maxBytes) return undefined;
+      const b = await this.outputs.read(o.storedKey, maxBytes, timeoutMs).catch((err: unknown) => {
+        throw new Error(`the kept copy could not be read (${(err as Error).message.slice(0, 120)})`);
+      });
+      if (!b) throw new Error('the kept copy is missing');
+      return b;
     }
     const dl = await import('../jobs/download.js');
     const agent = await (this.agent ??= import('../jobs/ssrf.js').then((m) => m.guardedAgent(this.s.policy)));

@@ -16,6 +16,8 @@ export function thumbnailTool(d: {
   previewer: Previewer;
   /** `--previews off` (the server's or the principal's): refuse, fetching and decoding nothing. */
   off?: boolean;
+  /** The time an answer waits for its thumbnail, at most (forJob's deadline). */
+  budgetMs: number;
 }): ServerTool {
   return defineTool({
     name: THUMBNAIL_TOOL,
@@ -36,7 +38,7 @@ export function thumbnailTool(d: {
         };
       if (job.status !== 'succeeded')
         return { content: [{ type: 'text', text: `no preview: job ${job.id} is ${job.status}` }] };
-      const p = await d.previewer.thumbnailOf(job, a.output);
+      const p = await d.previewer.thumbnailOf(job, a.output, d.budgetMs);
       if (!p.block || p.block.type !== 'image')
         return {
           content: [{ type: 'text', text: `no preview: ${(p.note ?? 'none').replace(/^no preview:? ?/, '')}` }],

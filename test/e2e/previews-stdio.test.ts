@@ -4,7 +4,7 @@
  * file and audio over the caps get a note and no block, and the job still succeeds; a result with many
  * large outputs stays within 900 KB; `--previews off` gives none; thumbnails are cached beside the kept copy.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -95,6 +95,19 @@ describe('inline previews (stdio, sandbox)', () => {
     expect(existsSync(join(outDir, `${id}-1.thumb.jpg`))).toBe(true);
     const again = await server.call('jobs_get', { job_id: id });
     expect(blocks(again, 'image').map((b) => b.data)).toEqual(blocks(done, 'image').map((b) => b.data));
+  });
+
+  it('with outputs kept, a kept copy that cannot be read is a note, not a download from the provider', async () => {
+    const done = await run(server, 'mediaio_t2i_imagen_4', { prompt: 'a lost lighthouse sandbox:jpeg', counts: '1' });
+    const id = sc(done).job_id as string;
+    const kept = readdirSync(outDir).filter((f) => f.startsWith(`${id}-1`));
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    for (const f of kept) rmSync(join(outDir, f));
+    const before = sandbox.stats().total;
+    const r = await server.call('media_thumbnail', { job_id: id, output: 1 });
+    expect(blocks(r, 'image')).toHaveLength(0);
+    expect(text(r)).toMatch(/^no preview: .*the kept copy is missing/);
+    expect(sandbox.stats().total).toBe(before);
   });
 
   it.each([
