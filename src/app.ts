@@ -295,7 +295,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,
     approveTool({ consent, handler, tools: byName(registry.tools) }),
-    thumbnailTool({ ledger, previewer: outputs.previewer }),
+    thumbnailTool({ ledger, previewer: outputs.previewer, off: config.previews !== 'thumbnail', budgetMs: PREVIEW_MS }),
   ];
   const unreserved = builtServerTools.filter((t) => !SERVER_TOOL_NAMES.includes(t.name)).map((t) => t.name);
   if (unreserved.length)

@@ -1,8 +1,16 @@
-/** An audio output as an MCP `audio` block: only a clip of at most 30 s and 600 KB (duration from music-metadata). */
-export const AUDIO_LIMITS = { maxSeconds: 30, maxBytes: 600 * 1024 };
+/**
+ * An audio output as an MCP `audio` block: only a clip of at most 30 s and 600 KB (duration from
+ * music-metadata, which runs in the decode worker under its time cap: it can hang on a corrupt file).
+ */
+export interface AudioLimits {
+  maxSeconds: number;
+  maxBytes: number;
+}
+export const AUDIO_LIMITS: AudioLimits = { maxSeconds: 30, maxBytes: 600 * 1024 };
 
 export type AudioResult = { ok: true; data: Buffer; mimeType: string; seconds: number } | { ok: false; reason: string };
 
+/** Runs in the decode worker (worker-pool.ts); previews call `clipInWorker`. */
 export async function audioClip(
   bytes: Buffer,
   mimeType: string | undefined,

@@ -33,19 +33,25 @@ export function withPreviews<T extends ResultLike>(
     }
   }
   const out: T = { ...result, content: [...result.content] };
+  const leftOut = (n: number): void => {
+    const note = `preview left out: the result would pass ${Math.round(budget / 1024)} KB; see the output's URL`;
+    notes.push(`Output ${n}: ${note}.`);
+    info.set(n, { preview_note: note });
+  };
+  /** Output number of each preview block added, in the order they are in out.content. */
+  const added: number[] = [];
   let total = size(withInfo(out, previews, info)) + NOTE_RESERVE;
   for (const p of previews) {
     if (!p.block) continue;
     const block = { type: p.block.type, data: p.block.data, mimeType: p.block.mimeType };
     const cost = size(block) + 1;
     if (total + cost > budget) {
-      const note = `preview left out: the result would pass ${Math.round(budget / 1024)} KB; see the output's URL`;
-      notes.push(`Output ${p.n}: ${note}.`);
-      info.set(p.n, { preview_note: note });
+      leftOut(p.n);
       continue;
     }
     total += cost;
     out.content.push(block);
+    added.push(p.n);
     info.set(p.n, {
       preview: {
         type: p.block.type,
@@ -55,19 +61,32 @@ export function withPreviews<T extends ResultLike>(
       },
     });
   }
+  let final = finish(out, previews, info, notes);
+  // Never over the budget, whatever the estimate missed: drop preview blocks from the end, each with its note.
+  while (size(final) > budget && added.length) {
+    const n = added.pop() as number;
+    const i = out.content.map((c) => c.type === 'image' || c.type === 'audio').lastIndexOf(true);
+    out.content.splice(i, 1);
+    leftOut(n);
+    final = finish(out, previews, info, notes);
+  }
+  return final;
+}
+
+/** The result with its notes in the first text block and each output's preview entry. */
+function finish<T extends ResultLike>(
+  r: T,
+  previews: OutputPreview[],
+  info: Map<number, Record<string, unknown>>,
+  notes: string[],
+): T {
+  const out: T = { ...r, content: [...r.content] };
   const first = out.content.findIndex((c) => c.type === 'text');
   if (notes.length && first >= 0) {
     const text = out.content[first] as { type: 'text'; text: string };
     out.content[first] = { ...text, text: `${text.text}\nPreviews: ${notes.join(' ').slice(0, 2000)}` };
   }
-  const final = withInfo(out, previews, info);
-  // Never over the budget, whatever the estimate missed: drop preview blocks from the end.
-  while (size(final) > budget) {
-    const i = final.content.map((c) => c.type === 'image' || c.type === 'audio').lastIndexOf(true);
-    if (i < 0) break;
-    final.content.splice(i, 1);
-  }
-  return final;
+  return withInfo(out, previews, info);
 }
 
 /** structuredContent.outputs[n-1] carries its preview entry. */

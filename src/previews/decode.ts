@@ -5,7 +5,8 @@
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { ImageFormat } from './header.js';
+import { readHeader, type ImageFormat } from './header.js';
+import { checkPngData } from './png-data.js';
 import { decodeWebp, type Rgba } from './webp.js';
 
 export interface ThumbRequest {
@@ -28,8 +29,11 @@ export const QUALITIES = [82, 72, 62, 50, 40, 30] as const;
 
 async function decode(r: ThumbRequest): Promise<Rgba> {
   switch (r.format) {
-    case 'png':
+    case 'png': {
+      const header = readHeader(r.bytes);
+      if (header) checkPngData(r.bytes, header);
       return PNG.sync.read(Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
+    }
     case 'jpeg':
       return jpeg.decode(r.bytes, {
         useTArray: true,

@@ -9,6 +9,19 @@ export interface ImageHeader {
   format: ImageFormat;
   width: number;
   height: number;
+  /** PNG only: bits per sample, colour type and interlace method (IHDR bytes 8, 9, 12). */
+  png?: { depth: number; colour: number; interlace: number };
+}
+
+/** Samples per pixel of each PNG colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA). */
+export const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * The bytes a decoder will hold for the image's pixels: RGBA at 1 byte a sample, 2 for a 16-bit PNG
+ * (pngjs keeps 16-bit samples as such), so a header alone prices a decode before it starts.
+ */
+export function decodedBytes(h: ImageHeader): number {
+  return h.width * h.height * 4 * (h.png?.depth === 16 ? 2 : 1);
 }
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -17,8 +30,11 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export function readHeader(b: Uint8Array): ImageHeader | undefined {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length >= 8 && PNG_MAGIC.every((v, i) => b[i] === v)) {
-    if (b.length < 24 || ascii(b, 12, 4) !== 'IHDR') throw new Error('the PNG header is damaged');
-    return sized('png', view.getUint32(16), view.getUint32(20));
+    if (b.length < 29 || ascii(b, 12, 4) !== 'IHDR') throw new Error('the PNG header is damaged');
+    const png = { depth: b[24], colour: b[25], interlace: b[28] };
+    const depthOk = [1, 2, 4, 8, 16].includes(png.depth) && PNG_CHANNELS[png.colour] !== undefined;
+    if (!depthOk || png.interlace > 1) throw new Error('the PNG header is damaged');
+    return { ...sized('png', view.getUint32(16), view.getUint32(20)), png };
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return jpegHeader(b, view);
   if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return webpHeader(b, view);

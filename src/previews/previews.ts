@@ -14,8 +14,8 @@ import { LocalStore } from '../outputs/local.js';
 import { thumbnailKey, type OutputStore } from '../outputs/store.js';
 import { RAW_RESULT } from '../jobs/results.js';
 import type { JobOutput, JobRecord } from '../store/store.js';
-import { audioClip } from './audio.js';
-import { makeThumbnail, THUMB_LIMITS, type ThumbLimits } from './thumbnail.js';
+import { AUDIO_LIMITS } from './audio.js';
+import { clipInWorker, makeThumbnail, THUMB_LIMITS, type ThumbLimits } from './thumbnail.js';
 
 export interface PreviewBlock {
   type: 'image' | 'audio';
@@ -91,8 +91,24 @@ export class Previewer {
     }
   }
 
-  /** The thumbnail of output n (a video: its cover's), or a note. */
-  async thumbnailOf(job: JobRecord, n: number): Promise<OutputPreview> {
+  /** The thumbnail of output n (a video: its cover's), or a note, within budgetMs (as forJob). */
+  async thumbnailOf(job: JobRecord, n: number, budgetMs: number): Promise<OutputPreview> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<OutputPreview>(
+      (r) =>
+        (timer = setTimeout(
+          () => r({ n, note: 'the preview was not ready in time; ask for it again' }),
+          Math.max(0, budgetMs),
+        )),
+    );
+    try {
+      return await Promise.race([this.coverOrImage(job, n), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async coverOrImage(job: JobRecord, n: number): Promise<OutputPreview> {
     const outs = Previewer.shown(job);
     const o = outs[n - 1];
     if (!o) return { n, note: `the job has no output ${n}` };
@@ -146,14 +162,21 @@ export class Previewer {
         .catch(() => undefined);
       if (cached) return { n, block: { type: 'image', data: cached.toString('base64'), mimeType: 'image/jpeg' } };
     }
-    const saved = kept ? undefined : await this.savedCopy(o);
+    // An audio clip is at most 600 KB: nothing bigger is fetched for it.
+    const maxBytes = image ? this.s.maxSourceBytes : Math.min(this.s.maxSourceBytes, AUDIO_LIMITS.maxBytes);
+    const saved = kept ? undefined : await this.savedCopy(o, maxBytes);
     if (this.s.keeps && !o.storedKey && !saved)
       return { n, note: 'the output is still being kept; its preview comes with a later read' };
-    const bytes = saved ?? (await this.bytesOf(job, o, fetchMs));
+    const bytes = saved ?? (await this.bytesOf(job, o, fetchMs, maxBytes));
     if (!bytes)
-      return this.remember(id, { n, note: `no preview: the file is over the ${this.s.maxSourceBytes}-byte limit` });
+      return this.remember(id, {
+        n,
+        note: image
+          ? `no preview: the file is over the ${maxBytes}-byte limit`
+          : `no audio preview: the file is over the ${maxBytes / 1024} KB audio cap`,
+      });
     if (!image) {
-      const clip = await audioClip(bytes, o.storedType ?? o.mimeType);
+      const clip = await clipInWorker(bytes, o.storedType ?? o.mimeType, limits);
       return this.remember(
         id,
         clip.ok
@@ -182,16 +205,26 @@ export class Previewer {
   }
 
   /** The output's bytes: the kept copy, else the provider URL through the download guards; undefined if too big. */
-  private async bytesOf(job: JobRecord, o: JobOutput, timeoutMs: number): Promise<Buffer | undefined> {
+  private async bytesOf(
+    job: JobRecord,
+    o: JobOutput,
+    timeoutMs: number,
+    maxBytes: number,
+  ): Promise<Buffer | undefined> {
+    // Outputs are kept: a kept copy that cannot be read is a note, never a second download from the provider.
     if (this.keptHere(job, o)) {
-      const b = await this.outputs.read(o.storedKey, this.s.maxSourceBytes, timeoutMs).catch(() => undefined);
-      if (b) return b;
+      if ((o.storedBytes ?? 0) > maxBytes) return undefined;
+      const b = await this.outputs.read(o.storedKey, maxBytes, timeoutMs).catch((err: unknown) => {
+        throw new Error(`the kept copy could not be read (${(err as Error).message.slice(0, 120)})`);
+      });
+      if (!b) throw new Error('the kept copy is missing');
+      return b;
     }
     const dl = await import('../jobs/download.js');
     const agent = await (this.agent ??= import('../jobs/ssrf.js').then((m) => m.guardedAgent(this.s.policy)));
     try {
       return await dl.fetchBytes(o.url, {
-        maxBytes: this.s.maxSourceBytes,
+        maxBytes,
         timeoutMs,
         dispatcher: agent,
         policy: this.s.policy,
@@ -204,10 +237,10 @@ export class Previewer {
   }
 
   /** An output a download saved in the output folder: a plain file name there, read without following a link. */
-  private async savedCopy(o: JobOutput): Promise<Buffer | undefined> {
+  private async savedCopy(o: JobOutput, maxBytes: number): Promise<Buffer | undefined> {
     const dir = this.s.outputDir;
     if (!o.path || !dir || resolve(o.path) !== resolve(dir, basename(o.path))) return undefined;
-    return new LocalStore(dir).read(basename(o.path), this.s.maxSourceBytes).catch(() => undefined);
+    return new LocalStore(dir).read(basename(o.path), maxBytes).catch(() => undefined);
   }
 
   async close(): Promise<void> {

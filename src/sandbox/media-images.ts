@@ -72,19 +72,19 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /**
  * A decompression bomb: a valid PNG header declaring width x height 8-bit RGB pixels, and an IDAT of the
- * first rows of zeros (deflate squeezes any run of zeros ~1000:1), so a decoder that trusts the header
+ * first rows of zeros (`depth` bits a sample; deflate squeezes any run of zeros ~1000:1), so a decoder that trusts the header
  * allocates width*height*4 bytes (10 GB at 50000x50000) for a file of a few kilobytes.
  */
-export function makeBombPng(width = 50_000, height = 50_000, rows = 64): Buffer {
+export function makeBombPng(width = 50_000, height = 50_000, rows = 64, depth = 8): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
+  ihdr[8] = depth;
   ihdr[9] = 2;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc((width * 3 + 1) * rows), { level: 9 })),
+    chunk('IDAT', deflateSync(Buffer.alloc((width * 3 * (depth / 8) + 1) * rows), { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
@@ -93,4 +93,44 @@ export function makeBombPng(width = 50_000, height = 50_000, rows = 64): Buffer 
 export function makeTruncatedPng(width = 640, height = 480): Buffer {
   const png = makePng(width, height);
   return png.subarray(0, Math.floor(png.length / 2));
+}
+
+/**
+ * An interlaced (Adam7) 8-bit RGBA PNG of width x height with an honest header. `bombBytes` > 0 appends
+ * that many zero bytes to its image data before compression: a file of a few kilobytes whose data
+ * inflates far past what its header declares (pngjs inflates interlaced data with no limit).
+ */
+export function makeInterlacedPng(width: number, height: number, bombBytes = 0): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  ihdr[12] = 1;
+  const px = pattern(width, height);
+  const rows: Buffer[] = [];
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  for (const [x0, y0, dx, dy] of passes) {
+    if (x0 >= width || y0 >= height) continue;
+    for (let y = y0; y < height; y += dy) {
+      const row = [0];
+      for (let x = x0; x < width; x += dx) row.push(...px.subarray((y * width + x) * 4, (y * width + x) * 4 + 4));
+      rows.push(Buffer.from(row));
+    }
+  }
+  if (bombBytes > 0) rows.push(Buffer.alloc(bombBytes));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows), { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

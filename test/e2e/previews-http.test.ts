@@ -94,5 +94,10 @@ describe('previews over HTTP', () => {
     expect(sc(done).status).toBe('succeeded');
     expect(images(done)).toHaveLength(0);
     expect(text(done)).not.toContain('Previews:');
+    const before = sandbox.stats().total;
+    const thumb = await carol.call('media_thumbnail', { job_id: sc(done).job_id as string, output: 1 });
+    expect(images(thumb)).toHaveLength(0);
+    expect(text(thumb)).toBe('no preview: previews are off on this server / for this principal');
+    expect(sandbox.stats().total).toBe(before);
   });
 });

@@ -4,7 +4,7 @@
  * file and audio over the caps get a note and no block, and the job still succeeds; a result with many
  * large outputs stays within 900 KB; `--previews off` gives none; thumbnails are cached beside the kept copy.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -97,6 +97,19 @@ describe('inline previews (stdio, sandbox)', () => {
     expect(blocks(again, 'image').map((b) => b.data)).toEqual(blocks(done, 'image').map((b) => b.data));
   });
 
+  it('with outputs kept, a kept copy that cannot be read is a note, not a download from the provider', async () => {
+    const done = await run(server, 'mediaio_t2i_imagen_4', { prompt: 'a lost lighthouse sandbox:jpeg', counts: '1' });
+    const id = sc(done).job_id as string;
+    const kept = readdirSync(outDir).filter((f) => f.startsWith(`${id}-1`));
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    for (const f of kept) rmSync(join(outDir, f));
+    const before = sandbox.stats().total;
+    const r = await server.call('media_thumbnail', { job_id: id, output: 1 });
+    expect(blocks(r, 'image')).toHaveLength(0);
+    expect(text(r)).toMatch(/^no preview: .*the kept copy is missing/);
+    expect(sandbox.stats().total).toBe(before);
+  });
+
   it.each([
     ['a decompression-bomb PNG', 'sandbox:bomb', /50000x50000 pixels, over the 40-megapixel cap/],
     ['a truncated PNG', 'sandbox:truncated', /no preview/],
@@ -137,7 +150,7 @@ describe('inline previews (stdio, sandbox)', () => {
     ).toBe('RIFF');
     const long = await run(server, 'phaya_text_to_music', { prompt: 'a long tune sandbox:longaudio' });
     expect(blocks(long, 'audio')).toHaveLength(0);
-    expect(text(long)).toMatch(/no audio preview: 625 KB is over the 600 KB audio cap/);
+    expect(text(long)).toMatch(/no audio preview: the file is over the 600 KB audio cap/);
   });
 
   it('a job with many large outputs stays within 900 KB, leaving out what does not fit with a note', async () => {
@@ -157,6 +170,13 @@ describe('inline previews (stdio, sandbox)', () => {
     expect(blocks(done, 'image')).toHaveLength(0);
     expect(outputsOf(done)[0].preview).toBeUndefined();
     expect(text(done)).not.toContain('Previews:');
+    const id = (done.structuredContent as { job_id: string }).job_id;
+    const before = sandbox.stats().total;
+    const thumb = await off.client.callTool({ name: 'media_thumbnail', arguments: { job_id: id, output: 1 } });
+    expect(thumb.isError).toBeFalsy();
+    expect(blocks(thumb as CallToolResult, 'image')).toHaveLength(0);
+    expect(text(thumb as CallToolResult)).toBe('no preview: previews are off on this server / for this principal');
+    expect(sandbox.stats().total).toBe(before);
   });
 
   it('media_thumbnail answers an output thumbnail (a video: its cover), app-only, without a status poll', async () => {

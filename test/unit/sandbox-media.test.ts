@@ -17,7 +17,7 @@ describe('sandbox preview media', () => {
     expect(mediaName('png', findFaults(marker))).toBe(name);
     const file = await mediaFile(name);
     expect(file?.contentType).toBe(type);
-    expect(readHeader(file!.data)).toEqual(header);
+    expect(readHeader(file!.data)).toMatchObject(header);
   });
 
   it('the bomb is a few KB; the truncated PNG has no end; the long WAV is over the audio caps', async () => {
