@@ -113,8 +113,11 @@ export class Previewer {
     const o = outs[n - 1];
     if (!o) return { n, note: `the job has no output ${n}` };
     if (o.kind === 'video') {
-      const k = outs.slice(0, n).filter((x) => x.kind === 'video').length;
-      const cover = outs.map((x, i) => ({ x, i })).filter(({ x }) => x.kind === 'cover')[k - 1];
+      const covers = outs.map((x, i) => ({ x, i })).filter(({ x }) => x.kind === 'cover');
+      // A cover names its video (`of`, same result item); a record kept before that pairs k-th with k-th.
+      const cover = covers.some(({ x }) => x.of !== undefined)
+        ? covers.find(({ x }) => x.of === n)
+        : covers[outs.slice(0, n).filter((x) => x.kind === 'video').length - 1];
       if (!cover) return { n, note: `${job.provider} gave no cover image for this video` };
       return { ...(await this.preview(job, cover.i + 1)), n, coverOf: cover.i + 1 };
     }
