@@ -119,3 +119,31 @@ describe('video covers', () => {
     }
   });
 });
+
+describe('failed fetches', () => {
+  it('a provider URL that 404s is fetched once, not on every read, until its memory expires', async () => {
+    const { previews, local } = await load();
+    let clock = Date.now();
+    const p = new previews.Previewer(new local.LocalStore(undefined), {
+      policy: { allowHosts: new Set(['127.0.0.1']), allowOrigins: new Set() },
+      maxSourceBytes: 10 * 1024 * 1024,
+      now: () => clock,
+    });
+    try {
+      const j = job('job_dead', [{ url: `${base}/dead/x.png`, kind: 'image', mimeType: 'image/png' }]);
+      const first = await p.forJob(j, 20_000);
+      expect(first).toHaveLength(1);
+      expect(first[0].block).toBeUndefined();
+      expect(first[0].note).toMatch(/^no preview \(.*404/);
+      expect(hits.get('/dead/x.png')).toBe(1);
+      const second = await p.forJob(j, 20_000);
+      expect(second[0].note).toBe(first[0].note);
+      expect(hits.get('/dead/x.png')).toBe(1);
+      clock += previews.FAILURE_MEMORY_MS + 1;
+      await p.forJob(j, 20_000);
+      expect(hits.get('/dead/x.png')).toBe(2);
+    } finally {
+      await p.close();
+    }
+  });
+});
