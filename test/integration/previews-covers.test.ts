@@ -25,7 +25,7 @@ const VIDEO_SPEC = {
     { field: 'result[].preview', kind: 'video' },
     { field: 'result[].cover', kind: 'cover' },
   ],
-};
+} as const satisfies Parameters<Results['extractOutputs']>[1];
 
 let http: Server;
 let base: string;
