@@ -44,18 +44,49 @@ export function mimeTypeOf(url: string, kind: string): string | undefined {
   return ext ? MIME[ext] : undefined;
 }
 
-/** Every output the job block names, in order, de-duplicated. Non-URL values (ids, text) are kept. */
+/** The values of `field` per item of its first `[]` array (`result[].cover` -> one list per `result` item). */
+function perItem(data: unknown, field: string): { prefix?: string; items: unknown[][] } {
+  const at = field.indexOf('[]');
+  if (at < 0) {
+    const v = getPath(data, field);
+    return { items: [Array.isArray(v) ? v : [v]] };
+  }
+  const prefix = field.slice(0, at + 2);
+  const rest = field.slice(at + 3);
+  const arr = getPath(data, prefix.slice(0, -2));
+  const items = (Array.isArray(arr) ? arr : []).map((item: unknown) => {
+    const v = rest ? getPath(item, rest) : item;
+    return Array.isArray(v) ? v : [v];
+  });
+  return { prefix, items };
+}
+
+/**
+ * Every output the job block names, in order, de-duplicated. Non-URL values (ids, text) are kept. A cover
+ * read from the same array item as a media output (`result[].cover` beside `result[].preview`) names it
+ * in `of`, so a result item without a cover never shifts the later videos' covers.
+ */
 export function extractOutputs(data: unknown, spec: Pick<JobSpec, 'results'>): JobOutput[] {
   const seen = new Set<string>();
   const out: JobOutput[] = [];
+  /** `<array prefix>#<item index>` -> the 1-based number of the first media output read from that item. */
+  const media = new Map<string, number>();
   for (const r of spec.results) {
-    const v = getPath(data, r.field);
-    for (const item of Array.isArray(v) ? v : [v]) {
-      if (typeof item !== 'string' || item === '' || seen.has(item)) continue;
-      seen.add(item);
-      const mimeType = /^https?:\/\//.test(item) ? mimeTypeOf(item, r.kind) : undefined;
-      out.push({ url: item, kind: r.kind, ...(mimeType ? { mimeType } : {}) });
-    }
+    const { prefix, items } = perItem(data, r.field);
+    items.forEach((values, i) => {
+      for (const item of values) {
+        if (typeof item !== 'string' || item === '' || seen.has(item)) continue;
+        seen.add(item);
+        const mimeType = /^https?:\/\//.test(item) ? mimeTypeOf(item, r.kind) : undefined;
+        const o: JobOutput = { url: item, kind: r.kind, ...(mimeType ? { mimeType } : {}) };
+        const key = prefix === undefined ? undefined : `${prefix}#${i}`;
+        if (key !== undefined && r.kind === 'cover') {
+          const of = media.get(key);
+          if (of !== undefined) o.of = of;
+        } else if (key !== undefined && r.kind !== 'cover' && !media.has(key)) media.set(key, out.length + 1);
+        out.push(o);
+      }
+    });
   }
   return out;
 }

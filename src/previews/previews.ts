@@ -3,8 +3,8 @@
  * short audio clip as itself. Bytes come from the kept copy in the output store when there is one, else
  * from the provider's URL through the download guards (SSRF, size cap, deadline). A thumbnail is cached
  * beside the kept copy in the output store (`<n>.thumb.jpg`: it survives restarts and serves every
- * replica), else in memory; a refusal is remembered in memory. Nothing here ever fails a job: trouble is a
- * one-line note.
+ * replica), else in memory; a refusal is remembered in memory, a failed fetch for five minutes. Nothing
+ * here ever fails a job: trouble is a one-line note.
  */
 import { basename, resolve } from 'node:path';
 import type { Agent } from 'undici';
@@ -44,16 +44,20 @@ export interface PreviewSettings {
   outputDir?: string;
   /** Outputs are kept: one not kept yet is previewed from its kept copy later, never fetched twice. */
   keeps?: boolean;
+  /** The clock a failure's memory expires by (ms); default Date.now. */
+  now?: () => number;
 }
 
 const SHOWN = (o: JobOutput): boolean => o.kind !== RAW_RESULT;
 /** Previews kept in memory per app (an image block is at most ~400 KB of base64). */
 const CACHE_ENTRIES = 64;
+/** A failed fetch (a dead or hanging URL) is not tried again for this long. */
+export const FAILURE_MEMORY_MS = 5 * 60_000;
 
 export class Previewer {
   private agent?: Promise<Agent>;
   /** job#n -> the preview, for outputs without a kept copy, and every refusal. */
-  private readonly memory = new Map<string, OutputPreview>();
+  private readonly memory = new Map<string, { p: OutputPreview; until?: number }>();
   private readonly flights = new Map<string, Promise<OutputPreview>>();
 
   constructor(
@@ -113,8 +117,11 @@ export class Previewer {
     const o = outs[n - 1];
     if (!o) return { n, note: `the job has no output ${n}` };
     if (o.kind === 'video') {
-      const k = outs.slice(0, n).filter((x) => x.kind === 'video').length;
-      const cover = outs.map((x, i) => ({ x, i })).filter(({ x }) => x.kind === 'cover')[k - 1];
+      const covers = outs.map((x, i) => ({ x, i })).filter(({ x }) => x.kind === 'cover');
+      // A cover names its video (`of`, same result item); a record kept before that pairs k-th with k-th.
+      const cover = covers.some(({ x }) => x.of !== undefined)
+        ? covers.find(({ x }) => x.of === n)
+        : covers[outs.slice(0, n).filter((x) => x.kind === 'video').length - 1];
       if (!cover) return { n, note: `${job.provider} gave no cover image for this video` };
       return { ...(await this.preview(job, cover.i + 1)), n, coverOf: cover.i + 1 };
     }
@@ -124,20 +131,30 @@ export class Previewer {
 
   private preview(job: JobRecord, n: number): Promise<OutputPreview> {
     const id = `${job.id}#${n}`;
+    const now = this.s.now ?? Date.now;
     const known = this.memory.get(id);
-    if (known) return Promise.resolve(known);
+    if (known && (known.until === undefined || known.until > now())) return Promise.resolve(known.p);
     let flight = this.flights.get(id);
     if (!flight) {
+      // A failure (a dead URL, a fetch past its deadline) is remembered for a while, so every read of the
+      // job does not spend the fetch deadline on it again.
       flight = this.make(job, n)
-        .catch((err: unknown): OutputPreview => ({ n, note: `no preview (${(err as Error).message.slice(0, 160)})` }))
+        .catch((err: unknown): OutputPreview =>
+          this.remember(
+            id,
+            { n, note: `no preview (${(err as Error).message.slice(0, 160)})` },
+            now() + FAILURE_MEMORY_MS,
+          ),
+        )
         .finally(() => this.flights.delete(id));
       this.flights.set(id, flight);
     }
     return flight;
   }
 
-  private remember(id: string, p: OutputPreview): OutputPreview {
-    this.memory.set(id, p);
+  private remember(id: string, p: OutputPreview, until?: number): OutputPreview {
+    this.memory.delete(id);
+    this.memory.set(id, until === undefined ? { p } : { p, until });
     if (this.memory.size > CACHE_ENTRIES) this.memory.delete(this.memory.keys().next().value as string);
     return p;
   }

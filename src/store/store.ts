@@ -28,6 +28,8 @@ export interface JobOutput {
   storedType?: string;
   /** Why the output could not be kept (refused address, over the size cap, a type that does not match). */
   storeError?: string;
+  /** A cover: the 1-based number of the output (same result item) it is the cover of. */
+  of?: number;
 }
 
 export interface JobRecord {

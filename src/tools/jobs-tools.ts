@@ -39,6 +39,8 @@ export interface JobsToolDeps {
 const jobId = z.string().min(1).max(100).describe('Job id from the create call (job_…).');
 /** A download is never given less than this, even when the wait budget is spent. */
 const MIN_DOWNLOAD_MS = 2_000;
+/** Previews of a job that had already succeeded before this jobs_get: what is not ready is shown later. */
+const REREAD_PREVIEW_MS = 3_000;
 const download = z.boolean().optional().describe('Also save outputs into the server output folder.');
 
 interface Saved {
@@ -155,7 +157,11 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
       const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
       const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
       const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
-      return finished(d, job, note ? `${lead}\n${note}` : lead, extra, d.waitBudgetMs - (d.now() - started));
+      // A job that had succeeded before this call (not this call's poll) gives its previews a short budget.
+      const before = job0.status === 'succeeded' && job0.finishedAt !== null && job0.finishedAt < started;
+      const previewMs = d.waitBudgetMs - (d.now() - started);
+      const text = note ? `${lead}\n${note}` : lead;
+      return finished(d, job, text, extra, before ? Math.min(REREAD_PREVIEW_MS, previewMs) : previewMs);
     },
   });
 
