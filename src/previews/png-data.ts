@@ -12,7 +12,7 @@ import { PNG_CHANNELS, type ImageHeader } from './header.js';
 const SLACK = 1024;
 
 /** Adam7 passes: x start, y start, x step, y step. */
-const ADAM7 = [
+export const ADAM7 = [
   [0, 0, 8, 8],
   [4, 0, 8, 8],
   [0, 4, 4, 8],

@@ -8,6 +8,7 @@ import jpeg from 'jpeg-js';
 import { deflateSync } from 'node:zlib';
 import { encodeWebp } from '../previews/webp.js';
 import { crc32, makePng } from './media.js';
+import { ADAM7 } from '../previews/png-data.js';
 
 /** RGBA pixels of a smooth pattern with a few rings, so a resized copy is recognisably the same. */
 export function pattern(width: number, height: number): Buffer {
@@ -109,16 +110,7 @@ export function makeInterlacedPng(width: number, height: number, bombBytes = 0):
   ihdr[12] = 1;
   const px = pattern(width, height);
   const rows: Buffer[] = [];
-  const passes = [
-    [0, 0, 8, 8],
-    [4, 0, 8, 8],
-    [0, 4, 4, 8],
-    [2, 0, 4, 4],
-    [0, 2, 2, 4],
-    [1, 0, 2, 2],
-    [0, 1, 1, 2],
-  ];
-  for (const [x0, y0, dx, dy] of passes) {
+  for (const [x0, y0, dx, dy] of ADAM7) {
     if (x0 >= width || y0 >= height) continue;
     for (let y = y0; y < height; y += dy) {
       const row = [0];
