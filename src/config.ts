@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StartupError } from './errors.js';
 import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
+import { AUTH_FLAGS, AUTH_USAGE, authFields, authRaw } from './config-auth.js';
 import { MEDIA_FLAGS, MEDIA_USAGE, mediaFields, mediaRaw } from './config-media.js';
 
 const list = z.string().transform((s) =>
@@ -117,6 +118,7 @@ export const ConfigSchema = z
     rateLimit: rateLimits.default(''),
     ...hostingFields({ bool, list, positiveInt, absolutePath }),
     ...mediaFields({ bool, list, positiveInt, absolutePath }),
+    ...authFields({ bool, list, positiveInt, absolutePath }),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
@@ -157,6 +159,7 @@ export const FLAGS = {
   'rate-limit': { type: 'string' },
   ...HOSTING_FLAGS,
   ...MEDIA_FLAGS,
+  ...AUTH_FLAGS,
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -206,7 +209,7 @@ Options:
   --http-max-connections N open TCP connections in all (default 1024; over it 503)
   --http-max-connections-per-address N  from one client address (IPv6: one /64) (default 128; over it 429)
   --tokens-file FILE       bearer tokens -> principals (MEDIAGEN_HTTP_TOKENS_FILE)
-  --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder; with --sandbox
+${AUTH_USAGE}  --state-dir DIR          job ledger, spend ledger, tokens (default: per-user state folder; with --sandbox
                            its sandbox sub-folder, so fake jobs never mix with real ones)
   --output-dir DIR         where downloads go (MEDIAGEN_OUTPUT_DIR); --download saves results by default
   --download-allow h,...   hosts downloads may reach even on loopback/private addresses, e.g. a private
@@ -308,6 +311,7 @@ export function loadConfig(
     rateLimit: pick(f['rate-limit'], env.MEDIAGEN_RATE_LIMIT),
     ...hostingRaw(f, env),
     ...mediaRaw(f, env),
+    ...authRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };

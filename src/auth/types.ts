@@ -1,0 +1,46 @@
+/**
+ * The contract of OAuth mode (`--auth oauth`): the two scopes, what a checked access token grants, and
+ * why one is refused. The verifier (verify.ts) turns a bearer token into an AuthResult; the HTTP guard
+ * turns a refusal into its status and `WWW-Authenticate` header (RFC 6750 §3, RFC 9728 §5.1).
+ */
+
+/** Free tools: lists, quotes, models, job reads, balances, the views. */
+export const SCOPE_READ = 'mediagen:read';
+/** Paid tools, cancel and uploads (anything that spends or changes a job). Implies nothing else. */
+export const SCOPE_GENERATE = 'mediagen:generate';
+export const SCOPES_SUPPORTED = [SCOPE_READ, SCOPE_GENERATE] as const;
+
+/** RFC 9728 paths: the metadata of resource `<public-url>/mcp`, and the bare one some clients try first. */
+export const PRM_PATH = '/.well-known/oauth-protected-resource';
+export const PRM_PATH_MCP = `${PRM_PATH}/mcp`;
+
+/** What a valid access token grants. */
+export interface AuthGrant {
+  /** The principal: the value of --oauth-principal-claim (default `sub`). */
+  principal: string;
+  /** Scopes the token carries (space-separated `scope` claim, or `scp` array). */
+  scopes: ReadonlySet<string>;
+  /** The token's claims (JWT payload, or the introspection answer): the policy file reads groups here. */
+  claims: Readonly<Record<string, unknown>>;
+  /** Seconds since the epoch when the token expires (caches never outlive it). */
+  expiresAt?: number;
+}
+
+/** Why a token is refused: `invalid_token` (401) or `insufficient_scope` (403), RFC 6750 §3.1. */
+export interface AuthFailure {
+  status: 401 | 403 | 503;
+  error: 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+  /** For the client and the log: never the token, never a claim value beyond iss / aud. */
+  description: string;
+  /** With insufficient_scope: the scope(s) the request needs. */
+  scope?: string;
+}
+
+export type AuthResult = { ok: true; grant: AuthGrant } | { ok: false; failure: AuthFailure };
+
+/** Turns a bearer token into a grant. One per server; keys and introspection answers are cached inside. */
+export interface TokenVerifier {
+  verify(token: string): Promise<AuthResult>;
+  /** Fetch the issuer's metadata (and JWKS) once at start: a wrong issuer fails the start, not a request. */
+  ready(): Promise<void>;
+}
