@@ -4,7 +4,7 @@
  * tool list of a grant without mediagen:generate holds only the free tools (as --read-only would).
  */
 import type { App } from './app.js';
-import { readPolicyFile, resolvePolicy, type PolicyFile } from './auth/policy-local.js';
+import { readPolicyFile, resolvePolicy, type PolicyFile } from './auth/policy.js';
 import type { AuthGrant, TokenVerifier } from './auth/types.js';
 import type { Config } from './config.js';
 import { LOCAL_PRINCIPAL, type Principal } from './principals.js';
