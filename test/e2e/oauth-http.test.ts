@@ -4,7 +4,6 @@
  * from the 401, registers, authorizes and calls tools; two subjects are kept apart; every refusal has its
  * status and makes zero provider requests; a rotated key is picked up without a restart.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,23 +16,10 @@ import { ROOT } from '../helpers/paths.js';
 import { connectHttp, spawnHttp, type HttpServerProcess } from '../helpers/http-server.js';
 import { testOAuthClient } from '../helpers/oidc-client.js';
 import { startAuthServer, type TestAuthServer } from '../helpers/oidc.js';
+import { ARGS, freePort, initialize, PAID, paidCall, post } from '../helpers/oauth-e2e.js';
 
-export const PAID = 'mediaio_t2i_imagen_4';
-export const ARGS = { prompt: 'a lighthouse', counts: '1' };
 const READ = 'mediagen:read';
 const GENERATE = 'mediagen:generate';
-
-/** A port free now (the public URL names it before the server listens). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let as: TestAuthServer;
 let other: TestAuthServer;
@@ -78,27 +64,6 @@ afterAll(async () => {
 });
 
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
-
-/** POST one JSON-RPC message with a bearer token (and a session), as a client would. */
-export function post(target: string, token: string | undefined, body: unknown, session?: string): Promise<Response> {
-  return fetch(target, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      Accept: 'application/json, text/event-stream',
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(session ? { 'Mcp-Session-Id': session, 'Mcp-Protocol-Version': '2025-06-18' } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
-export const initialize = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-export const paidCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: PAID, arguments: ARGS } };
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
