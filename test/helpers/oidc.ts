@@ -64,6 +64,8 @@ export interface TestAuthServer {
   rotateKey(o?: { retire?: boolean }): Promise<{ kid: string; kids: string[] }>;
   /** The kids the JWKS publishes now. */
   kids(): Promise<string[]>;
+  /** Revokes a token the tests' client minted (RFC 7009): introspection says inactive from then on. */
+  revoke(token: string): Promise<void>;
   /** The server's introspection answer for a token, asked as the resource server's client. */
   introspect(token: string): Promise<Record<string, unknown>>;
   /** The first stderr lines, for a failing test's message. */
@@ -208,6 +210,17 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
     authorize,
     rotateKey: (r = {}) => command<{ kid: string; kids: string[] }>({ cmd: 'rotate', retire: r.retire === true }),
     kids: async () => (await command<{ kids: string[] }>({ cmd: 'jwks' })).kids,
+    revoke: async (token) => {
+      const res = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: {
+          authorization: basic(ids.clientId, ids.clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }),
+      });
+      if (!res.ok) throw new Error(`oidc-as revocation ${res.status}: ${await res.text()}`);
+    },
     introspect: async (token) => {
       const res = await fetch(introspectionEndpoint, {
         method: 'POST',

@@ -6,6 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { createVerifier, type VerifierConfig } from '../../src/auth/verify.js';
+import type { TokenVerifier } from '../../src/auth/types.js';
+import { decodeProtectedHeader } from 'jose';
+import { foreignKeyToken, hs256WithPublicKey, unsignedToken } from '../helpers/oidc-forge.js';
 import { SCOPE_GENERATE, SCOPE_READ } from '../../src/auth/types.js';
 import { startAuthServer, type TestAuthServer } from '../helpers/oidc.js';
 
@@ -103,5 +106,155 @@ describe('the authorization code flow with PKCE, as an MCP client walks it', () 
       expect(result.grant.principal).toBe('bob');
       expect([...result.grant.scopes].sort()).toEqual([SCOPE_GENERATE, SCOPE_READ]);
     }
+  });
+});
+
+/** The refusal's status and error, with the description for the failure message. */
+async function refusal(verifier: TokenVerifier, token: string): Promise<string> {
+  const result = await verifier.verify(token);
+  if (result.ok) return `accepted as ${result.grant.principal}`;
+  return `${result.failure.status} ${result.failure.error}: ${result.failure.description}`;
+}
+
+describe('JWT refusals: every one a 401 invalid_token', () => {
+  let verifier: TokenVerifier;
+  let other: TestAuthServer;
+  beforeAll(async () => {
+    verifier = createVerifier(settings(as), silentLogger);
+    await verifier.ready();
+    other = await startAuthServer();
+  });
+  afterAll(async () => {
+    await other?.stop();
+  });
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  it('an audience array that contains this resource is accepted', async () => {
+    const token = await as.mintToken({
+      audience: 'http://127.0.0.1:1/other',
+      subject: 'alice',
+      claims: { aud: ['http://127.0.0.1:1/other', RESOURCE] },
+    });
+    expect((await verifier.verify(token)).ok).toBe(true);
+  });
+
+  it('a token minted for another resource (wrong audience)', async () => {
+    const token = await as.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'alice' });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*not for this resource/);
+    const bare = await as.mintToken({ audience: PUBLIC_URL, subject: 'alice' });
+    expect(await refusal(verifier, bare)).toMatch(/^401 invalid_token: .*not for this resource/);
+  });
+
+  it('an expired token, and one within the clock skew only while the skew allows it', async () => {
+    const expired = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: now() - 3600 } });
+    expect(await refusal(verifier, expired)).toMatch(/^401 invalid_token: .*expired/);
+    const justExpired = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: now() - 5 } });
+    expect((await verifier.verify(justExpired)).ok).toBe(true);
+    const strict = createVerifier(settings(as, { oauthClockSkewSeconds: 0 }), silentLogger);
+    expect(await refusal(strict, justExpired)).toMatch(/^401 invalid_token: .*expired/);
+  });
+
+  it('a token not valid yet (nbf ahead of the skew), and one with no exp', async () => {
+    const early = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { nbf: now() + 3600 } });
+    expect(await refusal(verifier, early)).toMatch(/^401 invalid_token: .*not valid yet/);
+    const forever = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: null } });
+    expect(await refusal(verifier, forever)).toMatch(/^401 invalid_token: .*"exp"/);
+  });
+
+  it('a token from another issuer: another server, or this server signing another iss', async () => {
+    const foreign = await other.mintToken({ audience: RESOURCE, subject: 'alice' });
+    expect(await refusal(verifier, foreign)).toMatch(/^401 invalid_token: /);
+    const otherIss = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { iss: other.issuer } });
+    expect(await refusal(verifier, otherIss)).toMatch(/^401 invalid_token: .*another issuer/);
+  });
+
+  it('a token signed by a key the JWKS does not hold (its own kid, or the published kid)', async () => {
+    const own = await foreignKeyToken(as, { audience: RESOURCE, subject: 'alice' });
+    expect(await refusal(verifier, own)).toMatch(/^401 invalid_token: .*key the issuer does not publish/);
+    const published = await foreignKeyToken(as, { audience: RESOURCE, subject: 'alice' }, { kid: 'published' });
+    expect(await refusal(verifier, published)).toMatch(/^401 invalid_token: .*signature is invalid/);
+  });
+
+  it('alg none', async () => {
+    const token = unsignedToken(as, { audience: RESOURCE, subject: 'alice' });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*algorithm not allowed/);
+  });
+
+  it('HS256 signed with the issuer public key as the secret', async () => {
+    const token = await hs256WithPublicKey(as, { audience: RESOURCE, subject: 'alice' });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*algorithm not allowed/);
+  });
+
+  it('garbage, an empty and an oversized token', async () => {
+    expect(await refusal(verifier, 'not-a-jwt')).toMatch(/^401 invalid_token: .*malformed/);
+    expect(await refusal(verifier, '')).toMatch(/^401 invalid_token/);
+    expect(await refusal(verifier, 'a'.repeat(20_000))).toMatch(/^401 invalid_token/);
+  });
+
+  it('a principal claim that is missing, not a string, too long or holds control characters', async () => {
+    for (const sub of [['x'], 'x'.repeat(257), 'ali\u0000ce', 'bob\nadmin']) {
+      const token = await as.mintToken({ audience: RESOURCE, claims: { sub } });
+      expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*"sub" claim/);
+    }
+    const byEmail = createVerifier(settings(as, { oauthPrincipalClaim: 'email' }), silentLogger);
+    const none = await as.mintToken({ audience: RESOURCE, subject: 'alice' });
+    expect(await refusal(byEmail, none)).toMatch(/^401 invalid_token: .*"email" claim/);
+    const withEmail = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { email: 'a@example.com' } });
+    const result = await byEmail.verify(withEmail);
+    expect(result.ok && result.grant.principal).toBe('a@example.com');
+  });
+
+  it('scopes: none, unrelated ones, and an scp array', async () => {
+    const none = await verifier.verify(await as.mintToken({ audience: RESOURCE, subject: 'alice', scopes: [] }));
+    expect(none.ok && [...none.grant.scopes]).toEqual([]);
+    const unrelated = await verifier.verify(
+      await as.mintToken({ audience: RESOURCE, subject: 'alice', scopes: ['other:read'] }),
+    );
+    expect(unrelated.ok && [...unrelated.grant.scopes]).toEqual(['other:read']);
+    const scp = await verifier.verify(
+      await as.mintToken({ audience: RESOURCE, subject: 'alice', scopes: [], claims: { scp: [SCOPE_READ] } }),
+    );
+    expect(scp.ok && [...scp.grant.scopes]).toEqual([SCOPE_READ]);
+  });
+});
+
+describe('the issuer and its keys', () => {
+  it('a rotated signing key is picked up without a restart', async () => {
+    const rotating = await startAuthServer();
+    try {
+      const verifier = createVerifier(settings(rotating, { oauthJwksCooldownSeconds: 0 }), silentLogger);
+      await verifier.ready();
+      const before = await rotating.mintToken({ audience: RESOURCE, subject: 'alice' });
+      expect((await verifier.verify(before)).ok).toBe(true);
+      const { kid } = await rotating.rotateKey();
+      const after = await rotating.mintToken({ audience: RESOURCE, subject: 'alice' });
+      expect(decodeProtectedHeader(after).kid).toBe(kid);
+      expect(decodeProtectedHeader(before).kid).not.toBe(kid);
+      const result = await verifier.verify(after);
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect((await verifier.verify(before)).ok).toBe(true);
+    } finally {
+      await rotating.stop();
+    }
+  });
+
+  it('a start against metadata that names another issuer fails, and so does plain http to a remote host', async () => {
+    const alias = as.issuer.replace('127.0.0.1', 'localhost');
+    await expect(createVerifier(settings(as, { oauthIssuer: alias }), silentLogger).ready()).rejects.toThrow(
+      /names issuer "http:\/\/127\.0\.0\.1:\d+", not http:\/\/localhost/,
+    );
+    await expect(
+      createVerifier(settings(as, { oauthIssuer: 'http://auth.example.com' }), silentLogger).ready(),
+    ).rejects.toThrow(/must be https/);
+  });
+
+  it('an unreachable authorization server: requests get 503, not a pass, and the start fails', async () => {
+    const gone = await startAuthServer();
+    const issuer = gone.issuer;
+    const token = await gone.mintToken({ audience: RESOURCE, subject: 'alice' });
+    await gone.stop();
+    const verifier = createVerifier(settings(gone, { oauthIssuer: issuer }), silentLogger, { timeoutMs: 5000 });
+    await expect(verifier.ready()).rejects.toThrow(/unreachable/);
+    expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
   });
 });
