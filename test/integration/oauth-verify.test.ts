@@ -258,3 +258,87 @@ describe('the issuer and its keys', () => {
     expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
   });
 });
+
+describe('introspection mode (RFC 7662) against the same kind of server, opaque tokens', () => {
+  let opaque: TestAuthServer;
+  let asked = 0;
+  /** The real fetch, counting the introspection requests it carries. */
+  const counting: typeof fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).endsWith('/token/introspection')) asked++;
+    return fetch(input, init);
+  };
+  const introspecting = (over: Partial<VerifierConfig> = {}): TokenVerifier =>
+    createVerifier(
+      settings(opaque, {
+        oauthIntrospection: opaque.introspectionEndpoint,
+        oauthClientId: opaque.rsClientId,
+        oauthClientSecret: opaque.rsClientSecret,
+        ...over,
+      }),
+      silentLogger,
+      { fetch: counting },
+    );
+  beforeAll(async () => {
+    opaque = await startAuthServer({ tokenFormat: 'opaque' });
+  });
+  afterAll(async () => {
+    await opaque?.stop();
+  });
+
+  it('a valid opaque token: principal and scopes from the answer, asked once while cached', async () => {
+    const verifier = introspecting();
+    await verifier.ready();
+    const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol', scopes: [SCOPE_READ] });
+    expect(token.split('.')).toHaveLength(1);
+    asked = 0;
+    const result = await verifier.verify(token);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!result.ok) return;
+    expect(result.grant.principal).toBe('carol');
+    expect([...result.grant.scopes]).toEqual([SCOPE_READ]);
+    expect(result.grant.claims.iss).toBe(opaque.issuer);
+    expect((await verifier.verify(token)).ok).toBe(true);
+    expect(asked).toBe(1);
+    const second = await opaque.mintToken({ audience: RESOURCE, subject: 'dave' });
+    const r2 = await verifier.verify(second);
+    expect(r2.ok && r2.grant.principal).toBe('dave');
+    expect(asked).toBe(2);
+  });
+
+  it('an inactive token: revoked, unknown, or expired', async () => {
+    const verifier = introspecting();
+    const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
+    await opaque.revoke(token);
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*not active/);
+    expect(await refusal(verifier, 'no-such-token-0123456789abcdef')).toMatch(/^401 invalid_token: .*not active/);
+  });
+
+  it('a token for another resource (wrong aud)', async () => {
+    const verifier = introspecting();
+    const token = await opaque.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'carol' });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*not for this resource/);
+  });
+
+  it('a cached grant never outlives the token exp', async () => {
+    const verifier = introspecting({ oauthClockSkewSeconds: 0 });
+    const token = await opaque.mintToken({
+      audience: RESOURCE,
+      subject: 'carol',
+      claims: { exp: Math.floor(Date.now() / 1000) + 4 },
+    });
+    asked = 0;
+    const first = await verifier.verify(token);
+    expect(first.ok, JSON.stringify(first)).toBe(true);
+    const exp = first.ok ? (first.grant.expiresAt as number) : 0;
+    expect(exp - Date.now() / 1000).toBeLessThan(10); // well inside the cache's own 60 s
+    await new Promise((r) => setTimeout(r, (exp + 1) * 1000 - Date.now()));
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token/);
+    expect(asked).toBe(2);
+  });
+
+  it('wrong client credentials at the introspection endpoint: 503, never a pass', async () => {
+    const verifier = introspecting({ oauthClientSecret: 'not-the-secret' });
+    const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
+    expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
+  });
+});
