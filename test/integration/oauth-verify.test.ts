@@ -3,11 +3,15 @@
  * process, test/helpers/oidc.ts): what it accepts, what it refuses and why, key rotation, introspection.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { createVerifier, type VerifierConfig } from '../../src/auth/verify.js';
 import type { TokenVerifier } from '../../src/auth/types.js';
 import { decodeProtectedHeader } from 'jose';
+import { testOAuthClient } from '../helpers/oidc-client.js';
 import { foreignKeyToken, hs256WithPublicKey, unsignedToken } from '../helpers/oidc-forge.js';
 import { SCOPE_GENERATE, SCOPE_READ } from '../../src/auth/types.js';
 import { startAuthServer, type TestAuthServer } from '../helpers/oidc.js';
@@ -340,5 +344,46 @@ describe('introspection mode (RFC 7662) against the same kind of server, opaque 
     const verifier = introspecting({ oauthClientSecret: 'not-the-secret' });
     const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
     expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
+  });
+});
+
+describe("the SDK client's own OAuth flow, through the test helpers", () => {
+  it('discovers the issuer from protected resource metadata, registers, authorizes as a subject, and the token passes', async () => {
+    // Just enough of a resource server for the SDK to find the authorization server: its RFC 9728 document.
+    const prm = createServer((req, res) => {
+      const base = `http://127.0.0.1:${(prm.address() as AddressInfo).port}`;
+      if (req.url === '/.well-known/oauth-protected-resource/mcp') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            resource: `${base}/mcp`,
+            authorization_servers: [as.issuer],
+            scopes_supported: [SCOPE_READ, SCOPE_GENERATE],
+            bearer_methods_supported: ['header'],
+          }),
+        );
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => prm.listen(0, '127.0.0.1', r));
+    try {
+      const publicUrl = `http://127.0.0.1:${(prm.address() as AddressInfo).port}`;
+      const client = testOAuthClient(as, { subject: 'erin' });
+      expect(await auth(client, { serverUrl: `${publicUrl}/mcp` })).toBe('REDIRECT');
+      expect(client.authorizations).toBe(1);
+      expect(client.code).toBeTruthy();
+      expect(await auth(client, { serverUrl: `${publicUrl}/mcp`, authorizationCode: client.code })).toBe('AUTHORIZED');
+      const token = client.saved?.access_token as string;
+      const verifier = createVerifier(settings(as, { publicUrl }), silentLogger);
+      const result = await verifier.verify(token);
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      if (!result.ok) return;
+      expect(result.grant.principal).toBe('erin');
+      expect([...result.grant.scopes].sort()).toEqual([SCOPE_GENERATE, SCOPE_READ]);
+      expect(result.grant.claims.aud).toBe(`${publicUrl}/mcp`);
+      // The same token is not for a server at another URL.
+      const elsewhere = createVerifier(settings(as), silentLogger);
+      expect(await refusal(elsewhere, token)).toMatch(/^401 invalid_token: .*not for this resource/);
+    } finally {
+      await new Promise((r) => prm.close(r));
+    }
   });
 });
