@@ -353,6 +353,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,
         views,
+        byok: config.byok,
       }),
     close,
     shutdown: async () => {

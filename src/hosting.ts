@@ -96,6 +96,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
+    byok: config.byok,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
