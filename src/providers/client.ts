@@ -198,7 +198,12 @@ export class ProviderClient {
         { provider: this.provider, sent: false },
       );
     const key = own ?? this.settings.key;
-    if (!key) throw new MediagenError('NOT_CONFIGURED', `${this.provider} has no API key (${this.cat.auth.env}).`);
+    if (!key)
+      throw new MediagenError(
+        'NOT_CONFIGURED',
+        `${this.provider} has no API key (${this.cat.auth.env}) on this server; where the server runs with --byok, send your own in X-Mediagen-Key-${this.provider}.`,
+        { provider: this.provider, sent: false },
+      );
     if (this.cat.auth.type === 'bearer') h.authorization = `Bearer ${key}`;
     else h[this.cat.auth.name.toLowerCase()] = key;
     return h;

@@ -255,3 +255,47 @@ describe('--byok over PostgreSQL', () => {
     }
   });
 });
+
+describe('--byok with a provider the server has no key for', () => {
+  it('its tools are served; without the header nothing is sent or charged, with it the job runs', async () => {
+    const sandbox = await startSandbox({ key: KEY });
+    const dir = tempDir();
+    const { server, tokens } = await serve(sandbox, dir, ['--byok'], { MEDIAIO_API_KEY: '' });
+    try {
+      const plain = await connect(server.url, tokens.alice);
+      const names = (await plainList(server.url, tokens.alice)).map((t) => t.name);
+      expect(names).toContain('mediaio_t2i_imagen_4');
+      const refused = await plain.call('mediaio_t2i_imagen_4', ARGS);
+      expect(sc(refused).code, text(refused)).toBe('NOT_CONFIGURED');
+      expect(text(refused)).toContain('X-Mediagen-Key-mediaio');
+      expect(sandbox.stats().total).toBe(0);
+      const spend = await plain.call('spend_report', {});
+      await plain.close();
+      const alice = await connect(server.url, tokens.alice, KEY);
+      const r = await alice.call('mediaio_t2i_imagen_4', ARGS);
+      expect(r.isError, text(r)).toBeFalsy();
+      const id = String(sc(r).job_id);
+      let w = await alice.call('jobs_wait', { job_id: id });
+      for (let i = 0; i < 5 && sc(w).status !== 'succeeded'; i++) w = await alice.call('jobs_wait', { job_id: id });
+      expect(sc(w).status).toBe('succeeded');
+      expect(sandbox.stats().requests.every((q) => q.authorized)).toBe(true);
+      const totals = (sc(spend).providers as { all_time: Record<string, number> }[])[0].all_time;
+      expect(totals).toMatchObject({ committed: 0, reserved: 0, uncertain: 0, released: 1 });
+      await alice.close();
+    } finally {
+      await server.stop();
+      await sandbox.close();
+    }
+  });
+});
+
+async function plainList(url: string, token: string) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: 'byok-list', version: '1.0.0' });
+  await client.connect(transport);
+  const { tools } = await client.listTools();
+  await client.close();
+  return tools;
+}
