@@ -30,9 +30,9 @@ interface Conn {
 }
 
 /** A real SDK client whose every request carries the bearer token and, when given, the provider key header. */
-async function connect(url: string, token: string, key?: string): Promise<Conn> {
+async function connect(url: string, token: string, key?: string, provider = 'MediaIO'): Promise<Conn> {
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
-  if (key) headers['X-Mediagen-Key-MediaIO'] = key;
+  if (key) headers[`X-Mediagen-Key-${provider}`] = key;
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
   const client = new Client({ name: 'byok-e2e', version: '1.0.0' });
   await client.connect(transport);
@@ -53,6 +53,8 @@ async function serve(
     {
       MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
       MEDIAIO_API_KEY: SERVER_KEY,
+      PHAYA_BASE: sandbox.baseUrl('phaya', 'https://api.phaya.io/api/v1'),
+      PHAYA_API_KEY: SERVER_KEY,
       MEDIAGEN_STATE_DIR: dir,
       MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
       MEDIAGEN_POLL_MS: '100',
@@ -155,6 +157,27 @@ describe('--byok over the tokens file (SQLite)', () => {
     expect(polls.every((q) => q.authorized)).toBe(true);
     expect(JSON.stringify(r)).not.toContain(KEY);
     await alice.close();
+  });
+
+  it('jobs_cancel of such a job is refused without the key (nothing sent) and goes with it', async () => {
+    const SORA = 'phaya_sora2_text_to_video';
+    const own = await connect(server.url, tokens.alice, KEY, 'Phaya');
+    const ask = await own.call(SORA, { prompt: 'a paper boat' });
+    expect(sc(ask).code, text(ask)).toBe('CONFIRMATION_REQUIRED');
+    const created = await own.call(SORA, { prompt: 'a paper boat', confirm_token: sc(ask).confirm_token });
+    expect(created.isError, text(created)).toBeFalsy();
+    const id = String(sc(created).job_id);
+    const plain = await connect(server.url, tokens.alice);
+    const before = sandbox.stats().total;
+    const refused = await plain.call('jobs_cancel', { job_id: id });
+    expect(sc(refused).code, text(refused)).toBe('NOT_CONFIGURED');
+    expect(text(refused)).toContain('X-Mediagen-Key-phaya');
+    expect(sandbox.stats().total).toBe(before);
+    const done = await own.call('jobs_cancel', { job_id: id });
+    expect(sc(done).status, text(done)).toBe('cancelled');
+    expect(requestsSince(sandbox, before).map((q) => q.authorized)).toEqual([true]);
+    await plain.close();
+    await own.close();
   });
 
   it('the key is in no ledger answer, no log line (debug) and no byte of the state folder', async () => {
