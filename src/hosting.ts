@@ -4,7 +4,7 @@
  */
 import { buildApp, type App, type AppOptions } from './app.js';
 import type { AuthGrant, TokenVerifier } from './auth/types.js';
-import { createVerifier } from './auth/verify-local.js';
+import { createVerifier } from './auth/verify.js';
 import { checkAuthConfig } from './config-auth-check.js';
 import { freeTools, oauthPrincipals } from './hosting-oauth.js';
 import { createWorker } from './app-worker.js';
@@ -81,8 +81,9 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
   // are left for when they call.
   const polled = oauth ? [] : [...settings.keys(), ...(auth ? [] : [LOCAL_PRINCIPAL])];
   const configs = polled.map((p) => principalConfig(config, settings.get(p)));
-  // Sandbox mode serves every provider; otherwise the ones some principal has a key for.
-  const providers = config.sandbox ? undefined : configuredProviders(configs);
+  // Sandbox mode serves every provider; otherwise the ones some principal has a key for (with --byok
+  // every one: their jobs' outputs are kept here; the open ones are polled only by a request with a key).
+  const providers = config.sandbox || config.byok ? undefined : configuredProviders(configs);
   const worker = createWorker(
     config,
     logger,
@@ -138,6 +139,7 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
       return app.createMcpServer(sessionKey, principal, readOnlyGrant(grant) ? freeTools(app) : undefined);
     },
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
+    byok: config.byok,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
