@@ -88,6 +88,10 @@ describe('--auth oauth end to end', () => {
       const r = (await client.callTool({ name: PAID, arguments: ARGS })) as CallToolResult;
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
       expect(sandbox.stats().total).toBe(1);
+      // The provider got the server's own key, never the client's token.
+      expect(sandbox.stats().requests.every((q) => q.authorized)).toBe(true);
+      expect(JSON.stringify(sandbox.stats().requests)).not.toContain(token);
+      expect(server.stderr()).not.toContain(token);
     } finally {
       await client.close();
     }
