@@ -195,6 +195,7 @@ describe('--auth oauth end to end', () => {
   });
 
   it('a rotated signing key is picked up without a restart', async () => {
+    expect((await post(url, undefined, initialize)).status).toBe(401); // tokens are checked here
     const { kid } = await as.rotateKey();
     const token = await as.mintToken({ audience: resource, subject: 'erin', scopes: [READ] });
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid).toBe(kid);
