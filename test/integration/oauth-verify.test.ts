@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { createVerifier, type VerifierConfig } from '../../src/auth/verify.js';
 import type { TokenVerifier } from '../../src/auth/types.js';
 import { decodeProtectedHeader } from 'jose';
@@ -384,6 +384,38 @@ describe("the SDK client's own OAuth flow, through the test helpers", () => {
       expect(await refusal(elsewhere, token)).toMatch(/^401 invalid_token: .*not for this resource/);
     } finally {
       await new Promise((r) => prm.close(r));
+    }
+  });
+});
+
+describe('what the verifier tells the client and the log', () => {
+  it('never the token, at debug level, whether it accepts, refuses or cannot reach the server', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', [], (l) => lines.push(l));
+    const verifier = createVerifier(settings(as), logger);
+    const tokens = [
+      await as.mintToken({ audience: RESOURCE, subject: 'alice' }),
+      await as.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'alice' }),
+      await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: 1 } }),
+      await hs256WithPublicKey(as, { audience: RESOURCE }),
+    ];
+    const descriptions: string[] = [];
+    for (const t of tokens) {
+      const r = await verifier.verify(t);
+      if (!r.ok) descriptions.push(r.failure.description);
+    }
+    const down = await startAuthServer();
+    const downToken = await down.mintToken({ audience: RESOURCE, subject: 'alice' });
+    await down.stop();
+    const unreachable = createVerifier(settings(down), logger, { timeoutMs: 5000 });
+    const r = await unreachable.verify(downToken);
+    if (!r.ok) descriptions.push(r.failure.description);
+    expect(descriptions).toHaveLength(4);
+    expect(lines.length).toBeGreaterThan(0);
+    const text = [...lines, ...descriptions].join('\n');
+    for (const t of [...tokens, downToken]) {
+      expect(text).not.toContain(t);
+      expect(text).not.toContain(t.split('.')[2]);
     }
   });
 });
