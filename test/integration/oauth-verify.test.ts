@@ -419,3 +419,23 @@ describe('what the verifier tells the client and the log', () => {
     }
   });
 });
+
+describe('an issuer with a path', () => {
+  it('its metadata is found under the path (OpenID Connect appended) and its tokens pass; the bare origin is not the issuer', async () => {
+    const tenant = await startAuthServer({ path: '/tenant' });
+    try {
+      expect(tenant.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/tenant$/);
+      const verifier = createVerifier(settings(tenant), silentLogger);
+      await verifier.ready();
+      const token = await tenant.mintToken({ audience: RESOURCE, subject: 'frank' });
+      const result = await verifier.verify(token);
+      expect(result.ok && result.grant.principal, JSON.stringify(result)).toBe('frank');
+      const origin = new URL(tenant.issuer).origin;
+      await expect(createVerifier(settings(tenant, { oauthIssuer: origin }), silentLogger).ready()).rejects.toThrow(
+        /no authorization server metadata/,
+      );
+    } finally {
+      await tenant.stop();
+    }
+  });
+});
