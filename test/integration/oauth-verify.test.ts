@@ -340,6 +340,17 @@ describe('introspection mode (RFC 7662) against the same kind of server, opaque 
     expect(asked).toBe(2);
   });
 
+  it('an answer naming another issuer (an endpoint of another server) is refused', async () => {
+    const verifier = introspecting({
+      oauthIntrospection: as.introspectionEndpoint,
+      oauthClientId: as.rsClientId,
+      oauthClientSecret: as.rsClientSecret,
+    });
+    const token = await as.mintToken({ audience: RESOURCE, subject: 'carol', format: 'opaque' });
+    expect(await as.introspect(token)).toMatchObject({ active: true, iss: as.issuer });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*another issuer/);
+  });
+
   it('wrong client credentials at the introspection endpoint: 503, never a pass', async () => {
     const verifier = introspecting({ oauthClientSecret: 'not-the-secret' });
     const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
