@@ -180,7 +180,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     const cat = registry.catalogues.find((c) => c.provider === provider);
     const client = registry.clients.get(provider);
     const op = cat?.balance && cat.operations.find((o) => o.id === cat.balance?.operation);
-    if (!cat?.balance || !op || !client?.configured) return undefined;
+    // A request with its own key (--byok) reads no balance: not another account's into a cache shared by the
+    // principal's requests, nor its own into the observed prices (measured across the server's account).
+    if (!cat?.balance || !op || !client?.configured || client.requestKey !== undefined) return undefined;
     const { data } = await client.call(op, {}, { safe: true, signal, noWait });
     return getPath(data, cat.balance.field);
   };
@@ -353,6 +355,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         consentTimeoutMs: config.consentTimeoutSeconds * 1000,
         tasks,
         views,
+        byok: config.byok,
       }),
     close,
     shutdown: async () => {

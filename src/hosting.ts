@@ -64,8 +64,11 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     logger,
     store,
     (job) => (polled.includes(job.principal) ? appFor(job.principal) : undefined),
-    // Sandbox mode serves every provider; otherwise the ones some principal has a key for.
-    config.sandbox ? undefined : configuredProviders(polled.map((p) => principalConfig(config, settings.get(p)))),
+    // Sandbox mode serves every provider; otherwise the ones some principal has a key for (with --byok
+    // every one: their jobs' outputs are kept here; the open ones are polled only by a request with a key).
+    config.sandbox || config.byok
+      ? undefined
+      : configuredProviders(polled.map((p) => principalConfig(config, settings.get(p)))),
     polled,
   );
   const appFor = (principal: string): App => {
@@ -96,6 +99,7 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
+    byok: config.byok,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });

@@ -1,4 +1,6 @@
 /** stderr-only logger: in stdio mode stdout carries nothing but MCP messages. */
+import { requestSecrets } from './request-keys.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -49,7 +51,10 @@ export function createLogger(
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const tail = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    write(redact(`[mediagen-mcp] ${lvl}: ${msg}${tail}`));
+    const line = redact(`[mediagen-mcp] ${lvl}: ${msg}${tail}`);
+    // A request's own provider keys (--byok) are scrubbed for as long as that request runs.
+    const own = requestSecrets();
+    write(own.length ? redactor(own)(line) : line);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

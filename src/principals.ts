@@ -15,25 +15,33 @@ export const LOCAL_PRINCIPAL = 'local';
 
 const credits = z.record(z.string().regex(/^[a-z0-9_]+$/), z.number().nonnegative());
 
+/** A principal's settings over the server's: shared by the tokens file and the OAuth policy file. */
+export const PrincipalSettingsShape = {
+  caps: z.object({ session: credits.optional(), day: credits.optional() }).strict().optional(),
+  consent: z
+    .object({
+      confirm: z.enum(['default', 'all']).optional(),
+      mode: z.enum(['auto', 'elicitation', 'token', 'app-or-form']).optional(),
+    })
+    .strict()
+    .optional(),
+  toolsets: z.array(z.string().min(1)).optional(),
+  tools: z.array(z.string().min(1)).optional(),
+  readOnly: z.boolean().optional(),
+  /** Inline previews of results for this principal (default: the server's --previews). */
+  previews: z.enum(['thumbnail', 'off']).optional(),
+  /** Catalogue key variable (e.g. PHAYA_API_KEY) -> the variable that holds this principal's key. */
+  providerKeys: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().regex(/^[A-Z_][A-Z0-9_]*$/)).optional(),
+};
+
+export const PrincipalSettingsSchema = z.object(PrincipalSettingsShape).strict();
+export type PrincipalSettings = z.infer<typeof PrincipalSettingsSchema>;
+
 const PrincipalSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'principal id: letters, digits, . _ @ - (1-64)'),
     tokenSha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256')).default([]),
-    caps: z.object({ session: credits.optional(), day: credits.optional() }).strict().optional(),
-    consent: z
-      .object({
-        confirm: z.enum(['default', 'all']).optional(),
-        mode: z.enum(['auto', 'elicitation', 'token', 'app-or-form']).optional(),
-      })
-      .strict()
-      .optional(),
-    toolsets: z.array(z.string().min(1)).optional(),
-    tools: z.array(z.string().min(1)).optional(),
-    readOnly: z.boolean().optional(),
-    /** Inline previews of results for this principal (default: the server's --previews). */
-    previews: z.enum(['thumbnail', 'off']).optional(),
-    /** Catalogue key variable (e.g. PHAYA_API_KEY) -> the variable that holds this principal's key. */
-    providerKeys: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().regex(/^[A-Z_][A-Z0-9_]*$/)).optional(),
+    ...PrincipalSettingsShape,
   })
   .strict();
 
@@ -71,14 +79,22 @@ export function readTokensFile(file: string, env: Readonly<Record<string, string
   }
   const parsed = TokensFileSchema.safeParse(doc);
   if (!parsed.success) zodFail(file, parsed.error);
-  parsed.data.principals.forEach((p, i) => {
-    for (const [name, from] of Object.entries(p.providerKeys ?? {}))
-      if (!env[from]?.trim())
-        throw new StartupError(
-          `${file}: ${pointer(['principals', i, 'providerKeys', name])}: environment variable ${from} is not set`,
-        );
-  });
+  parsed.data.principals.forEach((p, i) => checkProviderKeys(file, ['principals', i], p, env));
   return parsed.data;
+}
+
+/** Every variable a principal's providerKeys names must be set: a StartupError naming file and pointer. */
+export function checkProviderKeys(
+  file: string,
+  at: (string | number)[],
+  settings: PrincipalSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  for (const [name, from] of Object.entries(settings.providerKeys ?? {}))
+    if (!env[from]?.trim())
+      throw new StartupError(
+        `${file}: ${pointer([...at, 'providerKeys', name])}: environment variable ${from} is not set`,
+      );
 }
 
 /** Who holds this bearer token: every stored hash is compared, in constant time, whatever matches. */

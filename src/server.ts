@@ -25,6 +25,7 @@ import { ledgerTaskStore } from './server-tasks.js';
 import type { ViewResources } from './views/resources.js';
 import { linkView, viewOf } from './views/tool-meta.js';
 import { APPROVE_TOOL, appsCapable } from './views/uris.js';
+import { keysFromHeaders, withRequestKeys } from './request-keys.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -45,6 +46,8 @@ export interface ServerDeps {
   tasks?: JobTasks;
   /** The MCP App views (resources/list, resources/read); tools link them for apps-capable clients. */
   views?: ViewResources;
+  /** --byok: a tool call uses the provider keys its HTTP request sent (X-Mediagen-Key-<Provider>), for that call only. */
+  byok?: boolean;
 }
 
 /**
@@ -210,8 +213,12 @@ export function createServer(deps: ServerDeps): MediagenServer {
     server,
     LooseCallToolRequestSchema,
     (request: z4.infer<typeof LooseCallToolRequestSchema>, extra: Extra): Promise<CallToolResult> => {
-      const run =
-        request.params.task && tasks ? callAsTask(request.params, extra, tasks) : callTool(request.params, extra);
+      // The request's own provider keys (--byok; the HTTP layer refused malformed ones) live as long as this call.
+      const keys =
+        deps.byok && extra.requestInfo ? keysFromHeaders(extra.requestInfo.headers) : new Map<string, string>();
+      const run = withRequestKeys(keys, () =>
+        request.params.task && tasks ? callAsTask(request.params, extra, tasks) : callTool(request.params, extra),
+      );
       inflight.add(run);
       return run.finally(() => inflight.delete(run));
     },

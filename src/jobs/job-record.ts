@@ -1,5 +1,6 @@
 /** A job's first ledger record, and its id. */
 import { randomBytes } from 'node:crypto';
+import { requestKey } from '../request-keys.js';
 import type { JobRecord } from '../store/store.js';
 import type { JobTool } from './ledger.js';
 
@@ -21,13 +22,16 @@ export function newJobId(now: number): string {
 
 /**
  * The ledger record of a job just accepted (status pending, nothing polled yet), first polled by the
- * background worker `firstPollMs` from now (default: the operation's poll interval).
+ * background worker `firstPollMs` from now (default: the operation's poll interval). A job created with
+ * the request's own provider key (--byok) is marked, and the worker never polls it: only a request that
+ * sends a key can.
  */
 export function newJobRecord(
   n: NewJob,
   now: number,
   firstPollMs = (n.tool.op.job?.pollSeconds ?? 5) * 1000,
 ): JobRecord {
+  const byok = requestKey(n.tool.provider) !== undefined;
   return {
     id: n.id,
     provider: n.tool.provider,
@@ -47,6 +51,7 @@ export function newJobRecord(
     createdAt: now,
     updatedAt: now,
     finishedAt: null,
-    nextPollAt: now + firstPollMs,
+    nextPollAt: byok ? null : now + firstPollMs,
+    ...(byok ? { byok: true } : {}),
   };
 }

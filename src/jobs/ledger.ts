@@ -173,6 +173,7 @@ export class JobLedger {
     if (isFinal(job.status)) return this.refundDue(job) ? this.refundFailed(job).catch(() => job) : job;
     const { tool, spec } = this.spec(job);
     const background = opts.background === true;
+    if (background ? job.byok === true : !this.canPoll(job)) return job;
     const running = this.gate.joined(id, signal);
     if (running) return running;
     if (this.gate.tooSoon(id, background, pollTiming(spec, this.deps.intervalMs).pollMs)) return job;
@@ -190,6 +191,7 @@ export class JobLedger {
       safe: true,
       signal,
       background,
+      ownKeyOnly: job.byok === true,
     });
     const now = this.deps.now();
     const patch = statusPatch(job, data, spec, now, this.deps);
@@ -204,6 +206,14 @@ export class JobLedger {
     const done = status === 'failed' && this.deps.onFailed ? await this.refundFailed(updated) : updated;
     if (isFinal(status)) await this.deps.onFinal?.(done);
     return done;
+  }
+
+  /**
+   * False for an open job created with a per-request key (--byok) when the current request sent no key for
+   * its provider: such a job is polled only with the key of the request asking, never the server's.
+   */
+  canPoll(job: JobRecord): boolean {
+    return !job.byok || isFinal(job.status) || this.deps.clients.get(job.provider)?.requestKey !== undefined;
   }
 
   /** True when `job` failed and its refund may not have been made (its next poll time is still set). */
@@ -243,6 +253,7 @@ export class JobLedger {
     await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.cancel, job.providerJobId, {
       safe: false,
       signal,
+      ownKeyOnly: job.byok === true,
     });
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(

@@ -47,7 +47,9 @@ export function statusPatch(
       ? status === 'succeeded' && o.keepsOutputs
         ? now
         : null
-      : nextPollAt(job, pollTiming(spec, o.intervalMs), now),
+      : job.byok
+        ? null // the worker has no key for it: only a request that sends one polls it
+        : nextPollAt(job, pollTiming(spec, o.intervalMs), now),
   };
 }
 

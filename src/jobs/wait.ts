@@ -48,6 +48,8 @@ export async function waitForJob(ledger: JobLedger, id: string, o: WaitOptions):
     const job = await ledger.poll(id, o.signal, o.owner);
     await o.progress?.(n + 1, undefined, progressMessage(job, first.createdAt, o.now()));
     if (isFinal(job.status)) return { job, done: true };
+    // Created with a per-request key (--byok) and this request sent none: waiting would change nothing.
+    if (!ledger.canPoll(job)) return { job, done: false };
     if (ledger.expired(job))
       throw new MediagenError(
         'JOB_TIMEOUT',

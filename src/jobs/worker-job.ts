@@ -30,6 +30,8 @@ export async function runLeased(job: JobRecord, poller: Poller | undefined, c: R
   if (!poller) return unpollable(job, undefined, c);
   if (poller.ledger.refundDue(job)) return refundDue(job, poller, c);
   if (isFinal(job.status)) return keep(job, poller, job.pollErrors ?? 0, c);
+  // Created with a per-request key (--byok; a webhook hint made it due): no key here to poll it with.
+  if (job.byok) return c.release(job, null, job.pollErrors ?? 0);
   let timing: PollTiming;
   try {
     timing = pollTiming(poller.ledger.spec(job).spec, c.intervalMs);

@@ -8,6 +8,7 @@ import type { Catalogue, Operation } from '../catalogue/format.js';
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactor } from '../log.js';
+import { requestKey, requestSecrets } from '../request-keys.js';
 import { extraHeaders, type HeaderValues } from './extra-headers.js';
 import { buildRequest, interpret, jobRequest, type Interpreted, type WireRequest } from './envelope.js';
 import { RateLimiter, type Limiter, type RateLimit } from './rate-limit.js';
@@ -51,6 +52,11 @@ export interface CallOptions {
    * provider's shared rate limit.
    */
   background?: boolean;
+  /**
+   * The request is for a job created with a per-request key (--byok): only the current request's own key
+   * may be sent, never the server's; NOT_CONFIGURED (nothing sent) without one.
+   */
+  ownKeyOnly?: boolean;
   /**
    * A free read nobody must wait for (the balance a quote shows): sent only if the rate limit has a start
    * free now at background priority; otherwise RATE_LIMITED with nothing sent.
@@ -146,6 +152,19 @@ export class ProviderClient {
     return Boolean(this.settings.key);
   }
 
+  /** The current request's own key for this provider (X-Mediagen-Key-<Provider>, --byok), if it sent one. */
+  get requestKey(): string | undefined {
+    return requestKey(this.provider);
+  }
+
+  /** This client's redactor plus the current request's own keys. */
+  private redactNow(): (s: string) => string {
+    const own = requestSecrets();
+    if (!own.length) return this.redact;
+    const more = redactor(own);
+    return (s) => more(this.redact(s));
+  }
+
   /** Call a catalogue operation with validated, defaults-applied arguments. */
   call(op: Operation, args: Readonly<Record<string, unknown>>, opts: CallOptions): Promise<Interpreted> {
     const extra = this.extraHeaders(op, args);
@@ -166,12 +185,25 @@ export class ProviderClient {
     return this.send(jobRequest(route, providerJobId), { ...opts, auth: true });
   }
 
-  private headers(auth: boolean, hasBody: boolean): Record<string, string> {
+  private headers(auth: boolean, hasBody: boolean, ownKeyOnly = false): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json', 'user-agent': 'mediagen-mcp' };
     if (hasBody) h['content-type'] = 'application/json';
     if (!auth) return h;
-    const key = this.settings.key;
-    if (!key) throw new MediagenError('NOT_CONFIGURED', `${this.provider} has no API key (${this.cat.auth.env}).`);
+    // A request's own key (--byok) goes before the server's, for this request only.
+    const own = requestKey(this.provider);
+    if (ownKeyOnly && !own)
+      throw new MediagenError(
+        'NOT_CONFIGURED',
+        `This ${this.provider} job was created with your own key: send it again in X-Mediagen-Key-${this.provider}. Nothing was sent.`,
+        { provider: this.provider, sent: false },
+      );
+    const key = own ?? this.settings.key;
+    if (!key)
+      throw new MediagenError(
+        'NOT_CONFIGURED',
+        `${this.provider} has no API key (${this.cat.auth.env}) on this server; where the server runs with --byok, send your own in X-Mediagen-Key-${this.provider}.`,
+        { provider: this.provider, sent: false },
+      );
     if (this.cat.auth.type === 'bearer') h.authorization = `Bearer ${key}`;
     else h[this.cat.auth.name.toLowerCase()] = key;
     return h;
@@ -181,7 +213,8 @@ export class ProviderClient {
     req: WireRequest,
     opts: CallOptions & { auth: boolean; root?: boolean; extra?: Record<string, string> },
   ): Promise<Interpreted> {
-    const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined) };
+    const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined, opts.ownKeyOnly) };
+    const redact = this.redactNow();
     // The deadline's timer is held here and cleared below (a bare AbortSignal.timeout inside
     // AbortSignal.any can be garbage-collected and never fire).
     const deadline = new AbortController();
@@ -206,7 +239,7 @@ export class ProviderClient {
         signal: opts.detach ? deadline.signal : both,
         dispatcher: opts.safe ? retrying : agent,
       });
-      const text = this.redact(await res.body.text());
+      const text = redact(await res.body.text());
       const retryAfter = res.headers['retry-after'];
       this.log?.debug('provider request', {
         provider: this.provider,
@@ -215,21 +248,21 @@ export class ProviderClient {
         status: res.statusCode,
         ms: Date.now() - started,
       });
-      return interpret(
-        this.cat,
-        res.statusCode,
-        text,
-        this.redact,
-        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      );
+      return interpret(this.cat, res.statusCode, text, redact, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     } catch (err) {
-      throw this.toError(err, deadline.signal, dispatched, opts.detach ? undefined : opts.signal);
+      throw this.toError(err, deadline.signal, dispatched, opts.detach ? undefined : opts.signal, redact);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private toError(err: unknown, deadline: AbortSignal, dispatched: boolean, caller?: AbortSignal): MediagenError {
+  private toError(
+    err: unknown,
+    deadline: AbortSignal,
+    dispatched: boolean,
+    caller: AbortSignal | undefined,
+    redact: (s: string) => string,
+  ): MediagenError {
     if (err instanceof MediagenError) return err;
     const e = err as { code?: string; name?: string; message?: string };
     const p = this.provider;
@@ -252,8 +285,8 @@ export class ProviderClient {
         sent,
         hint: 'For a paid create this is uncertain: the provider may have accepted the job.',
       });
-    const what = this.redact(e.code ?? e.name ?? 'error');
-    this.log?.warn('provider request failed', { provider: p, error: what, message: this.redact(e.message ?? '') });
+    const what = redact(e.code ?? e.name ?? 'error');
+    this.log?.warn('provider request failed', { provider: p, error: what, message: redact(e.message ?? '') });
     return new MediagenError('PROVIDER_HTTP', `Could not reach ${p} (${what}).`, { provider: p, sent });
   }
 

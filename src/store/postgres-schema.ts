@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { PG_APPROVALS_MIGRATION } from './approvals-sql.js';
-import { PG_WORKER_MIGRATION } from './worker-sql.js';
+import { BYOK_MIGRATION, PG_WORKER_MIGRATION } from './worker-sql.js';
 
 /** Migration N (1-based) is `PG_MIGRATIONS[N - 1]`. Append only. Times are ms since the epoch (BIGINT). */
 export const PG_MIGRATIONS: readonly string[] = [
@@ -106,6 +106,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   PG_WORKER_MIGRATION,
   // 5 (SQLite's 7): pending approvals a person clicks in an MCP App view (approvals-sql.ts).
   PG_APPROVALS_MIGRATION,
+  // 6 (SQLite's 8): jobs created with a per-request provider key (--byok) are marked; never the key.
+  BYOK_MIGRATION,
 ];
 
 /** Advisory lock key held while migrating (any constant shared by every replica). */

@@ -3,7 +3,7 @@
  */
 import { isBusy, type SqlDatabase } from './sqlite-driver.js';
 import { SQLITE_APPROVALS_MIGRATION } from './approvals-sql.js';
-import { SQLITE_WORKER_MIGRATION } from './worker-sql.js';
+import { BYOK_MIGRATION, SQLITE_WORKER_MIGRATION } from './worker-sql.js';
 import type {
   ConsentToken,
   IdempotencyRecord,
@@ -150,6 +150,8 @@ export const MIGRATIONS: readonly string[] = [
   SQLITE_WORKER_MIGRATION,
   // 7: pending approvals a person clicks in an MCP App view (approvals-sql.ts).
   SQLITE_APPROVALS_MIGRATION,
+  // 8: jobs created with a per-request provider key (--byok) are marked; the key itself is never stored.
+  BYOK_MIGRATION,
 ];
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -227,6 +229,8 @@ export interface JobRow {
   next_poll_at: number | null;
   poll_errors: number;
   webhook_hash: string | null;
+  /** 1: created with a per-request provider key (--byok); polled only by a request that sends one. */
+  byok: number;
 }
 
 export function jobToRow(j: JobRecord): JobRow {
@@ -253,6 +257,7 @@ export function jobToRow(j: JobRecord): JobRow {
     next_poll_at: j.nextPollAt === undefined ? j.createdAt : j.nextPollAt,
     poll_errors: j.pollErrors ?? 0,
     webhook_hash: j.webhookHash ?? null,
+    byok: j.byok ? 1 : 0,
   };
 }
 
@@ -279,6 +284,7 @@ export function rowToJob(r: JobRow): JobRecord {
     nextPollAt: r.next_poll_at,
     pollErrors: r.poll_errors,
     webhookHash: r.webhook_hash,
+    ...(Number(r.byok) === 1 ? { byok: true } : {}),
   };
 }
 

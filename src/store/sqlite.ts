@@ -126,10 +126,10 @@ export class SqliteStore implements Store {
     this.stmt(
       `INSERT INTO jobs (id, provider, tool, provider_job_id, args_hash, args, price, caller_id, principal, status,
          provider_status, progress, outputs, error, polls, created_at, updated_at, finished_at, next_poll_at,
-         poll_errors, webhook_hash)
+         poll_errors, webhook_hash, byok)
        VALUES (@id, @provider, @tool, @provider_job_id, @args_hash, @args, @price, @caller_id, @principal, @status,
          @provider_status, @progress, @outputs, @error, @polls, @created_at, @updated_at, @finished_at,
-         @next_poll_at, @poll_errors, @webhook_hash)`,
+         @next_poll_at, @poll_errors, @webhook_hash, @byok)`,
     ).run(jobToRow(job));
   }
 

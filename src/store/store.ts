@@ -67,6 +67,11 @@ export interface JobRecord {
   pollErrors?: number;
   /** SHA-256 (hex) of the job's webhook capability, while one is open (single use; see takeWebhook). */
   webhookHash?: string | null;
+  /**
+   * Created with a per-request provider key (--byok): the key is never stored, so the job is polled and
+   * cancelled only by a request of its principal that sends one; the worker leaves it alone while open.
+   */
+  byok?: boolean;
 }
 
 export type JobPatch = Partial<

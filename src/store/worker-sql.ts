@@ -185,3 +185,11 @@ export interface OutcomeRow {
 export function rowToOutcome(r: OutcomeRow): { tool: string; total: number; failed: number } {
   return { tool: r.tool, total: Number(r.total), failed: Number(r.failed) };
 }
+
+/**
+ * SQLite migration 8, PostgreSQL 6: a job created with a per-request provider key (--byok) is marked, so
+ * the worker leaves it alone while it is open (it has no key to poll it with); the key is never stored.
+ */
+export const BYOK_MIGRATION = `
+  ALTER TABLE jobs ADD COLUMN byok INTEGER NOT NULL DEFAULT 0;
+`;

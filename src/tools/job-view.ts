@@ -123,6 +123,7 @@ export function jobStructured(
       ...storedFields(o, links),
     })),
     ...(excerpt !== null ? { result_excerpt: excerpt } : {}),
+    ...(job.byok ? { own_key: true } : {}),
     error: job.error,
     created_at: new Date(job.createdAt).toISOString(),
     updated_at: new Date(job.updatedAt).toISOString(),
@@ -142,7 +143,11 @@ export function nextStep(job: JobRecord): string {
     case 'cancelled':
       return '';
     default:
-      return `Call jobs_wait with {"job_id": "${job.id}"} to wait for the result.`;
+      return job.byok
+        ? `Created with your own ${job.provider} key, so nothing polls this job in the background: it advances only ` +
+            `when jobs_wait or jobs_get is called with that key in the X-Mediagen-Key-${job.provider} header. ` +
+            `Call jobs_wait with {"job_id": "${job.id}"} (with the header) to wait for the result.`
+        : `Call jobs_wait with {"job_id": "${job.id}"} to wait for the result.`;
   }
 }
 

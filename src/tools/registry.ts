@@ -93,9 +93,11 @@ export function filterOf(config: Config): ToolFilter {
 export function buildRegistry(config: Config, logger: Logger, opts: RegistryOptions = {}): Registry {
   // Providers without a key are read but not validated or built (unless every provider is wanted).
   const served = opts.override || opts.keepUnconfigured ? undefined : config.env;
+  // With --byok (HTTP only) a provider the server has no key for is served too: a caller sends its own.
+  const byok = config.byok && config.transport === 'http';
   const { catalogues: loaded, skipped } = loadCatalogueSet(
     [...SHIPPED_CATALOGUES, ...config.catalogues],
-    served && ((h) => !missingSetting(served, h.authEnv, h.requiredBaseEnv)),
+    served && ((h) => !missingSetting(served, byok ? undefined : h.authEnv, h.requiredBaseEnv)),
   );
   // Names of the left-out providers' tools, read only when a filter or a price overlay may name them.
   const named = config.prices || config.tools.length || config.excludeTools.length || config.toolsets.length;
@@ -124,7 +126,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   const why = new Map<string, string>();
   for (const [i, cat] of catalogues.entries()) {
     const settings = { ...allSettings[i], secrets };
-    if (!settings.key || !settings.baseUrl) {
+    if ((!settings.key && !byok) || !settings.baseUrl) {
       unconfigured.push(cat.provider);
       why.set(cat.provider, settings.key ? `${cat.baseUrl.env} is not set (required)` : `no API key (${cat.auth.env})`);
     }

@@ -26,6 +26,7 @@ import {
 } from './http-guard.js';
 import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
 import type { HookRoute } from './hooks.js';
+import { keyHeaders } from './http-keys.js';
 import { HOOK_PATH } from '../jobs/webhook.js';
 
 export interface HttpOptions {
@@ -55,6 +56,8 @@ export interface HttpOptions {
   ready: () => Promise<boolean>;
   /** POST /hooks/<capability>: webhook hints (no bearer; the capability is the credential). */
   hooks?: HookRoute;
+  /** --byok: X-Mediagen-Key-<Provider> headers are accepted (else refused with 400). */
+  byok?: boolean;
   logger: Logger;
 }
 
@@ -165,6 +168,8 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = check(req, guard);
     if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
+    const keys = keyHeaders(req, o.byok === true);
+    if (!keys.ok) return sendError(res, 400, keys.message);
     let body: unknown;
     let messages = 1;
     if (req.method === 'POST') {
