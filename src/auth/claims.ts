@@ -1,0 +1,51 @@
+/**
+ * From a checked token's claims (a JWT payload or an introspection answer) to a grant: the principal
+ * claim, the scopes, the expiry. Claims are untrusted input even after the signature checks out.
+ */
+import type { AuthFailure, AuthGrant, AuthResult } from './types.js';
+
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const MAX_PRINCIPAL = 256;
+const MAX_SCOPES = 64;
+
+export const invalid = (description: string): { ok: false; failure: AuthFailure } => ({
+  ok: false,
+  failure: { status: 401, error: 'invalid_token', description },
+});
+
+export const unavailable = (description: string): { ok: false; failure: AuthFailure } => ({
+  ok: false,
+  failure: { status: 503, error: 'temporarily_unavailable', description },
+});
+
+/** `scope` (space-separated, RFC 8693 / 9068) or `scp` (an array, or a string, as some servers send). */
+export function scopesOf(claims: Readonly<Record<string, unknown>>): Set<string> {
+  const raw = claims.scope ?? claims.scp;
+  const list = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw : [];
+  const out = new Set<string>();
+  for (const s of list) {
+    if (typeof s === 'string' && s.length > 0 && s.length <= 128 && !CONTROL.test(s)) out.add(s);
+    if (out.size >= MAX_SCOPES) break;
+  }
+  return out;
+}
+
+/** The principal: a string of 1-256 characters with no control characters, or a refusal naming the claim. */
+export function grantOf(claims: Readonly<Record<string, unknown>>, principalClaim: string): AuthResult {
+  const value = claims[principalClaim];
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PRINCIPAL || CONTROL.test(value))
+    return invalid(`the token has no usable "${principalClaim}" claim (a string of 1-${MAX_PRINCIPAL} characters)`);
+  const grant: AuthGrant = {
+    principal: value,
+    scopes: scopesOf(claims),
+    claims,
+    expiresAt: typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined,
+  };
+  return { ok: true, grant };
+}
+
+/** `aud` as a string or an array of strings contains `resource`. */
+export function audienceHas(aud: unknown, resource: string): boolean {
+  return aud === resource || (Array.isArray(aud) && aud.includes(resource));
+}

@@ -1,0 +1,180 @@
+/**
+ * The OAuth resource server's token check (`--auth oauth`): a bearer token becomes an AuthGrant or an
+ * AuthFailure. JWT access tokens are verified with jose against the issuer's JWKS (found from its
+ * metadata; an unknown `kid` refetches the set, at most once per cooldown, so a rotated key is picked up
+ * without a restart); with --oauth-introspection, tokens are asked about at the RFC 7662 endpoint
+ * (introspect.ts). Either way `iss`, `exp` / `nbf` (with the configured skew) and `aud` are checked: the
+ * audience must contain this server's resource, `<public-url>/mcp` (RFC 8707). No crypto here: jose does it.
+ */
+import { createRemoteJWKSet, customFetch as customFetchKey, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config.js';
+import { StartupError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { grantOf, invalid, unavailable } from './claims.js';
+import { checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
+import { createIntrospector } from './introspect.js';
+import type { AuthResult, TokenVerifier } from './types.js';
+
+export type VerifierConfig = Pick<
+  Config,
+  | 'oauthIssuer'
+  | 'oauthIntrospection'
+  | 'oauthClientId'
+  | 'oauthClientSecret'
+  | 'oauthPrincipalClaim'
+  | 'oauthClockSkewSeconds'
+  | 'oauthJwksCooldownSeconds'
+  | 'publicUrl'
+>;
+
+export interface VerifierDeps {
+  fetch?: typeof fetch;
+  /** Deadline of one request to the authorization server (metadata, JWKS, introspection). */
+  timeoutMs?: number;
+}
+
+/** Asymmetric JWS algorithms only: never `none`, never HS* (a public key must not become an HMAC secret). */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** Longer than any access token we expect (a large JWT is a few KiB): refused before parsing. */
+const MAX_TOKEN = 16 * 1024;
+
+/** The resource this server is: `<public-url>/mcp`, the audience every token must name. */
+export function resourceOf(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/mcp`;
+}
+
+export function createVerifier(config: VerifierConfig, logger: Logger, deps: VerifierDeps = {}): TokenVerifier {
+  const fetchFn = deps.fetch ?? fetch;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const issuer = config.oauthIssuer;
+  if (!issuer) throw new StartupError('--auth oauth needs --oauth-issuer (MEDIAGEN_OAUTH_ISSUER)');
+  if (!config.publicUrl) throw new StartupError('--auth oauth needs --public-url (MEDIAGEN_PUBLIC_URL)');
+  const resource = resourceOf(config.publicUrl);
+  const skew = config.oauthClockSkewSeconds;
+  const principalClaim = config.oauthPrincipalClaim;
+
+  const introspector = config.oauthIntrospection
+    ? createIntrospector(
+        {
+          endpoint: config.oauthIntrospection,
+          clientId: config.oauthClientId,
+          clientSecret: config.oauthClientSecret,
+          issuer,
+          resource,
+          skew,
+          principalClaim,
+        },
+        logger,
+        { fetch: fetchFn, timeoutMs },
+      )
+    : undefined;
+
+  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let started: Promise<IssuerMetadata> | undefined;
+
+  const start = (): Promise<IssuerMetadata> => {
+    started ??= (async () => {
+      const meta = await discoverIssuer(issuer, fetchFn, timeoutMs);
+      if (introspector) {
+        checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection');
+      } else {
+        if (!meta.jwks_uri) throw new DiscoveryError(`the metadata of ${issuer} has no jwks_uri`);
+        jwks = createRemoteJWKSet(new URL(meta.jwks_uri), {
+          cooldownDuration: config.oauthJwksCooldownSeconds * 1000,
+          cacheMaxAge: 10 * 60 * 1000,
+          timeoutDuration: timeoutMs,
+          [customFetchKey]: fetchFn,
+        });
+        await jwks.reload();
+      }
+      logger.info('oauth: authorization server ready', {
+        issuer,
+        resource,
+        mode: introspector ? 'introspection' : 'jwks',
+      });
+      return meta;
+    })().catch((err: unknown) => {
+      started = undefined; // the next request tries again
+      throw err;
+    });
+    return started;
+  };
+
+  const verifyJwt = async (token: string): Promise<AuthResult> => {
+    const keys = jwks;
+    if (!keys) return unavailable('the authorization server is not reachable yet');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience: resource,
+        clockTolerance: skew,
+        algorithms: JWT_ALGORITHMS,
+        requiredClaims: ['exp'],
+      }));
+    } catch (err) {
+      return refusal(err, logger);
+    }
+    return grantOf(payload as Record<string, unknown>, principalClaim);
+  };
+
+  return {
+    async ready() {
+      try {
+        await start();
+      } catch (err) {
+        throw new StartupError(`--auth oauth: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    async verify(token) {
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN)
+        return invalid('the access token is empty or too long');
+      try {
+        await start();
+      } catch (err) {
+        logger.warn('oauth: the authorization server is unavailable', {
+          reason: err instanceof Error ? err.message : String(err),
+        });
+        return unavailable('the authorization server is unavailable');
+      }
+      return introspector ? introspector.introspect(token) : verifyJwt(token);
+    },
+  };
+}
+
+/** jose's reasons, in words for the client; no claim value beyond iss / aud, never the token. */
+function refusal(err: unknown, logger: Logger): AuthResult {
+  if (err instanceof errors.JWTExpired) return invalid('the access token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return invalid('the access token is not for this resource (aud)');
+    if (err.claim === 'iss') return invalid('the access token is from another issuer (iss)');
+    if (err.claim === 'nbf') return invalid('the access token is not valid yet (nbf)');
+    return invalid(`the access token's "${err.claim}" claim is missing or invalid`);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return invalid('the access token is signed with an algorithm not allowed');
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return invalid('the access token is signed by a key the issuer does not publish');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('the access token signature is invalid');
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+    logger.warn('oauth: the issuer JWKS could not be fetched', { reason: err.code });
+    return unavailable('the authorization server keys are unavailable');
+  }
+  if (err instanceof errors.JOSEError) return invalid(`the access token is malformed (${err.code})`);
+  // fetch failures of the JWKS reload surface as plain errors.
+  logger.warn('oauth: token check failed', { reason: err instanceof Error ? err.name : 'unknown' });
+  return unavailable('the authorization server keys are unavailable');
+}
