@@ -55,7 +55,7 @@ function startAndWait(cmd, args, env, stream, pattern, what) {
       const m = line.match(pattern);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, match: m[0] });
+        resolve({ child, match: m[1] ?? m[0] });
       }
     });
   });
@@ -126,7 +126,8 @@ const { match: serverMcp } = await startAndWait(
   ],
   {},
   'stderr',
-  /http:\/\/127\.0\.0\.1:\d+\/mcp/,
+  // The listening line (other lines may name the public URL, which is the proxy's).
+  /serving MCP over Streamable HTTP on (http:\/\/127\.0\.0\.1:\d+\/mcp)/,
   'mediagen-mcp',
 );
 target = new URL(serverMcp);
