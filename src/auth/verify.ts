@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { grantOf, invalid, unavailable } from './claims.js';
-import { checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
+import { boundedFetch, checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
 import { createIntrospector } from './introspect.js';
 import type { AuthResult, TokenVerifier } from './types.js';
 
@@ -96,7 +96,7 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
           cooldownDuration: config.oauthJwksCooldownSeconds * 1000,
           cacheMaxAge: 10 * 60 * 1000,
           timeoutDuration: timeoutMs,
-          [customFetchKey]: fetchFn,
+          [customFetchKey]: boundedFetch(fetchFn),
         });
         await jwks.reload();
       }

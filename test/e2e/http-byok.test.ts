@@ -19,7 +19,8 @@ import { DATABASE_URL, freshDatabase, requirePg } from '../helpers/pg.js';
 import { INIT, MCP_HEADERS, spawnHttp, writeTokens, type HttpServerProcess } from '../helpers/http-server.js';
 import { text } from '../helpers/stdio.js';
 
-const KEY = `byok-own-key-${Math.random().toString(36).slice(2)}-9f3c`;
+// '!' and '~' are outside what the bearer/key-shaped patterns match: only the request's own redaction hides it.
+const KEY = `byok!own~key!${Math.random().toString(36).slice(2)}!9f3c`;
 const SERVER_KEY = 'the-servers-own-key-that-the-sandbox-refuses';
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
 const ARGS = { prompt: 'a lighthouse at dusk', counts: '1' };
@@ -177,6 +178,18 @@ describe('--byok over the tokens file (SQLite)', () => {
     expect(sc(done).status, text(done)).toBe('cancelled');
     expect(requestsSince(sandbox, before).map((q) => q.authorized)).toEqual([true]);
     await plain.close();
+    await own.close();
+  });
+
+  it("a provider that echoes the key into a failed job's error: the ledger gets it redacted", async () => {
+    const own = await connect(server.url, tokens.alice, KEY, 'Phaya');
+    const created = await own.call('phaya_text_to_image', { prompt: 'a lantern sandbox:fail' });
+    expect(created.isError, text(created)).toBeFalsy();
+    const id = String(sc(created).job_id);
+    let w = await own.call('jobs_wait', { job_id: id });
+    for (let i = 0; i < 5 && sc(w).status !== 'failed'; i++) w = await own.call('jobs_wait', { job_id: id });
+    expect(sc(w).status, text(w)).toBe('failed');
+    expect(JSON.stringify(w)).not.toContain(KEY);
     await own.close();
   });
 

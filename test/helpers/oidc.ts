@@ -19,6 +19,8 @@ export interface StartAuthServerOptions {
   redirectUris?: string[];
   /** 0 (default) for any free port, or a given one. */
   port?: number;
+  /** An issuer path such as `/tenant`: the issuer is http://127.0.0.1:<port>/tenant, served only under it. */
+  path?: string;
 }
 
 export interface MintOptions {
@@ -39,7 +41,7 @@ export interface AuthorizeOptions {
 }
 
 export interface TestAuthServer {
-  /** http://127.0.0.1:<port>, exactly its metadata's `issuer`. */
+  /** http://127.0.0.1:<port>[/path], exactly its metadata's `issuer`. */
   issuer: string;
   tokenEndpoint: string;
   introspectionEndpoint: string;
@@ -92,6 +94,7 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       OIDC_AS_PORT: String(o.port ?? 0),
+      OIDC_AS_PATH: o.path ?? '',
       OIDC_AS_TOKEN_FORMAT: o.tokenFormat ?? 'jwt',
       OIDC_AS_CLIENT_ID: ids.clientId,
       OIDC_AS_CLIENT_SECRET: ids.clientSecret,
@@ -131,7 +134,7 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
       });
     });
   const issuer = await nextLine('issuer line');
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(issuer)) throw new Error(`oidc-as printed ${issuer}\n${err}`);
+  if (!/^http:\/\/127\.0\.0\.1:\d+(?:\/[\w-]+)*$/.test(issuer)) throw new Error(`oidc-as printed ${issuer}\n${err}`);
 
   // Commands go one at a time: each answer is the next JSON line.
   let queue: Promise<unknown> = Promise.resolve();
@@ -146,6 +149,8 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
     return run;
   };
 
+  const { origin, pathname } = new URL(issuer);
+  const issuerPath = pathname.replace(/\/+$/, '');
   const tokenEndpoint = `${issuer}/token`;
   const introspectionEndpoint = `${issuer}/token/introspection`;
 
@@ -174,12 +179,12 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
     const jar = new Map<string, string>();
     let url = new URL(authorizationUrl);
     for (let hop = 0; hop < 12; hop++) {
-      if (url.origin !== issuer) {
+      if (url.origin !== origin) {
         const code = url.searchParams.get('code');
         if (!code) throw new Error(`authorization ended without a code: ${url.href}`);
         return { code, redirect: url };
       }
-      if (url.pathname.startsWith('/interaction/')) url.searchParams.set('login_as', a.subject);
+      if (url.pathname.startsWith(`${issuerPath}/interaction/`)) url.searchParams.set('login_as', a.subject);
       const res = await fetch(url, {
         redirect: 'manual',
         headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { createVerifier, type VerifierConfig } from '../../src/auth/verify.js';
 import type { TokenVerifier } from '../../src/auth/types.js';
 import { decodeProtectedHeader } from 'jose';
@@ -340,6 +340,17 @@ describe('introspection mode (RFC 7662) against the same kind of server, opaque 
     expect(asked).toBe(2);
   });
 
+  it('an answer naming another issuer (an endpoint of another server) is refused', async () => {
+    const verifier = introspecting({
+      oauthIntrospection: as.introspectionEndpoint,
+      oauthClientId: as.rsClientId,
+      oauthClientSecret: as.rsClientSecret,
+    });
+    const token = await as.mintToken({ audience: RESOURCE, subject: 'carol', format: 'opaque' });
+    expect(await as.introspect(token)).toMatchObject({ active: true, iss: as.issuer });
+    expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*another issuer/);
+  });
+
   it('wrong client credentials at the introspection endpoint: 503, never a pass', async () => {
     const verifier = introspecting({ oauthClientSecret: 'not-the-secret' });
     const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
@@ -384,6 +395,58 @@ describe("the SDK client's own OAuth flow, through the test helpers", () => {
       expect(await refusal(elsewhere, token)).toMatch(/^401 invalid_token: .*not for this resource/);
     } finally {
       await new Promise((r) => prm.close(r));
+    }
+  });
+});
+
+describe('what the verifier tells the client and the log', () => {
+  it('never the token, at debug level, whether it accepts, refuses or cannot reach the server', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', [], (l) => lines.push(l));
+    const verifier = createVerifier(settings(as), logger);
+    const tokens = [
+      await as.mintToken({ audience: RESOURCE, subject: 'alice' }),
+      await as.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'alice' }),
+      await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: 1 } }),
+      await hs256WithPublicKey(as, { audience: RESOURCE }),
+    ];
+    const descriptions: string[] = [];
+    for (const t of tokens) {
+      const r = await verifier.verify(t);
+      if (!r.ok) descriptions.push(r.failure.description);
+    }
+    const down = await startAuthServer();
+    const downToken = await down.mintToken({ audience: RESOURCE, subject: 'alice' });
+    await down.stop();
+    const unreachable = createVerifier(settings(down), logger, { timeoutMs: 5000 });
+    const r = await unreachable.verify(downToken);
+    if (!r.ok) descriptions.push(r.failure.description);
+    expect(descriptions).toHaveLength(4);
+    expect(lines.length).toBeGreaterThan(0);
+    const text = [...lines, ...descriptions].join('\n');
+    for (const t of [...tokens, downToken]) {
+      expect(text).not.toContain(t);
+      expect(text).not.toContain(t.split('.')[2]);
+    }
+  });
+});
+
+describe('an issuer with a path', () => {
+  it('its metadata is found under the path (OpenID Connect appended) and its tokens pass; the bare origin is not the issuer', async () => {
+    const tenant = await startAuthServer({ path: '/tenant' });
+    try {
+      expect(tenant.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/tenant$/);
+      const verifier = createVerifier(settings(tenant), silentLogger);
+      await verifier.ready();
+      const token = await tenant.mintToken({ audience: RESOURCE, subject: 'frank' });
+      const result = await verifier.verify(token);
+      expect(result.ok && result.grant.principal, JSON.stringify(result)).toBe('frank');
+      const origin = new URL(tenant.issuer).origin;
+      await expect(createVerifier(settings(tenant, { oauthIssuer: origin }), silentLogger).ready()).rejects.toThrow(
+        /no authorization server metadata/,
+      );
+    } finally {
+      await tenant.stop();
     }
   });
 });

@@ -12,7 +12,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 type Server = { command: string; args: string[]; env?: Record<string, string> };
 /** Every JSON block parses; the client configs among them are the ones with mcpServers. */
 const blocks = [...readme.matchAll(/```json\n([^]*?)```/g)].map((m) => JSON.parse(m[1]!) as Record<string, unknown>);
-const configs = blocks.filter((b) => 'mcpServers' in b) as { mcpServers: Record<string, Server> }[];
+const servers = blocks.filter((b) => 'mcpServers' in b) as { mcpServers: Record<string, Server> }[];
+/** The local quick starts run the package itself; the hosted recipes reach a remote server. */
+const configs = servers.filter((c) => 'mediagen' in c.mcpServers);
 
 describe('README quick starts', () => {
   it('has Claude Desktop, .mcp.json and Windows configs that all parse and run the package bin', () => {
@@ -41,5 +43,37 @@ describe('README quick starts', () => {
     expect(readme).toContain('-- cmd /c npx -y mediagen-mcp');
     expect(readme).toMatch(/Node\.js 22\.13 or newer is recommended/);
     expect(pkg.engines.node).toBe('>=20.18');
+  });
+});
+
+describe('README hosted recipes', () => {
+  const url = 'https://mcp.example.com/mcp';
+
+  it('has the OAuth section with the metadata path, the scopes and the policy file that readPolicyFile takes', async () => {
+    const { PolicyFileSchema } = await import('../../src/auth/policy.js');
+    const { PRM_PATH_MCP, SCOPES_SUPPORTED } = await import('../../src/auth/types.js');
+    expect(readme).toContain('### OAuth (claude.ai, ChatGPT, …)');
+    expect(readme).toContain(`resource_metadata="<public-url>${PRM_PATH_MCP}"`);
+    expect(readme).toContain(`scope="${SCOPES_SUPPORTED.join(' ')}"`);
+    const policies = blocks.filter((b) => 'groups' in b && 'defaults' in b);
+    expect(policies).toHaveLength(1);
+    expect(PolicyFileSchema.safeParse(policies[0]).success).toBe(true);
+  });
+
+  it('gives each client its recipe against the public /mcp URL', () => {
+    expect(readme).toContain('https://claude.ai/api/mcp/auth_callback');
+    expect(readme).toContain('https://claude.com/api/mcp/auth_callback');
+    const messages = blocks.find((b) => 'mcp_servers' in b) as { mcp_servers: Record<string, string>[] };
+    expect(messages.mcp_servers[0]).toMatchObject({ type: 'url', url, name: 'mediagen' });
+    expect(messages.mcp_servers[0]).toHaveProperty('authorization_token');
+    expect(readme).toContain('anthropic-beta: mcp-client-2025-04-04');
+    const responses = blocks.find((b) => 'tools' in b && 'input' in b) as { tools: Record<string, unknown>[] };
+    expect(responses.tools[0]).toMatchObject({ type: 'mcp', server_url: url });
+    expect(responses.tools[0]!.headers).toEqual({ Authorization: 'Bearer <access token>' });
+    expect(readme).toContain(`claude mcp add --transport http mediagen ${url} \\\n  --header "Authorization: Bearer `);
+    const remote = servers.find((c) => 'mediagen-hosted' in c.mcpServers)!.mcpServers['mediagen-hosted']!;
+    expect([remote.command, ...remote.args].slice(0, 4)).toEqual(['npx', '-y', 'mcp-remote', url]);
+    expect(remote.args.slice(-2)).toEqual(['--header', 'Authorization:${MEDIAGEN_AUTH_HEADER}']);
+    expect(remote.env!.MEDIAGEN_AUTH_HEADER).toMatch(/^Bearer /);
   });
 });
