@@ -1,11 +1,11 @@
 /**
  * OAuth principals of a hosted server (`--auth oauth`): not known at start, each is served on first sight
  * with the settings its policy entry gives (subject, group claim, or the defaults, which may refuse). The
- * tool list of a grant without mediagen:generate holds only the free tools (as --read-only would).
+ * tool list of a grant holds only what its scopes allow (toolsFor).
  */
 import type { App } from './app.js';
 import { readPolicyFile, resolvePolicy, type PolicyFile } from './auth/policy.js';
-import type { AuthGrant, TokenVerifier } from './auth/types.js';
+import { SCOPE_GENERATE, SCOPE_READ, type AuthGrant, type TokenVerifier } from './auth/types.js';
 import type { Config } from './config.js';
 import { LOCAL_PRINCIPAL, type Principal } from './principals.js';
 import { oauthResource, type OAuthResource } from './transports/http-oauth.js';
@@ -49,4 +49,18 @@ export function freeTools(app: App): Set<string> {
     ...app.registry.tools.filter((t) => t.op.readOnly).map((t) => t.name),
     ...app.serverTools.filter((t) => t.annotations.readOnlyHint === true).map((t) => t.name),
   ]);
+}
+
+/**
+ * The tools a grant lists: all with both scopes (undefined), the free ones with mediagen:read alone, the
+ * others (paid, cancel, uploads, approve) with mediagen:generate alone: neither scope implies the other.
+ */
+export function toolsFor(app: App, scopes: ReadonlySet<string>): Set<string> | undefined {
+  const read = scopes.has(SCOPE_READ);
+  const generate = scopes.has(SCOPE_GENERATE);
+  if (read && generate) return undefined;
+  const free = freeTools(app);
+  if (read) return free;
+  const all = [...app.registry.tools.map((t) => t.name), ...app.serverTools.map((t) => t.name)];
+  return new Set(all.filter((n) => !free.has(n)));
 }

@@ -6,7 +6,7 @@ import { buildApp, type App, type AppOptions } from './app.js';
 import type { AuthGrant, TokenVerifier } from './auth/types.js';
 import { createVerifier } from './auth/verify.js';
 import { checkAuthConfig } from './config-auth-check.js';
-import { freeTools, oauthPrincipals } from './hosting-oauth.js';
+import { freeTools, oauthPrincipals, toolsFor } from './hosting-oauth.js';
 import { createWorker } from './app-worker.js';
 import { bounded, CLOSE_MS } from './shutdown.js';
 import type { Config } from './config.js';
@@ -15,7 +15,6 @@ import { AcceptedJournal } from './jobs/journal.js';
 import type { Logger } from './log.js';
 import { authenticator, LOCAL_PRINCIPAL, principalConfig, readTokensFile, type Principal } from './principals.js';
 import { VERSION } from './server.js';
-import { SCOPE_GENERATE } from './auth/types.js';
 import { startMaintenance } from './store/maintenance.js';
 import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
@@ -113,8 +112,6 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     if (oauth) polledApps.set(principal, app);
     return app;
   };
-  // A grant without mediagen:generate lists and calls only the free tools.
-  const readOnlyGrant = (grant?: AuthGrant): boolean => !!grant && !grant.scopes.has(SCOPE_GENERATE);
   const handle = await serveHttp({
     host: config.host,
     port: config.port,
@@ -136,7 +133,7 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     needsGenerate: (principal, grant, tool) => !freeTools(appFor(principal, grant)).has(tool),
     serverFor: (principal, sessionKey, grant) => {
       const app = appFor(principal, grant);
-      return app.createMcpServer(sessionKey, principal, readOnlyGrant(grant) ? freeTools(app) : undefined);
+      return app.createMcpServer(sessionKey, principal, grant ? toolsFor(app, grant.scopes) : undefined);
     },
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
     byok: config.byok,

@@ -59,31 +59,32 @@ export function challenge(r: OAuthResource, failure?: AuthFailure): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
-/** What a request with these scopes may do: nothing (no mediagen scope), read, or also generate. */
-export function accessOf(scopes: ReadonlySet<string>): 'none' | 'read' | 'generate' {
-  if (scopes.has(SCOPE_GENERATE)) return 'generate';
-  return scopes.has(SCOPE_READ) ? 'read' : 'none';
+/** Does a token carry any mediagen scope? (Neither scope implies the other.) */
+export function hasMediagenScope(scopes: ReadonlySet<string>): boolean {
+  return scopes.has(SCOPE_READ) || scopes.has(SCOPE_GENERATE);
 }
 
 /** JSON-RPC methods that change jobs whatever the tool: a task's cancel cancels its job. */
 const GENERATE_METHODS = new Set(['tasks/cancel']);
 
 /**
- * The scope a POST body (one message or a batch) needs beyond read, or undefined: a tools/call of a tool
- * `paid` says needs generate (paid tools, cancel, uploads, approve), or a method that changes a job.
+ * The scopes a POST body (one message or a batch) needs: a tools/call of a tool `paid` says needs
+ * generate (paid tools, cancel, uploads, approve) needs mediagen:generate, of any other mediagen:read; a
+ * method that changes a job needs generate. Other methods need only some mediagen scope (checked before).
  */
-export function neededScope(body: unknown, paid: (tool: string) => boolean): string | undefined {
+export function neededScopes(body: unknown, paid: (tool: string) => boolean): Set<string> {
+  const out = new Set<string>();
   const messages = Array.isArray(body) ? (body as unknown[]) : [body];
   for (const m of messages) {
     if (!m || typeof m !== 'object') continue;
     const { method, params } = m as { method?: unknown; params?: unknown };
     if (typeof method !== 'string') continue;
-    if (GENERATE_METHODS.has(method)) return SCOPE_GENERATE;
+    if (GENERATE_METHODS.has(method)) out.add(SCOPE_GENERATE);
     if (method !== 'tools/call') continue;
     const name = params && typeof params === 'object' ? (params as { name?: unknown }).name : undefined;
-    if (typeof name === 'string' && paid(name)) return SCOPE_GENERATE;
+    out.add(typeof name === 'string' && paid(name) ? SCOPE_GENERATE : SCOPE_READ);
   }
-  return undefined;
+  return out;
 }
 
 export function insufficientScope(scope: string, description: string): AuthFailure {
@@ -116,7 +117,7 @@ export async function oauthVerdict(token: string | undefined, g: OAuthGuard): Pr
     return { ok: false, status: f.status, message: `${what}: ${f.description}`, headers };
   }
   const grant = result.grant;
-  if (accessOf(grant.scopes) === 'none') {
+  if (!hasMediagenScope(grant.scopes)) {
     const f = insufficientScope(SCOPE_READ, 'the token carries no mediagen scope');
     return {
       ok: false,

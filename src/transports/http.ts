@@ -10,7 +10,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { PRM_PATH, PRM_PATH_MCP, SCOPE_GENERATE, type AuthGrant } from '../auth/types.js';
+import { PRM_PATH, PRM_PATH_MCP, type AuthGrant } from '../auth/types.js';
 import type { Logger } from '../log.js';
 import type { MediagenServer } from '../server.js';
 import {
@@ -25,7 +25,7 @@ import {
   sendError,
   type GuardOptions,
 } from './http-guard.js';
-import { accessOf, challenge, insufficientScope, neededScope, sendMetadata, type OAuthGuard } from './http-oauth.js';
+import { challenge, insufficientScope, neededScopes, sendMetadata, type OAuthGuard } from './http-oauth.js';
 import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
 import type { HookRoute } from './hooks.js';
 import { keyHeaders } from './http-keys.js';
@@ -213,12 +213,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       const count = messageCount(body, Array.isArray(version) ? version[0] : version, o.maxBatch);
       if (!count.ok) return sendError(res, 400, count.message, {}, -32600);
       messages = count.messages;
-      // A read-only grant: a call that needs mediagen:generate is refused here, before MCP sees it.
+      // A call the grant's scopes do not cover is refused here, before MCP sees it (no provider request).
       const grant = verdict.grant;
-      if (o.oauth && grant && accessOf(grant.scopes) !== 'generate') {
+      if (o.oauth && grant) {
         const paid = (tool: string): boolean => o.needsGenerate?.(verdict.principal, grant, tool) ?? true;
-        if (neededScope(body, paid)) {
-          const f = insufficientScope(SCOPE_GENERATE, `this call needs the ${SCOPE_GENERATE} scope`);
+        const missing = [...neededScopes(body, paid)].filter((s) => !grant.scopes.has(s));
+        if (missing.length) {
+          const f = insufficientScope(missing.join(' '), `this call needs the ${missing.join(' and ')} scope`);
           return sendError(res, 403, `Forbidden: ${f.description}`, {
             'WWW-Authenticate': challenge(o.oauth.resource, f),
           });

@@ -31,6 +31,7 @@ const GRANTS: Record<string, AuthGrant> = {
   'tok-bob': grant('bob', ['mediagen:read', 'mediagen:generate']),
   'tok-reader': grant('reader', ['mediagen:read']),
   'tok-none': grant('nobody', ['openid']),
+  'tok-maker': grant('maker', ['mediagen:generate']),
 };
 const verifier: TokenVerifier = {
   ready: () => Promise.resolve(),
@@ -150,6 +151,20 @@ describe('--auth oauth over HTTP', () => {
     expect(sandbox.stats().total).toBe(0);
     const free = (await reader.callTool({ name: 'jobs_list', arguments: {} })) as CallToolResult;
     expect(free.isError).toBeFalsy();
+  });
+
+  it('mediagen:generate does not imply read: a generate-only grant lists no free tool, and a free call is 403 naming mediagen:read', async () => {
+    const maker = await connect('tok-maker');
+    const names = (await maker.listTools()).tools.map((t) => t.name);
+    expect(names).toContain(PAID);
+    expect(names).not.toContain('jobs_list');
+    await expect(maker.callTool({ name: 'jobs_list', arguments: {} })).rejects.toThrow(/needs the mediagen:read scope/);
+    const res = await initialize('tok-maker', [
+      init(1),
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'jobs_list', arguments: {} } },
+    ]);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toMatch(/scope="mediagen:read", error="insufficient_scope"/);
   });
 
   it('a generate grant runs a paid tool with exactly one provider request; another principal cannot see its job', async () => {
