@@ -7,6 +7,7 @@
  */
 import { loadConfig, USAGE, type Config } from './config.js';
 import { StartupError } from './errors.js';
+import { checkAuthConfig } from './config-auth-check.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
 import { consentSettings, createApp, SERVER_TOOL_NAMES } from './app.js';
@@ -96,6 +97,7 @@ function tokenCommand(config: Config): number {
 
 /** Serve over stdio (or HTTP); resolves with the exit code (non-zero when the transport failed). */
 async function serve(config: Config, logger: Logger): Promise<number> {
+  checkAuthConfig(config);
   if (config.transport === 'http') return serveHttp(config, logger);
   const { sandbox, opts } = await sandboxOptions(config, logger);
   let app: Awaited<ReturnType<typeof createApp>>;

@@ -3,6 +3,10 @@
  * transport, and a graceful stop on SIGTERM/SIGINT (stop accepting, drain, close sessions and the store).
  */
 import { buildApp, type App, type AppOptions } from './app.js';
+import type { AuthGrant, TokenVerifier } from './auth/types.js';
+import { createVerifier } from './auth/verify.js';
+import { checkAuthConfig } from './config-auth-check.js';
+import { freeTools, oauthPrincipals, toolsFor } from './hosting-oauth.js';
 import { createWorker } from './app-worker.js';
 import { bounded, CLOSE_MS } from './shutdown.js';
 import type { Config } from './config.js';
@@ -28,10 +32,20 @@ export interface Hosted {
   stop: () => Promise<void>;
 }
 
-export async function startHosting(config: Config, logger: Logger, opts: AppOptions = {}): Promise<Hosted> {
+export interface HostingOptions extends AppOptions {
+  /** --auth oauth: the access token verifier (default: createVerifier over the configured issuer). */
+  verifier?: TokenVerifier;
+}
+
+export async function startHosting(config: Config, logger: Logger, opts: HostingOptions = {}): Promise<Hosted> {
+  checkAuthConfig(config);
   const tokens = config.tokensFile ? readTokensFile(config.tokensFile, config.env) : undefined;
   const hasTokens = (tokens?.principals ?? []).some((p) => p.tokenSha256.length > 0);
-  if (!isLoopback(config.host) && !hasTokens)
+  // OAuth: a wrong issuer (or its metadata and keys out of reach) fails the start, not a request.
+  const verifier = config.auth === 'oauth' ? (opts.verifier ?? createVerifier(config, logger)) : undefined;
+  if (verifier) await verifier.ready();
+  const oauth = verifier ? oauthPrincipals(config, verifier) : undefined;
+  if (!isLoopback(config.host) && !hasTokens && !oauth)
     throw new StartupError(
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
     );
@@ -46,7 +60,11 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
   const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
   const stopReplay = AcceptedJournal.in(config.stateDir, logger).start(store, Date.now);
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
+  // Apps by principal and settings: an OAuth principal's app is built on first sight with its policy
+  // entry (and again if the entry its token resolves to changes).
   const apps = new Map<string, App>();
+  // OAuth: the app the worker polls a principal's jobs through, once a config is known to be theirs.
+  const polledApps = new Map<string, App>();
   // Refused tasks of all principals count against one overall cap.
   // Rate limits: one queue per provider key for all principals (foreground first across them).
   // media_upload over HTTP signs a PUT for the client: a server never reads a client's file path.
@@ -57,27 +75,41 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     uploads: 'presign',
   };
   const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
-  // One background worker for every principal's jobs, each polled through its own principal's app.
-  const polled = [...settings.keys(), ...(auth ? [] : [LOCAL_PRINCIPAL])];
+  // One background worker for every principal's jobs, each polled through its own principal's app. OAuth
+  // principals join the lists (which the worker reads as they are) when first seen: until then their jobs
+  // are left for when they call.
+  const polled = oauth ? [] : [...settings.keys(), ...(auth ? [] : [LOCAL_PRINCIPAL])];
+  const configs = polled.map((p) => principalConfig(config, settings.get(p)));
+  // Sandbox mode serves every provider; otherwise the ones some principal has a key for (with --byok
+  // every one: their jobs' outputs are kept here; the open ones are polled only by a request with a key).
+  const providers = config.sandbox || config.byok ? undefined : configuredProviders(configs);
   const worker = createWorker(
     config,
     logger,
     store,
-    (job) => (polled.includes(job.principal) ? appFor(job.principal) : undefined),
-    // Sandbox mode serves every provider; otherwise the ones some principal has a key for (with --byok
-    // every one: their jobs' outputs are kept here; the open ones are polled only by a request with a key).
-    config.sandbox || config.byok
-      ? undefined
-      : configuredProviders(polled.map((p) => principalConfig(config, settings.get(p)))),
+    (job) =>
+      oauth ? polledApps.get(job.principal) : polled.includes(job.principal) ? appFor(job.principal) : undefined,
+    providers,
     polled,
   );
-  const appFor = (principal: string): App => {
-    let app = apps.get(principal);
+  const appFor = (principal: string, grant?: AuthGrant): App => {
+    const entry = grant && oauth ? oauth.settingsOf(grant) : { key: 'tokens', principal: settings.get(principal) };
+    // The guard refused these already; a grant whose entry changed since is refused here too.
+    if ('refused' in entry) throw new Error(`principal refused: ${entry.refused}`);
+    const key = `${entry.key}\u0000${principal}`;
+    let app = apps.get(key);
     if (!app) {
-      app = buildApp(principalConfig(config, settings.get(principal)), logger, appOpts, store, false);
+      const cfg = principalConfig(config, entry.principal);
+      app = buildApp(cfg, logger, appOpts, store, false);
       app.worker = worker;
-      apps.set(principal, app);
+      apps.set(key, app);
+      if (oauth && !polled.includes(principal)) {
+        polled.push(principal);
+        configs.push(cfg);
+        if (providers) providers.splice(0, providers.length, ...configuredProviders(configs));
+      }
     }
+    if (oauth) polledApps.set(principal, app);
     return app;
   };
   const handle = await serveHttp({
@@ -97,22 +129,32 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     maxConnections: config.httpMaxConnections,
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
     authenticate: auth ? (token) => auth(token)?.id : undefined,
-    serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
+    oauth: oauth?.guard,
+    needsGenerate: (principal, grant, tool) => !freeTools(appFor(principal, grant)).has(tool),
+    serverFor: (principal, sessionKey, grant) => {
+      const app = appFor(principal, grant);
+      return app.createMcpServer(sessionKey, principal, grant ? toolsFor(app, grant.scopes) : undefined);
+    },
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
     byok: config.byok,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
-  if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
-  const catalogues = auth
-    ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
-    : appFor(LOCAL_PRINCIPAL).registry.catalogues;
+  if (!auth && !oauth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  const catalogues =
+    auth || oauth
+      ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
+      : appFor(LOCAL_PRINCIPAL).registry.catalogues;
   for (const w of webhookSecretWarnings(catalogues, config.env, config.publicUrl)) logger.warn(w);
   worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
     version: VERSION,
     mode: config.stateless ? 'stateless' : 'stateful',
-    principals: auth ? settings.size : 'local only (no tokens file)',
+    principals: oauth
+      ? `OAuth (${config.oauthIssuer}, resource ${oauth.resource.resource})`
+      : auth
+        ? settings.size
+        : 'local only (no tokens file)',
     store: store.kind,
     webhooks: config.publicUrl ? `${config.publicUrl}/hooks/<capability>` : 'not sent (no --public-url)',
   });

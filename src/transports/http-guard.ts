@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import type { AuthGrant } from '../auth/types.js';
+import { oauthVerdict, type OAuthGuard } from './http-oauth.js';
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -173,7 +175,8 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 export type Verdict =
-  { ok: true; principal: string } | { ok: false; status: number; message: string; headers?: Record<string, string> };
+  | { ok: true; principal: string; grant?: AuthGrant }
+  | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
 export interface GuardOptions {
   hosts: Set<string> | undefined;
@@ -181,6 +184,8 @@ export interface GuardOptions {
   allowedOrigins: Set<string>;
   /** undefined: no tokens configured, every request is `local` (loopback binds only). */
   authenticate?: (token: string) => string | undefined;
+  /** --auth oauth (instead of `authenticate`). */
+  oauth?: OAuthGuard;
   /** --http-rate: messages per principal. */
   limiter?: RateLimiter;
   /** --http-auth-fail-rate: failed bearer attempts per client address. */
@@ -198,7 +203,7 @@ const tooMany = (wait: number, message: string): Verdict => ({
  * Host, Origin, failed bearer attempts of the address, bearer, and whether the principal's rate has room
  * for one more message (nothing is taken: `charge` takes one per message once the body is read).
  */
-export function check(req: IncomingMessage, o: GuardOptions): Verdict {
+export async function check(req: IncomingMessage, o: GuardOptions): Promise<Verdict> {
   const host = req.headers.host;
   if (o.hosts && (!host || !o.hosts.has(hostName(host))))
     return { ok: false, status: 403, message: 'Forbidden: Host not allowed' };
@@ -206,31 +211,44 @@ export function check(req: IncomingMessage, o: GuardOptions): Verdict {
   if (origin !== undefined && !o.allowedOrigins.has(origin))
     return { ok: false, status: 403, message: 'Forbidden: Origin not allowed' };
   let principal = 'local';
-  if (o.authenticate) {
+  let grant: AuthGrant | undefined;
+  if (o.authenticate || o.oauth) {
     const address = addressKey(req.socket.remoteAddress);
     // An address past its failed attempts is not heard at all, a right token included: otherwise the
     // limit would not slow guessing (a right guess would still get in). Other addresses are unaffected.
     const blocked = o.authFailures?.wait(address) ?? 0;
     if (blocked > 0) return tooMany(blocked, 'Too many failed bearer attempts from this address');
     const token = bearerToken(req);
-    const who = token === undefined ? undefined : o.authenticate(token);
-    if (!who) {
-      if (token !== undefined) o.authFailures?.take(address);
-      return {
-        ok: false,
-        status: 401,
-        message: token === undefined ? 'Unauthorized: bearer token required' : 'Unauthorized: unknown bearer token',
-        headers: {
-          'WWW-Authenticate':
-            token === undefined ? 'Bearer realm="mediagen-mcp"' : 'Bearer realm="mediagen-mcp", error="invalid_token"',
-        },
-      };
+    if (o.oauth) {
+      const v = await oauthVerdict(token, o.oauth);
+      if (!v.ok) {
+        if (token !== undefined && v.status === 401) o.authFailures?.take(address);
+        return v;
+      }
+      principal = v.principal;
+      grant = v.grant;
+    } else {
+      const who = token === undefined || !o.authenticate ? undefined : o.authenticate(token);
+      if (!who) {
+        if (token !== undefined) o.authFailures?.take(address);
+        return {
+          ok: false,
+          status: 401,
+          message: token === undefined ? 'Unauthorized: bearer token required' : 'Unauthorized: unknown bearer token',
+          headers: {
+            'WWW-Authenticate':
+              token === undefined
+                ? 'Bearer realm="mediagen-mcp"'
+                : 'Bearer realm="mediagen-mcp", error="invalid_token"',
+          },
+        };
+      }
+      principal = who;
     }
-    principal = who;
   }
   const wait = o.limiter?.wait(principal) ?? 0;
   if (wait > 0) return tooMany(wait, 'Too many requests');
-  return { ok: true, principal };
+  return { ok: true, principal, grant };
 }
 
 /** Charge `messages` JSON-RPC messages to the principal's rate, all or none. */

@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { PRM_PATH, PRM_PATH_MCP, type AuthGrant } from '../auth/types.js';
 import type { Logger } from '../log.js';
 import type { MediagenServer } from '../server.js';
 import {
@@ -24,6 +25,7 @@ import {
   sendError,
   type GuardOptions,
 } from './http-guard.js';
+import { challenge, insufficientScope, neededScopes, sendMetadata, type OAuthGuard } from './http-oauth.js';
 import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
 import type { HookRoute } from './hooks.js';
 import { keyHeaders } from './http-keys.js';
@@ -50,8 +52,15 @@ export interface HttpOptions {
   maxConnectionsPerAddress: number;
   /** Bearer token -> principal id; undefined when no tokens are configured (every caller is `local`). */
   authenticate?: (token: string) => string | undefined;
-  /** A fresh MCP server for a principal; `sessionKey` is set in stateless mode (session caps per principal). */
-  serverFor: (principal: string, sessionKey: string | undefined) => MediagenServer;
+  /** --auth oauth: access tokens (instead of `authenticate`), and the protected resource metadata routes. */
+  oauth?: OAuthGuard;
+  /** With `oauth`: does a tools/call of `tool` need mediagen:generate (paid tools, cancel, uploads, approve)? */
+  needsGenerate?: (principal: string, grant: AuthGrant, tool: string) => boolean;
+  /**
+   * A fresh MCP server for a principal; `sessionKey` is set in stateless mode (session caps per principal);
+   * `grant`: the OAuth access token's (its scopes decide the tools listed).
+   */
+  serverFor: (principal: string, sessionKey: string | undefined, grant?: AuthGrant) => MediagenServer;
   /** Store reachable? */
   ready: () => Promise<boolean>;
   /** POST /hooks/<capability>: webhook hints (no bearer; the capability is the credential). */
@@ -86,6 +95,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     hosts: acceptedHosts(o.host, o.allowedHosts),
     allowedOrigins: new Set(o.allowedOrigins),
     authenticate: o.authenticate,
+    oauth: o.oauth,
     limiter: o.rate ? new RateLimiter(o.rate.requests, o.rate.perSeconds) : undefined,
     authFailures: o.authFailRate ? new RateLimiter(o.authFailRate.requests, o.authFailRate.perSeconds) : undefined,
   };
@@ -101,10 +111,16 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     await s.mcp.server.close().catch(() => undefined);
   };
 
-  async function stateless(req: IncomingMessage, res: ServerResponse, principal: string, body: unknown): Promise<void> {
+  async function stateless(
+    req: IncomingMessage,
+    res: ServerResponse,
+    principal: string,
+    body: unknown,
+    grant?: AuthGrant,
+  ): Promise<void> {
     if (req.method !== 'POST')
       return sendError(res, 405, 'Method not allowed: this server is stateless', { Allow: 'POST' });
-    const mcp = o.serverFor(principal, principal);
+    const mcp = o.serverFor(principal, principal, grant);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     // Closing the transport aborts every handler of this request (the client may have gone mid-answer).
     res.on('close', () => {
@@ -115,7 +131,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     await transport.handleRequest(req, res, body);
   }
 
-  async function stateful(req: IncomingMessage, res: ServerResponse, principal: string, body: unknown): Promise<void> {
+  async function stateful(
+    req: IncomingMessage,
+    res: ServerResponse,
+    principal: string,
+    body: unknown,
+    grant?: AuthGrant,
+  ): Promise<void> {
     const header = req.headers['mcp-session-id'];
     const id = Array.isArray(header) ? header[0] : header;
     if (id !== undefined) {
@@ -138,7 +160,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     let opened = false;
     let mcp: MediagenServer;
     try {
-      mcp = o.serverFor(principal, undefined);
+      mcp = o.serverFor(principal, undefined, grant);
     } catch (err) {
       place.release();
       throw err;
@@ -166,7 +188,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   }
 
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const verdict = check(req, guard);
+    const verdict = await check(req, guard);
     if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
     const keys = keyHeaders(req, o.byok === true);
     if (!keys.ok) return sendError(res, 400, keys.message);
@@ -191,12 +213,24 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       const count = messageCount(body, Array.isArray(version) ? version[0] : version, o.maxBatch);
       if (!count.ok) return sendError(res, 400, count.message, {}, -32600);
       messages = count.messages;
+      // A call the grant's scopes do not cover is refused here, before MCP sees it (no provider request).
+      const grant = verdict.grant;
+      if (o.oauth && grant) {
+        const paid = (tool: string): boolean => o.needsGenerate?.(verdict.principal, grant, tool) ?? true;
+        const missing = [...neededScopes(body, paid)].filter((s) => !grant.scopes.has(s));
+        if (missing.length) {
+          const f = insufficientScope(missing.join(' '), `this call needs the ${missing.join(' and ')} scope`);
+          return sendError(res, 403, `Forbidden: ${f.description}`, {
+            'WWW-Authenticate': challenge(o.oauth.resource, f),
+          });
+        }
+      }
     }
     // Every JSON-RPC message counts against --http-rate, so a batch pays for each one it carries.
     const charged = charge(verdict.principal, messages, guard);
     if (!charged.ok) return sendError(res, charged.status, charged.message, charged.headers, -32000);
-    if (o.stateless) await stateless(req, res, verdict.principal, body);
-    else await stateful(req, res, verdict.principal, body);
+    if (o.stateless) await stateless(req, res, verdict.principal, body, verdict.grant);
+    else await stateful(req, res, verdict.principal, body, verdict.grant);
   }
 
   const server = createHttpServer(
@@ -230,6 +264,11 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
           () => res.writeHead(503).end(JSON.stringify({ status: 'store unreachable' })),
         );
         return;
+      }
+      if (o.oauth && (path === PRM_PATH_MCP || path === PRM_PATH)) {
+        if (req.method !== 'GET' && req.method !== 'HEAD')
+          return sendError(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+        return sendMetadata(res, o.oauth.resource);
       }
       if (o.hooks && path.startsWith(HOOK_PATH)) return o.hooks.handle(req, res, path, guard.hosts);
       if (path !== '/mcp') return sendError(res, 404, 'Not found: the MCP endpoint is /mcp');
