@@ -80,6 +80,10 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     }
     return app;
   };
+  if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  const catalogues = auth
+    ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
+    : appFor(LOCAL_PRINCIPAL).registry.catalogues;
   const handle = await serveHttp({
     host: config.host,
     port: config.port,
@@ -99,14 +103,10 @@ export async function startHosting(config: Config, logger: Logger, opts: AppOpti
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     serverFor: (principal, sessionKey) => appFor(principal).createMcpServer(sessionKey, principal),
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
-    byok: config.byok,
+    byok: config.byok ? catalogues.map((c) => c.provider.toLowerCase()) : undefined,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
-  if (!auth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
-  const catalogues = auth
-    ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
-    : appFor(LOCAL_PRINCIPAL).registry.catalogues;
   for (const w of webhookSecretWarnings(catalogues, config.env, config.publicUrl)) logger.warn(w);
   worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
