@@ -111,6 +111,8 @@ export class ProviderClient {
     private readonly log?: Logger,
     /** The provider's rate limit (the registry's, shared through the store); this process's own when unset. */
     limiter?: Limiter,
+    /** The rate limit of a request's own key (--byok): its own bucket, never the server key's. */
+    private readonly ownLimiter?: (key: string) => Limiter | undefined,
   ) {
     this.provider = cat.provider;
     this.base = settings.baseUrl.replace(/\/+$/, '');
@@ -220,6 +222,9 @@ export class ProviderClient {
     opts: CallOptions & { auth: boolean; root?: boolean; extra?: Record<string, string> },
   ): Promise<Interpreted> {
     const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined, opts) };
+    // The rate limit follows the key actually sent: a request's own key counts in its own bucket.
+    const own = opts.auth && !opts.serverKeyOnly ? requestKey(this.provider) : undefined;
+    const limiter = own === undefined ? this.limiter : this.cat.rateLimit && this.ownLimiter?.(own);
     const redact = this.redactNow();
     // The deadline's timer is held here and cleared below (a bare AbortSignal.timeout inside
     // AbortSignal.any can be garbage-collected and never fire).
@@ -231,12 +236,12 @@ export class ProviderClient {
     let dispatched = false;
     try {
       const [{ request }, { agent, retrying }] = await Promise.all([loadUndici(), this.connect()]);
-      if (opts.noWait && this.limiter && !(await this.limiter.tryAcquire()))
+      if (opts.noWait && limiter && !(await limiter.tryAcquire()))
         throw new MediagenError('RATE_LIMITED', `${this.provider}'s rate limit is busy; the request was not sent.`, {
           provider: this.provider,
           sent: false,
         });
-      if (!opts.noWait) await this.limiter?.acquire(both, opts.background);
+      if (!opts.noWait && limiter) await limiter.acquire(both, opts.background);
       dispatched = true;
       const res = await request(url, {
         method: req.method as Dispatcher.HttpMethod,

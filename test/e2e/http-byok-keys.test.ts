@@ -146,3 +146,40 @@ describe('--byok: the key a provider request goes with', () => {
     await plain.close();
   });
 });
+
+describe('--byok: the rate limit follows the key sent', () => {
+  it("a request's own key counts in its own bucket, not the one the server's key has used up", async () => {
+    const dir = tempDir();
+    const t = writeTokens(dir, { alice: {} });
+    const limited = await spawnHttp(
+      {
+        PHAYA_BASE: sandbox.baseUrl('phaya', 'https://api.phaya.io/api/v1'),
+        PHAYA_API_KEY: SERVER_KEY,
+        MEDIAGEN_STATE_DIR: dir,
+      },
+      ['--tokens-file', t.file, '--byok', '--rate-limit', 'phaya=1/600'],
+    );
+    try {
+      const plain = await connect(limited.url, t.tokens.alice);
+      const before = sandbox.stats().total;
+      const first = await plain.call('phaya_text_to_image', { prompt: 'a kite' });
+      expect(first.isError, text(first)).toBeFalsy(); // the server key's one start in 600 s
+      await plain.close();
+      const own = await connect(limited.url, t.tokens.alice, OTHER);
+      // Bounded: in the server key's bucket this call would wait about ten minutes for a start.
+      const second = await Promise.race([
+        own.call('phaya_text_to_image', { prompt: 'a kite' }),
+        new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 30_000)),
+      ]);
+      expect(second).not.toBe('waiting');
+      expect(sc(second as CallToolResult).code, text(second as CallToolResult)).toBe('PROVIDER_AUTH');
+      expect(since(before).map((q) => [q.method, q.authorized])).toEqual([
+        ['POST', true],
+        ['POST', false],
+      ]);
+      await own.close();
+    } finally {
+      await limited.stop();
+    }
+  }, 60_000);
+});
