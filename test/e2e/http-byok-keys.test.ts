@@ -183,3 +183,32 @@ describe('--byok: the rate limit follows the key sent', () => {
     }
   }, 60_000);
 });
+
+describe('--byok: an unknown outcome with the request key', () => {
+  it('OUTCOME_UNKNOWN says the job is in your own account and jobs_track needs the header again', async () => {
+    const OWN = 'the-callers-own-key-the-sandbox-takes';
+    const mine = await startSandbox({ key: OWN });
+    const dir = tempDir();
+    const t = writeTokens(dir, { alice: {} });
+    const srv = await spawnHttp(
+      {
+        PHAYA_BASE: mine.baseUrl('phaya', 'https://api.phaya.io/api/v1'),
+        PHAYA_API_KEY: SERVER_KEY,
+        MEDIAGEN_STATE_DIR: dir,
+      },
+      ['--tokens-file', t.file, '--byok'],
+    );
+    try {
+      const own = await connect(srv.url, t.tokens.alice, OWN);
+      const r = await own.call('phaya_text_to_image', { prompt: 'a kite sandbox:lost' });
+      expect(sc(r).code, text(r)).toBe('OUTCOME_UNKNOWN');
+      expect(String(sc(r).hint)).toContain('send X-Mediagen-Key-phaya again with jobs_track');
+      expect(mine.stats().requests.map((q) => q.authorized)).toEqual([true]);
+      expect(JSON.stringify(r)).not.toContain(OWN);
+      await own.close();
+    } finally {
+      await srv.stop();
+      await mine.close();
+    }
+  });
+});
