@@ -189,7 +189,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   // Observed prices read the balance fresh, waiting for the rate limit like any foreground call.
   const balanceValue = (provider: string, signal?: AbortSignal): Promise<unknown> => readBalance(provider, signal);
   // What quotes and consent forms show: briefly cached, one read for concurrent callers, never waited for.
-  const balance = cachedBalance(
+  const cached = cachedBalance(
     async (provider, signal) => {
       const v = await readBalance(provider, signal, true);
       const cat = registry.catalogues.find((c) => c.provider === provider);
@@ -197,6 +197,9 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     },
     { now },
   );
+  // A request with its own key (--byok) neither reads the cache (the server's account) nor writes it.
+  const balance = (provider: string, signal?: AbortSignal): Promise<string | undefined> =>
+    registry.clients.get(provider)?.requestKey !== undefined ? Promise.resolve(undefined) : cached(provider, signal);
   // One sampler per app (per principal over HTTP): overlap is judged from the shared store, and the
   // sampler parses the balance strictly itself.
   const sampler = new PriceSampler({ store, logger, now, balance: balanceValue });

@@ -112,6 +112,11 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     if (oauth) polledApps.set(principal, app);
     return app;
   };
+  if (!auth && !oauth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
+  const catalogues =
+    auth || oauth
+      ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
+      : appFor(LOCAL_PRINCIPAL).registry.catalogues;
   const handle = await serveHttp({
     host: config.host,
     port: config.port,
@@ -136,15 +141,10 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
       return app.createMcpServer(sessionKey, principal, grant ? toolsFor(app, grant.scopes) : undefined);
     },
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
-    byok: config.byok,
+    byok: config.byok ? catalogues.map((c) => c.provider.toLowerCase()) : undefined,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
     logger,
   });
-  if (!auth && !oauth) appFor(LOCAL_PRINCIPAL); // fail at start, not on the first request, if the catalogues are bad
-  const catalogues =
-    auth || oauth
-      ? loadCatalogues([...SHIPPED_CATALOGUES, ...config.catalogues])
-      : appFor(LOCAL_PRINCIPAL).registry.catalogues;
   for (const w of webhookSecretWarnings(catalogues, config.env, config.publicUrl)) logger.warn(w);
   worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {

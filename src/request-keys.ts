@@ -10,6 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /** The header prefix; the provider name follows as in the catalogue, matched case-insensitively. */
 export const KEY_HEADER_PREFIX = 'x-mediagen-key-';
+/** Shortest key value accepted: anything shorter is no provider's key, and would redact too much. */
+export const MIN_KEY_LENGTH = 8;
 /** Longest key value accepted (a JWT-sized key fits). */
 export const MAX_KEY_LENGTH = 4096;
 
@@ -33,8 +35,13 @@ export function keysFromHeaders(
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(provider)) throw new RangeError(`${name}: not a provider name`);
     if (Array.isArray(raw) || raw === undefined) throw new RangeError(`${name}: sent more than once`);
     const value = raw.trim();
-    if (!value || value.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value) || value.includes(','))
-      throw new RangeError(`${name}: expected one key of 1-${MAX_KEY_LENGTH} printable characters`);
+    if (
+      value.length < MIN_KEY_LENGTH ||
+      value.length > MAX_KEY_LENGTH ||
+      !/^[\x21-\x7e]+$/.test(value) ||
+      value.includes(',')
+    )
+      throw new RangeError(`${name}: expected one key of ${MIN_KEY_LENGTH}-${MAX_KEY_LENGTH} printable characters`);
     keys.set(provider, value);
   }
   return keys;
@@ -45,9 +52,12 @@ export function hasKeyHeaders(headers: IncomingHttpHeaders): boolean {
   return Object.keys(headers).some((h) => h.toLowerCase().startsWith(KEY_HEADER_PREFIX));
 }
 
-/** Run `fn` with these keys as the request's own (no scope at all when there are none). */
+/**
+ * Run `fn` with these keys as the request's own. The scope is opened even when there are none, so `fn`
+ * never inherits an enclosing request's keys.
+ */
 export function withRequestKeys<T>(keys: RequestKeys, fn: () => T): T {
-  return keys.size ? scope.run(keys, fn) : fn();
+  return scope.run(keys, fn);
 }
 
 /** The current request's own key for `provider`, if it sent one. */

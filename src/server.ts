@@ -25,7 +25,7 @@ import { ledgerTaskStore } from './server-tasks.js';
 import type { ViewResources } from './views/resources.js';
 import { linkView, viewOf } from './views/tool-meta.js';
 import { APPROVE_TOOL, appsCapable } from './views/uris.js';
-import { keysFromHeaders, withRequestKeys } from './request-keys.js';
+import { keysFromHeaders, requestKey, withRequestKeys } from './request-keys.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -297,10 +297,18 @@ export function createServer(deps: ServerDeps): MediagenServer {
    */
   async function callAsTask(params: CallParams, extra: Extra, t: JobTasks): Promise<CallToolResult> {
     // Only job-creating tools declare task support; any other task-augmented call is refused before it runs.
-    if (!catalogueTools.get(params.name)?.op.job)
+    const tool = catalogueTools.get(params.name);
+    if (!tool?.op.job)
       throw new McpError(
         ErrorCode.MethodNotFound,
         `Tool "${shownName(params.name)}" does not run as a task (no execution.taskSupport); call it without "task".`,
+      );
+    // A job made with the request's own key (--byok) is polled only with that key, and a task's later
+    // requests (tasks/get, tasks/result) need not carry it: refused before anything is reserved or sent.
+    if (requestKey(tool.catalogue.provider) !== undefined)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Tool "${shownName(params.name)}" would run with your own key (X-Mediagen-Key-${tool.catalogue.provider}), and a task's later polls carry no key: call it without "task" and follow the job with jobs_wait, sending the same header. Nothing was sent or charged.`,
       );
     const result = await callTool(params, extra);
     const ctx = { signal: extra.signal, principal: deps.principal, callerId: callerOf(extra) };

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import type { JobPage, JobQuery, JobRecord, JobStatus, Store } from '../store/store.js';
 import { newJobRecord, type NewJob } from './job-record.js';
-import { PollGate } from './poll-gate.js';
+import { gateLane, PollGate } from './poll-gate.js';
 import { pastLimit, pollTiming } from './schedule.js';
 import { statusPatch } from './status-patch.js';
 import { isFinal } from './status.js';
@@ -174,10 +174,11 @@ export class JobLedger {
     const { tool, spec } = this.spec(job);
     const background = opts.background === true;
     if (background ? job.byok === true : !this.canPoll(job)) return job;
-    const running = this.gate.joined(id, signal);
+    const lane = gateLane(job, this.deps.clients.get(job.provider)?.requestKey);
+    const running = this.gate.joined(lane, signal);
     if (running) return running;
-    if (this.gate.tooSoon(id, background, pollTiming(spec, this.deps.intervalMs).pollMs)) return job;
-    return this.gate.run(id, background, () => this.pollNow(job, tool, spec, signal, background));
+    if (this.gate.tooSoon(lane, background, pollTiming(spec, this.deps.intervalMs).pollMs)) return job;
+    return this.gate.run(lane, background, () => this.pollNow(job, tool, spec, signal, background));
   }
 
   private async pollNow(
@@ -191,7 +192,7 @@ export class JobLedger {
       safe: true,
       signal,
       background,
-      ownKeyOnly: job.byok === true,
+      ...keyChoice(job),
     });
     const now = this.deps.now();
     const patch = statusPatch(job, data, spec, now, this.deps);
@@ -253,7 +254,7 @@ export class JobLedger {
     await clientFor(this.deps.clients, tool.provider).callJobRoute(spec.cancel, job.providerJobId, {
       safe: false,
       signal,
-      ownKeyOnly: job.byok === true,
+      ...keyChoice(job),
     });
     const now = this.deps.now();
     const updated = await this.deps.store.updateJob(
@@ -293,4 +294,9 @@ function untracked(tool: JobTool, providerJobId: string): MediagenError {
     'NOT_FOUND',
     `No ${tool.name} job ${JSON.stringify(providerJobId)} was found to track. Nothing was recorded or charged.`,
   );
+}
+
+/** The key a job's polls and cancel go with: the one it was created with (the request's, or the server's). */
+function keyChoice(job: JobRecord): { ownKeyOnly: boolean; serverKeyOnly: boolean } {
+  return { ownKeyOnly: job.byok === true, serverKeyOnly: job.byok !== true };
 }

@@ -7,7 +7,18 @@
  * - a caller's poll within one interval of a background poll is skipped too (the worker just asked):
  *   the caller gets the record the worker's poll wrote. Callers' own polls keep their cadence.
  */
+import { createHash } from 'node:crypto';
 import type { JobRecord } from '../store/store.js';
+
+/**
+ * The gate's name for a poll of `job`: its id, except for a job created with a per-request key (--byok),
+ * where each key polls in its own lane (keyed by the key's SHA-256): a request never joins a poll sent with
+ * another key, so one account's answer or failure (a wrong key's 401) is never handed to another.
+ */
+export function gateLane(job: JobRecord, requestKey: string | undefined): string {
+  if (!job.byok || requestKey === undefined) return job.id;
+  return `${job.id}\0${createHash('sha256').update(requestKey).digest('hex')}`;
+}
 
 /** Recent polls remembered (the oldest forgotten first). */
 const RECENT_KEPT = 10_000;

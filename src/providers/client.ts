@@ -58,6 +58,12 @@ export interface CallOptions {
    */
   ownKeyOnly?: boolean;
   /**
+   * The request is for a job created with the server's key: only the server's key is sent, even when the
+   * current request carries its own for this provider (a job is polled and cancelled by the account that
+   * created it).
+   */
+  serverKeyOnly?: boolean;
+  /**
    * A free read nobody must wait for (the balance a quote shows): sent only if the rate limit has a start
    * free now at background priority; otherwise RATE_LIMITED with nothing sent.
    */
@@ -105,6 +111,8 @@ export class ProviderClient {
     private readonly log?: Logger,
     /** The provider's rate limit (the registry's, shared through the store); this process's own when unset. */
     limiter?: Limiter,
+    /** The rate limit of a request's own key (--byok): its own bucket, never the server key's. */
+    private readonly ownLimiter?: (key: string) => Limiter | undefined,
   ) {
     this.provider = cat.provider;
     this.base = settings.baseUrl.replace(/\/+$/, '');
@@ -185,13 +193,13 @@ export class ProviderClient {
     return this.send(jobRequest(route, providerJobId), { ...opts, auth: true });
   }
 
-  private headers(auth: boolean, hasBody: boolean, ownKeyOnly = false): Record<string, string> {
+  private headers(auth: boolean, hasBody: boolean, opts: CallOptions): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json', 'user-agent': 'mediagen-mcp' };
     if (hasBody) h['content-type'] = 'application/json';
     if (!auth) return h;
     // A request's own key (--byok) goes before the server's, for this request only.
-    const own = requestKey(this.provider);
-    if (ownKeyOnly && !own)
+    const own = opts.serverKeyOnly ? undefined : requestKey(this.provider);
+    if (opts.ownKeyOnly && !own)
       throw new MediagenError(
         'NOT_CONFIGURED',
         `This ${this.provider} job was created with your own key: send it again in X-Mediagen-Key-${this.provider}. Nothing was sent.`,
@@ -213,7 +221,10 @@ export class ProviderClient {
     req: WireRequest,
     opts: CallOptions & { auth: boolean; root?: boolean; extra?: Record<string, string> },
   ): Promise<Interpreted> {
-    const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined, opts.ownKeyOnly) };
+    const headers = { ...opts.extra, ...this.headers(opts.auth, req.body !== undefined, opts) };
+    // The rate limit follows the key actually sent: a request's own key counts in its own bucket.
+    const own = opts.auth && !opts.serverKeyOnly ? requestKey(this.provider) : undefined;
+    const limiter = own === undefined ? this.limiter : this.cat.rateLimit && this.ownLimiter?.(own);
     const redact = this.redactNow();
     // The deadline's timer is held here and cleared below (a bare AbortSignal.timeout inside
     // AbortSignal.any can be garbage-collected and never fire).
@@ -225,12 +236,12 @@ export class ProviderClient {
     let dispatched = false;
     try {
       const [{ request }, { agent, retrying }] = await Promise.all([loadUndici(), this.connect()]);
-      if (opts.noWait && this.limiter && !(await this.limiter.tryAcquire()))
+      if (opts.noWait && limiter && !(await limiter.tryAcquire()))
         throw new MediagenError('RATE_LIMITED', `${this.provider}'s rate limit is busy; the request was not sent.`, {
           provider: this.provider,
           sent: false,
         });
-      if (!opts.noWait) await this.limiter?.acquire(both, opts.background);
+      if (!opts.noWait && limiter) await limiter.acquire(both, opts.background);
       dispatched = true;
       const res = await request(url, {
         method: req.method as Dispatcher.HttpMethod,

@@ -8,6 +8,7 @@
  */
 import { MediagenError } from '../errors.js';
 import type { AcceptedEntry } from '../jobs/journal.js';
+import { requestKey } from '../request-keys.js';
 
 export type Outcome = 'refused' | 'unknown';
 
@@ -35,6 +36,13 @@ export interface UnknownContext {
   cause: string;
 }
 
+/** The call went with the request's own key (--byok): the job is in that account, and jobs_track needs it. */
+function ownKeyHint(provider: string): string {
+  return requestKey(provider) === undefined
+    ? ''
+    : ` It went with your own key: look in that ${provider} account, and send X-Mediagen-Key-${provider} again with jobs_track.`;
+}
+
 export function outcomeUnknown(c: UnknownContext): MediagenError {
   const keyed = c.idempotencyKey
     ? `Repeating the call with idempotency_key "${c.idempotencyKey}" will not send it again.`
@@ -48,7 +56,7 @@ export function outcomeUnknown(c: UnknownContext): MediagenError {
       reservation: c.reservation,
       ...(c.idempotencyKey ? { idempotency_key: c.idempotencyKey } : {}),
       cause: c.cause,
-      hint: `Check ${c.provider}'s dashboard or history for a job started at this time before trying again; if you find it, jobs_track {"tool": "${c.tool}", "provider_job_id": "<its id>", "reservation_id": "${c.reservation}"} settles the reservation and tracks the job. spend_report lists the uncertain reservation.`,
+      hint: `Check ${c.provider}'s dashboard or history for a job started at this time before trying again; if you find it, jobs_track {"tool": "${c.tool}", "provider_job_id": "<its id>", "reservation_id": "${c.reservation}"} settles the reservation and tracks the job.${ownKeyHint(c.provider)} spend_report lists the uncertain reservation.`,
     },
   );
 }

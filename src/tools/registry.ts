@@ -134,7 +134,10 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     const effective = limit === 'off' ? { ...cat, rateLimit: undefined } : limit ? { ...cat, rateLimit: limit } : cat;
     const limiter = effective.rateLimit && opts.rateLimits?.for(cat.provider, settings.key, effective.rateLimit);
     const http = { ...DEFAULT_HTTP, timeoutMs: config.httpTimeoutMs };
-    clients.set(cat.provider, new ProviderClient(effective, settings, http, logger, limiter || undefined));
+    const rate = effective.rateLimit;
+    const ownLimiter =
+      rate && opts.rateLimits ? (key: string) => opts.rateLimits?.for(cat.provider, key, rate) : undefined;
+    clients.set(cat.provider, new ProviderClient(effective, settings, http, logger, limiter || undefined, ownLimiter));
   }
   const tools = filtered.filter((t) => opts.keepUnconfigured || !unconfigured.includes(t.catalogue.provider));
   for (const p of unconfigured) {

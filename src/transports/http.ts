@@ -65,8 +65,8 @@ export interface HttpOptions {
   ready: () => Promise<boolean>;
   /** POST /hooks/<capability>: webhook hints (no bearer; the capability is the credential). */
   hooks?: HookRoute;
-  /** --byok: X-Mediagen-Key-<Provider> headers are accepted (else refused with 400). */
-  byok?: boolean;
+  /** --byok: the providers (lower case) X-Mediagen-Key-<Provider> may name; without it such headers are a 400. */
+  byok?: readonly string[];
   logger: Logger;
 }
 
@@ -190,7 +190,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = await check(req, guard);
     if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
-    const keys = keyHeaders(req, o.byok === true);
+    const keys = keyHeaders(req, o.byok);
     if (!keys.ok) return sendError(res, 400, keys.message);
     let body: unknown;
     let messages = 1;

@@ -24,6 +24,7 @@ describe('keysFromHeaders', () => {
 
   it.each([
     ['empty', ''],
+    ['shorter than 8 characters', 'k7q2x9p'],
     ['a comma (two headers joined)', 'a, b'],
     ['a control character', 'ab\u0001cd'],
     ['over 4096 characters', 'x'.repeat(4097)],
@@ -32,7 +33,7 @@ describe('keysFromHeaders', () => {
     try {
       keysFromHeaders({ 'x-mediagen-key-phaya': value });
     } catch (e) {
-      if (value.length > 3) expect((e as Error).message).not.toContain(value);
+      if (value.length > 0) expect((e as Error).message).not.toContain(value);
     }
   });
 
@@ -56,6 +57,16 @@ describe('the request scope', () => {
     expect(seen).toEqual([undefined, 'key-a-aaaaaa']);
     expect(requestKey('phaya')).toBeUndefined();
     expect(requestSecrets()).toEqual([]);
+  });
+
+  it("a request without keys, run inside another's scope, inherits none of them", async () => {
+    const inner = await withRequestKeys(new Map([['phaya', 'outer-key-12345']]), () =>
+      withRequestKeys(new Map(), async () => {
+        await Promise.resolve();
+        return [requestKey('phaya'), requestSecrets()];
+      }),
+    );
+    expect(inner).toEqual([undefined, []]);
   });
 
   it("the logger scrubs the request's key while it runs, in any field, though it looks like no key", async () => {
