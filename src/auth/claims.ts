@@ -38,11 +38,19 @@ export function grantOf(claims: Readonly<Record<string, unknown>>, principalClai
     return invalid(`the token has no usable "${principalClaim}" claim (a string of 1-${MAX_PRINCIPAL} characters)`);
   const grant: AuthGrant = {
     principal: value,
+    machine: isMachine(claims),
     scopes: scopesOf(claims),
     claims,
     expiresAt: typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined,
   };
   return { ok: true, grant };
+}
+
+/** A client acting for itself: `sub` is its `client_id` or `azp`, or there is a `client_id` and no `sub`. */
+export function isMachine(claims: Readonly<Record<string, unknown>>): boolean {
+  const { sub, client_id: clientId, azp } = claims;
+  if (sub === undefined) return clientId !== undefined;
+  return (clientId !== undefined && sub === clientId) || (azp !== undefined && sub === azp);
 }
 
 /** `aud` as a string or an array of strings contains `resource`. */

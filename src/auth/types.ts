@@ -24,6 +24,12 @@ export interface AuthGrant {
   claims: Readonly<Record<string, unknown>>;
   /** Seconds since the epoch when the token expires (caches never outlive it). */
   expiresAt?: number;
+  /**
+   * The token's subject is a client acting for itself (client credentials): `sub` equals `client_id` or
+   * `azp`, or there is no `sub` but a `client_id`. Such a grant is served only when the policy file names
+   * its principal under `subjects` (policy.ts resolvePolicy).
+   */
+  machine: boolean;
 }
 
 /** Why a token is refused: `invalid_token` (401) or `insufficient_scope` (403), RFC 6750 §3.1. */

@@ -14,6 +14,7 @@ import { decodeProtectedHeader } from 'jose';
 import { testOAuthClient } from '../helpers/oidc-client.js';
 import { foreignKeyToken, hs256WithPublicKey, unsignedToken } from '../helpers/oidc-forge.js';
 import { SCOPE_GENERATE, SCOPE_READ } from '../../src/auth/types.js';
+import { PolicyFileSchema, resolvePolicy } from '../../src/auth/policy.js';
 import { startAuthServer, type TestAuthServer } from '../helpers/oidc.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:8931';
@@ -448,5 +449,44 @@ describe('an issuer with a path', () => {
     } finally {
       await tenant.stop();
     }
+  });
+});
+
+describe('machine tokens: a client acting for itself', () => {
+  it('dynamic registration refuses client_credentials; the pre-made client mints, and the policy must name it', async () => {
+    const reg = await fetch(as.registrationEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['http://127.0.0.1:1/callback'],
+        grant_types: ['client_credentials'],
+        response_types: [],
+        client_name: 'self-made machine',
+      }),
+    });
+    expect(reg.status).toBe(400);
+    expect(((await reg.json()) as { error: string }).error).toBe('invalid_client_metadata');
+
+    const verifier = createVerifier(settings(as), silentLogger);
+    await verifier.ready();
+    const machine = await verifier.verify(await as.mintToken({ audience: RESOURCE }));
+    expect(machine.ok, JSON.stringify(machine)).toBe(true);
+    if (!machine.ok) return;
+    expect(machine.grant.principal).toBe(as.clientId);
+    expect(machine.grant.machine).toBe(true);
+    const open = PolicyFileSchema.parse({ version: 1, defaults: {}, groups: { staff: {} } });
+    const refused = { refused: expect.stringMatching(/client acting for itself.*"subjects"/) };
+    expect(resolvePolicy(undefined, machine.grant)).toEqual(refused);
+    expect(resolvePolicy(open, machine.grant)).toEqual(refused);
+    const named = PolicyFileSchema.parse({ version: 1, defaults: { refuse: true }, subjects: { [as.clientId]: {} } });
+    expect(resolvePolicy(named, machine.grant)).toMatchObject({ key: `subject:${as.clientId}` });
+
+    const person = await verifier.verify(await as.mintToken({ audience: RESOURCE, subject: 'alice' }));
+    expect(person.ok && person.grant.machine).toBe(false);
+    if (person.ok) expect(resolvePolicy(open, person.grant)).toMatchObject({ key: 'defaults' });
+    const azp = await verifier.verify(
+      await as.mintToken({ audience: RESOURCE, subject: 'svc', claims: { azp: 'svc', client_id: 'svc' } }),
+    );
+    expect(azp.ok && azp.grant.machine).toBe(true);
   });
 });
