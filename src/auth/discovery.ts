@@ -4,6 +4,7 @@
  * `issuer` that must equal the configured one exactly (RFC 8414 §3.3), so a document served for another
  * issuer cannot lend us its keys.
  */
+import { literalRefusal } from '../jobs/addresses.js';
 
 /** The fields the resource server uses; everything else in the document is ignored. */
 export interface IssuerMetadata {
@@ -22,16 +23,29 @@ export class DiscoveryError extends Error {
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const MAX_BODY = 256 * 1024;
 
-/** https, or http to localhost / 127.x / [::1]; no credentials or fragment in the URL. */
-export function checkAuthUrl(raw: string, what: string): URL {
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK.test(hostname);
+
+/**
+ * https, or http to localhost / 127.x / [::1]; no credentials or fragment in the URL. With `issuer`, the
+ * URL is one we fetch on the issuer's word or beside it (jwks_uri, introspection): http to loopback only
+ * when the issuer itself is loopback; for any other issuer https only, and no IP literal that is
+ * loopback, private, link-local or unspecified (jobs/addresses.ts), so metadata cannot point us inside.
+ */
+export function checkAuthUrl(raw: string, what: string, issuer?: URL): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new DiscoveryError(`${what} is not a URL`);
   }
-  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname));
-  if (!ok) throw new DiscoveryError(`${what} must be https (http only to a loopback host): ${url.origin}`);
+  const local = issuer === undefined || LOOPBACK.test(issuer.hostname);
+  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && local && LOOPBACK.test(url.hostname));
+  if (!ok)
+    throw new DiscoveryError(
+      `${what} must be https${local ? ' (http only to a loopback host)' : ' (the issuer is not loopback)'}: ${url.origin}`,
+    );
+  if (!local && (url.hostname.toLowerCase() === 'localhost' || literalRefusal(url.hostname)))
+    throw new DiscoveryError(`${what} must not point at a loopback, private or link-local address: ${url.origin}`);
   if (url.username || url.password) throw new DiscoveryError(`${what} must not carry credentials`);
   if (url.hash) throw new DiscoveryError(`${what} must not carry a fragment`);
   return url;
@@ -138,7 +152,7 @@ export async function discoverIssuer(
       const v = json[key];
       if (v === undefined) return undefined;
       if (typeof v !== 'string') throw new DiscoveryError(`the issuer's ${key} is not a string`);
-      return checkAuthUrl(v, `the issuer's ${key}`).href;
+      return checkAuthUrl(v, `the issuer's ${key}`, base).href;
     };
     return { issuer, jwks_uri: optionalUrl('jwks_uri'), introspection_endpoint: optionalUrl('introspection_endpoint') };
   }

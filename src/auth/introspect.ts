@@ -61,7 +61,7 @@ export function createIntrospector(
     try {
       answer = await fetchJson(
         deps.fetch,
-        checkAuthUrl(s.endpoint, '--oauth-introspection'),
+        checkAuthUrl(s.endpoint, '--oauth-introspection', new URL(s.issuer)),
         {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },

@@ -89,7 +89,7 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     started ??= (async () => {
       const meta = await discoverIssuer(issuer, fetchFn, timeoutMs);
       if (introspector) {
-        checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection');
+        checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection', new URL(issuer));
       } else {
         if (!meta.jwks_uri) throw new DiscoveryError(`the metadata of ${issuer} has no jwks_uri`);
         jwks = createRemoteJWKSet(new URL(meta.jwks_uri), {
