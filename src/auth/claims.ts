@@ -9,14 +9,26 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const MAX_PRINCIPAL = 256;
 const MAX_SCOPES = 64;
 
+/**
+ * An RFC 6750 error_description: printable ASCII other than `"` and `\` (%x20-21 / %x23-5B / %x5D-7E);
+ * anything else becomes `?`, quotes become `'`, at most 300 characters. Every failure goes through it.
+ */
+export function errorDescription(text: string): string {
+  return text
+    .replace(/"/g, "'")
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')
+    .slice(0, 300);
+}
+
 export const invalid = (description: string): { ok: false; failure: AuthFailure } => ({
   ok: false,
-  failure: { status: 401, error: 'invalid_token', description },
+  failure: { status: 401, error: 'invalid_token', description: errorDescription(description) },
 });
 
+/** 503: no RFC 6750 error code (none fits "try again later"). */
 export const unavailable = (description: string): { ok: false; failure: AuthFailure } => ({
   ok: false,
-  failure: { status: 503, error: 'temporarily_unavailable', description },
+  failure: { status: 503, description: errorDescription(description) },
 });
 
 /** `scope` (space-separated, RFC 8693 / 9068) or `scp` (an array, or a string, as some servers send). */

@@ -162,7 +162,7 @@ function refusal(err: unknown, logger: Logger): AuthResult {
     if (err.claim === 'aud') return invalid('the access token is not for this resource (aud)');
     if (err.claim === 'iss') return invalid('the access token is from another issuer (iss)');
     if (err.claim === 'nbf') return invalid('the access token is not valid yet (nbf)');
-    return invalid(`the access token's "${err.claim}" claim is missing or invalid`);
+    return invalid(`the access token's ${err.claim} claim is missing or invalid`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed)
     return invalid('the access token is signed with an algorithm not allowed');
@@ -170,6 +170,12 @@ function refusal(err: unknown, logger: Logger): AuthResult {
     return invalid('the access token is signed by a key the issuer does not publish');
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('the access token signature is invalid');
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+    logger.warn('oauth: the issuer JWKS could not be fetched', { reason: err.code });
+    return unavailable('the authorization server keys are unavailable');
+  }
+  // A plain JOSEError (ERR_JOSE_GENERIC) is jose's JWKS loader failing mid-request (a non-200 answer):
+  // the keys are unavailable, not the token bad.
+  if (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC') {
     logger.warn('oauth: the issuer JWKS could not be fetched', { reason: err.code });
     return unavailable('the authorization server keys are unavailable');
   }

@@ -118,7 +118,7 @@ describe('the authorization code flow with PKCE, as an MCP client walks it', () 
 async function refusal(verifier: TokenVerifier, token: string): Promise<string> {
   const result = await verifier.verify(token);
   if (result.ok) return `accepted as ${result.grant.principal}`;
-  return `${result.failure.status} ${result.failure.error}: ${result.failure.description}`;
+  return `${result.failure.status} ${result.failure.error ?? '(no error code)'}: ${result.failure.description}`;
 }
 
 describe('JWT refusals: every one a 401 invalid_token', () => {
@@ -260,7 +260,7 @@ describe('the issuer and its keys', () => {
     await gone.stop();
     const verifier = createVerifier(settings(gone, { oauthIssuer: issuer }), silentLogger, { timeoutMs: 5000 });
     await expect(verifier.ready()).rejects.toThrow(/unreachable/);
-    expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
+    expect(await refusal(verifier, token)).toMatch(/^503 \(no error code\)/);
   });
 });
 
@@ -355,7 +355,7 @@ describe('introspection mode (RFC 7662) against the same kind of server, opaque 
   it('wrong client credentials at the introspection endpoint: 503, never a pass', async () => {
     const verifier = introspecting({ oauthClientSecret: 'not-the-secret' });
     const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
-    expect(await refusal(verifier, token)).toMatch(/^503 temporarily_unavailable/);
+    expect(await refusal(verifier, token)).toMatch(/^503 \(no error code\)/);
   });
 });
 
@@ -488,5 +488,53 @@ describe('machine tokens: a client acting for itself', () => {
       await as.mintToken({ audience: RESOURCE, subject: 'svc', claims: { azp: 'svc', client_id: 'svc' } }),
     );
     expect(azp.ok && azp.grant.machine).toBe(true);
+  });
+});
+
+/** fetch to the real AS, counting JWKS requests; `jwksGone` sends them to a path the AS answers 404. */
+function jwksWatch(): { fetch: typeof fetch; count: () => number; gone: (on: boolean) => void } {
+  let n = 0;
+  let gone = false;
+  return {
+    fetch: (input, init) => {
+      const u = new URL(input instanceof Request ? input.url : String(input));
+      if (u.pathname.endsWith('/jwks')) {
+        n++;
+        if (gone) u.pathname = `${u.pathname}-gone`;
+      }
+      return fetch(u, init);
+    },
+    count: () => n,
+    gone: (on) => {
+      gone = on;
+    },
+  };
+}
+
+describe('what a refusal carries (RFC 6750)', () => {
+  it('a JWKS that fails mid-request (a non-200 answer) is 503 with no error code, not 401', async () => {
+    const watch = jwksWatch();
+    const verifier = createVerifier(settings(as, { oauthJwksCooldownSeconds: 1 }), silentLogger, {
+      fetch: watch.fetch,
+    });
+    await verifier.ready();
+    watch.gone(true);
+    // An unknown kid makes the verifier reload the set, which now answers 404.
+    const forged = await foreignKeyToken(as, { audience: RESOURCE, subject: 'alice' });
+    await new Promise((r) => setTimeout(r, 1100));
+    const result = await verifier.verify(forged);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.failure.status, result.failure.description).toBe(503);
+      expect(result.failure.error).toBeUndefined();
+    }
+  });
+
+  it('descriptions are printable ASCII without quote or backslash, even when they name a claim', async () => {
+    const verifier = createVerifier(settings(as, { oauthPrincipalClaim: 'na"me\\\u00e9\n' }), silentLogger);
+    const token = await as.mintToken({ audience: RESOURCE, subject: 'alice' });
+    const result = await verifier.verify(token);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.failure.description).toMatch(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/);
   });
 });
