@@ -45,6 +45,8 @@ export function scopesOf(claims: Readonly<Record<string, unknown>>): Set<string>
 
 /** The principal: a string of 1-256 characters with no control characters, or a refusal naming the claim. */
 export function grantOf(claims: Readonly<Record<string, unknown>>, principalClaim: string): AuthResult {
+  // A sender-constrained token (DPoP, mTLS: RFC 9449 / 8705) is bound to a key whose proof we cannot check.
+  if (claims.cnf !== undefined) return invalid('sender-constrained access tokens (cnf) are not supported');
   const value = claims[principalClaim];
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PRINCIPAL || CONTROL.test(value))
     return invalid(`the token has no usable "${principalClaim}" claim (a string of 1-${MAX_PRINCIPAL} characters)`);

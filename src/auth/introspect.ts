@@ -1,8 +1,9 @@
 /**
  * RFC 7662 token introspection (`--oauth-introspection`): the authorization server says whether a token
  * is active. This server authenticates as its own client (client_secret_basic, RFC 6749 §2.3.1) and
- * checks the answer itself: `active` true, `iss` (when given) the configured issuer, `aud` containing the
- * resource, `exp` present and not passed, `nbf` not ahead. Answers are cached briefly, keyed by the
+ * checks the answer itself: `active` true, `iss` (when given) the configured issuer, `token_type` (when
+ * given) an access token, `aud` containing the resource, `exp` present and not passed, `nbf` not ahead,
+ * no `cnf` (claims.ts). `iss` may be absent (RFC 7662 makes it optional): the endpoint is the issuer's. Answers are cached briefly, keyed by the
  * token's SHA-256 (the token itself is never kept), and a cached grant never outlives the token's `exp`.
  */
 import { createHash } from 'node:crypto';
@@ -25,6 +26,8 @@ export interface IntrospectionSettings {
 export const CACHE_SECONDS = 60;
 export const INACTIVE_CACHE_SECONDS = 10;
 export const CACHE_ENTRIES = 2000;
+
+const ACCESS_TYPES = new Set(['bearer', 'access_token']);
 
 const formEncode = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
 
@@ -83,6 +86,12 @@ export function createIntrospector(
     if (claims.active !== true) return invalid('the access token is not active');
     if (claims.iss !== undefined && claims.iss !== s.issuer)
       return invalid('the access token is from another issuer (iss)');
+    // RFC 7662 §2.2 token_type: only an access token is one (names differ: "Bearer", "access_token").
+    if (
+      claims.token_type !== undefined &&
+      (typeof claims.token_type !== 'string' || !ACCESS_TYPES.has(claims.token_type.toLowerCase()))
+    )
+      return invalid('the token is not an access token (token_type)');
     if (!audienceHas(claims.aud, s.resource)) return invalid('the access token is not for this resource (aud)');
     const t = now() / 1000;
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp))

@@ -48,6 +48,9 @@ export const JWT_ALGORITHMS = [
   'Ed25519',
 ];
 
+/** RFC 9068 §2.1 `typ`, or a plain JWT; an ID token or anything else typed is not an access token. */
+const ACCESS_TOKEN_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
 /** Longer than any access token we expect (a large JWT is a few KiB): refused before parsing. */
 const MAX_TOKEN = 16 * 1024;
 
@@ -117,8 +120,12 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     const keys = jwks;
     if (!keys) return unavailable('the authorization server is not reachable yet');
     let payload: JWTPayload;
+    let typ: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, keys, {
         issuer,
         audience: resource,
         clockTolerance: skew,
@@ -128,6 +135,8 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     } catch (err) {
       return refusal(err, logger);
     }
+    if (typ !== undefined && !ACCESS_TOKEN_TYP.has(typ.toLowerCase()))
+      return invalid('the token is not an access token (typ)');
     return grantOf(payload as Record<string, unknown>, principalClaim);
   };
 

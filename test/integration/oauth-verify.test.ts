@@ -163,7 +163,7 @@ describe('JWT refusals: every one a 401 invalid_token', () => {
     const early = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { nbf: now() + 3600 } });
     expect(await refusal(verifier, early)).toMatch(/^401 invalid_token: .*not valid yet/);
     const forever = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { exp: null } });
-    expect(await refusal(verifier, forever)).toMatch(/^401 invalid_token: .*"exp"/);
+    expect(await refusal(verifier, forever)).toMatch(/^401 invalid_token: .*exp/);
   });
 
   it('a token from another issuer: another server, or this server signing another iss', async () => {
@@ -190,6 +190,20 @@ describe('JWT refusals: every one a 401 invalid_token', () => {
     expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*algorithm not allowed/);
   });
 
+  it('a typ that is not an access token, and a sender-constrained (cnf) JWT', async () => {
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt', 'JWT']) {
+      const ok = await as.mintToken({ audience: RESOURCE, subject: 'alice', header: { typ } });
+      expect(decodeProtectedHeader(ok).typ).toBe(typ);
+      expect((await verifier.verify(ok)).ok, typ).toBe(true);
+    }
+    for (const typ of ['id_token+jwt', 'JOSE', 'logout+jwt']) {
+      const bad = await as.mintToken({ audience: RESOURCE, subject: 'alice', header: { typ } });
+      expect(await refusal(verifier, bad), typ).toMatch(/^401 invalid_token: .*\(typ\)/);
+    }
+    const bound = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { cnf: { jkt: 'abc' } } });
+    expect(await refusal(verifier, bound)).toMatch(/^401 invalid_token: .*\(cnf\)/);
+  });
+
   it('garbage, an empty and an oversized token', async () => {
     expect(await refusal(verifier, 'not-a-jwt')).toMatch(/^401 invalid_token: .*malformed/);
     expect(await refusal(verifier, '')).toMatch(/^401 invalid_token/);
@@ -199,11 +213,11 @@ describe('JWT refusals: every one a 401 invalid_token', () => {
   it('a principal claim that is missing, not a string, too long or holds control characters', async () => {
     for (const sub of [['x'], 'x'.repeat(257), 'ali\u0000ce', 'bob\nadmin']) {
       const token = await as.mintToken({ audience: RESOURCE, claims: { sub } });
-      expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*"sub" claim/);
+      expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*'sub' claim/);
     }
     const byEmail = createVerifier(settings(as, { oauthPrincipalClaim: 'email' }), silentLogger);
     const none = await as.mintToken({ audience: RESOURCE, subject: 'alice' });
-    expect(await refusal(byEmail, none)).toMatch(/^401 invalid_token: .*"email" claim/);
+    expect(await refusal(byEmail, none)).toMatch(/^401 invalid_token: .*'email' claim/);
     const withEmail = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { email: 'a@example.com' } });
     const result = await byEmail.verify(withEmail);
     expect(result.ok && result.grant.principal).toBe('a@example.com');
