@@ -113,20 +113,6 @@ export async function readBounded(res: Response, where: string): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * A fetch for jose's JWKS loader: no redirects, and a body larger than MAX_BODY is an error before it is
- * parsed (the set is untrusted input like the metadata).
- */
-export function boundedFetch(fetchFn: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const res = await fetchFn(input, { ...init, redirect: 'manual' });
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const text = await readBounded(res, `${url.origin}${url.pathname}`);
-    const empty = res.status === 204 || res.status === 205 || res.status === 304;
-    return new Response(empty ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
-  };
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Fetches the issuer's metadata from the first well-known URL that answers 2xx. */

@@ -1,18 +1,19 @@
 /**
  * The OAuth resource server's token check (`--auth oauth`): a bearer token becomes an AuthGrant or an
  * AuthFailure. JWT access tokens are verified with jose against the issuer's JWKS (found from its
- * metadata; an unknown `kid` refetches the set, at most once per cooldown, so a rotated key is picked up
- * without a restart); with --oauth-introspection, tokens are asked about at the RFC 7662 endpoint
+ * metadata, jwks.ts; an unknown `kid` refetches the set, at most once per cooldown since the last attempt,
+ * so a rotated key is picked up without a restart); with --oauth-introspection, tokens are asked about at the RFC 7662 endpoint
  * (introspect.ts). Either way `iss`, `exp` / `nbf` (with the configured skew) and `aud` are checked: the
  * audience must contain this server's resource, `<public-url>/mcp` (RFC 8707). No crypto here: jose does it.
  */
-import { createRemoteJWKSet, customFetch as customFetchKey, errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { grantOf, invalid, unavailable } from './claims.js';
-import { boundedFetch, checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
+import { checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
 import { createIntrospector } from './introspect.js';
+import { remoteKeys, type RemoteKeys } from './jwks.js';
 import type { AuthResult, TokenVerifier } from './types.js';
 
 export type VerifierConfig = Pick<
@@ -85,7 +86,7 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
       )
     : undefined;
 
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwks: RemoteKeys | undefined;
   let started: Promise<IssuerMetadata> | undefined;
 
   const start = (): Promise<IssuerMetadata> => {
@@ -95,11 +96,10 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
         checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection', new URL(issuer));
       } else {
         if (!meta.jwks_uri) throw new DiscoveryError(`the metadata of ${issuer} has no jwks_uri`);
-        jwks = createRemoteJWKSet(new URL(meta.jwks_uri), {
-          cooldownDuration: config.oauthJwksCooldownSeconds * 1000,
-          cacheMaxAge: 10 * 60 * 1000,
-          timeoutDuration: timeoutMs,
-          [customFetchKey]: boundedFetch(fetchFn),
+        jwks = remoteKeys(new URL(meta.jwks_uri), {
+          fetch: fetchFn,
+          timeoutMs,
+          cooldownMs: Math.max(1, config.oauthJwksCooldownSeconds) * 1000,
         });
         await jwks.reload();
       }
@@ -125,7 +125,7 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
       ({
         payload,
         protectedHeader: { typ },
-      } = await jwtVerify(token, keys, {
+      } = await jwtVerify(token, keys.getKey, {
         issuer,
         audience: resource,
         clockTolerance: skew,

@@ -241,11 +241,12 @@ describe('the issuer and its keys', () => {
   it('a rotated signing key is picked up without a restart', async () => {
     const rotating = await startAuthServer();
     try {
-      const verifier = createVerifier(settings(rotating, { oauthJwksCooldownSeconds: 0 }), silentLogger);
+      const verifier = createVerifier(settings(rotating, { oauthJwksCooldownSeconds: 1 }), silentLogger);
       await verifier.ready();
       const before = await rotating.mintToken({ audience: RESOURCE, subject: 'alice' });
       expect((await verifier.verify(before)).ok).toBe(true);
       const { kid } = await rotating.rotateKey();
+      await new Promise((r) => setTimeout(r, 1100)); // the cooldown since the fetch at start
       const after = await rotating.mintToken({ audience: RESOURCE, subject: 'alice' });
       expect(decodeProtectedHeader(after).kid).toBe(kid);
       expect(decodeProtectedHeader(before).kid).not.toBe(kid);
@@ -550,5 +551,43 @@ describe('what a refusal carries (RFC 6750)', () => {
     const result = await verifier.verify(token);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.failure.description).toMatch(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/);
+  });
+});
+
+describe('unknown kids: the JWKS is fetched at most once per cooldown', () => {
+  it('a flood of forged-kid tokens costs one JWKS fetch; a rotated key is picked up after the cooldown', async () => {
+    const rotating = await startAuthServer();
+    try {
+      const watch = jwksWatch();
+      const verifier = createVerifier(settings(rotating, { oauthJwksCooldownSeconds: 2 }), silentLogger, {
+        fetch: watch.fetch,
+      });
+      await verifier.ready();
+      expect(watch.count()).toBe(1);
+      await new Promise((r) => setTimeout(r, 2100));
+      const forged = await Promise.all(
+        Array.from({ length: 20 }, () => foreignKeyToken(rotating, { audience: RESOURCE, subject: 'alice' })),
+      );
+      const results = await Promise.all(forged.map((t) => refusal(verifier, t)));
+      for (const r of results) expect(r).toMatch(/^401 invalid_token/);
+      for (const t of forged) expect(await refusal(verifier, t)).toMatch(/^401 invalid_token/);
+      expect(watch.count()).toBe(2);
+      // A failed fetch counts as an attempt too: the flood does not retry a failing issuer either.
+      await new Promise((r) => setTimeout(r, 2100));
+      watch.gone(true);
+      expect(await refusal(verifier, forged[0])).toMatch(/^503/);
+      for (const t of forged) await verifier.verify(t);
+      expect(watch.count()).toBe(3);
+      watch.gone(false);
+      const { kid } = await rotating.rotateKey();
+      const fresh = await rotating.mintToken({ audience: RESOURCE, subject: 'alice' });
+      expect(decodeProtectedHeader(fresh).kid).toBe(kid);
+      await new Promise((r) => setTimeout(r, 2100));
+      const result = await verifier.verify(fresh);
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect(watch.count()).toBe(4);
+    } finally {
+      await rotating.stop();
+    }
   });
 });
