@@ -52,6 +52,12 @@ export const JWT_ALGORITHMS = [
 /** RFC 9068 §2.1 `typ`, or a plain JWT; an ID token or anything else typed is not an access token. */
 const ACCESS_TOKEN_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 
+/** RFC 6750 §2.1 b64token: checked before any network work. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** After a failed start, requests wait this long before the next try, doubling up to the max. */
+export const BACKOFF_FIRST_MS = 2000;
+export const BACKOFF_MAX_MS = 60_000;
+
 /** Longer than any access token we expect (a large JWT is a few KiB): refused before parsing. */
 const MAX_TOKEN = 16 * 1024;
 
@@ -103,6 +109,7 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
         });
         await jwks.reload();
       }
+      failures = 0;
       logger.info('oauth: authorization server ready', {
         issuer,
         resource,
@@ -110,11 +117,21 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
       });
       return meta;
     })().catch((err: unknown) => {
-      started = undefined; // the next request tries again
+      // The next request tries again, but only after a backoff that grows with each failure.
+      failures++;
+      retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
+      failedWith = err;
+      started = undefined;
       throw err;
     });
     return started;
   };
+  let failures = 0;
+  let retryAt = 0;
+  let failedWith: unknown;
+  /** For a request: the start, or the last failure again while its backoff lasts (no network work). */
+  const startOrBackoff = (): Promise<IssuerMetadata> =>
+    !started && failures > 0 && Date.now() < retryAt ? Promise.reject(failedWith) : start();
 
   const verifyJwt = async (token: string): Promise<AuthResult> => {
     const keys = jwks;
@@ -151,8 +168,9 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN)
         return invalid('the access token is empty or too long');
+      if (!B64TOKEN.test(token)) return invalid('the access token is not RFC 6750 b64token syntax');
       try {
-        await start();
+        await startOrBackoff();
       } catch (err) {
         logger.warn('oauth: the authorization server is unavailable', {
           reason: err instanceof Error ? err.message : String(err),

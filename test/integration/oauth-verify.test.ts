@@ -591,3 +591,28 @@ describe('unknown kids: the JWKS is fetched at most once per cooldown', () => {
     }
   });
 });
+
+describe('no network work for a request that cannot pass', () => {
+  it('a failed start is remembered for a backoff; a token that is not b64token syntax is refused unsent', async () => {
+    const gone = await startAuthServer();
+    const token = await gone.mintToken({ audience: RESOURCE, subject: 'alice' });
+    await gone.stop();
+    let sent = 0;
+    const counting: typeof fetch = (input, init) => {
+      sent++;
+      return fetch(input, init);
+    };
+    const verifier = createVerifier(settings(gone), silentLogger, { fetch: counting, timeoutMs: 5000 });
+    expect(await refusal(verifier, token)).toMatch(/^503/);
+    const first = sent;
+    expect(first).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect(await refusal(verifier, token)).toMatch(/^503/);
+    expect(sent).toBe(first);
+
+    const fresh = createVerifier(settings(as), silentLogger, { fetch: counting });
+    sent = 0;
+    for (const bad of ['a b', 'tok\u00e9n', 'a,b', 'a"b', '=abc', 'abc=def', 'a\nb'])
+      expect(await refusal(fresh, bad), JSON.stringify(bad)).toMatch(/^401 invalid_token: .*b64token/);
+    expect(sent).toBe(0);
+  });
+});
