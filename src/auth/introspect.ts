@@ -26,6 +26,9 @@ export interface IntrospectionSettings {
 export const CACHE_SECONDS = 60;
 export const INACTIVE_CACHE_SECONDS = 10;
 export const CACHE_ENTRIES = 2000;
+export const NEGATIVE_ENTRIES = 500;
+/** Introspections in flight at once; more get 503 (the authorization server is not ours to flood). */
+export const MAX_CONCURRENT = 16;
 
 const ACCESS_TYPES = new Set(['bearer', 'access_token']);
 
@@ -43,19 +46,57 @@ export function createIntrospector(
       ? `Basic ${Buffer.from(`${formEncode(s.clientId)}:${formEncode(s.clientSecret)}`).toString('base64')}`
       : undefined;
 
-  const remember = (key: string, result: AuthResult, seconds: number): AuthResult => {
+  const negative = new Map<string, { result: AuthResult; until: number }>();
+  const inflight = new Map<string, Promise<AuthResult>>();
+  let running = 0;
+
+  /** O(1): a Map iterates in insertion order, so the first key is the oldest entry. */
+  const remember = (
+    map: Map<string, { result: AuthResult; until: number }>,
+    limit: number,
+    key: string,
+    result: AuthResult,
+    seconds: number,
+  ): AuthResult => {
     if (seconds <= 0) return result;
-    if (cache.size >= CACHE_ENTRIES) {
-      const t = now();
-      for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
-      // Still full: drop the oldest entries (a Map iterates in insertion order).
-      for (const k of cache.keys()) {
-        if (cache.size < CACHE_ENTRIES) break;
-        cache.delete(k);
-      }
+    map.delete(key);
+    if (map.size >= limit) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
     }
-    cache.set(key, { result, until: now() + seconds * 1000 });
+    map.set(key, { result, until: now() + seconds * 1000 });
     return result;
+  };
+
+  const cached = (key: string): AuthResult | undefined => {
+    const t = now();
+    for (const map of [cache, negative]) {
+      const hit = map.get(key);
+      if (!hit) continue;
+      const exp = hit.result.ok ? hit.result.grant.expiresAt : undefined;
+      if (hit.until > t && (exp === undefined || exp * 1000 > t)) return hit.result;
+      map.delete(key);
+    }
+    return undefined;
+  };
+
+  const check = async (key: string, token: string): Promise<AuthResult> => {
+    running++;
+    try {
+      const t = now();
+      const result = await ask(token);
+      if (result.ok) {
+        const left = (result.grant.expiresAt ?? 0) - t / 1000;
+        return remember(cache, CACHE_ENTRIES, key, result, Math.min(CACHE_SECONDS, Math.floor(left)));
+      }
+      // Inactive and malformed answers are final for that token (their own, smaller cache, so a flood
+      // of bad tokens cannot push good grants out); an outage is not cached.
+      return result.failure.status === 401
+        ? remember(negative, NEGATIVE_ENTRIES, key, result, INACTIVE_CACHE_SECONDS)
+        : result;
+    } finally {
+      running--;
+    }
   };
 
   const ask = async (token: string): Promise<AuthResult> => {
@@ -105,20 +146,18 @@ export function createIntrospector(
   return {
     async introspect(token) {
       const key = createHash('sha256').update(token).digest('hex');
-      const hit = cache.get(key);
-      const t = now();
-      if (hit && hit.until > t) {
-        const exp = hit.result.ok ? hit.result.grant.expiresAt : undefined;
-        if (exp === undefined || exp * 1000 > t) return hit.result;
+      const hit = cached(key);
+      if (hit) return hit;
+      // One question per token at a time: concurrent requests with the same token share the answer.
+      const pending = inflight.get(key);
+      if (pending) return pending;
+      if (running >= MAX_CONCURRENT) {
+        logger.warn('oauth: too many introspections at once', { running });
+        return unavailable('too many token checks at once, try again shortly');
       }
-      if (hit) cache.delete(key);
-      const result = await ask(token);
-      if (result.ok) {
-        const left = (result.grant.expiresAt ?? 0) - t / 1000;
-        return remember(key, result, Math.min(CACHE_SECONDS, Math.floor(left)));
-      }
-      // Inactive and malformed answers are final for that token; an outage is not cached.
-      return result.failure.status === 401 ? remember(key, result, INACTIVE_CACHE_SECONDS) : result;
+      const run = check(key, token).finally(() => inflight.delete(key));
+      inflight.set(key, run);
+      return run;
     },
   };
 }

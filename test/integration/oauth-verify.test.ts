@@ -15,6 +15,7 @@ import { testOAuthClient } from '../helpers/oidc-client.js';
 import { foreignKeyToken, hs256WithPublicKey, unsignedToken } from '../helpers/oidc-forge.js';
 import { SCOPE_GENERATE, SCOPE_READ } from '../../src/auth/types.js';
 import { PolicyFileSchema, resolvePolicy } from '../../src/auth/policy.js';
+import { MAX_CONCURRENT } from '../../src/auth/introspect.js';
 import { startAuthServer, type TestAuthServer } from '../helpers/oidc.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:8931';
@@ -337,6 +338,29 @@ describe('introspection mode (RFC 7662) against the same kind of server, opaque 
     const verifier = introspecting();
     const token = await opaque.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'carol' });
     expect(await refusal(verifier, token)).toMatch(/^401 invalid_token: .*not for this resource/);
+  });
+
+  it('concurrent checks of one token ask once; past the cap of concurrent introspections, 503 without an error code', async () => {
+    const verifier = introspecting();
+    await verifier.ready();
+    const token = await opaque.mintToken({ audience: RESOURCE, subject: 'carol' });
+    asked = 0;
+    const same = await Promise.all(Array.from({ length: 10 }, () => verifier.verify(token)));
+    expect(same.every((r) => r.ok)).toBe(true);
+    expect(asked).toBe(1);
+
+    const many = await Promise.all(
+      Array.from({ length: MAX_CONCURRENT + 8 }, (_, i) => opaque.mintToken({ audience: RESOURCE, subject: `u${i}` })),
+    );
+    asked = 0;
+    const results = await Promise.all(many.map((t) => verifier.verify(t)));
+    const busy = results.filter((r) => !r.ok && r.failure.status === 503);
+    expect(results.filter((r) => r.ok)).toHaveLength(MAX_CONCURRENT);
+    expect(busy).toHaveLength(8);
+    for (const r of busy) if (!r.ok) expect(r.failure.error).toBeUndefined();
+    expect(asked).toBe(MAX_CONCURRENT);
+    // The refused ones were not cached as failures: asked again, they pass.
+    for (const t of many.slice(MAX_CONCURRENT)) expect((await verifier.verify(t)).ok).toBe(true);
   });
 
   it('a cached grant never outlives the token exp', async () => {
