@@ -61,9 +61,23 @@ export const BACKOFF_MAX_MS = 60_000;
 /** Longer than any access token we expect (a large JWT is a few KiB): refused before parsing. */
 const MAX_TOKEN = 16 * 1024;
 
-/** The resource this server is: `<public-url>/mcp`, the audience every token must name. */
+/**
+ * The resource this server is: `<public-url>/mcp`, the audience every token must name. Built with URL
+ * (scheme and host lower-cased, as clients compare them); a public URL with a query, a fragment or
+ * credentials is refused at start, since no token's audience could name it reliably.
+ */
 export function resourceOf(publicUrl: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/mcp`;
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new StartupError(`--public-url is not a URL: ${publicUrl}`);
+  }
+  if (publicUrl.includes('?') || publicUrl.includes('#'))
+    throw new StartupError('--public-url must not carry a query or a fragment under --auth oauth');
+  if (url.username || url.password) throw new StartupError('--public-url must not carry credentials');
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/mcp`;
+  return url.href;
 }
 
 export function createVerifier(config: VerifierConfig, logger: Logger, deps: VerifierDeps = {}): TokenVerifier {

@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAuthUrl, discoverIssuer } from '../../src/auth/discovery.js';
+import { resourceOf } from '../../src/auth/verify.js';
+import { StartupError } from '../../src/errors.js';
 
 const REMOTE = new URL('https://auth.example.com');
 const LOCAL = new URL('http://127.0.0.1:9999');
@@ -56,5 +58,17 @@ describe('discovery of a remote issuer whose metadata points inside', () => {
     await expect(discoverIssuer(REMOTE.origin, to())).rejects.toThrow(/jwks_uri must not point/);
     jwks = 'https://keys.example.com/jwks';
     expect((await discoverIssuer(REMOTE.origin, to())).jwks_uri).toBe(jwks);
+  });
+});
+
+describe('the resource URL built from --public-url', () => {
+  it('lower-cases scheme and host, keeps the path, and refuses a query, a fragment or credentials', () => {
+    expect(resourceOf('HTTPS://MCP.Example.COM')).toBe('https://mcp.example.com/mcp');
+    expect(resourceOf('https://mcp.example.com/base/')).toBe('https://mcp.example.com/base/mcp');
+    expect(resourceOf('http://127.0.0.1:8931')).toBe('http://127.0.0.1:8931/mcp');
+    for (const bad of ['https://mcp.example.com/?a=1', 'https://mcp.example.com/#top', 'https://mcp.example.com?'])
+      expect(() => resourceOf(bad), bad).toThrow(/query or a fragment/);
+    expect(() => resourceOf('https://u:p@mcp.example.com')).toThrow(/credentials/);
+    expect(() => resourceOf('not a url')).toThrow(StartupError);
   });
 });
