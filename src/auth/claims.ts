@@ -50,6 +50,9 @@ export function grantOf(claims: Readonly<Record<string, unknown>>, principalClai
   const value = claims[principalClaim];
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PRINCIPAL || CONTROL.test(value))
     return invalid(`the token has no usable "${principalClaim}" claim (a string of 1-${MAX_PRINCIPAL} characters)`);
+  // An email is mutable and may be unverified: as the principal, only a verified one (OIDC Core §5.1).
+  if (principalClaim === 'email' && claims.email_verified !== true)
+    return invalid('the token email is not verified (email_verified), and email is the principal claim');
   const grant: AuthGrant = {
     principal: value,
     machine: isMachine(claims),
@@ -66,6 +69,13 @@ export function isMachine(claims: Readonly<Record<string, unknown>>): boolean {
   if (sub === undefined) return clientId !== undefined;
   return (clientId !== undefined && sub === clientId) || (azp !== undefined && sub === azp);
 }
+
+/**
+ * Claims an issuer keeps stable for one account (`sub`, Entra ID `oid`, a client's id). Any other principal
+ * claim gets a warning at start: a mutable one (email, preferred_username, name) lets one account take
+ * another's policy entry, jobs and spend once it is renamed to the other's value.
+ */
+export const STABLE_PRINCIPAL_CLAIMS: ReadonlySet<string> = new Set(['sub', 'oid', 'client_id', 'azp', 'appid']);
 
 /** `aud` as a string or an array of strings contains `resource`. */
 export function audienceHas(aud: unknown, resource: string): boolean {

@@ -10,7 +10,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { grantOf, invalid, unavailable } from './claims.js';
+import { grantOf, invalid, STABLE_PRINCIPAL_CLAIMS, unavailable } from './claims.js';
 import { checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
 import { createIntrospector } from './introspect.js';
 import { remoteKeys, type RemoteKeys } from './jwks.js';
@@ -89,6 +89,12 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
   const resource = resourceOf(config.publicUrl);
   const skew = config.oauthClockSkewSeconds;
   const principalClaim = config.oauthPrincipalClaim;
+  if (!STABLE_PRINCIPAL_CLAIMS.has(principalClaim))
+    logger.warn('oauth: the principal claim may not be stable for one account', {
+      claim: principalClaim,
+      why: 'a claim the user or an admin can change (email, preferred_username, name) lets one account take over another principal; prefer sub or oid',
+      ...(principalClaim === 'email' ? { email: 'only tokens with email_verified true are accepted' } : {}),
+    });
 
   const introspector = config.oauthIntrospection
     ? createIntrospector(

@@ -219,7 +219,11 @@ describe('JWT refusals: every one a 401 invalid_token', () => {
     const byEmail = createVerifier(settings(as, { oauthPrincipalClaim: 'email' }), silentLogger);
     const none = await as.mintToken({ audience: RESOURCE, subject: 'alice' });
     expect(await refusal(byEmail, none)).toMatch(/^401 invalid_token: .*'email' claim/);
-    const withEmail = await as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { email: 'a@example.com' } });
+    const withEmail = await as.mintToken({
+      audience: RESOURCE,
+      subject: 'alice',
+      claims: { email: 'a@example.com', email_verified: true },
+    });
     const result = await byEmail.verify(withEmail);
     expect(result.ok && result.grant.principal).toBe('a@example.com');
   });
@@ -638,5 +642,26 @@ describe('no network work for a request that cannot pass', () => {
     for (const bad of ['a b', 'tok\u00e9n', 'a,b', 'a"b', '=abc', 'abc=def', 'a\nb'])
       expect(await refusal(fresh, bad), JSON.stringify(bad)).toMatch(/^401 invalid_token: .*b64token/);
     expect(sent).toBe(0);
+  });
+});
+
+describe('a principal claim that is not stable', () => {
+  it('warns at start for email and the like (not for sub or oid); email counts only when verified', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', [], (l) => lines.push(l));
+    createVerifier(settings(as, { oauthPrincipalClaim: 'sub' }), logger);
+    createVerifier(settings(as, { oauthPrincipalClaim: 'oid' }), logger);
+    expect(lines.join('\n')).not.toMatch(/may not be stable/);
+    const verifier = createVerifier(settings(as, { oauthPrincipalClaim: 'email' }), logger);
+    createVerifier(settings(as, { oauthPrincipalClaim: 'preferred_username' }), logger);
+    const warned = lines.filter((l) => /may not be stable/.test(l));
+    expect(warned).toHaveLength(2);
+    expect(warned[0]).toMatch(/"claim":"email".*email_verified/);
+    const mint = (claims: Record<string, unknown>): Promise<string> =>
+      as.mintToken({ audience: RESOURCE, subject: 'alice', claims: { email: 'a@example.com', ...claims } });
+    expect(await refusal(verifier, await mint({}))).toMatch(/^401 invalid_token: .*email_verified/);
+    expect(await refusal(verifier, await mint({ email_verified: 'true' }))).toMatch(/email_verified/);
+    const ok = await verifier.verify(await mint({ email_verified: true }));
+    expect(ok.ok && ok.grant.principal).toBe('a@example.com');
   });
 });
