@@ -665,3 +665,41 @@ describe('a principal claim that is not stable', () => {
     expect(ok.ok && ok.grant.principal).toBe('a@example.com');
   });
 });
+
+describe('introspection mode logs', () => {
+  it('at debug level, hold neither the tokens nor the client secret, whatever the answer', async () => {
+    const opaque = await startAuthServer({ tokenFormat: 'opaque' });
+    try {
+      const lines: string[] = [];
+      const logger = createLogger('debug', [], (l) => lines.push(l));
+      const make = (secret: string): TokenVerifier =>
+        createVerifier(
+          settings(opaque, {
+            oauthIntrospection: opaque.introspectionEndpoint,
+            oauthClientId: opaque.rsClientId,
+            oauthClientSecret: secret,
+          }),
+          logger,
+        );
+      const verifier = make(opaque.rsClientSecret);
+      await verifier.ready();
+      const good = await opaque.mintToken({ audience: RESOURCE, subject: 'alice' });
+      const revoked = await opaque.mintToken({ audience: RESOURCE, subject: 'alice' });
+      await opaque.revoke(revoked);
+      const other = await opaque.mintToken({ audience: `${PUBLIC_URL}/other`, subject: 'alice' });
+      expect((await verifier.verify(good)).ok).toBe(true);
+      expect(await refusal(verifier, revoked)).toMatch(/^401/);
+      expect(await refusal(verifier, other)).toMatch(/^401/);
+      const wrongSecret = `${opaque.rsClientSecret}-wrong`;
+      expect(await refusal(make(wrongSecret), good)).toMatch(/^503/);
+      expect(lines.length).toBeGreaterThan(0);
+      const text = lines.join('\n');
+      for (const secret of [good, revoked, other, opaque.rsClientSecret, wrongSecret])
+        expect(text).not.toContain(secret);
+      for (const pw of [opaque.rsClientSecret, wrongSecret])
+        expect(text).not.toContain(Buffer.from(`${opaque.rsClientId}:${pw}`).toString('base64'));
+    } finally {
+      await opaque.stop();
+    }
+  });
+});
