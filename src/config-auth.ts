@@ -28,8 +28,8 @@ export function authFields(t: FieldTypes) {
     oauthPolicy: t.absolutePath.optional(),
     /** Clock skew allowed on exp / nbf / iat, seconds. */
     oauthClockSkewSeconds: z.coerce.number().int().min(0).max(300).default(30),
-    /** Least time between two JWKS fetches on an unknown `kid`, seconds (jose's cooldown). */
-    oauthJwksCooldownSeconds: z.coerce.number().int().min(0).max(3600).default(30),
+    /** Least time between two JWKS fetch attempts on an unknown `kid`, seconds (at least 1). */
+    oauthJwksCooldownSeconds: z.coerce.number().int().min(1).max(3600).default(30),
     /** Per-request provider keys in X-Mediagen-Key-<Provider> headers (HTTP only; never stored). */
     byok: t.bool.default(false),
   };

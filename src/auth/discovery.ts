@@ -4,6 +4,7 @@
  * `issuer` that must equal the configured one exactly (RFC 8414 §3.3), so a document served for another
  * issuer cannot lend us its keys.
  */
+import { literalRefusal } from '../jobs/addresses.js';
 
 /** The fields the resource server uses; everything else in the document is ignored. */
 export interface IssuerMetadata {
@@ -22,16 +23,29 @@ export class DiscoveryError extends Error {
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const MAX_BODY = 256 * 1024;
 
-/** https, or http to localhost / 127.x / [::1]; no credentials or fragment in the URL. */
-export function checkAuthUrl(raw: string, what: string): URL {
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK.test(hostname);
+
+/**
+ * https, or http to localhost / 127.x / [::1]; no credentials or fragment in the URL. With `issuer`, the
+ * URL is one we fetch on the issuer's word or beside it (jwks_uri, introspection): http to loopback only
+ * when the issuer itself is loopback; for any other issuer https only, and no IP literal that is
+ * loopback, private, link-local or unspecified (jobs/addresses.ts), so metadata cannot point us inside.
+ */
+export function checkAuthUrl(raw: string, what: string, issuer?: URL): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new DiscoveryError(`${what} is not a URL`);
   }
-  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname));
-  if (!ok) throw new DiscoveryError(`${what} must be https (http only to a loopback host): ${url.origin}`);
+  const local = issuer === undefined || LOOPBACK.test(issuer.hostname);
+  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && local && LOOPBACK.test(url.hostname));
+  if (!ok)
+    throw new DiscoveryError(
+      `${what} must be https${local ? ' (http only to a loopback host)' : ' (the issuer is not loopback)'}: ${url.origin}`,
+    );
+  if (!local && (url.hostname.toLowerCase() === 'localhost' || literalRefusal(url.hostname)))
+    throw new DiscoveryError(`${what} must not point at a loopback, private or link-local address: ${url.origin}`);
   if (url.username || url.password) throw new DiscoveryError(`${what} must not carry credentials`);
   if (url.hash) throw new DiscoveryError(`${what} must not carry a fragment`);
   return url;
@@ -99,20 +113,6 @@ export async function readBounded(res: Response, where: string): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * A fetch for jose's JWKS loader: no redirects, and a body larger than MAX_BODY is an error before it is
- * parsed (the set is untrusted input like the metadata).
- */
-export function boundedFetch(fetchFn: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const res = await fetchFn(input, { ...init, redirect: 'manual' });
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const text = await readBounded(res, `${url.origin}${url.pathname}`);
-    const empty = res.status === 204 || res.status === 205 || res.status === 304;
-    return new Response(empty ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
-  };
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Fetches the issuer's metadata from the first well-known URL that answers 2xx. */
@@ -138,7 +138,7 @@ export async function discoverIssuer(
       const v = json[key];
       if (v === undefined) return undefined;
       if (typeof v !== 'string') throw new DiscoveryError(`the issuer's ${key} is not a string`);
-      return checkAuthUrl(v, `the issuer's ${key}`).href;
+      return checkAuthUrl(v, `the issuer's ${key}`, base).href;
     };
     return { issuer, jwks_uri: optionalUrl('jwks_uri'), introspection_endpoint: optionalUrl('introspection_endpoint') };
   }

@@ -1,8 +1,9 @@
 /**
  * RFC 7662 token introspection (`--oauth-introspection`): the authorization server says whether a token
  * is active. This server authenticates as its own client (client_secret_basic, RFC 6749 §2.3.1) and
- * checks the answer itself: `active` true, `iss` (when given) the configured issuer, `aud` containing the
- * resource, `exp` present and not passed, `nbf` not ahead. Answers are cached briefly, keyed by the
+ * checks the answer itself: `active` true, `iss` (when given) the configured issuer, `token_type` (when
+ * given) an access token, `aud` containing the resource, `exp` present and not passed, `nbf` not ahead,
+ * no `cnf` (claims.ts). `iss` may be absent (RFC 7662 makes it optional): the endpoint is the issuer's. Answers are cached briefly, keyed by the
  * token's SHA-256 (the token itself is never kept), and a cached grant never outlives the token's `exp`.
  */
 import { createHash } from 'node:crypto';
@@ -25,6 +26,11 @@ export interface IntrospectionSettings {
 export const CACHE_SECONDS = 60;
 export const INACTIVE_CACHE_SECONDS = 10;
 export const CACHE_ENTRIES = 2000;
+export const NEGATIVE_ENTRIES = 500;
+/** Introspections in flight at once; more get 503 (the authorization server is not ours to flood). */
+export const MAX_CONCURRENT = 16;
+
+const ACCESS_TYPES = new Set(['bearer', 'access_token']);
 
 const formEncode = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
 
@@ -40,19 +46,57 @@ export function createIntrospector(
       ? `Basic ${Buffer.from(`${formEncode(s.clientId)}:${formEncode(s.clientSecret)}`).toString('base64')}`
       : undefined;
 
-  const remember = (key: string, result: AuthResult, seconds: number): AuthResult => {
+  const negative = new Map<string, { result: AuthResult; until: number }>();
+  const inflight = new Map<string, Promise<AuthResult>>();
+  let running = 0;
+
+  /** O(1): a Map iterates in insertion order, so the first key is the oldest entry. */
+  const remember = (
+    map: Map<string, { result: AuthResult; until: number }>,
+    limit: number,
+    key: string,
+    result: AuthResult,
+    seconds: number,
+  ): AuthResult => {
     if (seconds <= 0) return result;
-    if (cache.size >= CACHE_ENTRIES) {
-      const t = now();
-      for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
-      // Still full: drop the oldest entries (a Map iterates in insertion order).
-      for (const k of cache.keys()) {
-        if (cache.size < CACHE_ENTRIES) break;
-        cache.delete(k);
-      }
+    map.delete(key);
+    if (map.size >= limit) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
     }
-    cache.set(key, { result, until: now() + seconds * 1000 });
+    map.set(key, { result, until: now() + seconds * 1000 });
     return result;
+  };
+
+  const cached = (key: string): AuthResult | undefined => {
+    const t = now();
+    for (const map of [cache, negative]) {
+      const hit = map.get(key);
+      if (!hit) continue;
+      const exp = hit.result.ok ? hit.result.grant.expiresAt : undefined;
+      if (hit.until > t && (exp === undefined || exp * 1000 > t)) return hit.result;
+      map.delete(key);
+    }
+    return undefined;
+  };
+
+  const check = async (key: string, token: string): Promise<AuthResult> => {
+    running++;
+    try {
+      const t = now();
+      const result = await ask(token);
+      if (result.ok) {
+        const left = (result.grant.expiresAt ?? 0) - t / 1000;
+        return remember(cache, CACHE_ENTRIES, key, result, Math.min(CACHE_SECONDS, Math.floor(left)));
+      }
+      // Inactive and malformed answers are final for that token (their own, smaller cache, so a flood
+      // of bad tokens cannot push good grants out); an outage is not cached.
+      return result.failure.status === 401
+        ? remember(negative, NEGATIVE_ENTRIES, key, result, INACTIVE_CACHE_SECONDS)
+        : result;
+    } finally {
+      running--;
+    }
   };
 
   const ask = async (token: string): Promise<AuthResult> => {
@@ -61,7 +105,7 @@ export function createIntrospector(
     try {
       answer = await fetchJson(
         deps.fetch,
-        checkAuthUrl(s.endpoint, '--oauth-introspection'),
+        checkAuthUrl(s.endpoint, '--oauth-introspection', new URL(s.issuer)),
         {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
@@ -83,6 +127,12 @@ export function createIntrospector(
     if (claims.active !== true) return invalid('the access token is not active');
     if (claims.iss !== undefined && claims.iss !== s.issuer)
       return invalid('the access token is from another issuer (iss)');
+    // RFC 7662 §2.2 token_type: only an access token is one (names differ: "Bearer", "access_token").
+    if (
+      claims.token_type !== undefined &&
+      (typeof claims.token_type !== 'string' || !ACCESS_TYPES.has(claims.token_type.toLowerCase()))
+    )
+      return invalid('the token is not an access token (token_type)');
     if (!audienceHas(claims.aud, s.resource)) return invalid('the access token is not for this resource (aud)');
     const t = now() / 1000;
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp))
@@ -96,20 +146,18 @@ export function createIntrospector(
   return {
     async introspect(token) {
       const key = createHash('sha256').update(token).digest('hex');
-      const hit = cache.get(key);
-      const t = now();
-      if (hit && hit.until > t) {
-        const exp = hit.result.ok ? hit.result.grant.expiresAt : undefined;
-        if (exp === undefined || exp * 1000 > t) return hit.result;
+      const hit = cached(key);
+      if (hit) return hit;
+      // One question per token at a time: concurrent requests with the same token share the answer.
+      const pending = inflight.get(key);
+      if (pending) return pending;
+      if (running >= MAX_CONCURRENT) {
+        logger.warn('oauth: too many introspections at once', { running });
+        return unavailable('too many token checks at once, try again shortly');
       }
-      if (hit) cache.delete(key);
-      const result = await ask(token);
-      if (result.ok) {
-        const left = (result.grant.expiresAt ?? 0) - t / 1000;
-        return remember(key, result, Math.min(CACHE_SECONDS, Math.floor(left)));
-      }
-      // Inactive and malformed answers are final for that token; an outage is not cached.
-      return result.failure.status === 401 ? remember(key, result, INACTIVE_CACHE_SECONDS) : result;
+      const run = check(key, token).finally(() => inflight.delete(key));
+      inflight.set(key, run);
+      return run;
     },
   };
 }

@@ -81,7 +81,8 @@ function groupsOf(claims: AuthGrant['claims'], claim: string): ReadonlySet<strin
 /**
  * The settings a grant is served with. Without a policy file every principal gets the server's own
  * settings (key "defaults"). The subject entry wins, then the first group in file order, then the
- * defaults; `{ refused }` says why, for the log and the 403 (it names no claim value).
+ * defaults; `{ refused }` says why, for the log and the 403 (it names no claim value). A machine grant
+ * (a client acting for itself) is served only by its own subject entry: no group, no defaults.
  */
 export function resolvePolicy(policy: PolicyFile | undefined, grant: AuthGrant): PolicyResolution {
   const id = grant.principal;
@@ -89,8 +90,14 @@ export function resolvePolicy(policy: PolicyFile | undefined, grant: AuthGrant):
     key,
     principal: { ...structuredClone(settings), id, tokenSha256: [] },
   });
+  const named = policy !== undefined && Object.prototype.hasOwnProperty.call(policy.subjects, id);
+  if (grant.machine && !named)
+    return {
+      refused:
+        'a client acting for itself (a client credentials token) is served only when the server policy names it under "subjects"',
+    };
   if (!policy) return as('defaults', {});
-  if (Object.prototype.hasOwnProperty.call(policy.subjects, id)) return as(`subject:${id}`, policy.subjects[id]!);
+  if (named) return as(`subject:${id}`, policy.subjects[id]!);
   const held = groupsOf(grant.claims, policy.groupClaim);
   for (const [g, settings] of Object.entries(policy.groups)) if (held.has(g)) return as(`group:${g}`, settings);
   if (policy.defaults.refuse) return { refused: 'this principal is not in the server policy' };

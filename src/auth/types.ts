@@ -24,13 +24,27 @@ export interface AuthGrant {
   claims: Readonly<Record<string, unknown>>;
   /** Seconds since the epoch when the token expires (caches never outlive it). */
   expiresAt?: number;
+  /**
+   * The token's subject is a client acting for itself (client credentials): `sub` equals `client_id` or
+   * `azp`, or there is no `sub` but a `client_id`. Such a grant is served only when the policy file names
+   * its principal under `subjects` (policy.ts resolvePolicy).
+   */
+  machine: boolean;
 }
 
-/** Why a token is refused: `invalid_token` (401) or `insufficient_scope` (403), RFC 6750 §3.1. */
+/**
+ * Why a token is refused: `invalid_token` (401) or `insufficient_scope` (403), RFC 6750 §3.1. A 503 (the
+ * authorization server or its keys are unreachable) carries no `error`: RFC 6750 has no code for it, so
+ * the `WWW-Authenticate` header names none.
+ */
 export interface AuthFailure {
   status: 401 | 403 | 503;
-  error: 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
-  /** For the client and the log: never the token, never a claim value beyond iss / aud. */
+  /** Present with 401 and 403; absent with 503. */
+  error?: 'invalid_token' | 'insufficient_scope';
+  /**
+   * For the client and the log: never the token, never a claim value beyond iss / aud. Printable ASCII
+   * without `"` or `\` (RFC 6750 §3 error_description), so it can be quoted in a header as it is.
+   */
   description: string;
   /** With insufficient_scope: the scope(s) the request needs. */
   scope?: string;

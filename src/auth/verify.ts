@@ -1,18 +1,19 @@
 /**
  * The OAuth resource server's token check (`--auth oauth`): a bearer token becomes an AuthGrant or an
  * AuthFailure. JWT access tokens are verified with jose against the issuer's JWKS (found from its
- * metadata; an unknown `kid` refetches the set, at most once per cooldown, so a rotated key is picked up
- * without a restart); with --oauth-introspection, tokens are asked about at the RFC 7662 endpoint
+ * metadata, jwks.ts; an unknown `kid` refetches the set, at most once per cooldown since the last attempt,
+ * so a rotated key is picked up without a restart); with --oauth-introspection, tokens are asked about at the RFC 7662 endpoint
  * (introspect.ts). Either way `iss`, `exp` / `nbf` (with the configured skew) and `aud` are checked: the
  * audience must contain this server's resource, `<public-url>/mcp` (RFC 8707). No crypto here: jose does it.
  */
-import { createRemoteJWKSet, customFetch as customFetchKey, errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { grantOf, invalid, unavailable } from './claims.js';
-import { boundedFetch, checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
+import { grantOf, invalid, STABLE_PRINCIPAL_CLAIMS, unavailable } from './claims.js';
+import { checkAuthUrl, discoverIssuer, DiscoveryError, type IssuerMetadata } from './discovery.js';
 import { createIntrospector } from './introspect.js';
+import { remoteKeys, type RemoteKeys } from './jwks.js';
 import type { AuthResult, TokenVerifier } from './types.js';
 
 export type VerifierConfig = Pick<
@@ -48,12 +49,35 @@ export const JWT_ALGORITHMS = [
   'Ed25519',
 ];
 
+/** RFC 9068 §2.1 `typ`, or a plain JWT; an ID token or anything else typed is not an access token. */
+const ACCESS_TOKEN_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/** RFC 6750 §2.1 b64token: checked before any network work. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** After a failed start, requests wait this long before the next try, doubling up to the max. */
+export const BACKOFF_FIRST_MS = 2000;
+export const BACKOFF_MAX_MS = 60_000;
+
 /** Longer than any access token we expect (a large JWT is a few KiB): refused before parsing. */
 const MAX_TOKEN = 16 * 1024;
 
-/** The resource this server is: `<public-url>/mcp`, the audience every token must name. */
+/**
+ * The resource this server is: `<public-url>/mcp`, the audience every token must name. Built with URL
+ * (scheme and host lower-cased, as clients compare them); a public URL with a query, a fragment or
+ * credentials is refused at start, since no token's audience could name it reliably.
+ */
 export function resourceOf(publicUrl: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/mcp`;
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new StartupError(`--public-url is not a URL: ${publicUrl}`);
+  }
+  if (publicUrl.includes('?') || publicUrl.includes('#'))
+    throw new StartupError('--public-url must not carry a query or a fragment under --auth oauth');
+  if (url.username || url.password) throw new StartupError('--public-url must not carry credentials');
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/mcp`;
+  return url.href;
 }
 
 export function createVerifier(config: VerifierConfig, logger: Logger, deps: VerifierDeps = {}): TokenVerifier {
@@ -65,6 +89,12 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
   const resource = resourceOf(config.publicUrl);
   const skew = config.oauthClockSkewSeconds;
   const principalClaim = config.oauthPrincipalClaim;
+  if (!STABLE_PRINCIPAL_CLAIMS.has(principalClaim))
+    logger.warn('oauth: the principal claim may not be stable for one account', {
+      claim: principalClaim,
+      why: 'a claim the user or an admin can change (email, preferred_username, name) lets one account take over another principal; prefer sub or oid',
+      ...(principalClaim === 'email' ? { email: 'only tokens with email_verified true are accepted' } : {}),
+    });
 
   const introspector = config.oauthIntrospection
     ? createIntrospector(
@@ -82,24 +112,24 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
       )
     : undefined;
 
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwks: RemoteKeys | undefined;
   let started: Promise<IssuerMetadata> | undefined;
 
   const start = (): Promise<IssuerMetadata> => {
     started ??= (async () => {
       const meta = await discoverIssuer(issuer, fetchFn, timeoutMs);
       if (introspector) {
-        checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection');
+        checkAuthUrl(config.oauthIntrospection as string, '--oauth-introspection', new URL(issuer));
       } else {
         if (!meta.jwks_uri) throw new DiscoveryError(`the metadata of ${issuer} has no jwks_uri`);
-        jwks = createRemoteJWKSet(new URL(meta.jwks_uri), {
-          cooldownDuration: config.oauthJwksCooldownSeconds * 1000,
-          cacheMaxAge: 10 * 60 * 1000,
-          timeoutDuration: timeoutMs,
-          [customFetchKey]: boundedFetch(fetchFn),
+        jwks = remoteKeys(new URL(meta.jwks_uri), {
+          fetch: fetchFn,
+          timeoutMs,
+          cooldownMs: Math.max(1, config.oauthJwksCooldownSeconds) * 1000,
         });
         await jwks.reload();
       }
+      failures = 0;
       logger.info('oauth: authorization server ready', {
         issuer,
         resource,
@@ -107,18 +137,32 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
       });
       return meta;
     })().catch((err: unknown) => {
-      started = undefined; // the next request tries again
+      // The next request tries again, but only after a backoff that grows with each failure.
+      failures++;
+      retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
+      failedWith = err;
+      started = undefined;
       throw err;
     });
     return started;
   };
+  let failures = 0;
+  let retryAt = 0;
+  let failedWith: unknown;
+  /** For a request: the start, or the last failure again while its backoff lasts (no network work). */
+  const startOrBackoff = (): Promise<IssuerMetadata> =>
+    !started && failures > 0 && Date.now() < retryAt ? Promise.reject(failedWith) : start();
 
   const verifyJwt = async (token: string): Promise<AuthResult> => {
     const keys = jwks;
     if (!keys) return unavailable('the authorization server is not reachable yet');
     let payload: JWTPayload;
+    let typ: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, keys.getKey, {
         issuer,
         audience: resource,
         clockTolerance: skew,
@@ -128,6 +172,8 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     } catch (err) {
       return refusal(err, logger);
     }
+    if (typ !== undefined && !ACCESS_TOKEN_TYP.has(typ.toLowerCase()))
+      return invalid('the token is not an access token (typ)');
     return grantOf(payload as Record<string, unknown>, principalClaim);
   };
 
@@ -142,8 +188,9 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN)
         return invalid('the access token is empty or too long');
+      if (!B64TOKEN.test(token)) return invalid('the access token is not RFC 6750 b64token syntax');
       try {
-        await start();
+        await startOrBackoff();
       } catch (err) {
         logger.warn('oauth: the authorization server is unavailable', {
           reason: err instanceof Error ? err.message : String(err),
@@ -162,7 +209,7 @@ function refusal(err: unknown, logger: Logger): AuthResult {
     if (err.claim === 'aud') return invalid('the access token is not for this resource (aud)');
     if (err.claim === 'iss') return invalid('the access token is from another issuer (iss)');
     if (err.claim === 'nbf') return invalid('the access token is not valid yet (nbf)');
-    return invalid(`the access token's "${err.claim}" claim is missing or invalid`);
+    return invalid(`the access token's ${err.claim} claim is missing or invalid`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed)
     return invalid('the access token is signed with an algorithm not allowed');
@@ -170,6 +217,12 @@ function refusal(err: unknown, logger: Logger): AuthResult {
     return invalid('the access token is signed by a key the issuer does not publish');
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('the access token signature is invalid');
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+    logger.warn('oauth: the issuer JWKS could not be fetched', { reason: err.code });
+    return unavailable('the authorization server keys are unavailable');
+  }
+  // A plain JOSEError (ERR_JOSE_GENERIC) is jose's JWKS loader failing mid-request (a non-200 answer):
+  // the keys are unavailable, not the token bad.
+  if (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC') {
     logger.warn('oauth: the issuer JWKS could not be fetched', { reason: err.code });
     return unavailable('the authorization server keys are unavailable');
   }

@@ -33,6 +33,8 @@ export interface MintOptions {
   /** More claims, signed by the server as given: groups, or `exp` / `nbf` (seconds) to mint a stale token. */
   claims?: Record<string, unknown>;
   format?: TokenFormat;
+  /** Protected header fields of a JWT access token (e.g. `typ`), signed by the server as given. */
+  header?: Record<string, string>;
 }
 
 export interface AuthorizeOptions {
@@ -165,6 +167,7 @@ export async function startAuthServer(o: StartAuthServerOptions = {}): Promise<T
     };
     if (Object.keys(claims).length) headers['x-test-claims'] = JSON.stringify(claims);
     if (m.format) headers['x-test-format'] = m.format;
+    if (m.header) headers['x-test-header'] = JSON.stringify(m.header);
     const res = await fetch(tokenEndpoint, { method: 'POST', headers, body: form });
     const body = (await res.json()) as { access_token?: string };
     if (!res.ok || typeof body.access_token !== 'string')

@@ -33,6 +33,7 @@ const grant = (principal: string, claims: Record<string, unknown> = {}): AuthGra
   principal,
   scopes: new Set(['mediagen:read']),
   claims: { sub: principal, ...claims },
+  machine: false,
 });
 
 const POLICY = {
