@@ -25,6 +25,7 @@ const grant = (principal: string, scopes: string[]): AuthGrant => ({
   principal,
   scopes: new Set(scopes),
   claims: { sub: principal },
+  machine: false,
 });
 const GRANTS: Record<string, AuthGrant> = {
   'tok-alice': grant('alice', ['mediagen:read', 'mediagen:generate']),
