@@ -43,7 +43,7 @@ beforeAll(async () => {
       MEDIAGEN_STATE_DIR: tempDir(),
       MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
       MEDIAGEN_WORKER: '0',
-      MEDIAGEN_OAUTH_JWKS_COOLDOWN_SECONDS: '0',
+      MEDIAGEN_OAUTH_JWKS_COOLDOWN_SECONDS: '1',
     },
     [
       '--port',
@@ -197,6 +197,8 @@ describe('--auth oauth end to end', () => {
   it('a rotated signing key is picked up without a restart', async () => {
     expect((await post(url, undefined, initialize)).status).toBe(401); // tokens are checked here
     const { kid } = await as.rotateKey();
+    // The least time between two key set fetches is 1 s here: wait it out (no timing is asserted).
+    await new Promise((r) => setTimeout(r, 1100));
     const token = await as.mintToken({ audience: resource, subject: 'erin', scopes: [READ] });
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid).toBe(kid);
     const erin = await connectHttp(url, token);
