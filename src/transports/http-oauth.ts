@@ -114,7 +114,14 @@ export async function oauthVerdict(token: string | undefined, g: OAuthGuard): Pr
     const headers: Record<string, string> =
       f.status === 503 ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge(g.resource, f) };
     const what = f.status === 503 ? 'Service unavailable' : f.status === 403 ? 'Forbidden' : 'Unauthorized';
-    return { ok: false, status: f.status, message: `${what}: ${f.description}`, headers };
+    const expired = f.expired === true || f.description === 'the access token has expired';
+    return {
+      ok: false,
+      status: f.status,
+      message: `${what}: ${f.description}`,
+      headers,
+      failedAttempt: f.status === 401 && !expired,
+    };
   }
   const grant = result.grant;
   if (!hasMediagenScope(grant.scopes)) {

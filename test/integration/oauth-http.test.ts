@@ -39,7 +39,17 @@ const verifier: TokenVerifier = {
     Promise.resolve(
       GRANTS[token]
         ? { ok: true, grant: GRANTS[token] }
-        : { ok: false, failure: { status: 401, error: 'invalid_token', description: 'token signature invalid' } },
+        : token === 'tok-expired'
+          ? {
+              ok: false,
+              failure: {
+                status: 401,
+                error: 'invalid_token',
+                description: 'the access token has expired',
+                expired: true,
+              },
+            }
+          : { ok: false, failure: { status: 401, error: 'invalid_token', description: 'token signature invalid' } },
     ),
 };
 
@@ -181,5 +191,54 @@ describe('--auth oauth over HTTP', () => {
     const list = (await bob.callTool({ name: 'jobs_list', arguments: {} })) as CallToolResult;
     expect(JSON.stringify(list.structuredContent)).not.toContain(id);
     expect(sandbox.stats().total).toBe(1);
+  });
+});
+
+describe('--auth oauth: failed bearer attempts per address (--http-auth-fail-rate 3/3600)', () => {
+  let limited: Hosted;
+  let url: string;
+  beforeAll(async () => {
+    const { config } = loadConfig(
+      [
+        ...['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+        ...['--http-auth-fail-rate', '3/3600'],
+      ],
+      {
+        MEDIAGEN_STATE_DIR: tempDir(),
+        MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
+        MEDIAIO_API_KEY: sandbox.key,
+        MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
+        MEDIAGEN_WORKER: '0',
+      },
+    );
+    limited = await startHosting(config, createLogger('error'), { verifier });
+    url = limited.handle.url;
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+  const post = (token: string): Promise<Response> =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify(init(1)),
+    });
+
+  it('expired tokens do not count; a flood of bad tokens gets 429 while a valid token from the same address is served', async () => {
+    for (let i = 0; i < 6; i++) expect((await post('tok-expired')).status, `expired ${i}`).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await post(`tok-forged-${i}`)).status, `forged ${i}`).toBe(401);
+    const flood = await post('tok-forged-x');
+    expect(flood.status).toBe(429);
+    expect(flood.headers.get('retry-after')).toMatch(/^\d+$/);
+    sandbox.reset();
+    const ok = await post('tok-alice');
+    expect(ok.status).toBe(200);
+    expect((await post('tok-reader')).status).toBe(200);
+    expect((await post('tok-forged-y')).status).toBe(429);
+    expect(sandbox.stats().total).toBe(0);
   });
 });
