@@ -32,6 +32,8 @@ const GRANTS: Record<string, AuthGrant> = {
   'tok-reader': grant('reader', ['mediagen:read']),
   'tok-none': grant('nobody', ['openid']),
   'tok-maker': grant('maker', ['mediagen:generate']),
+  'tok-bidi': grant('eve\u202Eecila', ['mediagen:read', 'mediagen:generate']),
+  'tok-local': grant('local', ['mediagen:read', 'mediagen:generate']),
 };
 const verifier: TokenVerifier = {
   ready: () => Promise.resolve(),
@@ -132,6 +134,14 @@ describe('--auth oauth over HTTP', () => {
     expect(bad.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${PUBLIC}/.well-known/oauth-protected-resource/mcp", scope="mediagen:read mediagen:generate", error="invalid_token", error_description="token signature invalid"`,
     );
+  });
+
+  it('a subject holding bidi control characters, or named `local`, is refused: 403 before MCP', async () => {
+    for (const token of ['tok-bidi', 'tok-local']) {
+      const res = await initialize(token);
+      expect(res.status, token).toBe(403);
+      expect(JSON.stringify(await res.json()), token).toMatch(/bidirectional control characters|is reserved/);
+    }
   });
 
   it('a token with no mediagen scope at all: 403 insufficient_scope naming mediagen:read', async () => {
