@@ -130,6 +130,15 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     oauth: oauth?.guard,
+    bindingOf: oauth
+      ? (grant) => {
+          const entry = oauth.settingsOf(grant);
+          return `${'key' in entry ? entry.key : 'refused'}\u0000${[...grant.scopes]
+            .filter((x) => x.startsWith('mediagen:'))
+            .sort()
+            .join(' ')}`;
+        }
+      : undefined,
     needsGenerate: (principal, grant, tool) => !freeTools(appFor(principal, grant)).has(tool),
     serverFor: (principal, sessionKey, grant) => {
       const app = appFor(principal, grant);

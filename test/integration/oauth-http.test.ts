@@ -4,6 +4,8 @@
  * reaches MCP (zero provider requests), the tool list of a read-only grant, and OAuth principals kept
  * apart. The real verifier against a real authorization server: test/e2e/oauth-*.test.ts.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -32,6 +34,11 @@ const GRANTS: Record<string, AuthGrant> = {
   'tok-reader': grant('reader', ['mediagen:read']),
   'tok-none': grant('nobody', ['openid']),
   'tok-maker': grant('maker', ['mediagen:generate']),
+  'tok-alice-read': grant('alice', ['mediagen:read']),
+  'tok-alice-team': {
+    ...grant('alice', ['mediagen:read', 'mediagen:generate']),
+    claims: { sub: 'alice', groups: ['team'] },
+  },
   'tok-bidi': grant('eve\u202Eecila', ['mediagen:read', 'mediagen:generate']),
   'tok-local': grant('local', ['mediagen:read', 'mediagen:generate']),
 };
@@ -63,8 +70,16 @@ const clients: Client[] = [];
 beforeAll(async () => {
   sandbox = await startSandbox({ pollsToComplete: 2 });
   const dir = tempDir();
+  const policy = join(dir, 'policy.json');
+  writeFileSync(
+    policy,
+    JSON.stringify({ version: 1, groupClaim: 'groups', defaults: {}, subjects: {}, groups: { team: {} } }),
+  );
   const { config } = loadConfig(
-    ['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+    [
+      ...['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+      ...['--oauth-policy', policy],
+    ],
     {
       MEDIAGEN_STATE_DIR: dir,
       MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
@@ -142,6 +157,30 @@ describe('--auth oauth over HTTP', () => {
       expect(res.status, token).toBe(403);
       expect(JSON.stringify(await res.json()), token).toMatch(/bidirectional control characters|is reserved/);
     }
+  });
+
+  it('a session is bound to its policy entry and scope set: a grant resolving otherwise gets 404 Session not found', async () => {
+    const opened = await initialize('tok-alice');
+    expect(opened.status).toBe(200);
+    const sid = opened.headers.get('mcp-session-id') ?? '';
+    expect(sid).not.toBe('');
+    const list = (token: string): Promise<Response> =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          'Mcp-Session-Id': sid,
+          'Mcp-Protocol-Version': '2025-03-26',
+          Authorization: `Bearer ${token}`,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+      });
+    expect((await list('tok-alice-read')).status, 'another scope set').toBe(404);
+    expect((await list('tok-alice-team')).status, 'another policy entry').toBe(404);
+    const same = await list('tok-alice');
+    expect(same.status, 'the grant that opened it').toBe(200);
+    expect(await same.text()).toContain(PAID);
   });
 
   it('a token with no mediagen scope at all: 403 insufficient_scope naming mediagen:read', async () => {
