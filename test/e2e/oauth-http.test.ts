@@ -54,6 +54,9 @@ beforeAll(async () => {
       as.issuer,
       '--public-url',
       `http://127.0.0.1:${port}`,
+      // The refusal tests send many bad tokens from one address: room enough that none meets 429.
+      '--http-auth-fail-rate',
+      '1000/60',
     ],
   );
   url = server.url;

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startHosting, type Hosted } from '../../src/hosting.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { UI_EXTENSION, VIEW_MIME } from '../../src/views/uris.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -97,11 +98,14 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, apps = false): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
-  const client = new Client({ name: 'oauth-http', version: '1.0.0' });
+  const client = new Client(
+    { name: 'oauth-http', version: '1.0.0' },
+    apps ? { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } } : undefined,
+  );
   await client.connect(transport);
   clients.push(client);
   return client;
@@ -181,6 +185,41 @@ describe('--auth oauth over HTTP', () => {
     const same = await list('tok-alice');
     expect(same.status, 'the grant that opened it').toBe(200);
     expect(await same.text()).toContain(PAID);
+  });
+
+  it('apps-capable clients: mediagen_approve is hidden and refused without generate, media_thumbnail without read', async () => {
+    sandbox.reset();
+    const reader = await connect('tok-reader', true);
+    const read = (await reader.listTools()).tools.map((t) => t.name);
+    expect(read).toContain('media_thumbnail');
+    expect(read).not.toContain('mediagen_approve');
+    await expect(reader.callTool({ name: 'mediagen_approve', arguments: {} })).rejects.toThrow(
+      /needs the mediagen:generate scope/,
+    );
+    const maker = await connect('tok-maker', true);
+    const made = (await maker.listTools()).tools.map((t) => t.name);
+    expect(made).toContain('mediagen_approve');
+    expect(made).not.toContain('media_thumbnail');
+    await expect(maker.callTool({ name: 'media_thumbnail', arguments: {} })).rejects.toThrow(
+      /needs the mediagen:read scope/,
+    );
+    expect(sandbox.stats().total).toBe(0);
+  });
+
+  it('a read-only grant: jobs_cancel and tasks/cancel are 403 insufficient_scope naming mediagen:generate', async () => {
+    sandbox.reset();
+    const calls = [
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'jobs_cancel', arguments: { job_id: 'job_x' } } },
+      { jsonrpc: '2.0', id: 2, method: 'tasks/cancel', params: { taskId: 'task-x' } },
+    ];
+    for (const call of calls) {
+      const res = await initialize('tok-reader', [init(1), call]);
+      expect(res.status, call.method).toBe(403);
+      expect(res.headers.get('www-authenticate'), call.method).toMatch(
+        /scope="mediagen:generate", error="insufficient_scope"/,
+      );
+    }
+    expect(sandbox.stats().total).toBe(0);
   });
 
   it('a token with no mediagen scope at all: 403 insufficient_scope naming mediagen:read', async () => {
