@@ -197,9 +197,21 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     }
   }
 
+  /** A challenge answered to an allowed Origin: a browser client may read WWW-Authenticate (CORS). */
+  function exposeChallenge(req: IncomingMessage, headers: Record<string, string> = {}): Record<string, string> {
+    const origin = req.headers.origin;
+    if (!headers['WWW-Authenticate'] || origin === undefined || !guard.allowedOrigins.has(origin)) return headers;
+    return {
+      ...headers,
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Expose-Headers': 'WWW-Authenticate',
+      Vary: 'Origin',
+    };
+  }
+
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = await check(req, guard);
-    if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.message, exposeChallenge(req, verdict.headers));
     const keys = keyHeaders(req, o.byok === true);
     if (!keys.ok) return sendError(res, 400, keys.message);
     let body: unknown;
@@ -230,9 +242,12 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
         const missing = [...neededScopes(body, paid)].filter((s) => !grant.scopes.has(s));
         if (missing.length) {
           const f = insufficientScope(missing.join(' '), `this call needs the ${missing.join(' and ')} scope`);
-          return sendError(res, 403, `Forbidden: ${f.description}`, {
-            'WWW-Authenticate': challenge(o.oauth.resource, f),
-          });
+          return sendError(
+            res,
+            403,
+            `Forbidden: ${f.description}`,
+            exposeChallenge(req, { 'WWW-Authenticate': challenge(o.oauth.resource, f) }),
+          );
         }
       }
     }

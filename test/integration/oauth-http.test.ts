@@ -222,6 +222,32 @@ describe('--auth oauth over HTTP', () => {
     expect(sandbox.stats().total).toBe(0);
   });
 
+  it('a 401 / 403 challenge to an allowed Origin exposes WWW-Authenticate (CORS)', async () => {
+    const origin = new URL(base).origin;
+    const ask = (token: string | undefined, body: unknown): Promise<Response> =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Origin: origin,
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const paidCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: PAID, arguments: ARGS } };
+    for (const [what, res, status] of [
+      ['no token', await ask(undefined, init(1)), 401],
+      ['no mediagen scope', await ask('tok-none', init(1)), 403],
+      ['a paid call with read only', await ask('tok-reader', [init(1), paidCall]), 403],
+    ] as const) {
+      expect(res.status, what).toBe(status);
+      expect(res.headers.get('access-control-allow-origin'), what).toBe(origin);
+      expect(res.headers.get('access-control-expose-headers'), what).toBe('WWW-Authenticate');
+    }
+    expect((await initialize()).headers.get('access-control-expose-headers')).toBeNull();
+  });
+
   it('a token with no mediagen scope at all: 403 insufficient_scope naming mediagen:read', async () => {
     const res = await initialize('tok-none');
     expect(res.status).toBe(403);
@@ -285,6 +311,7 @@ describe('--auth oauth over HTTP', () => {
 describe('--auth oauth: failed bearer attempts per address (--http-auth-fail-rate 3/3600)', () => {
   let limited: Hosted;
   let url: string;
+  const logged: string[] = [];
   beforeAll(async () => {
     const { config } = loadConfig(
       [
@@ -299,7 +326,11 @@ describe('--auth oauth: failed bearer attempts per address (--http-auth-fail-rat
         MEDIAGEN_WORKER: '0',
       },
     );
-    limited = await startHosting(config, createLogger('error'), { verifier });
+    limited = await startHosting(
+      config,
+      createLogger('warn', [], (line) => logged.push(line)),
+      { verifier },
+    );
     url = limited.handle.url;
   });
   afterAll(async () => {
@@ -315,6 +346,10 @@ describe('--auth oauth: failed bearer attempts per address (--http-auth-fail-rat
       },
       body: JSON.stringify(init(1)),
     });
+
+  it('without --oauth-policy, the start warns that every subject spends the server credits, pointing at defaults.refuse', () => {
+    expect(logged.join('\n')).toMatch(/no --oauth-policy.*defaults.*refuse/);
+  });
 
   it('expired tokens do not count; a flood of bad tokens gets 429 while a valid token from the same address is served', async () => {
     for (let i = 0; i < 6; i++) expect((await post('tok-expired')).status, `expired ${i}`).toBe(401);
