@@ -18,6 +18,9 @@ export interface OAuthPrincipals {
   settingsOf(grant: AuthGrant): { key: string; principal: Principal } | { refused: string };
 }
 
+/** Bidirectional embedding, override and isolate controls: they make a principal read as another in logs. */
+const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+
 export function oauthPrincipals(config: Config, verifier: TokenVerifier): OAuthPrincipals {
   const policy: PolicyFile | undefined = config.oauthPolicy
     ? readPolicyFile(config.oauthPolicy, config.env)
@@ -25,10 +28,13 @@ export function oauthPrincipals(config: Config, verifier: TokenVerifier): OAuthP
   // checkAuthConfig made sure both are there.
   const resource = oauthResource(config.publicUrl ?? '', config.oauthIssuer ?? '');
   const settingsOf = (grant: AuthGrant): { key: string; principal: Principal } | { refused: string } =>
-    // `local` is stdio's principal (a state dir may hold its jobs): no token speaks for it.
+    // `local` is stdio's principal (a state dir may hold its jobs): OAuth ids are `oauth:<claim>` and
+    // cannot be it, but a subject named so is refused all the same, as a likely misconfigured claim.
     grant.principal === LOCAL_PRINCIPAL
       ? { refused: `the principal "${LOCAL_PRINCIPAL}" is reserved` }
-      : resolvePolicy(policy, grant);
+      : BIDI.test(grant.principal)
+        ? { refused: 'the principal claim holds bidirectional control characters' }
+        : resolvePolicy(policy, grant);
   return {
     resource,
     settingsOf,

@@ -45,6 +45,10 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
   const verifier = config.auth === 'oauth' ? (opts.verifier ?? createVerifier(config, logger)) : undefined;
   if (verifier) await verifier.ready();
   const oauth = verifier ? oauthPrincipals(config, verifier) : undefined;
+  if (oauth && !config.oauthPolicy)
+    logger.warn(
+      'oauth: no --oauth-policy: every subject the issuer vouches for spends this server\'s credits with its provider keys; a policy file with "defaults": { "refuse": true } admits only the subjects and groups it names',
+    );
   if (!isLoopback(config.host) && !hasTokens && !oauth)
     throw new StartupError(
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
@@ -135,6 +139,15 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
     authenticate: auth ? (token) => auth(token)?.id : undefined,
     oauth: oauth?.guard,
+    bindingOf: oauth
+      ? (grant) => {
+          const entry = oauth.settingsOf(grant);
+          return `${'key' in entry ? entry.key : 'refused'}\u0000${[...grant.scopes]
+            .filter((x) => x.startsWith('mediagen:'))
+            .sort()
+            .join(' ')}`;
+        }
+      : undefined,
     needsGenerate: (principal, grant, tool) => !freeTools(appFor(principal, grant)).has(tool),
     serverFor: (principal, sessionKey, grant) => {
       const app = appFor(principal, grant);

@@ -48,6 +48,8 @@ export interface AuthFailure {
   description: string;
   /** With insufficient_scope: the scope(s) the request needs. */
   scope?: string;
+  /** The token was valid but has expired: not a guess, so not a failed attempt of its address. */
+  expired?: true;
 }
 
 export type AuthResult = { ok: true; grant: AuthGrant } | { ok: false; failure: AuthFailure };

@@ -204,7 +204,11 @@ export function createVerifier(config: VerifierConfig, logger: Logger, deps: Ver
 
 /** jose's reasons, in words for the client; no claim value beyond iss / aud, never the token. */
 function refusal(err: unknown, logger: Logger): AuthResult {
-  if (err instanceof errors.JWTExpired) return invalid('the access token has expired');
+  if (err instanceof errors.JWTExpired) {
+    const refused = invalid('the access token has expired');
+    refused.failure.expired = true; // signed by the issuer, only late: not a guess at a token
+    return refused;
+  }
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return invalid('the access token is not for this resource (aud)');
     if (err.claim === 'iss') return invalid('the access token is from another issuer (iss)');

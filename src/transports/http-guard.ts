@@ -176,7 +176,14 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 
 export type Verdict =
   | { ok: true; principal: string; grant?: AuthGrant }
-  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+  | {
+      ok: false;
+      status: number;
+      message: string;
+      headers?: Record<string, string>;
+      /** A bearer token was sent and did not verify (an expired one does not count). */
+      failedAttempt?: boolean;
+    };
 
 export interface GuardOptions {
   hosts: Set<string> | undefined;
@@ -214,20 +221,27 @@ export async function check(req: IncomingMessage, o: GuardOptions): Promise<Verd
   let grant: AuthGrant | undefined;
   if (o.authenticate || o.oauth) {
     const address = addressKey(req.socket.remoteAddress);
-    // An address past its failed attempts is not heard at all, a right token included: otherwise the
-    // limit would not slow guessing (a right guess would still get in). Other addresses are unaffected.
-    const blocked = o.authFailures?.wait(address) ?? 0;
-    if (blocked > 0) return tooMany(blocked, 'Too many failed bearer attempts from this address');
     const token = bearerToken(req);
     if (o.oauth) {
+      // Verified first: many clients share an egress address (a hosted client's servers), and a token that
+      // verifies is no guess, so it is served whatever failures the address has. Only tokens that fail
+      // to verify (an expired one excepted) count, and only they are blocked past the limit.
       const v = await oauthVerdict(token, o.oauth);
       if (!v.ok) {
-        if (token !== undefined && v.status === 401) o.authFailures?.take(address);
+        if (v.status !== 403) {
+          const blocked = o.authFailures?.wait(address) ?? 0;
+          if (blocked > 0) return tooMany(blocked, 'Too many failed bearer attempts from this address');
+        }
+        if (v.failedAttempt) o.authFailures?.take(address);
         return v;
       }
       principal = v.principal;
       grant = v.grant;
     } else {
+      // An address past its failed attempts is not heard at all, a right token included: otherwise the
+      // limit would not slow guessing (a right guess would still get in). Other addresses are unaffected.
+      const blocked = o.authFailures?.wait(address) ?? 0;
+      if (blocked > 0) return tooMany(blocked, 'Too many failed bearer attempts from this address');
       const who = token === undefined || !o.authenticate ? undefined : o.authenticate(token);
       if (!who) {
         if (token !== undefined) o.authFailures?.take(address);

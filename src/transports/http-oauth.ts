@@ -114,7 +114,14 @@ export async function oauthVerdict(token: string | undefined, g: OAuthGuard): Pr
     const headers: Record<string, string> =
       f.status === 503 ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge(g.resource, f) };
     const what = f.status === 503 ? 'Service unavailable' : f.status === 403 ? 'Forbidden' : 'Unauthorized';
-    return { ok: false, status: f.status, message: `${what}: ${f.description}`, headers };
+    const expired = f.expired === true;
+    return {
+      ok: false,
+      status: f.status,
+      message: `${what}: ${f.description}`,
+      headers,
+      failedAttempt: f.status === 401 && !expired,
+    };
   }
   const grant = result.grant;
   if (!hasMediagenScope(grant.scopes)) {
@@ -128,5 +135,12 @@ export async function oauthVerdict(token: string | undefined, g: OAuthGuard): Pr
   }
   const refused = g.refuse?.(grant);
   if (refused) return { ok: false, status: 403, message: `Forbidden: ${refused}` };
-  return { ok: true, principal: grant.principal, grant };
+  return { ok: true, principal: oauthPrincipalId(grant.principal), grant };
 }
+
+/**
+ * The principal id (ledger, jobs, storage keys) of an OAuth subject: `oauth:<claim value>`. No tokens-file
+ * id and not `local` holds a colon, so a subject can never share their jobs or credits. The policy file
+ * keys subjects by the raw claim value.
+ */
+export const oauthPrincipalId = (claim: string): string => `oauth:${claim}`;

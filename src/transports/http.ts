@@ -61,6 +61,11 @@ export interface HttpOptions {
    * `grant`: the OAuth access token's (its scopes decide the tools listed).
    */
   serverFor: (principal: string, sessionKey: string | undefined, grant?: AuthGrant) => MediagenServer;
+  /**
+   * With `oauth`: what a session is bound to beyond its principal (the policy entry and the scope set). A
+   * later request whose grant gives another binding gets 404 and re-initialises with the right app and tools.
+   */
+  bindingOf?: (grant: AuthGrant) => string;
   /** Store reachable? */
   ready: () => Promise<boolean>;
   /** POST /hooks/<capability>: webhook hints (no bearer; the capability is the credential). */
@@ -81,6 +86,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   mcp: MediagenServer;
   principal: string;
+  /** bindingOf of the grant that opened it ('' without OAuth). */
+  binding: string;
   lastSeen: number;
   inflight: number;
 }
@@ -140,10 +147,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   ): Promise<void> {
     const header = req.headers['mcp-session-id'];
     const id = Array.isArray(header) ? header[0] : header;
+    const binding = grant && o.bindingOf ? o.bindingOf(grant) : '';
     if (id !== undefined) {
       const s = sessions.get(id);
-      // Another principal's session is answered exactly like one that never existed.
-      if (!s || s.principal !== principal) return sendError(res, 404, 'Session not found', {}, -32001);
+      // Another principal's session is answered exactly like one that never existed; so is one opened under
+      // another policy entry or scope set (its app and tool list are not this grant's).
+      if (!s || s.principal !== principal || s.binding !== binding)
+        return sendError(res, 404, 'Session not found', {}, -32001);
       // In flight until its answer is over: a POST's when answered, an SSE GET's when its stream closes
       // (handleRequest returns once the stream is open). The idle sweep never ends a session mid-request.
       const end = sessions.begin(s);
@@ -169,7 +179,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
         opened = true;
-        sessions.add(sid, { transport, mcp, principal, lastSeen: Date.now(), inflight: 0 }, place);
+        sessions.add(sid, { transport, mcp, principal, binding, lastSeen: Date.now(), inflight: 0 }, place);
       },
       onsessionclosed: (sid) => {
         sessions.delete(sid);
@@ -187,9 +197,21 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     }
   }
 
+  /** A challenge answered to an allowed Origin: a browser client may read WWW-Authenticate (CORS). */
+  function exposeChallenge(req: IncomingMessage, headers: Record<string, string> = {}): Record<string, string> {
+    const origin = req.headers.origin;
+    if (!headers['WWW-Authenticate'] || origin === undefined || !guard.allowedOrigins.has(origin)) return headers;
+    return {
+      ...headers,
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Expose-Headers': 'WWW-Authenticate',
+      Vary: 'Origin',
+    };
+  }
+
   async function mcpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = await check(req, guard);
-    if (!verdict.ok) return sendError(res, verdict.status, verdict.message, verdict.headers);
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.message, exposeChallenge(req, verdict.headers));
     const keys = keyHeaders(req, o.byok);
     if (!keys.ok) return sendError(res, 400, keys.message);
     let body: unknown;
@@ -220,9 +242,12 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
         const missing = [...neededScopes(body, paid)].filter((s) => !grant.scopes.has(s));
         if (missing.length) {
           const f = insufficientScope(missing.join(' '), `this call needs the ${missing.join(' and ')} scope`);
-          return sendError(res, 403, `Forbidden: ${f.description}`, {
-            'WWW-Authenticate': challenge(o.oauth.resource, f),
-          });
+          return sendError(
+            res,
+            403,
+            `Forbidden: ${f.description}`,
+            exposeChallenge(req, { 'WWW-Authenticate': challenge(o.oauth.resource, f) }),
+          );
         }
       }
     }

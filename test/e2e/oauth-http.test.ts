@@ -54,6 +54,9 @@ beforeAll(async () => {
       as.issuer,
       '--public-url',
       `http://127.0.0.1:${port}`,
+      // The refusal tests send many bad tokens from one address: room enough that none meets 429.
+      '--http-auth-fail-rate',
+      '1000/60',
     ],
   );
   url = server.url;
@@ -206,6 +209,41 @@ describe('--auth oauth end to end', () => {
       expect((await erin.call('jobs_list', {})).isError).toBeFalsy();
     } finally {
       await erin.close();
+    }
+  });
+});
+
+describe('--auth oauth: failed bearer attempts from one address (--http-auth-fail-rate 2/3600)', () => {
+  it('expired tokens of the real AS do not count; bad ones get 429; a valid token from that address is served', async () => {
+    const port = await freePort();
+    const limited = await spawnHttp(
+      {
+        MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
+        MEDIAIO_API_KEY: sandbox.key,
+        MEDIAGEN_STATE_DIR: tempDir(),
+        MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
+        MEDIAGEN_WORKER: '0',
+      },
+      [
+        ...['--port', String(port), '--auth', 'oauth', '--oauth-issuer', as.issuer],
+        ...['--public-url', `http://127.0.0.1:${port}`, '--http-auth-fail-rate', '2/3600'],
+      ],
+    );
+    try {
+      const audience = `http://127.0.0.1:${port}/mcp`;
+      const now = Math.floor(Date.now() / 1000);
+      const expired = await as.mintToken({ audience, subject: 'fay', claims: { exp: now - 3600, iat: now - 7200 } });
+      for (let i = 0; i < 4; i++)
+        expect((await post(limited.url, expired, initialize)).status, `expired ${i}`).toBe(401);
+      const forged = await other.mintToken({ audience, subject: 'fay' });
+      for (let i = 0; i < 2; i++) expect((await post(limited.url, forged, initialize)).status, `forged ${i}`).toBe(401);
+      expect((await post(limited.url, forged, initialize)).status).toBe(429);
+      sandbox.reset();
+      const valid = await as.mintToken({ audience, subject: 'fay' });
+      expect((await post(limited.url, valid, initialize)).status).toBe(200);
+      expect(sandbox.stats().total).toBe(0);
+    } finally {
+      await limited.stop();
     }
   });
 });

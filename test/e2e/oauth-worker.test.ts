@@ -29,14 +29,16 @@ const job = (id: string, principal: string): JobRecord =>
     callerId: `http:${principal}`,
     principal,
   });
-const alices = job('alicejob', 'alice');
-const bobs = job('bobjob', 'bob');
+const alices = job('alicejob', 'oauth:alice');
+const bobs = job('bobjob', 'oauth:bob');
+// A tokens-file principal named like the subject: never the OAuth subject's (ids are `oauth:<sub>`).
+const tokensAlice = job('tokensalice', 'alice');
 
 beforeAll(async () => {
   [as, sandbox] = await Promise.all([startAuthServer(), startSandbox({ pollsToComplete: 2 })]);
   env = phayaEnv(sandbox);
   await withLedger({ stateDir: env.MEDIAGEN_STATE_DIR }, async (st) => {
-    for (const j of [alices, bobs]) await st.insertJob(j);
+    for (const j of [alices, bobs, tokensAlice]) await st.insertJob(j);
   });
   const port = await freePort();
   resource = `http://127.0.0.1:${port}/mcp`;
@@ -73,6 +75,10 @@ describe('the worker of an --auth oauth server', () => {
     try {
       expect((await alice.call('jobs_list', {})).isError).toBeFalsy();
       await eventually("alice's job polled", async () => (statusPolls(sandbox, 'alicejob').length ? true : undefined));
+      const list = await alice.call('jobs_list', {});
+      expect(JSON.stringify(list.structuredContent)).toContain(alices.id);
+      expect(JSON.stringify(list.structuredContent)).not.toContain(tokensAlice.id);
+      expect(statusPolls(sandbox, 'tokensalice')).toHaveLength(0);
     } finally {
       await alice.close();
     }

@@ -4,6 +4,8 @@
  * reaches MCP (zero provider requests), the tool list of a read-only grant, and OAuth principals kept
  * apart. The real verifier against a real authorization server: test/e2e/oauth-*.test.ts.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startHosting, type Hosted } from '../../src/hosting.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { UI_EXTENSION, VIEW_MIME } from '../../src/views/uris.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -33,6 +36,13 @@ const GRANTS: Record<string, AuthGrant> = {
   'tok-reader': grant('reader', ['mediagen:read']),
   'tok-none': grant('nobody', ['openid']),
   'tok-maker': grant('maker', ['mediagen:generate']),
+  'tok-alice-read': grant('alice', ['mediagen:read']),
+  'tok-alice-team': {
+    ...grant('alice', ['mediagen:read', 'mediagen:generate']),
+    claims: { sub: 'alice', groups: ['team'] },
+  },
+  'tok-bidi': grant('eve\u202Eecila', ['mediagen:read', 'mediagen:generate']),
+  'tok-local': grant('local', ['mediagen:read', 'mediagen:generate']),
 };
 const verifier: TokenVerifier = {
   ready: () => Promise.resolve(),
@@ -40,7 +50,17 @@ const verifier: TokenVerifier = {
     Promise.resolve(
       GRANTS[token]
         ? { ok: true, grant: GRANTS[token] }
-        : { ok: false, failure: { status: 401, error: 'invalid_token', description: 'token signature invalid' } },
+        : token === 'tok-expired'
+          ? {
+              ok: false,
+              failure: {
+                status: 401,
+                error: 'invalid_token',
+                description: 'the access token has expired',
+                expired: true,
+              },
+            }
+          : { ok: false, failure: { status: 401, error: 'invalid_token', description: 'token signature invalid' } },
     ),
 };
 
@@ -52,8 +72,16 @@ const clients: Client[] = [];
 beforeAll(async () => {
   sandbox = await startSandbox({ pollsToComplete: 2 });
   const dir = tempDir();
+  const policy = join(dir, 'policy.json');
+  writeFileSync(
+    policy,
+    JSON.stringify({ version: 1, groupClaim: 'groups', defaults: {}, subjects: {}, groups: { team: {} } }),
+  );
   const { config } = loadConfig(
-    ['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+    [
+      ...['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+      ...['--oauth-policy', policy],
+    ],
     {
       MEDIAGEN_STATE_DIR: dir,
       MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
@@ -71,11 +99,14 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, apps = false): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
-  const client = new Client({ name: 'oauth-http', version: '1.0.0' });
+  const client = new Client(
+    { name: 'oauth-http', version: '1.0.0' },
+    apps ? { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } } : undefined,
+  );
   await client.connect(transport);
   clients.push(client);
   return client;
@@ -123,6 +154,99 @@ describe('--auth oauth over HTTP', () => {
     expect(bad.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${PUBLIC}/.well-known/oauth-protected-resource/mcp", scope="mediagen:read mediagen:generate", error="invalid_token", error_description="token signature invalid"`,
     );
+  });
+
+  it('a subject holding bidi control characters, or named `local`, is refused: 403 before MCP', async () => {
+    for (const token of ['tok-bidi', 'tok-local']) {
+      const res = await initialize(token);
+      expect(res.status, token).toBe(403);
+      expect(JSON.stringify(await res.json()), token).toMatch(/bidirectional control characters|is reserved/);
+    }
+  });
+
+  it('a session is bound to its policy entry and scope set: a grant resolving otherwise gets 404 Session not found', async () => {
+    const opened = await initialize('tok-alice');
+    expect(opened.status).toBe(200);
+    const sid = opened.headers.get('mcp-session-id') ?? '';
+    expect(sid).not.toBe('');
+    const list = (token: string): Promise<Response> =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          'Mcp-Session-Id': sid,
+          'Mcp-Protocol-Version': '2025-03-26',
+          Authorization: `Bearer ${token}`,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+      });
+    expect((await list('tok-alice-read')).status, 'another scope set').toBe(404);
+    expect((await list('tok-alice-team')).status, 'another policy entry').toBe(404);
+    const same = await list('tok-alice');
+    expect(same.status, 'the grant that opened it').toBe(200);
+    expect(await same.text()).toContain(PAID);
+  });
+
+  it('apps-capable clients: mediagen_approve is hidden and refused without generate, media_thumbnail without read', async () => {
+    sandbox.reset();
+    const reader = await connect('tok-reader', true);
+    const read = (await reader.listTools()).tools.map((t) => t.name);
+    expect(read).toContain('media_thumbnail');
+    expect(read).not.toContain('mediagen_approve');
+    await expect(reader.callTool({ name: 'mediagen_approve', arguments: {} })).rejects.toThrow(
+      /needs the mediagen:generate scope/,
+    );
+    const maker = await connect('tok-maker', true);
+    const made = (await maker.listTools()).tools.map((t) => t.name);
+    expect(made).toContain('mediagen_approve');
+    expect(made).not.toContain('media_thumbnail');
+    await expect(maker.callTool({ name: 'media_thumbnail', arguments: {} })).rejects.toThrow(
+      /needs the mediagen:read scope/,
+    );
+    expect(sandbox.stats().total).toBe(0);
+  });
+
+  it('a read-only grant: jobs_cancel and tasks/cancel are 403 insufficient_scope naming mediagen:generate', async () => {
+    sandbox.reset();
+    const calls = [
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'jobs_cancel', arguments: { job_id: 'job_x' } } },
+      { jsonrpc: '2.0', id: 2, method: 'tasks/cancel', params: { taskId: 'task-x' } },
+    ];
+    for (const call of calls) {
+      const res = await initialize('tok-reader', [init(1), call]);
+      expect(res.status, call.method).toBe(403);
+      expect(res.headers.get('www-authenticate'), call.method).toMatch(
+        /scope="mediagen:generate", error="insufficient_scope"/,
+      );
+    }
+    expect(sandbox.stats().total).toBe(0);
+  });
+
+  it('a 401 / 403 challenge to an allowed Origin exposes WWW-Authenticate (CORS)', async () => {
+    const origin = new URL(base).origin;
+    const ask = (token: string | undefined, body: unknown): Promise<Response> =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Origin: origin,
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const paidCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: PAID, arguments: ARGS } };
+    for (const [what, res, status] of [
+      ['no token', await ask(undefined, init(1)), 401],
+      ['no mediagen scope', await ask('tok-none', init(1)), 403],
+      ['a paid call with read only', await ask('tok-reader', [init(1), paidCall]), 403],
+    ] as const) {
+      expect(res.status, what).toBe(status);
+      expect(res.headers.get('access-control-allow-origin'), what).toBe(origin);
+      expect(res.headers.get('access-control-expose-headers'), what).toBe('WWW-Authenticate');
+    }
+    expect((await initialize()).headers.get('access-control-expose-headers')).toBeNull();
   });
 
   it('a token with no mediagen scope at all: 403 insufficient_scope naming mediagen:read', async () => {
@@ -182,5 +306,63 @@ describe('--auth oauth over HTTP', () => {
     const list = (await bob.callTool({ name: 'jobs_list', arguments: {} })) as CallToolResult;
     expect(JSON.stringify(list.structuredContent)).not.toContain(id);
     expect(sandbox.stats().total).toBe(1);
+  });
+});
+
+describe('--auth oauth: failed bearer attempts per address (--http-auth-fail-rate 3/3600)', () => {
+  let limited: Hosted;
+  let url: string;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    const { config } = loadConfig(
+      [
+        ...['--transport', 'http', '--port', '0', '--auth', 'oauth', '--oauth-issuer', ISSUER, '--public-url', PUBLIC],
+        ...['--http-auth-fail-rate', '3/3600'],
+      ],
+      {
+        MEDIAGEN_STATE_DIR: tempDir(),
+        MEDIAIO_BASE_URL: sandbox.baseUrl('mediaio', 'https://openapi.media.io'),
+        MEDIAIO_API_KEY: sandbox.key,
+        MEDIAGEN_PRICES: `${ROOT}test/fixtures/prices/mediaio.json`,
+        MEDIAGEN_WORKER: '0',
+      },
+    );
+    limited = await startHosting(
+      config,
+      createLogger('warn', [], (line) => logged.push(line)),
+      { verifier },
+    );
+    url = limited.handle.url;
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+  const post = (token: string): Promise<Response> =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify(init(1)),
+    });
+
+  it('without --oauth-policy, the start warns that every subject spends the server credits, pointing at defaults.refuse', () => {
+    expect(logged.join('\n')).toMatch(/no --oauth-policy.*defaults.*refuse/);
+  });
+
+  it('expired tokens do not count; a flood of bad tokens gets 429 while a valid token from the same address is served', async () => {
+    for (let i = 0; i < 6; i++) expect((await post('tok-expired')).status, `expired ${i}`).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await post(`tok-forged-${i}`)).status, `forged ${i}`).toBe(401);
+    const flood = await post('tok-forged-x');
+    expect(flood.status).toBe(429);
+    expect(flood.headers.get('retry-after')).toMatch(/^\d+$/);
+    sandbox.reset();
+    const ok = await post('tok-alice');
+    expect(ok.status).toBe(200);
+    expect((await post('tok-reader')).status).toBe(200);
+    expect((await post('tok-forged-y')).status).toBe(429);
+    expect(sandbox.stats().total).toBe(0);
   });
 });
