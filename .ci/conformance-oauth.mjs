@@ -16,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -100,6 +100,10 @@ const publicUrl = `http://127.0.0.1:${proxy.address().port}`;
 const resource = `${publicUrl}/mcp`;
 const prmUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
 
+// ---- the server. The suite's token is a client's own (client_credentials): such a token is served only
+// when the policy file names its subject.
+const policyFile = join(state, 'policy.json');
+writeFileSync(policyFile, JSON.stringify({ version: 1, defaults: { refuse: true }, subjects: { [ids.clientId]: {} } }));
 // ---- the server
 const { match: serverMcp } = await startAndWait(
   'node',
@@ -120,6 +124,8 @@ const { match: serverMcp } = await startAndWait(
     issuer,
     '--public-url',
     publicUrl,
+    '--oauth-policy',
+    policyFile,
     // Browsers reach it at the public URL (the proxy): that origin is its own, as on a real deployment.
     '--allowed-origins',
     publicUrl,
