@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'NOT_OWNER',
   'NOT_SUPPORTED',
   'NOT_CONFIGURED',
+  'STORE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
