@@ -1,4 +1,5 @@
 /** stderr-only logger: in stdio mode stdout carries nothing but MCP messages. */
+import { logContext } from './log-context.js';
 import { requestSecrets } from './request-keys.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -42,19 +43,47 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
   };
 }
 
+export type LogFormat = 'text' | 'json';
+
+/**
+ * `json`: one object per line, `{"time", "level", "message", …}` plus the request's context (log-context.ts:
+ * request_id, principal, tool, job, price, where known) and the line's own fields (which win).
+ */
+function jsonLine(lvl: Level, msg: string, fields?: Record<string, unknown>): string {
+  const base = { time: new Date().toISOString(), level: lvl, message: msg, ...logContext() };
+  try {
+    return JSON.stringify({ ...base, ...fields });
+  } catch {
+    return JSON.stringify({ ...base, fields: String(fields) });
+  }
+}
+
+/** A redaction that cut a JSON string short (a key before an escaped quote): the line as text in one field. */
+function stillJson(line: string, lvl: Level, text: () => string): string {
+  try {
+    JSON.parse(line);
+    return line;
+  } catch {
+    return JSON.stringify({ time: new Date().toISOString(), level: lvl, message: text() });
+  }
+}
+
 export function createLogger(
   level: Level = 'info',
   secrets: readonly string[] = [],
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  format: LogFormat = 'text',
 ): Logger {
   const redact = redactor(secrets);
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const tail = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    const line = redact(`[mediagen-mcp] ${lvl}: ${msg}${tail}`);
+    // The redactor runs on the whole line: in JSON a secret is replaced inside its string, which stays valid.
+    const line = redact(format === 'json' ? jsonLine(lvl, msg, fields) : `[mediagen-mcp] ${lvl}: ${msg}${tail}`);
     // A request's own provider keys (--byok) are scrubbed for as long as that request runs.
     const own = requestSecrets();
-    write(own.length ? redactor(own)(line) : line);
+    const out = own.length ? redactor(own)(line) : line;
+    write(format === 'json' ? stillJson(out, lvl, () => redactor(own)(redact(`${msg}${tail}`))) : out);
   };
   return {
     debug: (m, f) => emit('debug', m, f),
