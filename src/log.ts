@@ -90,7 +90,12 @@ export function createLogger(
     if (ORDER[lvl] < ORDER[level]) return;
     // A request's own provider keys (--byok) are scrubbed for as long as that request runs.
     const own = requestSecrets();
-    const r = own.length ? ((o) => (s: string) => o(redact(s)))(redactor(own)) : redact;
+    const r = own.length
+      ? (
+          (o) => (s: string) =>
+            o(redact(s))
+        )(redactor(own))
+      : redact;
     if (format === 'json') {
       // Each value is scrubbed, then the whole line once more (which must leave it valid JSON).
       const line = r(jsonLine(lvl, msg, fields, r));

@@ -69,7 +69,8 @@ export class Metrics {
   private stores: Store[] = [];
 
   constructor(private readonly now: () => number = Date.now) {
-    const metrics = this;
+    const watched = (): Store | undefined => this.stores[0];
+    const now = (): number => this.now();
     new Gauge({
       name: 'mediagen_credits',
       help: 'Credits in the spend ledger by provider and reservation state (read from the store at scrape time)',
@@ -77,7 +78,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const store = metrics.stores[0];
+        const store = watched();
         if (!store) return;
         for (const t of await store.spendTotals({}))
           for (const state of RESERVATION_STATES) this.set({ provider: t.provider, state }, t[state]);
@@ -89,7 +90,7 @@ export class Metrics {
       labelNames: ['status'] as const,
       registers: [this.registry],
       async collect() {
-        const store = metrics.stores[0];
+        const store = watched();
         if (!store) return;
         const counts = await store.openJobCounts();
         for (const status of ['pending', 'running']) this.set({ status }, counts[status] ?? 0);
@@ -100,10 +101,10 @@ export class Metrics {
       help: 'How long the job most overdue for a poll (or for keeping its outputs) has waited: 0 when none is overdue',
       registers: [this.registry],
       async collect() {
-        const store = metrics.stores[0];
+        const store = watched();
         if (!store) return;
         const due = await store.nextDueAt();
-        this.set(due === undefined ? 0 : Math.max(0, (metrics.now() - due) / 1000));
+        this.set(due === undefined ? 0 : Math.max(0, (now() - due) / 1000));
       },
     });
   }

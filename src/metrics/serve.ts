@@ -20,7 +20,8 @@ function plain(res: ServerResponse, status: number, text: string, headers: Recor
 
 /** Answer a scrape (GET or HEAD); `token`: the bearer it needs (undefined: none, the loopback port). */
 export function answerMetrics(metrics: Metrics, req: IncomingMessage, res: ServerResponse, token?: string): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return plain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
   if (token !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     // Hashes of equal length, compared in constant time: neither the token nor its length leaks.
