@@ -70,7 +70,7 @@ export class Metrics {
 
   constructor(private readonly now: () => number = Date.now) {
     const watched = (): Store | undefined => this.stores[0];
-    const now = (): number => this.now();
+    const clock = (): number => this.now();
     new Gauge({
       name: 'mediagen_credits',
       help: 'Credits in the spend ledger by provider and reservation state (read from the store at scrape time)',
@@ -104,7 +104,7 @@ export class Metrics {
         const store = watched();
         if (!store) return;
         const due = await store.nextDueAt();
-        this.set(due === undefined ? 0 : Math.max(0, (now() - due) / 1000));
+        this.set(due === undefined ? 0 : Math.max(0, (clock() - due) / 1000));
       },
     });
   }
