@@ -45,6 +45,11 @@ function total(body: string, name: string, labels: Record<string, string> = {}):
   return sum;
 }
 
+async function metricsUrlOf(stderr: () => string): Promise<string> {
+  await until(() => /metrics on http:\/\/\S+\/metrics/.test(stderr()));
+  return /metrics on (http:\/\/\S+\/metrics)/.exec(stderr())![1];
+}
+
 async function scrape(url: string, token?: string): Promise<{ status: number; body: string; type: string }> {
   const res = await fetch(url, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
   return { status: res.status, body: await res.text(), type: res.headers.get('content-type') ?? '' };
@@ -136,10 +141,10 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
 
 describe('--metrics-port', () => {
   it('serves a stdio server on 127.0.0.1 only, without a token, and counts its calls', async () => {
-    const s = await spawnStdio(phayaEnv(sandbox), ['--metrics-port', '0']);
+    const env = phayaEnv(sandbox);
+    const s = await spawnStdio(env, ['--metrics-port', '0']);
     try {
-      await until(() => /metrics on http:\/\/\S+\/metrics/.test(s.stderr()));
-      const url = /metrics on (http:\/\/\S+\/metrics)/.exec(s.stderr())![1];
+      const url = await metricsUrlOf(s.stderr);
       const port = new URL(url).port;
       expect(url).toBe(`http://127.0.0.1:${port}/metrics`);
       const first = await scrape(url);
@@ -158,6 +163,16 @@ describe('--metrics-port', () => {
       if (external) await expect(fetch(`http://${external.address}:${port}/metrics`)).rejects.toThrow();
     } finally {
       await s.close();
+    }
+    // After a restart the counters start again, and the money read from the ledger is what it was.
+    const again = await spawnStdio(env, ['--metrics-port', '0']);
+    try {
+      const { body } = await scrape(await metricsUrlOf(again.stderr));
+      expect(total(body, 'mediagen_provider_requests_total')).toBe(0);
+      expect(sample(body, 'mediagen_credits', { provider: 'phaya', state: 'committed' })).toBe(1);
+      expect(total(body, 'mediagen_open_jobs')).toBe(1);
+    } finally {
+      await again.close();
     }
   });
 
