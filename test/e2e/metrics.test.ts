@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/in-memory.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH, until } from '../helpers/money.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnStdio } from '../helpers/stdio.js';
+import { metricsUrlOf, sample, scrape, total } from '../helpers/metrics.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let sandbox: Sandbox;
@@ -20,40 +21,6 @@ beforeAll(async () => {
   sandbox = await startSandbox({ pollsToComplete: 100_000 });
 });
 afterAll(() => sandbox.close());
-
-/** One sample's value from a Prometheus text exposition; undefined when the series is absent. */
-function sample(body: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of body.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** The sum of every series of `name` matching `labels`. */
-function total(body: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of body.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
-}
-
-async function metricsUrlOf(stderr: () => string): Promise<string> {
-  await until(() => /metrics on http:\/\/\S+\/metrics/.test(stderr()));
-  return /metrics on (http:\/\/\S+\/metrics)/.exec(stderr())![1];
-}
-
-async function scrape(url: string, token?: string): Promise<{ status: number; body: string; type: string }> {
-  const res = await fetch(url, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
-  return { status: res.status, body: await res.text(), type: res.headers.get('content-type') ?? '' };
-}
 
 describe('GET /metrics on the HTTP server, behind its own token', () => {
   it('needs that token, and counts tool calls, paid requests by class, credits, jobs, store calls and HTTP answers exactly', async () => {
