@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/in-memory.js';
-import { hits, phayaEnv, sc, T2I, T2I_PATH, until } from '../helpers/money.js';
+import { hits, phayaEnv, sc, T2I, T2I_PATH } from '../helpers/money.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnStdio } from '../helpers/stdio.js';
 import { metricsUrlOf, sample, scrape, total } from '../helpers/metrics.js';
