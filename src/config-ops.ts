@@ -2,8 +2,14 @@
  * The operator's part of the configuration: log format, and where /metrics is served (a loopback-only
  * port, and/or the HTTP server's /metrics behind its own token). Read only by config.ts.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { isLoopback } from './transports/http-guard.js';
+
+/** 127.x.y.z, ::1 or localhost (transports/http-guard.ts isLoopback, kept here so config imports no transport). */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
 
 export function opsFields() {
   return {
