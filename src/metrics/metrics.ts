@@ -9,7 +9,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MediagenError } from '../errors.js';
 import { outcomeOf } from '../tools/paid-outcome.js';
-import { RESERVATION_STATES, type Store } from '../store/store.js';
+import { RESERVATION_STATES, type SpendTotals, type Store } from '../store/store.js';
+
+interface Snapshot {
+  totals: SpendTotals[];
+  open: Record<string, number>;
+  lagSeconds: number;
+}
 
 /** An error answer's code as a label value (never free text): its structuredContent.code, else ERROR. */
 export function outcomeLabel(result: { structuredContent?: Record<string, unknown> }): string {
@@ -69,44 +75,65 @@ export class Metrics {
   private stores: Store[] = [];
 
   constructor(private readonly now: () => number = Date.now) {
-    const watched = (): Store | undefined => this.stores[0];
-    const clock = (): number => this.now();
+    // One read of the store per scrape, shared by the gauges below (prom-client collects them at once).
+    let reading: Promise<Snapshot | undefined> | undefined;
+    const snapshot = (): Promise<Snapshot | undefined> =>
+      (reading ??= this.read().finally(() => (reading = undefined)));
+    const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: Snapshot) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const snap = await snapshot();
+          if (snap) fill(this, snap);
+        },
+      });
     new Gauge({
-      name: 'mediagen_credits',
-      help: 'Credits in the spend ledger by provider and reservation state (read from the store at scrape time)',
-      labelNames: ['provider', 'state'] as const,
+      name: 'mediagen_store_up',
+      help: 'Whether this scrape could read the store (1) or not (0: the gauges read from it are absent)',
       registers: [this.registry],
       async collect() {
-        this.reset();
-        const store = watched();
-        if (!store) return;
-        for (const t of await store.spendTotals({}))
-          for (const state of RESERVATION_STATES) this.set({ provider: t.provider, state }, t[state]);
+        this.set((await snapshot()) ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'mediagen_open_jobs',
-      help: 'Jobs not final yet, by status (read from the store at scrape time)',
-      labelNames: ['status'] as const,
-      registers: [this.registry],
-      async collect() {
-        const store = watched();
-        if (!store) return;
-        const counts = await store.openJobCounts();
-        for (const status of ['pending', 'running']) this.set({ status }, counts[status] ?? 0);
+    gauge(
+      'mediagen_credits',
+      'Credits in the spend ledger by provider and reservation state (read from the store at scrape time)',
+      ['provider', 'state'],
+      (g, s) => {
+        for (const t of s.totals)
+          for (const state of RESERVATION_STATES) g.set({ provider: t.provider, state }, t[state]);
       },
-    });
-    new Gauge({
-      name: 'mediagen_worker_lag_seconds',
-      help: 'How long the job most overdue for a poll (or for keeping its outputs) has waited: 0 when none is overdue',
-      registers: [this.registry],
-      async collect() {
-        const store = watched();
-        if (!store) return;
-        const due = await store.nextDueAt();
-        this.set(due === undefined ? 0 : Math.max(0, (clock() - due) / 1000));
+    );
+    gauge(
+      'mediagen_open_jobs',
+      'Jobs not final yet, by status (read from the store at scrape time)',
+      ['status'],
+      (g, s) => {
+        for (const status of ['pending', 'running']) g.set({ status }, s.open[status] ?? 0);
       },
-    });
+    );
+    gauge(
+      'mediagen_worker_lag_seconds',
+      'How long the job most overdue for a poll (or for keeping its outputs) has waited: 0 when none is overdue',
+      [],
+      (g, s) => g.set(s.lagSeconds),
+    );
+  }
+
+  /** The store's part of a scrape; undefined when it cannot be read (the scrape still answers). */
+  private async read(): Promise<Snapshot | undefined> {
+    const store = this.stores[0];
+    if (!store) return undefined;
+    try {
+      const [totals, open, due] = await Promise.all([store.spendTotals({}), store.openJobCounts(), store.nextDueAt()]);
+      return { totals, open, lagSeconds: due === undefined ? 0 : Math.max(0, (this.now() - due) / 1000) };
+    } catch {
+      return undefined;
+    }
   }
 
   /** The store the scrape-time gauges read (the process's one store). */

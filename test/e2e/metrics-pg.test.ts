@@ -24,7 +24,7 @@ describe.skipIf(!HAS_PG)('two replicas on PostgreSQL', () => {
     await db?.drop();
   });
 
-  it('count their own calls and report the same ledger', async () => {
+  it('count their own calls and report the same ledger; a lost database is store_up 0', async () => {
     const env = (): Record<string, string> =>
       phayaEnv(sandbox, { DATABASE_URL: db.url, MEDIAGEN_METRICS_TOKEN: TOKEN });
     const [a, b] = await Promise.all([spawnHttp(env()), spawnHttp(env())]);
@@ -42,6 +42,16 @@ describe.skipIf(!HAS_PG)('two replicas on PostgreSQL', () => {
         expect(total(body, 'mediagen_open_jobs')).toBe(1);
       }
       expect(sample(ma, 'mediagen_store_call_seconds_count', { method: 'reserve', result: 'ok' })).toBe(1);
+      expect(sample(ma, 'mediagen_store_up')).toBe(1);
+      // The database goes away: the scrape still answers, says so, and keeps the counters.
+      await db.drop();
+      const gone = await scrape(a.url.replace(/\/mcp$/, '/metrics'), TOKEN);
+      expect(gone.status).toBe(200);
+      expect(sample(gone.body, 'mediagen_store_up')).toBe(0);
+      expect(total(gone.body, 'mediagen_credits')).toBe(0);
+      expect(sample(gone.body, 'mediagen_provider_requests_total', { provider: 'phaya', class: 'accepted' })).toBe(1);
+      // The scrape's own reads are not store calls of the server: they are not in the histogram.
+      expect(total(gone.body, 'mediagen_store_call_seconds_count', { method: 'spendTotals' })).toBe(0);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

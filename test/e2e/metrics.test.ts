@@ -78,6 +78,7 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
       expect(credits('reserved')).toBe(0);
       expect(credits('refunded')).toBe(0);
       expect(total(body, 'mediagen_open_jobs')).toBe(1);
+      expect(sample(body, 'mediagen_store_up')).toBe(1);
       expect(sample(body, 'mediagen_worker_lag_seconds')).toBeGreaterThanOrEqual(0);
       // Every paid call reserved once (the capped one was refused by the store's reserve, still one call).
       expect(sample(body, 'mediagen_store_call_seconds_count', { method: 'reserve', result: 'ok' })).toBe(4);
