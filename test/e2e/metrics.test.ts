@@ -96,13 +96,24 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
     }
   });
 
-  it('is 404 without a metrics token or port', async () => {
-    const server = await spawnHttp(phayaEnv(sandbox));
+  it('is 404 without a metrics token or port; with --metrics-port only, served there and 404 on the MCP port', async () => {
+    const plain = await spawnHttp(phayaEnv(sandbox));
     try {
-      const res = await scrape(server.url.replace(/\/mcp$/, '/metrics'), 'anything-at-all-0123');
+      const res = await scrape(plain.url.replace(/\/mcp$/, '/metrics'), 'anything-at-all-0123');
       expect(res.status).toBe(404);
     } finally {
-      await server.stop();
+      await plain.stop();
+    }
+    const ported = await spawnHttp(phayaEnv(sandbox), ['--metrics-port', '0']);
+    try {
+      expect((await scrape(ported.url.replace(/\/mcp$/, '/metrics'), METRICS_TOKEN)).status).toBe(404);
+      const url = await metricsUrlOf(ported.stderr);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const { status, body } = await scrape(url);
+      expect(status).toBe(200);
+      expect(sample(body, 'mediagen_store_up')).toBe(1);
+    } finally {
+      await ported.stop();
     }
   });
 });
