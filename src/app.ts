@@ -22,6 +22,8 @@ import { RateLimits, sleep as realSleep } from './providers/rate-limit.js';
 import { createServer, type MediagenServer } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { openStore } from './store/open.js';
+import type { Metrics } from './metrics/metrics.js';
+import { timedStore } from './metrics/timed-store.js';
 import type { JobRecord, Store } from './store/store.js';
 import { accountTools } from './tools/account-tools.js';
 import { approveTool } from './tools/approve-tool.js';
@@ -69,6 +71,8 @@ export interface AppOptions extends RegistryOptions {
    * default), or `presign`, a presigned PUT for the client (HTTP: a server reads no client paths).
    */
   uploads?: 'path' | 'presign';
+  /** The process's metrics (/metrics): tool calls, paid requests, store latency. */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -129,11 +133,12 @@ function sandboxOrigins(config: Config, registry: Registry, opts: AppOptions): s
 /** Opens the configured store (SQLite, or PostgreSQL with DATABASE_URL), then builds the app over it. */
 export async function createApp(config: Config, logger: Logger, opts: AppOptions = {}): Promise<App> {
   if (opts.store) return buildApp(config, logger, opts, opts.store, false);
-  const store = await openStore({
+  const opened = await openStore({
     stateDir: config.stateDir,
     databaseUrl: config.databaseUrl,
     onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
   });
+  const store = timedStore(opened, opts.metrics);
   try {
     return buildApp(config, logger, opts, store, true);
   } catch (err) {
@@ -245,6 +250,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
     links,
     // Webhooks point back at this server, so they are sent only when it serves HTTP at a public URL.
     publicUrl: config.transport === 'http' ? config.publicUrl : undefined,
+    metrics: opts.metrics,
   });
   const downloader = new Downloader(
     {
@@ -359,6 +365,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
         tasks,
         views,
         byok: config.byok,
+        metrics: opts.metrics,
       }),
     close,
     shutdown: async () => {

@@ -23,6 +23,8 @@ import { buildRegistry, type Registry, type RegistryOptions } from './tools/regi
 import { serveStdio } from './transports/stdio.js';
 import { addToken } from './principals.js';
 import { COMMAND_USAGE, isCommandLine } from './commands/argv.js';
+import { Metrics } from './metrics/metrics.js';
+import { serveMetrics, type MetricsServer } from './metrics/serve.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -101,11 +103,24 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   if (config.transport === 'http') return serveHttp(config, logger);
   const { sandbox, opts } = await sandboxOptions(config, logger);
   let app: Awaited<ReturnType<typeof createApp>>;
+  // --metrics-port: a desktop or worker process over stdio can be scraped too (loopback only).
+  const metrics = config.metricsPort !== undefined ? new Metrics() : undefined;
+  let scrape: MetricsServer | undefined;
   try {
-    app = await createApp(config, logger, opts);
+    app = await createApp(config, logger, { ...opts, metrics });
   } catch (err) {
     await sandbox?.close();
     throw err;
+  }
+  if (metrics && config.metricsPort !== undefined) {
+    try {
+      scrape = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
+    } catch (err) {
+      await app.close(true);
+      await sandbox?.close();
+      throw err;
+    }
+    logger.info(`metrics on ${scrape.url}`);
   }
   if (app.store instanceof SqliteStore) logger.debug(`store: SQLite via ${app.store.driver}`);
   const mcp = app.createMcpServer(`stdio:${process.pid}`);
@@ -133,6 +148,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   if (end.error) logger.error(`stdio transport failed: ${end.error.message}`);
   await app.worker?.stop(); // first: its leases go back while the store is still open
   await app.shutdown();
+  await scrape?.close();
   await sandbox?.close();
   // Nothing may keep a stopping server alive past its drain deadline.
   setTimeout(() => process.exit(), 1_000).unref();
@@ -250,7 +266,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(verbose ? versionReport() : VERSION + '\n');
     return 0;
   }
-  const logger = createLogger(config.logLevel, secretsOf(config.env));
+  const logger = createLogger(config.logLevel, secretsOf(config.env), undefined, config.logFormat);
   if (config.command === 'list') {
     const settings = consentSettings(config);
     const registry = buildRegistry(config, logger, {

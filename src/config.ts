@@ -10,6 +10,7 @@ import { StartupError } from './errors.js';
 import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
 import { AUTH_FLAGS, AUTH_USAGE, authFields, authRaw } from './config-auth.js';
 import { MEDIA_FLAGS, MEDIA_USAGE, mediaFields, mediaRaw } from './config-media.js';
+import { OPS_FLAGS, OPS_USAGE, opsFields, opsRaw } from './config-ops.js';
 
 const list = z.string().transform((s) =>
   s
@@ -119,6 +120,7 @@ export const ConfigSchema = z
     ...hostingFields({ bool, list, positiveInt, absolutePath }),
     ...mediaFields({ bool, list, positiveInt, absolutePath }),
     ...authFields({ bool, list, positiveInt, absolutePath }),
+    ...opsFields(),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
@@ -160,6 +162,7 @@ export const FLAGS = {
   ...HOSTING_FLAGS,
   ...MEDIA_FLAGS,
   ...AUTH_FLAGS,
+  ...OPS_FLAGS,
   'drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -189,7 +192,7 @@ Options:
   --read-only              only read-only tools
   --http-timeout-ms N      overall deadline of one provider request (default 30000)
   --log-level LEVEL        debug | info | warn | error (stderr only)
-  --transport MODE         stdio (default) | http (MEDIAGEN_TRANSPORT)
+${OPS_USAGE}  --transport MODE         stdio (default) | http (MEDIAGEN_TRANSPORT)
   --host ADDR              HTTP bind address (default 127.0.0.1; any other needs --tokens-file)
   --port N                 HTTP port (default 3333); for the sandbox and ui commands their port (default: free)
   --stateless              HTTP without sessions, for replicas behind a load balancer (consent by token)
@@ -312,6 +315,7 @@ export function loadConfig(
     ...hostingRaw(f, env),
     ...mediaRaw(f, env),
     ...authRaw(f, env),
+    ...opsRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
   };

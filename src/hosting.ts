@@ -18,6 +18,9 @@ import { VERSION } from './server.js';
 import { startMaintenance } from './store/maintenance.js';
 import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
+import { Metrics } from './metrics/metrics.js';
+import { serveMetrics, type MetricsServer } from './metrics/serve.js';
+import { timedStore } from './metrics/timed-store.js';
 import { RateLimits } from './providers/rate-limit.js';
 import { configuredProviders } from './tools/registry.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
@@ -30,6 +33,8 @@ export interface Hosted {
   handle: HttpHandle;
   /** Stop as on SIGTERM: drain up to --drain-seconds, then close apps and the store. */
   stop: () => Promise<void>;
+  /** --metrics-port: where GET /metrics is served. */
+  metricsUrl?: string;
 }
 
 export interface HostingOptions extends AppOptions {
@@ -54,13 +59,18 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
       `refusing to serve HTTP on non-loopback address ${config.host} without bearer tokens (add one with: mediagen-mcp token add NAME --tokens-file FILE)`,
     );
   checkOutputStore(config); // apps are built on the first request of each principal: refuse now, not then
-  const store =
+  // /metrics: on this server behind MEDIAGEN_METRICS_TOKEN, and/or on a loopback port of its own.
+  const metrics =
+    opts.metrics ?? (config.metricsToken !== undefined || config.metricsPort !== undefined ? new Metrics() : undefined);
+  const store = timedStore(
     opts.store ??
-    (await openStore({
-      stateDir: config.stateDir,
-      databaseUrl: config.databaseUrl,
-      onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
-    }));
+      (await openStore({
+        stateDir: config.stateDir,
+        databaseUrl: config.databaseUrl,
+        onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+      })),
+    metrics,
+  );
   const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
   const stopReplay = AcceptedJournal.in(config.stateDir, logger).start(store, Date.now);
   const settings = new Map<string, Principal>((tokens?.principals ?? []).map((p) => [p.id, p]));
@@ -77,6 +87,7 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     refusals: opts.refusals ?? new RefusedTasks(),
     rateLimits: opts.rateLimits ?? new RateLimits({ store, logger }),
     uploads: 'presign',
+    metrics,
   };
   const auth = tokens && hasTokens ? authenticator(tokens) : undefined;
   // One background worker for every principal's jobs, each polled through its own principal's app. OAuth
@@ -156,8 +167,20 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     ready: () => store.listJobs({ limit: 1, principal: LOCAL_PRINCIPAL }).then(() => true),
     byok: config.byok ? catalogues.map((c) => c.provider.toLowerCase()) : undefined,
     hooks: hookRoute({ store, logger, wake: worker ? () => worker.wake() : undefined }),
+    metrics,
+    metricsToken: config.metricsToken,
     logger,
   });
+  let scrape: MetricsServer | undefined;
+  if (metrics && config.metricsPort !== undefined) {
+    try {
+      scrape = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
+    } catch (err) {
+      await handle.close(0);
+      throw err;
+    }
+    logger.info(`metrics on ${scrape.url}`);
+  }
   for (const w of webhookSecretWarnings(catalogues, config.env, config.publicUrl)) logger.warn(w);
   worker?.start();
   logger.info(`serving MCP over Streamable HTTP on ${handle.url}`, {
@@ -176,7 +199,7 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     (stopping ??= (async () => {
       // The worker stops first (its leases go back while the store is open), beside the drain.
       const workerStopped = worker?.stop();
-      await handle.close(config.drainSeconds * 1000);
+      await Promise.all([handle.close(config.drainSeconds * 1000), scrape?.close()]);
       await workerStopped;
       stopMaintenance();
       stopReplay();
@@ -185,5 +208,5 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
       if (!opts.store && (await bounded(store.close(), CLOSE_MS)) !== undefined)
         logger.warn(`shutdown: the store did not close within ${CLOSE_MS} ms; stopping anyway`);
     })());
-  return { handle, stop };
+  return { handle, stop, metricsUrl: scrape?.url };
 }

@@ -1,4 +1,5 @@
 /** stderr-only logger: in stdio mode stdout carries nothing but MCP messages. */
+import { logContext } from './log-context.js';
 import { requestSecrets } from './request-keys.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -42,19 +43,67 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
   };
 }
 
+export type LogFormat = 'text' | 'json';
+
+/** Every string inside `v` through `r` (the JSON form's values are scrubbed one by one before the line is). */
+function deepRedact(v: unknown, r: (s: string) => string, depth = 0): unknown {
+  if (typeof v === 'string') return r(v);
+  if (v === null || typeof v !== 'object' || depth > 8) return v;
+  if (Array.isArray(v)) return v.map((x) => deepRedact(x, r, depth + 1));
+  if (v instanceof Error) return r(String(v));
+  const toJSON = (v as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === 'function') return deepRedact(toJSON.call(v), r, depth + 1);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepRedact(x, r, depth + 1)]));
+}
+
+/**
+ * `json`: one object per line, `{"time", "level", "message", …}` plus the request's context (log-context.ts:
+ * request_id, principal, tool, job, price, where known) and the line's own fields (which win).
+ */
+function jsonLine(lvl: Level, msg: string, fields: Record<string, unknown> | undefined, r: (s: string) => string) {
+  const base = { time: new Date().toISOString(), level: lvl, message: r(msg), ...logContext() };
+  try {
+    return JSON.stringify({ ...base, ...(deepRedact(fields ?? {}, r) as Record<string, unknown>) });
+  } catch {
+    return JSON.stringify({ ...base, fields: r(String(fields)) });
+  }
+}
+
+/** A whole-line redaction that cut a JSON string short: the line rebuilt from the redacted message only. */
+function stillJson(line: string, rebuilt: () => string): string {
+  try {
+    JSON.parse(line);
+    return line;
+  } catch {
+    return rebuilt();
+  }
+}
+
 export function createLogger(
   level: Level = 'info',
   secrets: readonly string[] = [],
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  format: LogFormat = 'text',
 ): Logger {
   const redact = redactor(secrets);
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    const tail = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    const line = redact(`[mediagen-mcp] ${lvl}: ${msg}${tail}`);
     // A request's own provider keys (--byok) are scrubbed for as long as that request runs.
     const own = requestSecrets();
-    write(own.length ? redactor(own)(line) : line);
+    const r = own.length
+      ? (
+          (o) => (s: string) =>
+            o(redact(s))
+        )(redactor(own))
+      : redact;
+    if (format === 'json') {
+      // Each value is scrubbed, then the whole line once more (which must leave it valid JSON).
+      const line = r(jsonLine(lvl, msg, fields, r));
+      write(stillJson(line, () => jsonLine(lvl, msg, undefined, r)));
+      return;
+    }
+    const tail = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
+    write(r(`[mediagen-mcp] ${lvl}: ${msg}${tail}`));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

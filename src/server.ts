@@ -26,6 +26,8 @@ import type { ViewResources } from './views/resources.js';
 import { linkView, viewOf } from './views/tool-meta.js';
 import { APPROVE_TOOL, appsCapable } from './views/uris.js';
 import { keysFromHeaders, requestKey, withRequestKeys } from './request-keys.js';
+import { logContext, withLogContext } from './log-context.js';
+import { outcomeLabel, type Metrics } from './metrics/metrics.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -48,6 +50,8 @@ export interface ServerDeps {
   views?: ViewResources;
   /** --byok: a tool call uses the provider keys its HTTP request sent (X-Mediagen-Key-<Provider>), for that call only. */
   byok?: boolean;
+  /** Counts tool calls by tool and outcome (/metrics). */
+  metrics?: Metrics;
 }
 
 /**
@@ -216,8 +220,17 @@ export function createServer(deps: ServerDeps): MediagenServer {
       // The request's own provider keys (--byok; the HTTP layer refused malformed ones) live as long as this call.
       const keys =
         deps.byok && extra.requestInfo ? keysFromHeaders(extra.requestInfo.headers) : new Map<string, string>();
+      // Log lines of this call carry its principal, tool and request id (the HTTP request's, when there is one).
+      const known = catalogueTools.has(request.params.name) || serverTools.has(request.params.name);
+      const context = {
+        principal: deps.principal,
+        tool: known ? request.params.name : '(unknown)',
+        ...(logContext()?.request_id ? {} : { request_id: String(extra.requestId) }),
+      };
       const run = withRequestKeys(keys, () =>
-        request.params.task && tasks ? callAsTask(request.params, extra, tasks) : callTool(request.params, extra),
+        withLogContext(context, () =>
+          request.params.task && tasks ? callAsTask(request.params, extra, tasks) : callTool(request.params, extra),
+        ),
       );
       inflight.add(run);
       return run.finally(() => inflight.delete(run));
@@ -249,7 +262,15 @@ export function createServer(deps: ServerDeps): MediagenServer {
     }
   }
 
+  /** A tool call, counted by tool and outcome (ok, or its error code). */
   async function callTool(params: CallParams, extra: Extra): Promise<CallToolResult> {
+    const result = await answerCall(params, extra);
+    const known = catalogueTools.has(params.name) || serverTools.has(params.name);
+    deps.metrics?.toolCall(known ? params.name : '(unknown)', result.isError ? outcomeLabel(result) : 'ok');
+    return result;
+  }
+
+  async function answerCall(params: CallParams, extra: Extra): Promise<CallToolResult> {
     const { name } = params;
     const ctx: CallContext = {
       signal: extra.signal,

@@ -21,6 +21,8 @@ import {
   UNCERTAIN_LIMIT,
   rowToOutcome,
   toolOutcomesSql,
+  jobCounts,
+  OPEN_JOB_COUNTS_SQL,
   uncertainSql,
   type OutcomeRow,
 } from './worker-sql.js';
@@ -103,6 +105,10 @@ export class PgWorkerSql {
   async toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]> {
     const { text, values } = named(toolOutcomesSql(q.principal !== undefined), { ...q });
     return (await this.db.q<OutcomeRow>(text, values)).rows.map(rowToOutcome);
+  }
+
+  async openJobCounts(): Promise<Record<string, number>> {
+    return jobCounts((await this.db.q<{ status: string; n: string }>(OPEN_JOB_COUNTS_SQL, [])).rows);
   }
 
   async uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {

@@ -191,6 +191,10 @@ export class PgStore implements Store {
     return this.worker.toolOutcomes(q);
   }
 
+  openJobCounts(): Promise<Record<string, number>> {
+    return this.worker.openJobCounts();
+  }
+
   uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
     return this.worker.uncertainReservations(q);
   }

@@ -19,6 +19,8 @@ import {
   UNCERTAIN_LIMIT,
   rowToOutcome,
   toolOutcomesSql,
+  jobCounts,
+  OPEN_JOB_COUNTS_SQL,
   uncertainSql,
   type OutcomeRow,
 } from './worker-sql.js';
@@ -100,6 +102,10 @@ export class SqliteWorkerSql {
     return this.stmt<OutcomeRow>(toolOutcomesSql(q.principal !== undefined))
       .all(params)
       .map(rowToOutcome);
+  }
+
+  openJobCounts(): Record<string, number> {
+    return jobCounts(this.stmt<{ status: string; n: number }>(OPEN_JOB_COUNTS_SQL).all());
   }
 
   uncertainReservations(q: UncertainQuery): Reservation[] {

@@ -199,6 +199,10 @@ export class SqliteStore implements Store {
     return this.worker.toolOutcomes(q);
   }
 
+  async openJobCounts(): Promise<Record<string, number>> {
+    return this.worker.openJobCounts();
+  }
+
   async uncertainReservations(q: UncertainQuery): Promise<Reservation[]> {
     return this.worker.uncertainReservations(q);
   }

@@ -491,6 +491,8 @@ export interface Store {
   // reports
   /** Per tool: jobs created since `since` (of `principal`, when given), and how many of them failed. */
   toolOutcomes(q: { since: number; principal?: string }): Promise<ToolOutcome[]>;
+  /** Jobs not final yet, counted by status (every principal's; the operator's /metrics). */
+  openJobCounts(): Promise<Record<string, number>>;
   /**
    * Reservations whose outcome is unknown, oldest first: uncertain ones and reserved ones created before
    * `olderThan` (counted as uncertain by reports); of `principal` when given; at most `limit` (100).

@@ -16,6 +16,8 @@ import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
 import type { JobLedger } from '../jobs/ledger.js';
 import { newJobId, newJobRecord } from '../jobs/ledger.js';
 import type { Logger } from '../log.js';
+import { noteLog } from '../log-context.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { clientFor, type ProviderClient } from '../providers/client.js';
 import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
@@ -46,6 +48,8 @@ export interface PaidDeps {
   journal: AcceptedJournal;
   /** HTTP with --public-url: creates naming a job.webhookParam the caller left out carry this server's hook. */
   publicUrl?: string;
+  /** Counts paid provider requests by outcome class (/metrics). */
+  metrics?: Metrics;
 }
 
 export interface PaidCall {
@@ -180,6 +184,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   };
 
   const jobId = newJobId(d.now());
+  noteLog({ job: jobId, price: quoteText(quote, cat.currency) });
   let consent: Consent | undefined = c.consent;
   let reserved = false;
   try {
@@ -272,6 +277,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       data = (await client.call(tool.op, hook.sent, { safe: false, signal: c.signal, detach: true })).data;
     } catch (caught) {
       const err = scrubbed(caught, hook.secret);
+      d.metrics?.providerFailed(cat.provider, err);
       if (outcomeOf(err) === 'unknown') {
         d.sampler?.abandon(jobId);
         throw await unknown(causeOf(err));
@@ -281,6 +287,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
       await bestEffort(d, 'free the key', forget);
       throw err;
     }
+    const answeredId = !tool.op.job || validProviderJobId(getPath(data, tool.op.job.idField)) !== undefined;
+    d.metrics?.providerAnswered(cat.provider, answeredId ? 'accepted' : 'unknown');
 
     // Accepted: from here on the call is recorded or unknown (journaled), never "nothing was written".
     const base = { reservation: jobId, provider: cat.provider, tool: tool.name, principal: c.principal };

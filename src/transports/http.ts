@@ -30,6 +30,9 @@ import { cancelOnDrop, limitConnections, SessionTable } from './http-limits.js';
 import type { HookRoute } from './hooks.js';
 import { keyHeaders } from './http-keys.js';
 import { HOOK_PATH } from '../jobs/webhook.js';
+import { withLogContext } from '../log-context.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { answerMetrics, METRICS_PATH } from '../metrics/serve.js';
 
 export interface HttpOptions {
   host: string;
@@ -72,6 +75,9 @@ export interface HttpOptions {
   hooks?: HookRoute;
   /** --byok: the providers (lower case) X-Mediagen-Key-<Provider> may name; without it such headers are a 400. */
   byok?: readonly string[];
+  /** Counts HTTP answers; with `metricsToken` also serves GET /metrics behind that bearer token. */
+  metrics?: Metrics;
+  metricsToken?: string;
   logger: Logger;
 }
 
@@ -275,6 +281,9 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
         return;
       }
       const path = (req.url ?? '/').split('?')[0];
+      o.metrics?.httpAnswer(path, res);
+      if (path === METRICS_PATH && o.metrics && o.metricsToken !== undefined)
+        return answerMetrics(o.metrics, req, res, o.metricsToken);
       if (path === '/healthz') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
         return;
@@ -301,7 +310,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
         return sendError(res, 405, 'Method not allowed', { Allow: 'POST, GET, DELETE' });
       if (closing) return sendError(res, 503, 'Server is shutting down', { Connection: 'close' });
       inflight += req.method === 'GET' ? 0 : 1;
-      mcpRequest(req, res)
+      withLogContext({ request_id: randomUUID() }, () => mcpRequest(req, res))
         .catch((err: unknown) => {
           o.logger.error('HTTP request failed', { error: String(err) });
           sendError(res, 500, 'Internal error', {}, -32603);

@@ -293,6 +293,19 @@ export function workerContract(ref: PeerRef): void {
       expect(await ref.store.toolOutcomes({ since: T0, principal: 'carol' })).toEqual([]);
     });
 
+    it("openJobCounts counts every principal's jobs not final yet, by status", async () => {
+      expect(await ref.store.openJobCounts()).toEqual({});
+      const job = (id: string, status: JobRecord['status'], principal: string) =>
+        ref.store.insertJob(makeJob({ id, status, principal }));
+      await job('o1', 'pending', 'alice');
+      await job('o2', 'running', 'alice');
+      await job('o3', 'running', 'bob');
+      await job('o4', 'succeeded', 'bob');
+      await job('o5', 'failed', 'alice');
+      await job('o6', 'cancelled', 'alice');
+      expect(await ref.store.openJobCounts()).toEqual({ pending: 1, running: 2 });
+    });
+
     it('refundedSince: the principal own refunds at or after a time, and their credits', async () => {
       const a1 = await reserveOk(ref.store, { principal: 'alice', now: T0, credits: 2 });
       const a2 = await reserveOk(ref.store, { principal: 'alice', now: T0, credits: 0.1 });
