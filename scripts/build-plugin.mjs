@@ -50,10 +50,11 @@ function relocate(entryOut) {
         if (rel.startsWith('..')) return undefined; // a dependency: left as it is
         let code = await readFile(args.path, 'utf8');
         const self = './' + posix.relative(entryDir, rel);
-        const vendor = './' + posix.join(posix.relative(entryDir, '.'), 'vendor/@jsquash/webp/');
+        // Relative to the module's own (relocated) place: the replacement below makes its import.meta.url so.
+        const vendor = posix.relative(posix.dirname(rel), 'vendor/@jsquash/webp') + '/';
         code = code.replace(
           /import\.meta\.resolve\(/g,
-          `((s) => new URL(s.replace(/^@jsquash\\/webp\\//, ${JSON.stringify(vendor)}), import.meta.url).href)(`,
+          `((s) => new URL(s.replace(/^@jsquash\\/webp\\//, ${JSON.stringify(vendor.startsWith('.') ? vendor : './' + vendor)}), import.meta.url).href)(`,
         );
         code = code.replace(/import\.meta\.url/g, `new URL(${JSON.stringify(self)}, import.meta.url).href`);
         return { contents: code, loader: 'js', resolveDir: dirname(args.path) };
