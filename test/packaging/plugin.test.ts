@@ -36,11 +36,19 @@ describe.skipIf(dir === undefined)(`Claude Code plugin from a plain clone under 
       v
         .replaceAll('${CLAUDE_PLUGIN_ROOT}', root)
         .replaceAll('${CLAUDE_PLUGIN_DATA}', data)
-        .replace(/\$\{user_config\.(\w+)\}/g, (_, k: string) => user[k] ?? String(manifest.userConfig[k]?.default ?? ''));
+        .replace(
+          /\$\{user_config\.(\w+)\}/g,
+          (_, k: string) => user[k] ?? String(manifest.userConfig[k]?.default ?? ''),
+        );
     expect(decl.command).toBe('node');
     const [entry, ...args] = decl.args.map(sub);
     const env = Object.fromEntries(Object.entries(decl.env).map(([k, v]) => [k, sub(v)]));
-    server = await spawnStdio(env, args, { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } }, entry);
+    server = await spawnStdio(
+      env,
+      args,
+      { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } },
+      entry,
+    );
   });
   afterAll(() => {
     if (process.env.MEDIAGEN_DEBUG_PLUGIN) process.stderr.write(server?.stderr() ?? '');
@@ -54,9 +62,13 @@ describe.skipIf(dir === undefined)(`Claude Code plugin from a plain clone under 
 
   it('declares every provider key (sensitive), PHAYA_BASE and sandbox as plugin options', () => {
     const [decl] = Object.values(manifest.mcpServers);
-    for (const k of ['mediaio_api_key', 'phaya_api_key', 'ph0ny_api_key']) expect(manifest.userConfig[k]?.sensitive).toBe(true);
+    for (const k of ['mediaio_api_key', 'phaya_api_key', 'ph0ny_api_key'])
+      expect(manifest.userConfig[k]?.sensitive).toBe(true);
     expect(manifest.userConfig.sandbox?.type).toBe('boolean');
-    expect(decl?.env).toMatchObject({ PHAYA_BASE: '${user_config.phaya_base}', MEDIAGEN_SANDBOX: '${user_config.sandbox}' });
+    expect(decl?.env).toMatchObject({
+      PHAYA_BASE: '${user_config.phaya_base}',
+      MEDIAGEN_SANDBOX: '${user_config.sandbox}',
+    });
   });
 
   it('initializes in sandbox mode and lists every provider’s tools', async () => {
@@ -68,7 +80,11 @@ describe.skipIf(dir === undefined)(`Claude Code plugin from a plain clone under 
 
   it('ships the views: every ui:// resource is listed and readable', async () => {
     const { resources } = await server.client.listResources();
-    expect(resources.map((r) => r.uri).sort()).toEqual(['ui://mediagen/gallery', 'ui://mediagen/spend', 'ui://mediagen/viewer']);
+    expect(resources.map((r) => r.uri).sort()).toEqual([
+      'ui://mediagen/gallery',
+      'ui://mediagen/spend',
+      'ui://mediagen/viewer',
+    ]);
     for (const r of resources) {
       const read = await server.client.readResource({ uri: r.uri });
       expect(read.contents[0]).toMatchObject({ mimeType: VIEW_MIME });
