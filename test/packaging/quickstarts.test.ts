@@ -16,7 +16,7 @@ import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio } from '../helpers/stdio.js';
 
-const clone = process.env.MEDIAGEN_QUICKSTART_CLONE ?? ROOT;
+const clone = (process.env.MEDIAGEN_QUICKSTART_CLONE ?? ROOT).replace(/\/+$/, '');
 const claude = process.env.MEDIAGEN_CLAUDE_BIN;
 /** The marketplace the plugin lines add: a plain clone (CI: no dist/, no node_modules/), else the clone above. */
 const marketplace = process.env.MEDIAGEN_PLUGIN_DIR ?? clone;
