@@ -2,9 +2,10 @@
  * The listed JSON Schemas are built directly from the catalogue (and, for server tools, from a small
  * zod walker) while a zod validator judges every call. This proves the two agree: on examples derived
  * from the contract snapshot's schemas (valid, and one broken constraint at a time), a JSON Schema
- * validator (ajv) and our validator accept and refuse the same arguments. The one intended difference:
+ * validator (ajv) and our validator accept and refuse the same arguments. Two intended differences:
  * unknown keys, which the listed schema does not forbid (no additionalProperties: false) and the server
- * refuses, naming the accepted keys.
+ * refuses, naming the accepted keys; and `null` for an optional field, which the server reads as "not
+ * given" (strict clients send it), so ajv judges such arguments without those nulls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
@@ -15,6 +16,7 @@ import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 import { shapeSchema } from '../../src/tools/zod-json.js';
+import { dropNulls } from '../../src/tools/validate.js';
 import type { App } from '../../src/app.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
@@ -38,25 +40,30 @@ type Schema = {
 type Tool = { name: string; inputSchema: Schema };
 
 /**
- * The guard fields are listed bare and URL fields as format uri; the server instructions state the rest
- * once ("idempotency_key (8-128 characters)", "URL arguments ... must be http:// or https://"), so those
- * are part of the listed contract and checked here too.
+ * The guard fields are listed bare; the server instructions state their limits once ("idempotency_key
+ * (8-128 characters)"), so those are part of the listed contract and checked here too. URL fields list
+ * their http(s) pattern themselves.
  */
 const GUARD_LIMITS: Record<string, Schema> = {
   confirm_token: { type: 'string', maxLength: 512 },
   idempotency_key: { type: 'string', minLength: 8, maxLength: 128 },
 };
-function webUrls(s: Schema): Schema {
-  if (s.format === 'uri') return { ...s, pattern: '^[hH][tT][tT][pP][sS]?://[^/?#\\s]' };
-  const out: Schema = { ...s };
-  if (s.items) out.items = webUrls(s.items);
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, webUrls(v)]));
-  return out;
-}
 function withInstructions(t: Tool): Tool {
   const properties = { ...t.inputSchema.properties };
   for (const k of Object.keys(GUARD_LIMITS)) if (properties[k]) properties[k] = GUARD_LIMITS[k];
-  return { ...t, inputSchema: webUrls({ ...t.inputSchema, properties }) };
+  return { ...t, inputSchema: { ...t.inputSchema, properties } };
+}
+
+/** The arguments as the server reads them: a null for an optional (not required) field is not given. */
+function asGiven(s: Schema, v: unknown): unknown {
+  if (Array.isArray(v)) return s.items ? v.map((x) => asGiven(s.items!, x)) : v;
+  if (!v || typeof v !== 'object' || !s.properties) return v;
+  const props = s.properties;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k, x]) => !(x === null && Object.hasOwn(props, k) && !(s.required ?? []).includes(k)))
+      .map(([k, x]) => [k, Object.hasOwn(props, k) ? asGiven(props[k], x) : x]),
+  );
 }
 
 const snapshot = JSON.parse(
@@ -169,8 +176,8 @@ describe('listed JSON Schemas and the validator agree on the contract snapshot',
       if (!spec) continue;
       const check = ajv.compile(t.inputSchema);
       for (const ex of examples(t)) {
-        const listed = check(ex.args);
-        const judged = spec.schema.safeParse(ex.args).success;
+        const listed = check(asGiven(t.inputSchema, ex.args));
+        const judged = spec.schema.safeParse(dropNulls(spec.schema, ex.args)).success;
         if (listed !== judged) disagree.push(`${t.name}: ${ex.why}: listed ${listed}, validator ${judged}`);
         checked++;
       }
@@ -191,7 +198,7 @@ describe('listed JSON Schemas and the validator agree on the contract snapshot',
         const r = (await client.callTool({ name: t.name, arguments: ex.args })) as CallToolResult;
         // Refused by the validator: BAD_ARGUMENTS with its issues (a handler's own refusal has none).
         const judged = !(r.structuredContent as { issues?: unknown } | undefined)?.issues;
-        if (check(ex.args) !== judged) disagree.push(`${t.name}: ${ex.why}: listed ${!judged}, validator ${judged}`);
+        if (check(asGiven(t.inputSchema, ex.args)) !== judged) disagree.push(`${t.name}: ${ex.why}: listed ${!judged}, validator ${judged}`);
       }
       const r = (await client.callTool({
         name: t.name,
@@ -209,7 +216,6 @@ describe('listed JSON Schemas and the validator agree on the contract snapshot',
       const o: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(n))
         if (k !== '$schema' && k !== 'additionalProperties') o[k] = k === 'default' ? v : lean(v);
-      if (Array.isArray(o.enum)) delete o.type;
       return o;
     };
     const shape = {
