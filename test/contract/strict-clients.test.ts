@@ -36,7 +36,7 @@ type Listed = { name: string; inputSchema: Node };
  * loses more, or no longer loses one named here, fails the test.
  */
 const ANY_KEYS =
-  'the arguments of another tool, any keys: Gemini refuses an object without properties ("should be non-empty ' +
+  'arguments of other tools, any keys: Gemini refuses an object without properties ("should be non-empty ' +
   'for OBJECT type"), and strict mode can only say an object with no keys (ensure_strict_json_schema adds ' +
   'additionalProperties: false). Use these tools without strict mode; the server validates the inner ' +
   'arguments against the named tool and names what is wrong.';
