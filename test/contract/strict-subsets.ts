@@ -87,8 +87,11 @@ export function toGemini(n: Node, at = '#'): Converted {
   const nullable = typesOf(n).includes('null');
   for (const [k, v] of Object.entries(n)) {
     if (k === 'type') out.type = types.length === 1 ? types[0] : types;
-    else if (k === 'enum') out.enum = (v as unknown[]).filter((x) => x !== null);
-    else if (k === 'format') {
+    else if (k === 'enum') {
+      // "enum: Possible values of the element of Type.STRING": a number enum cannot be said.
+      if (types[0] === 'string') out.enum = (v as unknown[]).filter((x) => x !== null);
+      else lost.push(`${at}: enum`);
+    } else if (k === 'format') {
       if ((GEMINI_FORMATS[types[0]] ?? []).includes(v as string)) out.format = v;
       else if (!(v === 'uri' && typeof n.pattern === 'string')) lost.push(`${at}: format ${String(v)}`);
     } else if (k === 'properties' && isObj(v)) {
