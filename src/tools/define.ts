@@ -2,7 +2,7 @@
 import { z, type ZodRawShape } from 'zod';
 import { leanAnnotations } from './build.js';
 import type { CallContext, RequestTools, ServerTool, ToolResult } from './handler.js';
-import { badArguments } from './validate.js';
+import { badArguments, dropNulls } from './validate.js';
 import { shapeSchema } from './zod-json.js';
 
 export interface ToolDefinition<S extends ZodRawShape> {
@@ -34,8 +34,9 @@ export function defineTool<S extends ZodRawShape>(d: ToolDefinition<S>): ServerT
     }),
     ...(d.meta ? { _meta: d.meta } : {}),
     run: async (raw, ctx, req) => {
-      const parsed = schema.safeParse(raw ?? {});
-      if (!parsed.success) throw badArguments(d.name, schema, raw, parsed.error);
+      const input = dropNulls(schema, raw ?? {});
+      const parsed = schema.safeParse(input);
+      if (!parsed.success) throw badArguments(d.name, schema, input, parsed.error);
       return d.run(parsed.data, ctx, req);
     },
   };

@@ -1,9 +1,19 @@
 /**
  * The JSON Schema of a tool's input as tools/list serves it, built directly from the catalogue (we own
- * the format; no zod -> JSON Schema round trip at start-up). Lean: no `type` beside an `enum`, no
- * `additionalProperties: false` (the validator still refuses unknown keys and names the accepted ones).
- * Every enum, default, limit and format stays. test/unit/schema-agreement.test.ts proves this schema and
- * the lazy zod validator (validator.ts) accept and refuse the same arguments.
+ * the format; no zod -> JSON Schema round trip at start-up). Every enum, default, limit and format stays,
+ * written so that strict clients keep it (test/contract/strict-clients.test.ts checks the whole list
+ * against JSON Schema 2020-12, Gemini's `parameters` subset and OpenAI's strict mode):
+ * - every enum says its `type` (Gemini refuses an enum without one); a nullable one is `[type, "null"]`;
+ * - a URL is `format: uri` plus a `pattern` (http or https) and a word in its description: OpenAI's strict
+ *   mode and Gemini drop `uri` (neither lists that format) but both keep `pattern`, and a client that keeps
+ *   only types and descriptions still tells the model;
+ * - no `additionalProperties: false`. The server refuses unknown keys anyway (naming the accepted ones);
+ *   Gemini's subset has no such keyword, so listing it would break every tool there; strict converters
+ *   (the OpenAI Agents SDK's ensure_strict_json_schema) add it themselves; and it weighs ~5 tokens an object.
+ * An optional field may be sent as `null` (what strict clients send for "not given"): the validator drops
+ * it before anything else sees the arguments (validate.ts).
+ * test/contract/schema-agreement.test.ts proves this schema and the lazy zod validator (validator.ts)
+ * accept and refuse the same arguments.
  */
 import type { Field, Param } from '../catalogue/format.js';
 
@@ -21,15 +31,29 @@ export interface ListedGuard {
   idempotencyKey: boolean;
 }
 
+/** http:// or https:// then a host character, any case: what the validator's webUrl check accepts. */
+export const WEB_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\s]';
+const URL_WORDS = 'an http or https URL';
+
+/** A URL node: the format for clients that know it, the pattern and the words for those that do not. */
+export function urlNode(description?: string): Node {
+  return {
+    type: 'string',
+    format: 'uri',
+    pattern: WEB_URL_PATTERN,
+    description: description ? `${description} (${URL_WORDS})` : `${URL_WORDS[0].toUpperCase()}${URL_WORDS.slice(1)}.`,
+  };
+}
+
 function scalar(type: Field['type'], format?: 'url'): Node {
-  if (format === 'url') return { type: 'string', format: 'uri' };
+  if (format === 'url') return urlNode();
   return { type };
 }
 
 function itemNode(p: ParamLike): Node {
   const items = p.items ?? 'string';
   if (items === 'object') return p.properties ? objectNode(p.properties) : { type: 'object' };
-  if (items === 'url') return { type: 'string', format: 'uri' };
+  if (items === 'url') return urlNode();
   return { type: items };
 }
 
@@ -43,7 +67,7 @@ function objectNode(fields: readonly Field[]): Node {
 export function fieldSchema(p: ParamLike): Node {
   let s: Node;
   if (p.enum) {
-    s = { enum: p.nullable ? [...p.enum, null] : [...p.enum] };
+    s = p.nullable ? { type: [p.type, 'null'], enum: [...p.enum, null] } : { type: p.type, enum: [...p.enum] };
   } else {
     switch (p.type) {
       case 'array':
@@ -65,7 +89,7 @@ export function fieldSchema(p: ParamLike): Node {
     if (p.nullable) s.type = [s.type, 'null'];
   }
   if (p.refuse) s.not = { enum: p.refuse.map((r) => r.value) };
-  if (p.description) s.description = p.description;
+  if (p.description) s.description = s.format === 'uri' ? urlNode(p.description).description : p.description;
   if (p.default !== undefined) s.default = p.default;
   return s;
 }

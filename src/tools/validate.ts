@@ -155,9 +155,29 @@ export function badArguments(tool: string, schema: ZodTypeAny, raw: unknown, err
   });
 }
 
+/**
+ * An optional field sent as `null` is a field not given (strict clients send null for "not given"): it is
+ * dropped here, at every depth of the schema's objects, so the default applies and no null reaches the
+ * provider, the confirm token's hash or the idempotency key. A field whose schema accepts null (a
+ * catalogue's `nullable` param) keeps it: there null is a value the provider documents.
+ */
+export function dropNulls(schema: ZodTypeAny, value: unknown): unknown {
+  const s = unwrap(schema);
+  if (s instanceof z.ZodArray && Array.isArray(value)) return value.map((v) => dropNulls(s.element as ZodTypeAny, v));
+  if (!(s instanceof z.ZodObject) || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const shape = s.shape as Record<string, ZodTypeAny>;
+  // fromEntries defines own keys: a "__proto__" key stays a key (and is refused as unknown).
+  return Object.fromEntries(
+    Object.entries(value)
+      .map(([k, v]) => [k, v, Object.hasOwn(shape, k) ? shape[k] : undefined] as const)
+      .filter(([, v, f]) => !(v === null && f?.isOptional() && !f.isNullable()))
+      .map(([k, v, f]) => [k, f ? dropNulls(f, v) : v]),
+  );
+}
+
 /** Validate and apply defaults; BAD_ARGUMENTS on failure (nothing is sent anywhere). */
 export function validateArgs(tool: ToolSpec, raw: unknown): Record<string, unknown> {
-  const input = raw ?? {};
+  const input = dropNulls(tool.schema, raw ?? {});
   const parsed = tool.schema.safeParse(input);
   if (!parsed.success) throw badArguments(tool.name, tool.schema, input, parsed.error);
   const broken = brokenRules(tool.op.rules ?? [], parsed.data);

@@ -46,7 +46,7 @@ function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
   if (cur instanceof z.ZodString) schema = stringNode(cur);
   else if (cur instanceof z.ZodNumber) schema = numberNode(cur);
   else if (cur instanceof z.ZodBoolean) schema = { type: 'boolean' };
-  else if (cur instanceof z.ZodEnum) schema = { enum: [...(cur.options as string[])] };
+  else if (cur instanceof z.ZodEnum) schema = { type: 'string', enum: [...(cur.options as string[])] };
   else if (cur instanceof z.ZodRecord) schema = { type: 'object' };
   else if (cur instanceof z.ZodArray) {
     schema = { type: 'array', items: node(cur.element as ZodTypeAny).schema };

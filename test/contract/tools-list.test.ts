@@ -106,7 +106,7 @@ describe('tools/list contract', () => {
     for (const t of tools) expect(arraysWithoutItems(t.inputSchema), t.name).toEqual([]);
   });
 
-  it('no sub-schema is an empty {} (free-form objects say additionalProperties: true)', () => {
+  it('no sub-schema is an empty {} (a free-form object says type: object)', () => {
     for (const t of tools) expect(emptySubSchemas(t.inputSchema), t.name).toEqual([]);
   });
 
