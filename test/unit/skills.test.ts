@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProperties, validate } from 'skills-ref';
 import { describe, expect, it } from 'vitest';
-import { loadCatalogues, SHIPPED_CATALOGUES } from '../../dist/catalogue/load.js';
+import { loadCatalogues, SHIPPED_CATALOGUES } from '../../src/catalogue/load.js';
 import { ROOT } from '../helpers/paths.js';
 
 const SKILL_DIR = join(ROOT, 'skills/mediagen-mcp');
