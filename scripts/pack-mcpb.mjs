@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds mediagen-mcp.mcpb in the repository root: a pruned copy of what the bundle needs (dist/, catalogues/,
-// the skill (SKILL.md, references/), manifest.json, README, LICENSE and the production dependencies WITHOUT better-sqlite3, so no
+// the skill (SKILL.md, skills/), manifest.json, README, LICENSE and the production dependencies WITHOUT better-sqlite3, so no
 // native module: Claude Desktop's Node >= 22.13 has node:sqlite built in), validated and packed with
 // @anthropic-ai/mcpb. Run through `npm run pack:mcpb` (which builds dist/ first).
 // Usage: node scripts/pack-mcpb.mjs [--stage DIR] [--out FILE]
@@ -30,7 +30,7 @@ function walk(dir, base = dir) {
 // 1. A fresh copy of what the bundle ships (no source maps: they only repeat src/).
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-const keep = ['dist', 'catalogues', 'references', 'SKILL.md', 'manifest.json', 'README.md', 'LICENSE', '.mcpbignore'];
+const keep = ['dist', 'catalogues', 'SKILL.md', 'skills', 'manifest.json', 'README.md', 'LICENSE', '.mcpbignore'];
 for (const name of [...keep, 'package.json', 'package-lock.json']) {
   cpSync(join(root, name), join(stage, name), { recursive: true, filter: (src) => !src.endsWith('.map') });
 }

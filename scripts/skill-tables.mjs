@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Writes the tool and price table of each provider guide (references/<provider>.md) from the shipped
-// catalogues, between the markers <!-- generated:<provider> start --> and <!-- generated:<provider> end -->.
-// The price column is the server's own price line (same code as tools/list), so the guide cannot drift.
-// The result is formatted with the repository's Prettier settings.
+// Writes the generated parts of the skill, from one source each:
+// - the tool and price table of each provider guide (skills/mediagen-mcp/references/<provider>.md) from the
+//   shipped catalogues, between the markers <!-- generated:<provider> start --> and <!-- generated:<provider> end -->.
+//   The price column is the server's own price line (same code as tools/list), so the guide cannot drift.
+//   Formatted with the repository's Prettier settings.
+// - the root SKILL.md (for OpenClaw and ClawHub installs of the repository or package root) from
+//   skills/mediagen-mcp/SKILL.md: the same front matter and body, its links pointing into skills/mediagen-mcp/.
 // Usage: node scripts/skill-tables.mjs [--check]   (needs dist/: npm run build)
-//   --check: write nothing; exit 1 naming every guide whose table is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+//   --check: write nothing; exit 1 naming every generated file that is stale.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
@@ -45,9 +48,17 @@ function table(cat) {
   ].join('\n');
 }
 
+const SKILL = 'skills/mediagen-mcp';
 const stale = [];
+/** Writes `next` to `file` unless it is already so (or, with --check, notes it as stale). */
+function update(file, text, next) {
+  if (next === text) return;
+  if (check) stale.push(file);
+  else writeFileSync(file, next);
+}
+
 for (const cat of loadCatalogues(SHIPPED_CATALOGUES)) {
-  const file = join(root, 'references', `${cat.provider}.md`);
+  const file = join(root, SKILL, 'references', `${cat.provider}.md`);
   const text = readFileSync(file, 'utf8');
   const start = `<!-- generated:${cat.provider} start -->`;
   const end = `<!-- generated:${cat.provider} end -->`;
@@ -57,11 +68,19 @@ for (const cat of loadCatalogues(SHIPPED_CATALOGUES)) {
   const raw = `${text.slice(0, a + start.length)}\n${table(cat)}\n${text.slice(b)}`;
   // Formatted as `prettier --check` wants it, so the check here and the format check agree.
   const next = await prettier.format(raw, { ...(await prettier.resolveConfig(file)), filepath: file });
-  if (next === text) continue;
-  if (check) stale.push(file);
-  else writeFileSync(file, next);
+  update(file, text, next);
 }
+
+// The root copy of the skill: front matter as written (Prettier leaves SKILL.md alone, see .prettierignore).
+const source = readFileSync(join(root, SKILL, 'SKILL.md'), 'utf8');
+const [, front, body] = /^(---\n[^]*?\n---\n)([^]*)$/.exec(source) ?? [];
+if (front === undefined) throw new Error(`${SKILL}/SKILL.md: no front matter`);
+const rootFile = join(root, 'SKILL.md');
+const rootText = existsSync(rootFile) ? readFileSync(rootFile, 'utf8') : '';
+const note = `<!-- Generated from ${SKILL}/SKILL.md by node scripts/skill-tables.mjs: edit that one. -->\n`;
+update(rootFile, rootText, `${front}${note}${body.replace(/\]\(references\//g, `](${SKILL}/references/`)}`);
+
 if (stale.length > 0) {
-  process.stderr.write(`stale tool tables (run node scripts/skill-tables.mjs): ${stale.join(', ')}\n`);
+  process.stderr.write(`stale generated skill files (run node scripts/skill-tables.mjs): ${stale.join(', ')}\n`);
   process.exit(1);
 }

@@ -60,6 +60,9 @@ describe.skipIf(dir === undefined)(`unpacked MCPB bundle under Node ${process.ve
     expect(all.filter((f) => f.includes('better-sqlite3') || f.includes('better_sqlite3'))).toEqual([]);
     expect(all.filter((f) => /^(src|test|bench|\.ci|scripts)\//.test(f))).toEqual([]);
     expect(all).toEqual(expect.arrayContaining(['manifest.json', 'dist/cli.js', 'README.md', 'LICENSE', 'SKILL.md']));
+    // the skill: the root copy's links point into skills/, which ships whole
+    for (const guide of ['SKILL.md', 'references/mediaio.md', 'references/phaya.md', 'references/ph0ny.md'])
+      expect(all).toContain(`skills/mediagen-mcp/${guide}`);
     expect(manifest.compatibility.runtimes.node).toBe('>=22.13.0');
     expect(manifest.tools_generated).toBe(true);
     expect(Object.keys(manifest.user_config)).toEqual(expect.arrayContaining(['cap_day', 'confirm_above']));

@@ -1,44 +1,68 @@
 /**
- * The skill as Agent Skills clients and OpenClaw load it: one skill (the root SKILL.md, name
- * mediagen-mcp) whose provider guides are references/*.md without front matter, tables generated from the
- * catalogues and never stale. (CI also runs the pinned skills-ref validator on the shipped folders.)
+ * The skill as Agent Skills clients and OpenClaw load it: one skill, skills/mediagen-mcp (its folder named
+ * like the skill, so it validates from a clone of any name), whose provider guides are references/*.md
+ * without front matter, tables generated from the catalogues and never stale; the root SKILL.md is the same
+ * skill generated from it, for OpenClaw and ClawHub installs of the repository or package root. Checked
+ * with the pinned Agent Skills reference library (skills-ref) itself; CI also runs its CLI on the shipped
+ * folders and OpenClaw 2026.9.6 on the skill (.ci/openclaw.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProperties, validate } from 'skills-ref';
 import { describe, expect, it } from 'vitest';
+import { loadCatalogues, SHIPPED_CATALOGUES } from '../../src/catalogue/load.js';
 import { ROOT } from '../helpers/paths.js';
 
-const skill = readFileSync(join(ROOT, 'SKILL.md'), 'utf8');
-const [, front = '', body = ''] = /^---\n([^]*?)\n---\n([^]*)$/.exec(skill) ?? [];
-const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(front)?.[1];
+const SKILL_DIR = join(ROOT, 'skills/mediagen-mcp');
+const body = readFileSync(join(SKILL_DIR, 'SKILL.md'), 'utf8').replace(/^---\n[^]*?\n---\n/, '');
+
+interface OpenClawBlock {
+  primaryEnv?: string;
+  requires: Record<string, unknown>;
+  install: { kind: string; package: string; bins: string[] }[];
+}
 
 describe('skill', () => {
-  it('has the required and optional Agent Skills fields, within their limits', () => {
-    expect(field('name')).toBe('mediagen-mcp');
-    expect(field('description')!.length).toBeLessThanOrEqual(1024);
-    expect(field('license')).toBe('MIT');
-    expect(field('compatibility')!.length).toBeLessThanOrEqual(500);
-    expect(front.split('\n').map((l) => l.split(':')[0])).toEqual([
-      'name',
-      'description',
-      'license',
-      'compatibility',
-      'metadata',
-    ]);
+  it('is the one skill under skills/, valid by skills-ref with its name equal to its folder', async () => {
+    const names = readdirSync(join(ROOT, 'skills'), { withFileTypes: true }).filter((e) => e.isDirectory());
+    expect(names.map((e) => e.name)).toEqual(['mediagen-mcp']);
+    expect(await validate(SKILL_DIR)).toEqual([]);
+    const props = await readProperties(SKILL_DIR);
+    expect(props.name).toBe('mediagen-mcp');
+    expect(props.license).toBe('MIT');
+    expect(props.description.length).toBeLessThanOrEqual(1024);
+    expect(props.compatibility!.length).toBeLessThanOrEqual(500);
   });
 
-  it('carries OpenClaw metadata on one line of JSON: npm install, node needed, no key required', () => {
-    const meta = JSON.parse(field('metadata')!) as {
-      openclaw: { requires: Record<string, unknown>; install: { kind: string; package: string; bins: string[] }[] };
-    };
-    expect(meta.openclaw.install).toEqual([expect.objectContaining({ kind: 'node', package: 'mediagen-mcp' })]);
-    expect(meta.openclaw.install[0].bins).toEqual(['mediagen-mcp']);
-    expect(meta.openclaw.requires).toEqual({ bins: ['node'] }); // any one key, or the sandbox, is enough
+  it('keeps metadata one string (no nested object for skills-ref to print as [object Object]) of OpenClaw JSON', async () => {
+    const { metadata } = await readProperties(SKILL_DIR);
+    expect(typeof metadata).toBe('string');
+    expect(JSON.stringify(metadata)).not.toContain('[object Object]');
+    const { openclaw } = JSON.parse(metadata as unknown as string) as { openclaw: OpenClawBlock };
+    expect(openclaw.install).toEqual([expect.objectContaining({ kind: 'node', package: 'mediagen-mcp' })]);
+    expect(openclaw.install[0].bins).toEqual(['mediagen-mcp']);
+    expect(openclaw.requires).toEqual({ bins: ['node'] }); // any one key, or the sandbox, is enough: no requires.env
+    expect(openclaw.primaryEnv).toBe('MEDIAIO_API_KEY');
   });
 
-  it('names the set-up for every client in its body', () => {
-    for (const line of ['claude mcp add mediagen', 'openclaw mcp set mediagen', 'cmd', '/c npx -y mediagen-mcp'])
+  it('names every key variable of the shipped catalogues in its body, the declared primaryEnv among them', () => {
+    const vars = loadCatalogues(SHIPPED_CATALOGUES).flatMap((cat) => {
+      const c = cat as unknown as { auth?: { env?: string }; baseUrl?: { env?: string; required?: boolean } };
+      return [c.auth?.env, c.baseUrl?.required ? c.baseUrl.env : undefined].filter((v): v is string => !!v);
+    });
+    expect(vars).toEqual(expect.arrayContaining(['MEDIAIO_API_KEY', 'PHAYA_API_KEY', 'PH0NY_API_KEY']));
+    for (const v of [...vars, 'PHAYA_BASE']) expect(body, v).toContain(`\`${v}\``);
+  });
+
+  it('names the set-up for every client in its body, from the registry and from a clone', () => {
+    for (const line of [
+      'claude mcp add mediagen',
+      'openclaw mcp set mediagen',
+      'openclaw skills install /path/to/mediagen-mcp/skills/mediagen-mcp',
+      'node /path/to/mediagen-mcp/dist/cli.js',
+      '/c npx -y mediagen-mcp',
+    ])
       expect(body).toContain(line);
   });
 
@@ -46,20 +70,29 @@ describe('skill', () => {
     const links = [...body.matchAll(/\]\((references\/[a-z0-9]+\.md)\)/g)].map((m) => m[1]);
     expect(links).toEqual(['references/mediaio.md', 'references/phaya.md', 'references/ph0ny.md']);
     for (const link of links) {
-      expect(existsSync(join(ROOT, link)), link).toBe(true);
-      expect(readFileSync(join(ROOT, link), 'utf8').startsWith('---'), link).toBe(false);
+      expect(existsSync(join(SKILL_DIR, link)), link).toBe(true);
+      expect(readFileSync(join(SKILL_DIR, link), 'utf8').startsWith('---'), link).toBe(false);
     }
+    expect(existsSync(join(ROOT, 'references')), 'no second copy of the guides at the top').toBe(false);
   });
 
-  it('is the only SKILL.md shipped (OpenClaw stops discovery below the first one)', () => {
+  it('has one other SKILL.md, the root copy of the same skill (its links into skills/), valid where named so', async () => {
     const found = readdirSync(ROOT, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && /^skill\.md$/i.test(e.name))
       .map((e) => join(e.parentPath, e.name).slice(ROOT.length))
-      .filter((f) => !/^(node_modules|\.cache|dist|\.git)\//.test(f));
-    expect(found).toEqual(['SKILL.md']);
+      .filter((f) => !/^(node_modules|\.cache|dist|\.git|test-output)\//.test(f))
+      .sort();
+    expect(found).toEqual(['SKILL.md', 'skills/mediagen-mcp/SKILL.md']);
+    const root = readFileSync(join(ROOT, 'SKILL.md'), 'utf8');
+    const links = [...root.matchAll(/\]\(([^)]+\.md)\)/g)].map((m) => m[1]);
+    expect(links).toEqual(['mediaio', 'phaya', 'ph0ny'].map((p) => `skills/mediagen-mcp/references/${p}.md`));
+    // skills-ref wants the folder named like the skill: a clone named otherwise fails only on that, so the
+    // repository's validated copy is skills/mediagen-mcp.
+    const errors = await validate(ROOT);
+    expect(errors.filter((e) => !/must match skill name/.test(e))).toEqual([]);
   });
 
-  it('has provider tables that match the catalogues (node scripts/skill-tables.mjs --check)', () => {
+  it('has generated files that match their sources (node scripts/skill-tables.mjs --check)', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts/skill-tables.mjs'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
