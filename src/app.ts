@@ -132,7 +132,8 @@ export async function createApp(config: Config, logger: Logger, opts: AppOptions
   const store = await openStore({
     stateDir: config.stateDir,
     databaseUrl: config.databaseUrl,
-    onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+    logger,
+    startSeconds: config.storeStartSeconds,
   });
   try {
     return buildApp(config, logger, opts, store, true);

@@ -120,6 +120,8 @@ export const ConfigSchema = z
     ...mediaFields({ bool, list, positiveInt, absolutePath }),
     ...authFields({ bool, list, positiveInt, absolutePath }),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
+    /** At start, how long an unavailable store is retried (with backoff) before giving up. */
+    storeStartSeconds: z.coerce.number().int().min(0).max(3_600).default(30),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
   .strict();
@@ -240,7 +242,9 @@ ${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expre
 Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
   MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24),
   MEDIAGEN_WORKER_LEASE_MS (how long the background worker holds a job it polls, default 60000: a worker
-  killed mid-poll loses its jobs to another process when this runs out)
+  killed mid-poll loses its jobs to another process when this runs out),
+  MEDIAGEN_STORE_START_SECONDS (at start, how long a store that cannot be reached yet is retried, with
+  backoff, before exiting 1; default 30, 0 = not at all)
 `;
 
 export interface ParsedCli {
@@ -314,6 +318,7 @@ export function loadConfig(
     ...authRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
+    storeStartSeconds: env.MEDIAGEN_STORE_START_SECONDS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {

@@ -59,7 +59,8 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     (await openStore({
       stateDir: config.stateDir,
       databaseUrl: config.databaseUrl,
-      onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+      logger,
+      startSeconds: config.storeStartSeconds,
     }));
   const stopMaintenance = startMaintenance(store, { retentionMs: config.retentionHours * 3_600_000, logger });
   const stopReplay = AcceptedJournal.in(config.stateDir, logger).start(store, Date.now);
