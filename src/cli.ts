@@ -24,6 +24,7 @@ import { serveStdio } from './transports/stdio.js';
 import { addToken } from './principals.js';
 import { isCommandLine } from './commands/argv.js';
 import { helpFor } from './commands/help.js';
+import { noProviderNote } from './tools/no-provider.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -121,6 +122,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     version: VERSION,
     stateDir: config.stateDir,
   });
+  const none = noProviderNote(app.registry);
+  if (none) logger.warn(none);
   const { ended, stop } = await serveStdio(mcp, drainMs);
   app.worker?.start();
   const onSignal = (): void => {

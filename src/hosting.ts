@@ -19,7 +19,8 @@ import { startMaintenance } from './store/maintenance.js';
 import { checkOutputStore } from './outputs/open.js';
 import { openStore } from './store/open.js';
 import { RateLimits } from './providers/rate-limit.js';
-import { configuredProviders } from './tools/registry.js';
+import { noProviderNote } from './tools/no-provider.js';
+import { configuredProviders, providerNeeds } from './tools/registry.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -172,6 +173,12 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     store: store.kind,
     webhooks: config.publicUrl ? `${config.publicUrl}/hooks/<capability>` : 'not sent (no --public-url)',
   });
+  // No principal has a provider key (and no --sandbox, --byok or OAuth): only the free tools are served.
+  const none =
+    providers?.length === 0 && !oauth
+      ? noProviderNote({ catalogues: [], unconfigured: [], needs: providerNeeds(config) })
+      : undefined;
+  if (none) logger.warn(none);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
