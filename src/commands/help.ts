@@ -85,6 +85,7 @@ function one(name: string): string {
 export function helpFor(argv: readonly string[]): HelpAnswer | undefined {
   const [first, second] = argv;
   if (first === 'help') {
+    if (second === '--help' || second === '-h') return { text: one('help'), code: 0 };
     if (second === undefined || second.startsWith('-')) return { text: full(), code: 0 };
     if (Object.hasOwn(COMMAND_HELP, second)) return { text: one(second), code: 0 };
     return { text: full(), error: unknownCommand(second), code: 2 };
