@@ -183,7 +183,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   } catch (err) {
     // Refused by its key before anything was sent: a consent given beforehand works once more.
     if (c.consent) await bestEffort(d, 'give the approval back', c.consent.giveBack);
-    throw err;
+    throw refusedByStore(err, tool.name, cat.provider);
   }
   if (existing) return existing;
   const forget = async (): Promise<void> => {
