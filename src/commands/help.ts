@@ -16,11 +16,15 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   describe: `mediagen-mcp describe TOOL [--json] [options]
   A tool's arguments (types, required, defaults), its price and its consent rule.`,
   quote: `mediagen-mcp quote TOOL key=value... [--json-args '{...}'] [--json] [options]
-  Price a call without running it: credits, whether consent is needed, caps left, balance.`,
+  Price a call without running it: credits, whether consent is needed, caps left, balance.
+  Settings that loosen consent print a line "mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each,
+  whatever --log-level.`,
   call: `mediagen-mcp call TOOL key=value... [--json-args '{...}'] [--confirm-token T] [--wait] [--download DIR] [--json]
   Run a tool through the same guard and ledger as the server: consent (y/N on a terminal, else
   CONFIRMATION_REQUIRED and a --confirm-token to repeat the command with), caps, one provider request.
-  --wait: wait for the job; --download DIR: wait, then save its outputs there.`,
+  --wait: wait for the job; --download DIR: wait, then save its outputs there.
+  Settings that loosen consent are honoured, and print a line
+  "mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each, whatever --log-level.`,
   jobs: `mediagen-mcp jobs list [status=running ...] | jobs get ID | jobs wait ID [--download DIR] | jobs cancel ID
   The job ledger: list (newest first; filters status=, provider=, since=, until=, limit=), one status poll
   (get), wait for the end (wait), or cancel at the provider (cancel).`,

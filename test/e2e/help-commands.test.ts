@@ -13,15 +13,19 @@ describe('help for every command', () => {
   it('--help lists every command, each at the start of a line', async () => {
     const r = await runPiped(['--help'], {});
     expect(r.code, r.stderr).toBe(0);
-    for (const name of COMMAND_NAMES) expect(r.stdout, name).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
-    expect(r.stdout).toMatch(/^  list \[--json\]/m);
-    expect(r.stdout).toMatch(/^  import-openapi SPEC\.json/m);
+    for (const name of COMMAND_NAMES) expect(r.stdout, name).toMatch(new RegExp(`^ {2}${name}\\b`, 'm'));
+    expect(r.stdout).toMatch(/^ {2}list \[--json\]/m);
+    expect(r.stdout).toMatch(/^ {2}import-openapi SPEC\.json/m);
     expect(r.stdout + r.stderr).not.toMatch(ZOD);
   });
 
   it.each(COMMAND_NAMES)('%s --help and help %s: exit 0 with its usage', async (name) => {
     const synopsis = COMMAND_HELP[name].split('\n')[0];
-    for (const args of [[name, '--help'], [name, '-h'], ['help', name]]) {
+    for (const args of [
+      [name, '--help'],
+      [name, '-h'],
+      ['help', name],
+    ]) {
       const r = await runPiped(args, {});
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`Usage: ${synopsis}`);

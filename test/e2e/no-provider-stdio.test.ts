@@ -23,7 +23,10 @@ describe('no provider configured', () => {
     const s = await spawnStdio({});
     servers.push(s);
     await until(() => /No provider is configured/.test(s.stderr()));
-    const line = s.stderr().split('\n').find((l) => l.includes('No provider is configured'))!;
+    const line = s
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('No provider is configured'))!;
     expect(line).toMatch(/^\[mediagen-mcp\] warn: /);
     expect(line).toMatch(WAY_OUT);
 

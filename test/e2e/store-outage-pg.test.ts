@@ -86,7 +86,11 @@ describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
     const c = await connectHttp(server!.url);
     expect((await c.call('spend_report')).isError).toBeFalsy();
     const before = hits(sandbox!, T2I_PATH);
-    const lines = (re: RegExp): string[] => server!.stderr().split('\n').filter((l) => re.test(l));
+    const lines = (re: RegExp): string[] =>
+      server!
+        .stderr()
+        .split('\n')
+        .filter((l) => re.test(l));
     const down = /error: the shared store \(PostgreSQL\) is unavailable/;
     const back = /info: the shared store \(PostgreSQL\) is reachable again after \d+ s/;
     const downBefore = lines(down).length;

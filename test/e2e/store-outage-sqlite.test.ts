@@ -181,7 +181,11 @@ describe('SQLite locked by another process past its busy timeout', () => {
     servers.push(s);
     expect((await s.call('spend_report')).isError).toBeFalsy();
     const before = hits(sandbox, T2I_PATH);
-    const lines = (re: RegExp): number => s.stderr().split('\n').filter((l) => re.test(l)).length;
+    const lines = (re: RegExp): number =>
+      s
+        .stderr()
+        .split('\n')
+        .filter((l) => re.test(l)).length;
     const down = /error: the store \(SQLite\) is unavailable/;
     const back = /info: the store \(SQLite\) is reachable again after \d+ s/;
     // Another process holds the write lock: every write waits busy_timeout (5 s), then fails SQLITE_BUSY.

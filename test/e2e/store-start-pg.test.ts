@@ -31,7 +31,9 @@ describe.runIf(HAS_PG)('start-up with PostgreSQL down', () => {
     const env = { DATABASE_URL: cluster!.url, MEDIAGEN_STATE_DIR: tempDir(), MEDIAGEN_STORE_START_SECONDS: '2' };
     const r = await runPiped(['--transport', 'http', '--port', '0'], env);
     expect(r.code, r.stderr).toBe(1);
-    const waits = r.stderr.split('\n').filter((l) => /warn: .*PostgreSQL\) is unavailable at start; trying again/.test(l));
+    const waits = r.stderr
+      .split('\n')
+      .filter((l) => /warn: .*PostgreSQL\) is unavailable at start; trying again/.test(l));
     expect(waits.length).toBeGreaterThanOrEqual(2);
     expect(r.stderr).toMatch(
       /mediagen-mcp: fatal: the shared store \(PostgreSQL\) is unavailable \(.*ECONNREFUSED.*\); gave up after 2 s \(MEDIAGEN_STORE_START_SECONDS\)/,
