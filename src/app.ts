@@ -40,6 +40,7 @@ import { JobTasks } from './tools/job-tasks.js';
 import type { RefusedTasks } from './tools/refused-tasks.js';
 import { trackTool } from './tools/track-tool.js';
 import { modelsTool } from './tools/models-tool.js';
+import { noProviderNote } from './tools/no-provider.js';
 import { buildRegistry, filterOf, providerSettings, type Registry, type RegistryOptions } from './tools/registry.js';
 import { bounded, CLOSE_MS, LATE, SETTLE_MS } from './shutdown.js';
 import { APPROVE_TOOL } from './views/uris.js';
@@ -136,7 +137,8 @@ export async function createApp(config: Config, logger: Logger, opts: AppOptions
   const opened = await openStore({
     stateDir: config.stateDir,
     databaseUrl: config.databaseUrl,
-    onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+    logger,
+    startSeconds: config.storeStartSeconds,
   });
   const store = timedStore(opened, opts.metrics);
   try {
@@ -292,6 +294,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
   const builtServerTools = [
     ...accountTools({
       tools: new Map(registry.all.map((t) => [t.name, t])),
+      noProvider: noProviderNote(registry),
       store,
       budget,
       consentSettings: settings,
@@ -301,7 +304,7 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions, store
       balance,
       worker: () => app.worker?.stats(),
     }),
-    modelsTool(registry.tools, store, now),
+    modelsTool(registry.tools, store, now, noProviderNote(registry)),
     ...jobTools,
     trackTool({ ledger, store, budget, tools: allTools, now }),
     ...outputs.tools,

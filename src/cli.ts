@@ -5,7 +5,7 @@
  * open, a native module built for another Node): one line and exit code 1. Either way the sandbox
  * gateway is closed first and nothing is left to keep the process alive.
  */
-import { loadConfig, USAGE, type Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { StartupError } from './errors.js';
 import { checkAuthConfig } from './config-auth-check.js';
 import { createLogger, secretsOf, type Logger } from './log.js';
@@ -22,7 +22,9 @@ import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
 import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
 import { addToken } from './principals.js';
-import { COMMAND_USAGE, isCommandLine } from './commands/argv.js';
+import { isCommandLine } from './commands/argv.js';
+import { helpFor } from './commands/help.js';
+import { noProviderNote } from './tools/no-provider.js';
 import { Metrics } from './metrics/metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics/serve.js';
 
@@ -135,6 +137,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     version: VERSION,
     stateDir: config.stateDir,
   });
+  const none = noProviderNote(app.registry);
+  if (none) logger.warn(none);
   const { ended, stop } = await serveStdio(mcp, drainMs);
   app.worker?.start();
   const onSignal = (): void => {
@@ -248,20 +252,19 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `help [COMMAND]`, `COMMAND --help`, `--help`: before anything else parses the words.
+  const help = helpFor(argv);
+  if (help) {
+    if (help.error) process.stderr.write(`mediagen-mcp: ${help.error}\n`);
+    process.stdout.write(help.text);
+    return help.code;
+  }
   if (argv[0] === 'import-openapi') {
     const { importOpenapiCommand } = await import('./catalogue/openapi.js');
     return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
   }
-  if (isCommandLine(argv)) {
-    if (!argv.includes('--help') && !argv.includes('-h')) return runCommandLine(argv);
-    process.stdout.write(USAGE + COMMAND_USAGE);
-    return 0;
-  }
-  const { help, version, verbose, config } = loadConfig(argv);
-  if (help) {
-    process.stdout.write(USAGE + COMMAND_USAGE);
-    return 0;
-  }
+  if (isCommandLine(argv)) return runCommandLine(argv);
+  const { version, verbose, config } = loadConfig(argv);
   if (version) {
     process.stdout.write(verbose ? versionReport() : VERSION + '\n');
     return 0;

@@ -11,6 +11,7 @@ import { HOSTING_FLAGS, hostingFields, hostingRaw } from './config-hosting.js';
 import { AUTH_FLAGS, AUTH_USAGE, authFields, authRaw } from './config-auth.js';
 import { MEDIA_FLAGS, MEDIA_USAGE, mediaFields, mediaRaw } from './config-media.js';
 import { OPS_FLAGS, OPS_USAGE, opsFields, opsRaw } from './config-ops.js';
+import { unknownCommand } from './commands/help.js';
 
 const list = z.string().transform((s) =>
   s
@@ -81,9 +82,12 @@ const absolutePath = z
   .min(1)
   .transform((p) => resolve(p));
 
+/** The commands loadConfig serves (the command line's own, help and import-openapi are routed before it). */
+const CONFIG_COMMANDS = ['serve', 'list', 'sandbox', 'token', 'export-prices', 'ui'] as const;
+
 export const ConfigSchema = z
   .object({
-    command: z.enum(['serve', 'list', 'sandbox', 'token', 'export-prices', 'ui']).default('serve'),
+    command: z.enum(CONFIG_COMMANDS).default('serve'),
     /** `token add <principal>`: the words after the command. */
     commandArgs: z.array(z.string()).default([]),
     transport: z.enum(['stdio', 'http']).default('stdio'),
@@ -122,6 +126,8 @@ export const ConfigSchema = z
     ...authFields({ bool, list, positiveInt, absolutePath }),
     ...opsFields(),
     drainSeconds: z.coerce.number().int().min(0).max(300).default(10),
+    /** At start, how long an unavailable store is retried (with backoff) before giving up. */
+    storeStartSeconds: z.coerce.number().int().min(0).max(3_600).default(30),
     consentTimeoutSeconds: positiveInt.max(600).default(60),
   })
   .strict();
@@ -173,6 +179,7 @@ export const USAGE = `Usage: mediagen-mcp [command] [options]
 
 Commands:
   serve (default)          run the MCP server (stdio, or Streamable HTTP with --transport http)
+  list [--json]            the tools and their price lines (as --list); --json: as a client lists them
   sandbox                  run only the local sandbox gateway (no key, no spend)
   token add PRINCIPAL      add a bearer token for PRINCIPAL to --tokens-file (created if missing);
                            prints the new token once on stdout (only its SHA-256 hash is stored)
@@ -181,6 +188,9 @@ Commands:
                            (same state folder / DATABASE_URL as serve); prints its URL, with a random
                            per-run token, on stderr; read-only except cancel (MEDIAGEN_UI_PORT; default: free);
                            ui --sandbox starts no gateway: it uses serve's, named by MEDIAGEN_SANDBOX_PORT
+  import-openapi SPEC.json --provider NAME
+                           print a draft catalogue made from an OpenAPI 3.0/3.1 document
+  help [COMMAND]           this text, or one command's usage (also: COMMAND --help)
 
 Options:
   --list                   print every tool (name, provider, price line) and exit
@@ -243,7 +253,9 @@ ${MEDIA_USAGE}  --prices FILE            price overlay: tool name -> price expre
 Environment only: DATABASE_URL (postgres://…: the shared PostgreSQL store instead of SQLite, for replicas),
   MEDIAGEN_RETENTION_HOURS (purge used/expired consent tokens and idempotency keys older than this; default 24),
   MEDIAGEN_WORKER_LEASE_MS (how long the background worker holds a job it polls, default 60000: a worker
-  killed mid-poll loses its jobs to another process when this runs out)
+  killed mid-poll loses its jobs to another process when this runs out),
+  MEDIAGEN_STORE_START_SECONDS (at start, how long a store that cannot be reached yet is retried, with
+  backoff, before exiting 1; default 30, 0 = not at all)
 `;
 
 export interface ParsedCli {
@@ -272,6 +284,8 @@ export function loadConfig(
   }
   const f = parsed.values;
   const command = f.list ? 'list' : (parsed.positionals[0] ?? undefined);
+  if (command !== undefined && !(CONFIG_COMMANDS as readonly string[]).includes(command))
+    throw new StartupError(unknownCommand(command));
   const maxWords = command === 'token' ? 3 : 1;
   if (parsed.positionals.length > maxWords)
     throw new StartupError(`unexpected argument "${parsed.positionals[maxWords]}" (see --help)`);
@@ -318,12 +332,18 @@ export function loadConfig(
     ...opsRaw(f, env),
     drainSeconds: pick(f['drain-seconds'], env.MEDIAGEN_DRAIN_SECONDS),
     consentTimeoutSeconds: env.MEDIAGEN_CONSENT_TIMEOUT_SECONDS,
+    storeStartSeconds: env.MEDIAGEN_STORE_START_SECONDS,
   };
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue.path[0] ?? 'config');
-    throw new StartupError(`invalid ${name}: ${issue.message}`);
+    // Said for a person, not in the schema library's words.
+    const message =
+      issue.code === 'invalid_enum_value'
+        ? `"${String(issue.received)}" is not one of ${issue.options.map(String).join(' | ')}`
+        : issue.message;
+    throw new StartupError(`invalid ${name}: ${message}`);
   }
   const config: Config = Object.freeze({ ...result.data, env: Object.freeze({ ...processEnv }) });
   return { help: Boolean(f.help), version: Boolean(f.version), verbose: Boolean(f.verbose), config };

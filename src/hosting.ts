@@ -22,7 +22,8 @@ import { Metrics } from './metrics/metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics/serve.js';
 import { timedStore } from './metrics/timed-store.js';
 import { RateLimits } from './providers/rate-limit.js';
-import { configuredProviders } from './tools/registry.js';
+import { noProviderNote } from './tools/no-provider.js';
+import { configuredProviders, providerNeeds } from './tools/registry.js';
 import { RefusedTasks } from './tools/refused-tasks.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveHttp, type HttpHandle } from './transports/http.js';
@@ -67,7 +68,8 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
       (await openStore({
         stateDir: config.stateDir,
         databaseUrl: config.databaseUrl,
-        onError: (err) => logger.warn('store connection lost; it will be replaced', { error: err.message }),
+        logger,
+        startSeconds: config.storeStartSeconds,
       })),
     metrics,
   );
@@ -194,6 +196,12 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     store: store.kind,
     webhooks: config.publicUrl ? `${config.publicUrl}/hooks/<capability>` : 'not sent (no --public-url)',
   });
+  // No principal has a provider key (and no --sandbox, --byok or OAuth): only the free tools are served.
+  const none =
+    providers?.length === 0 && !oauth
+      ? noProviderNote({ catalogues: [], unconfigured: [], needs: providerNeeds(config) })
+      : undefined;
+  if (none) logger.warn(none);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {

@@ -158,7 +158,8 @@ Command line (the same tools, guard and ledger as the server):
   MEDIAGEN_* variables; any paid tool of a --catalogue of one's own) are honoured, and quote and call
   print a line "mediagen-mcp: CONSENT LOOSENED: ..." on stderr for each, whatever --log-level.
   SIGTERM, SIGHUP: a request in flight is answered and recorded first (up to --drain-seconds), then exit.
-  Exit codes: 0 ok, 1 provider or job failure, 2 bad usage or arguments, 3 consent needed or declined,
+  Exit codes: 0 ok, 1 provider, job or store failure (STORE_UNAVAILABLE: the state folder's database or
+  DATABASE_URL cannot be used right now), 2 bad usage or arguments, 3 consent needed or declined,
   4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running), 143 SIGTERM, 129 SIGHUP.
 `;
 

@@ -20,7 +20,7 @@ export function exitCodeOf(r: ToolResult, waited = false): number {
     if (USAGE_CODES.has(code)) return EXIT.usage;
     if (CONSENT_CODES.has(code)) return EXIT.consent;
     if (code === 'BUDGET_EXCEEDED') return EXIT.budget;
-    return EXIT.failed;
+    return EXIT.failed; // provider, job and store failures (STORE_UNAVAILABLE) alike
   }
   const status = r.structuredContent?.status;
   if (waited && (status === 'failed' || status === 'cancelled')) return EXIT.failed;

@@ -18,6 +18,7 @@
  * stop() aborts the polls in flight, waits for them (bounded) and gives back every lease it still holds
  * with the next poll time unchanged, so another worker takes the jobs at once.
  */
+import { isStoreUnavailable } from '../store/outage.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
@@ -185,11 +186,15 @@ export class Worker {
         principals: this.o.principals,
         exclude: this.excluded(),
       });
-      if (this.storeDown) this.o.logger.info('worker: the store answers again');
+      // The store's own watch (store/outage.ts) logs the outage once; these lines are for debugging.
+      if (this.storeDown) this.o.logger.debug('worker: the store answers again');
       this.storeDown = false;
       return jobs;
     } catch (err) {
-      if (!this.storeDown) this.o.logger.warn('worker: could not lease due jobs; retrying', { error: errorText(err) });
+      if (!this.storeDown)
+        this.o.logger[isStoreUnavailable(err) ? 'debug' : 'warn']('worker: could not lease due jobs; retrying', {
+          error: errorText(err),
+        });
       this.storeDown = true;
       return undefined;
     }

@@ -3,6 +3,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from '../log.js';
+import { asOutage, storeName, watchStore } from './outage.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -45,16 +47,76 @@ export interface OpenStoreOptions {
   stateDir: string;
   /** PostgreSQL connection string (DATABASE_URL): when set, the shared PostgreSQL store is used. */
   databaseUrl?: string;
-  /** Told when an idle PostgreSQL connection fails (the pool replaces it). */
-  onError?: (err: Error) => void;
+  /**
+   * With a logger, the store is watched (store/outage.ts): outages answer STORE_UNAVAILABLE and are logged
+   * once when they start and once when they end; and an unavailable store at start is retried.
+   */
+  logger?: Logger;
+  /** How long a store that is unavailable at start is retried, with backoff (default 30 s; 0: not at all). */
+  startSeconds?: number;
+  /** Waits between attempts at start (tests); default: real time. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** The single place that picks the Store implementation: PostgreSQL when a URL is given, else SQLite. */
-export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+/** Waits between attempts at start: 0.5 s, doubling, at most 5 s. */
+const FIRST_WAIT_MS = 500;
+const MAX_WAIT_MS = 5_000;
+
+async function openOnce(opts: OpenStoreOptions, lost: (err: Error) => void): Promise<Store> {
   if (opts.databaseUrl) {
     // The PostgreSQL driver is loaded only when a database URL asks for it.
     const { PgStore } = await import('./postgres.js');
-    return PgStore.open(opts.databaseUrl, { onError: opts.onError });
+    return PgStore.open(opts.databaseUrl, { onError: lost });
   }
   return SqliteStore.open(path.join(opts.stateDir, SQLITE_FILE));
+}
+
+/**
+ * The single place that picks the Store implementation: PostgreSQL when a URL is given, else SQLite.
+ * An unavailable store at start (PostgreSQL not reachable yet, SQLite locked by another process past its
+ * busy timeout) is retried with backoff for `startSeconds`, each wait logged once; past that it throws
+ * "… is unavailable …; gave up after N s". Any other failure (a wrong password, a bad path) throws at once.
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const kind: Store['kind'] = opts.databaseUrl ? 'postgres' : 'sqlite';
+  let onLost: (err: Error) => void = () => undefined;
+  const lost = (err: Error): void => onLost(err);
+  const started = Date.now();
+  const bound = (opts.startSeconds ?? 30) * 1000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let wait = FIRST_WAIT_MS;
+  let waited = false;
+  let store: Store;
+  for (;;) {
+    try {
+      store = await openOnce(opts, lost);
+      break;
+    } catch (err) {
+      // SQLite at start: only a lock held past the busy timeout is worth waiting for.
+      const out = asOutage(err, kind);
+      const retry = out && (kind === 'postgres' || /SQLITE_(BUSY|LOCKED)|database is locked/i.test(String(err)));
+      const left = bound - (Date.now() - started);
+      if (!out || !retry || !opts.logger) throw err;
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').slice(0, 300);
+      if (left <= 0)
+        throw new Error(
+          `${storeName(kind)} is unavailable (${reason}); gave up after ${Math.round(bound / 1000)} s (MEDIAGEN_STORE_START_SECONDS)`,
+          { cause: err },
+        );
+      const ms = Math.min(wait, left);
+      opts.logger.warn(`${storeName(kind)} is unavailable at start; trying again in ${(ms / 1000).toFixed(1)} s`, {
+        error: reason,
+        givesUpIn: `${Math.ceil(left / 1000)} s`,
+      });
+      await sleep(ms);
+      waited = true;
+      wait = Math.min(wait * 2, MAX_WAIT_MS);
+    }
+  }
+  if (waited && opts.logger)
+    opts.logger.info(`${storeName(kind)} is reachable after ${Math.round((Date.now() - started) / 1000)} s`);
+  if (!opts.logger) return store;
+  const watched = watchStore(store, opts.logger);
+  onLost = watched.lost;
+  return watched.store;
 }

@@ -3,7 +3,7 @@
  * transactions that turn a lost connection into one clear error (nothing half-written).
  */
 import pg from 'pg';
-import { MediagenError } from '../errors.js';
+import { asOutage, isConnectionError } from './outage.js';
 import { migratePg, typeParser } from './postgres-schema.js';
 
 export interface PgOptions {
@@ -16,19 +16,9 @@ export interface PgOptions {
   onError?: (err: Error) => void;
 }
 
-export function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return /Connection terminated|connect ECONN|timeout exceeded/i.test(String(err));
-  return /^(ECONN|ENOTFOUND|EPIPE|ETIMEDOUT|57P0|08)/.test(code);
-}
-
-/** A lost database becomes one clear error; SQL errors pass through unchanged. */
+/** A lost database becomes one clear error, STORE_UNAVAILABLE; SQL errors pass through unchanged. */
 export function storeError(err: unknown): unknown {
-  if (!isConnectionError(err)) return err;
-  return new MediagenError(
-    'INTERNAL',
-    `The shared store (PostgreSQL) is unreachable (${(err as Error).message}); nothing was written. Try again shortly.`,
-  );
+  return asOutage(err, 'postgres') ?? err;
 }
 
 export class PgDb {

@@ -81,6 +81,8 @@ function observedUse(o: ObservedPrice, fallback: number | undefined): Record<str
 
 export interface AccountToolDeps {
   tools: ReadonlyMap<string, ToolSpec>;
+  /** Said with an unknown tool when no provider is configured (tools/no-provider.ts). */
+  noProvider?: string;
   store: Store;
   budget: Budget;
   consentSettings: ConsentSettings;
@@ -115,7 +117,12 @@ export function accountTools(d: AccountToolDeps): ServerTool[] {
     idempotent: true,
     run: async (a, ctx) => {
       const tool = d.tools.get(a.tool);
-      if (!tool) throw new MediagenError('NOT_FOUND', `Unknown tool "${a.tool}".`);
+      if (!tool)
+        throw new MediagenError(
+          'NOT_FOUND',
+          `Unknown tool "${a.tool}".${d.noProvider ? ` ${d.noProvider}` : ''}`,
+          d.noProvider ? { no_provider: true } : {},
+        );
       const { sent } = splitArgs(validateArgs(tool, a.arguments));
       if (!tool.paid) {
         return {

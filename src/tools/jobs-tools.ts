@@ -276,7 +276,10 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
           cursor: a.cursor,
         })
         .catch((e: unknown) => {
-          throw new MediagenError('BAD_ARGUMENTS', `jobs_list: ${(e as Error).message}`);
+          // Only a cursor that does not decode is the caller's fault; a store outage stays STORE_UNAVAILABLE.
+          if (e instanceof Error && !(e instanceof MediagenError) && /^bad cursor/.test(e.message))
+            throw new MediagenError('BAD_ARGUMENTS', `jobs_list: ${e.message}`);
+          throw e;
         });
       const lines = page.jobs.map((j) => `${j.id}  ${j.status}  ${j.tool}  ${new Date(j.createdAt).toISOString()}`);
       if (page.nextCursor) lines.push(`More: call jobs_list with cursor "${page.nextCursor}".`);

@@ -64,8 +64,16 @@ export function healthText(o: ToolOutcome | undefined): string | undefined {
   return `${o.failed} of ${o.total} failed in the last 24 h`;
 }
 
-/** `store`: where observed prices of tools with unknown prices are read, and the jobs' outcomes. */
-export function modelsTool(tools: readonly ToolSpec[], store?: Store, now: () => number = Date.now): ServerTool {
+/**
+ * `store`: where observed prices of tools with unknown prices are read, and the jobs' outcomes.
+ * `noProvider`: the note said instead of an empty answer when no provider is configured (tools/no-provider.ts).
+ */
+export function modelsTool(
+  tools: readonly ToolSpec[],
+  store?: Store,
+  now: () => number = Date.now,
+  noProvider?: string,
+): ServerTool {
   return defineTool({
     name: 'models',
     title: 'Model families',
@@ -120,8 +128,8 @@ export function modelsTool(tools: readonly ToolSpec[], store?: Store, now: () =>
         `${t.tool} (${t.price}${t.health ? `; ${t.health.text}` : ''})`;
       const text = rows.map((r) => `${r.name}: ${r.tools.map(line).join(', ')}`).join('\n');
       return {
-        content: [{ type: 'text', text: text || 'No model family matches.' }],
-        structuredContent: { families: rows },
+        content: [{ type: 'text', text: text || noProvider || 'No model family matches.' }],
+        structuredContent: { families: rows, ...(noProvider ? { no_provider: noProvider } : {}) },
       };
     },
   });

@@ -6,6 +6,7 @@
 import type { Budget } from '../guard/budget.js';
 import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
 import type { Logger } from '../log.js';
+import { isStoreUnavailable } from '../store/outage.js';
 import type { Store } from '../store/store.js';
 import { keepAccepted } from './paid-accept.js';
 import type { PaidInflight } from './paid-outcome.js';
@@ -27,9 +28,13 @@ export async function bestEffort(
   try {
     await write();
   } catch (err) {
-    d.logger.warn(`store write failed (${what}); the reservation will count as uncertain once stale`, {
-      error: err instanceof Error ? err.message : String(err),
-    });
+    // A store outage is logged once by the store's watch (store/outage.ts), not once per write.
+    d.logger[isStoreUnavailable(err) ? 'debug' : 'warn'](
+      `store write failed (${what}); the reservation will count as uncertain once stale`,
+      {
+        error: err instanceof Error ? err.message : String(err),
+      },
+    );
   }
 }
 

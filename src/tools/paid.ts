@@ -12,6 +12,7 @@ import { ABSURD_CREDITS, capReserve, strictAmount } from '../guard/observed-figu
 import { capsLeftText, type AppContext } from '../guard/approval.js';
 import { priceCall, type Quote } from '../guard/price.js';
 import { MediagenError } from '../errors.js';
+import { isStoreUnavailable } from '../store/outage.js';
 import type { AcceptedEntry, AcceptedJournal } from '../jobs/journal.js';
 import type { JobLedger } from '../jobs/ledger.js';
 import { newJobId, newJobRecord } from '../jobs/ledger.js';
@@ -162,6 +163,16 @@ async function priceHolds(tool: ToolSpec, quote: Quote, approved: number | null,
   );
 }
 
+/** The store failed before anything was sent: a refusal (DESIGN §5.7), and the answer says so. */
+function refusedByStore(err: unknown, tool: string, provider: string): unknown {
+  if (!isStoreUnavailable(err)) return err;
+  return new MediagenError(
+    'STORE_UNAVAILABLE',
+    `${err.message} ${tool}: nothing was sent to ${provider} and nothing was charged; the call can be repeated as it is once the store is back.`,
+    { ...err.details, tool, provider, sent: false },
+  );
+}
+
 export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   const storeKey = c.idempotencyKey ? scopedKey(c.principal, c.idempotencyKey) : undefined;
   const { tool, args } = c;
@@ -176,7 +187,7 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
   } catch (err) {
     // Refused by its key before anything was sent: a consent given beforehand works once more.
     if (c.consent) await bestEffort(d, 'give the approval back', c.consent.giveBack);
-    throw err;
+    throw refusedByStore(err, tool.name, cat.provider);
   }
   if (existing) return existing;
   const forget = async (): Promise<void> => {
@@ -227,8 +238,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     // Refused before anything was sent (a cap): the consent token was not spent on anything.
     if (reserved) await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
     if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
-    await forget();
-    throw err;
+    await bestEffort(d, 'free the key', forget);
+    throw refusedByStore(err, tool.name, cat.provider);
   }
   // The request deadline: past it, the reservation is stale (counted as uncertain by every process).
   const deadline = d.now() + d.budget.staleMs;

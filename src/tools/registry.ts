@@ -22,6 +22,8 @@ export interface Registry {
   clients: ReadonlyMap<string, ProviderClient>;
   /** Providers left out for want of a key. */
   unconfigured: string[];
+  /** What each left-out provider needs set: its key variable, and its base URL variable where required. */
+  needs: { provider: string; env: string[] }[];
   close(force?: boolean): Promise<void>;
 }
 
@@ -81,6 +83,17 @@ export function configuredProviders(configs: readonly Config[]): string[] {
   return [...out];
 }
 
+/** What the providers of `config`'s catalogues that lack a setting need set (only the heads are read). */
+export function providerNeeds(config: Config): Registry['needs'] {
+  const out: Registry['needs'] = [];
+  loadCatalogueSet([...SHIPPED_CATALOGUES, ...config.catalogues], (h) => {
+    if (h.provider && missingSetting(config.env, h.authEnv, h.requiredBaseEnv))
+      out.push({ provider: h.provider, env: [h.authEnv, h.requiredBaseEnv].filter((e) => e !== undefined) });
+    return false;
+  });
+  return out;
+}
+
 export function filterOf(config: Config): ToolFilter {
   return {
     tools: config.tools,
@@ -114,6 +127,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   );
   const clients = new Map<string, ProviderClient>();
   const unconfigured: string[] = [];
+  const needs: Registry['needs'] = [];
   // Header variables (per-engine keys) come from the environment in every mode, sandbox included.
   const allSettings = catalogues.map((cat) => ({
     ...(opts.override?.(cat) ?? providerSettings(config, cat)),
@@ -128,6 +142,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     const settings = { ...allSettings[i], secrets };
     if ((!settings.key && !byok) || !settings.baseUrl) {
       unconfigured.push(cat.provider);
+      needs.push({ provider: cat.provider, env: [cat.auth.env, ...(cat.baseUrl.required ? [cat.baseUrl.env] : [])] });
       why.set(cat.provider, settings.key ? `${cat.baseUrl.env} is not set (required)` : `no API key (${cat.auth.env})`);
     }
     const limit = own(config.rateLimit, cat.provider);
@@ -145,6 +160,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
   }
   for (const h of skipped) {
     unconfigured.push(h.provider ?? h.file);
+    needs.push({ provider: h.provider ?? h.file, env: [h.authEnv, h.requiredBaseEnv].filter((e) => e !== undefined) });
     const reason = missingSetting(config.env, h.authEnv, h.requiredBaseEnv) ?? 'not configured';
     logger.info(`${h.provider ?? h.file}: ${reason}; its tools are left out`);
   }
@@ -155,6 +171,7 @@ export function buildRegistry(config: Config, logger: Logger, opts: RegistryOpti
     byName: new Map(tools.map((t) => [t.name, t])),
     clients,
     unconfigured,
+    needs,
     close: async (force = false) => {
       await Promise.all([...clients.values()].map((c) => c.close(force)));
     },

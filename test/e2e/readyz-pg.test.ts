@@ -41,7 +41,7 @@ describe.runIf(HAS_PG)('/readyz and a lost database', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const r = (await c.client.callTool({ name: 'jobs_list', arguments: {} })) as CallToolResult;
     expect(r.isError).toBe(true);
-    expect(text(r)).toMatch(/shared store \(PostgreSQL\) is unreachable/);
+    expect(text(r)).toMatch(/^STORE_UNAVAILABLE: The shared store \(PostgreSQL\) is unavailable/);
     cluster!.start();
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {

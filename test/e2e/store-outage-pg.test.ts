@@ -81,4 +81,40 @@ describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
     expect(hits(sandbox!, T2I_PATH)).toBe(1);
     await c.close();
   });
+
+  it('before the request: STORE_UNAVAILABLE, zero provider requests; the outage logged once at its start and once at its end', async () => {
+    const c = await connectHttp(server!.url);
+    expect((await c.call('spend_report')).isError).toBeFalsy();
+    const before = hits(sandbox!, T2I_PATH);
+    const lines = (re: RegExp): string[] =>
+      server!
+        .stderr()
+        .split('\n')
+        .filter((l) => re.test(l));
+    const down = /error: the shared store \(PostgreSQL\) is unavailable/;
+    const back = /info: the shared store \(PostgreSQL\) is reachable again after \d+ s/;
+    const downBefore = lines(down).length;
+    const backBefore = lines(back).length;
+    cluster!.stop();
+    for (let i = 0; i < 3; i++) {
+      const r = await c.call(T2I, { prompt: `a lantern ${i}`, idempotency_key: `store-outage-before-${i}` });
+      expect(sc(r).code, text(r)).toBe('STORE_UNAVAILABLE');
+      expect(sc(r)).toMatchObject({ sent: false, provider: 'phaya' });
+      expect(text(r)).toMatch(/nothing was sent to phaya and nothing was charged/);
+      const l = await c.call('jobs_list', {});
+      expect(sc(l).code, text(l)).toBe('STORE_UNAVAILABLE');
+    }
+    expect(hits(sandbox!, T2I_PATH)).toBe(before);
+    expect(lines(down).length).toBe(downBefore + 1);
+    expect(server!.stderr()).not.toMatch(/tool call failed/);
+
+    cluster!.start();
+    await until(() => lines(back).length > backBefore, 20_000);
+    const after = await c.call(T2I, { prompt: 'a lantern again', idempotency_key: 'store-outage-before-0' });
+    expect(after.isError, text(after)).toBeFalsy();
+    expect(hits(sandbox!, T2I_PATH)).toBe(before + 1);
+    expect(lines(down).length).toBe(downBefore + 1);
+    expect(lines(back).length).toBe(backBefore + 1);
+    await c.close();
+  });
 });

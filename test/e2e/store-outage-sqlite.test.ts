@@ -20,6 +20,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH, totals, until } from '../helpers/money.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+import { openDatabase } from '../../src/store/sqlite-driver.js';
 
 const JOURNAL = 'accepted-journal.jsonl';
 const DB = 'mediagen.sqlite';
@@ -171,4 +172,42 @@ describe.runIf(CAN)('SQLite made unwritable while a create is out', () => {
     expect(sc(again), text(again)).toMatchObject({ job_id: kept!.reservation, reused: true });
     expect(hits(sandbox, T2I_PATH)).toBe(before + 1);
   });
+});
+
+describe('SQLite locked by another process past its busy timeout', () => {
+  it('a paid call is STORE_UNAVAILABLE with zero provider requests; the outage logged once at its start and once at its end', async () => {
+    const dir = tempDir();
+    const s = await spawnStdio(phayaEnv(sandbox, { MEDIAGEN_STATE_DIR: dir }));
+    servers.push(s);
+    expect((await s.call('spend_report')).isError).toBeFalsy();
+    const before = hits(sandbox, T2I_PATH);
+    const lines = (re: RegExp): number =>
+      s
+        .stderr()
+        .split('\n')
+        .filter((l) => re.test(l)).length;
+    const down = /error: the store \(SQLite\) is unavailable/;
+    const back = /info: the store \(SQLite\) is reachable again after \d+ s/;
+    // Another process holds the write lock: every write waits busy_timeout (5 s), then fails SQLITE_BUSY.
+    const holder = openDatabase(join(dir, DB));
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await s.call(T2I, { prompt: `a lantern ${i}`, idempotency_key: `sqlite-locked-${i}` });
+        expect(sc(r).code, text(r)).toBe('STORE_UNAVAILABLE');
+        expect(sc(r)).toMatchObject({ sent: false, provider: 'phaya' });
+      }
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(hits(sandbox, T2I_PATH)).toBe(before);
+    expect(lines(down)).toBe(1);
+    const r = await s.call(T2I, { prompt: 'a lantern 0', idempotency_key: 'sqlite-locked-0' });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(hits(sandbox, T2I_PATH)).toBe(before + 1);
+    await until(() => lines(back) === 1);
+    expect(lines(down)).toBe(1);
+    expect(s.stderr()).not.toMatch(/tool call failed/);
+  }, 60_000);
 });

@@ -188,7 +188,8 @@ if (HAS_PG) {
       await c.query("SELECT pg_advisory_unlock(hashtextextended('mediagen:reserve:' || $1, 0))", ['acme']);
       await c.end();
       const err = await pending;
-      expect(err?.message).toMatch(/shared store \(PostgreSQL\) is unreachable/);
+      expect(err?.message).toMatch(/shared store \(PostgreSQL\) is unavailable/);
+      expect((err as { code?: string }).code).toBe('STORE_UNAVAILABLE');
       expect((await admin.recentSpend(10)).map((r) => r.id)).not.toContain('lost-1');
       // The pool replaced the dead connection.
       expect((await store.reserve(makeReserve({ id: 'after-1' }))).ok).toBe(true);

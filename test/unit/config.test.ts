@@ -60,7 +60,7 @@ describe('config', () => {
     [['--transport', 'carrier-pigeon'], {}, /invalid transport/],
     [['--nope'], {}, /Unknown option '--nope'/],
     [['serve', 'extra'], {}, /unexpected argument "extra"/],
-    [['launch'], {}, /invalid command/],
+    [['launch'], {}, /unknown command "launch"/],
   ])('refuses bad input %j %j with one clear message', (argv, env, says) => {
     expect(() => loadConfig(argv, env)).toThrow(StartupError);
     expect(() => loadConfig(argv, env)).toThrow(says);
