@@ -285,7 +285,10 @@ export function createServer(deps: ServerDeps): MediagenServer {
       if (st) return (await st.run(args, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${shownName(name)}".`);
     } catch (err) {
-      if (!(err instanceof MediagenError))
+      // A request the client cancelled (Ctrl-C at the command line, a client giving up) is no failure.
+      if (!(err instanceof MediagenError) && extra.signal.aborted)
+        deps.logger.info('tool call cancelled by the client', { tool: shownName(name) });
+      else if (!(err instanceof MediagenError))
         deps.logger.error('tool call failed', { tool: shownName(name), error: String(err) });
       return toToolResult(err) as CallToolResult;
     }
