@@ -118,10 +118,13 @@ export class ProgressView {
     const elapsed = this.elapsed();
     const tail = ` ${this.state.word} ${elapsed}s`;
     const width = this.screen.width;
-    // The bar gives way first, then the label (a job id) is cut: the time and status always show.
-    const room = width - this.label.length - tail.length - 1;
-    const inner = Math.min(24, room - 2 - (this.state.percent !== undefined ? 5 : 0));
-    const label = inner >= 6 ? this.label : cut(this.label, Math.max(8, width - tail.length));
+    // The label (a job id, printed in full above) is cut first, down to 12 columns, to keep a bar of 10;
+    // on a terminal narrower still the bar goes: the status word and the time always show.
+    const pct = this.state.percent !== undefined ? 5 : 0;
+    const fixed = tail.length + 1 + 2 + pct;
+    const labelRoom = Math.max(12, Math.min(this.label.length, width - fixed - 10));
+    const label = cut(this.label, labelRoom);
+    const inner = Math.min(24, width - fixed - [...label].length);
     const line = inner >= 6 ? `${label} ${bar(this.state.percent, elapsed, inner)}${tail}` : `${label}${tail}`;
     this.screen.show(line);
   }
