@@ -78,10 +78,10 @@ const secondsOf = (row: string): number => Number(/ (\d+)s$/.exec(row)?.[1] ?? N
 
 const WAIT = ['call', 'phaya_text_to_image', 'prompt=a pond', '--sandbox', '--wait'];
 
-describe('the command line in a real terminal (tmux)', () => {
+describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () => {
   it('a 50-column terminal: one bar row that fits, its time ticking between polls; Ctrl-C leaves a clean screen', async () => {
     const pane = open(50, WAIT);
-    const first = await pane.until((rows) => barRows(rows).some((r) => /\d+s$/.test(r)), 'a progress bar');
+    const first = await pane.until((rows) => barRows(rows).length > 0, 'a progress bar');
     await sleep(2_500); // well inside the 6 s between two polls
     const later = pane.screen();
     const bars = barRows(later);
