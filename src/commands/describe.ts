@@ -53,7 +53,11 @@ function limits(p: Schema): string[] {
     span(p.minLength, p.maxLength, 'length'),
     range(p),
     typeof p.multipleOf === 'number' ? `multiple of ${p.multipleOf}` : undefined,
-    p.format === 'uri' || p.format === 'url' ? 'a URL' : typeof p.format === 'string' ? `format ${p.format}` : undefined,
+    p.format === 'uri' || p.format === 'url'
+      ? 'a URL'
+      : typeof p.format === 'string'
+        ? `format ${p.format}`
+        : undefined,
     typeof p.pattern === 'string' ? `pattern ${p.pattern}` : undefined,
   ].filter((x): x is string => x !== undefined);
 }
@@ -80,7 +84,9 @@ export function describeText(t: ListedTool): string {
   for (const [name, p] of Object.entries(schema.properties ?? {})) {
     const { type, facts } = argumentFacts(isObj(p) ? p : {}, required.has(name));
     const description = isObj(p) && typeof p.description === 'string' ? p.description : '';
-    lines.push(`  ${name}=${type}${facts.length ? ` (${facts.join(', ')})` : ''}${description ? `  ${description}` : ''}`);
+    lines.push(
+      `  ${name}=${type}${facts.length ? ` (${facts.join(', ')})` : ''}${description ? `  ${description}` : ''}`,
+    );
   }
   if (!Object.keys(schema.properties ?? {}).length) lines.push('  (none)');
   return lines.join('\n') + '\n';

@@ -49,7 +49,8 @@ function rules(ctx: PersonContext): Rule[] {
     // A job was started (or is still running).
     [
       /(\n| )?Call jobs_wait with \{"job_id": "([^"]+)"\}(?: \(with the header\))? to wait for the result\./g,
-      (_m, sep: string | undefined, id) => (ctx.waiting ? '' : `${sep ?? ''}To wait for the result: ${BIN} jobs wait ${id}`),
+      (_m, sep: string | undefined, id) =>
+        ctx.waiting ? '' : `${sep ?? ''}To wait for the result: ${BIN} jobs wait ${id}`,
     ],
     // Consent by token.
     [
@@ -72,7 +73,10 @@ function rules(ctx: PersonContext): Rule[] {
       /Another call is still downloading this job; call again with download: true to see the saved files\./g,
       `Another command is still downloading this job; run ${BIN} jobs wait <job id> --download DIR again to see the saved files.`,
     ],
-    [/Call jobs_wait again with download: true to finish it\./g, `Run ${BIN} jobs wait <job id> --download DIR to finish it.`],
+    [
+      /Call jobs_wait again with download: true to finish it\./g,
+      `Run ${BIN} jobs wait <job id> --download DIR to finish it.`,
+    ],
     // Paging.
     [/More: call jobs_list with cursor "([^"]+)"\./g, (_m, c) => `More: ${BIN} jobs list cursor=${shellWord(c)}`],
     // Settling an uncertain call.

@@ -112,7 +112,12 @@ describe('command line: commands, typed arguments and exit codes', () => {
     const d = await runPiped(['describe', 'phaya_veo31_video'], env);
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('Price: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
-    expect(d.stdout).toMatch(/model=enum \(one of veo3_fast\|veo3, default "veo3_fast"\)/);
+    expect(d.stdout).toMatch(/model=(enum|string) \(one of veo3_fast\|veo3, default "veo3_fast"\)/);
+    // lengths, ranges and item counts of every argument
+    expect(d.stdout).toContain('  prompt=string (required, length 1–2000)');
+    expect(d.stdout).toContain('  seeds=integer (range 10000–99999)');
+    expect(d.stdout).toMatch(/ {2}image_urls=string\[\] \(items ≤ 3, each a URL\)/);
+    expect(d.stdout).toContain('  watermark=string (length ≤ 50)');
     const before = posts();
     const q = await runPiped(['quote', 'phaya_veo31_video', 'prompt=x', 'model=veo3', '--json'], env);
     expect(q.code).toBe(0);

@@ -76,6 +76,9 @@ afterAll(() => {
 const barRows = (rows: string[]): string[] => rows.filter((r) => /^job_\S+/.test(r));
 const secondsOf = (row: string): number => Number(/ (\d+)s$/.exec(row)?.[1] ?? NaN);
 
+/** An SGR (colour) escape, then `tail`: built from ESC, since a control character may not sit in a literal. */
+const sgr = (tail = '', code = '[0-9;]*'): RegExp => new RegExp(`${String.fromCharCode(27)}\\[${code}m${tail}`);
+
 const WAIT = ['call', 'phaya_text_to_image', 'prompt=a pond', '--sandbox', '--wait'];
 
 describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () => {
@@ -109,9 +112,9 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     await pane.until((rows) => rows.some((r) => r.includes('[y/N]')), 'the y/N question');
     const coloured = pane.screen({ colours: true });
     const ask = coloured.find((r) => r.includes('Run it?'))!;
-    expect(ask).toMatch(/\x1b\[[0-9;]*m.*Run it\?/);
-    expect(coloured.find((r) => r.includes('Approve a paid generation?'))).toMatch(/\x1b\[[0-9;]*m/);
-    expect(coloured.find((r) => r.includes('Price:'))).toMatch(/\x1b\[[0-9;]*m15 credits/);
+    expect(ask).toMatch(sgr('.*Run it\\?'));
+    expect(coloured.find((r) => r.includes('Approve a paid generation?'))).toMatch(sgr());
+    expect(coloured.find((r) => r.includes('Price:'))).toMatch(sgr('15 credits'));
     pane.keys('Enter');
     const end = await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
     const text = end.join('\n');
@@ -119,7 +122,7 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     expect(text).toContain('Not approved: phaya_veo31_video (answered No). Nothing was sent or charged.');
     expect(text).not.toContain('The user');
     const error = pane.screen({ colours: true }).find((r) => r.includes('CONSENT_DECLINED'));
-    expect(error).toMatch(/\x1b\[[0-9;]*31m/);
+    expect(error).toMatch(sgr('', '[0-9;]*31'));
   });
 
   it('NO_COLOR=1: the same screens carry no colour at all', async () => {
@@ -127,7 +130,7 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     await pane.until((rows) => rows.some((r) => r.includes('[y/N]')), 'the y/N question');
     const screen = pane.screen({ colours: true }).join('\n');
     expect(screen).toContain('15 credits');
-    expect(screen).not.toMatch(/\x1b\[[0-9;]*m/);
+    expect(screen).not.toMatch(sgr());
     pane.keys('Enter');
     await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
     expect(
@@ -135,7 +138,7 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
         .screen({ colours: true })
         .filter((r) => !r.startsWith('Pane is dead'))
         .join('\n'),
-    ).not.toMatch(/\x1b\[[0-9;]*m/);
+    ).not.toMatch(sgr());
   });
 
   it('a call that starts a job says how to wait for it as a command; the job line shows its price in colour', async () => {
@@ -144,6 +147,6 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     const text = end.join('\n');
     expect(text).toMatch(/To wait for the result: mediagen-mcp jobs wait job_\S+/);
     expect(text).not.toContain('Call jobs_wait');
-    expect(pane.screen({ colours: true }).join('\n')).toMatch(/\x1b\[[0-9;]*m1 credits?/);
+    expect(pane.screen({ colours: true }).join('\n')).toMatch(sgr('1 credits?'));
   });
 });

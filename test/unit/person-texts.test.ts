@@ -11,7 +11,8 @@ import type { JobRecord } from '../../src/jobs/job-record.js';
 
 const ctx = { argv: ['call', 'phaya_seedance', 'prompt=a fox in snow', 'duration=8s'] };
 /** Wording that addresses an agent or names a tool instead of a command. */
-const AGENT = /\bjobs_(wait|get|list|cancel|track)\b(?! )|(?<!mediagen-mcp (call )?)\b(jobs_\w+|spend_report)\b|[Tt]he user|confirm_token|\bcall \w+ again\b|Call again/;
+const AGENT =
+  /\bjobs_(wait|get|list|cancel|track)\b(?! )|(?<!mediagen-mcp (call )?)\b(jobs_\w+|spend_report)\b|[Tt]he user|confirm_token|\bcall \w+ again\b|Call again/;
 
 const samples: [string, RegExp][] = [
   // src/guard/consent.ts (token path)
@@ -71,7 +72,10 @@ const samples: [string, RegExp][] = [
   // src/tools/paid.ts, src/tools/handler.ts, src/guard/approval.ts
   ['Nothing was sent or charged; ask for the call again.', /run the command again/],
   ['its call ran as job job_1 (phaya_seedance); see jobs_get for it', /see mediagen-mcp jobs get/],
-  ['its call was sent or is being sent now; see jobs_list and spend_report', /mediagen-mcp jobs list and mediagen-mcp spend/],
+  [
+    'its call was sent or is being sent now; see jobs_list and spend_report',
+    /mediagen-mcp jobs list and mediagen-mcp spend/,
+  ],
 ];
 
 describe('tool texts said for a person on the command line', () => {
