@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextStep } from '../../src/tools/job-view.js';
 import { forPerson } from '../../src/commands/person.js';
-import type { JobRecord } from '../../src/jobs/job-record.js';
+import type { JobRecord } from '../../src/store/store.js';
 
 const ctx = { argv: ['call', 'phaya_seedance', 'prompt=a fox in snow', 'duration=8s'] };
 /** Wording that addresses an agent or names a tool instead of a command. */
