@@ -23,6 +23,8 @@ interface Pane {
   /** Wait (up to 40 s) until the screen shows `pred`. */
   until(pred: (rows: string[]) => boolean, what: string): Promise<string[]>;
   keys(...keys: string[]): void;
+  /** Wait (up to 40 s) for the command to end; its exit code, and the screen it left. */
+  ended(): Promise<{ code: number; rows: string[] }>;
 }
 
 /** Start the CLI in a fresh tmux server and window of `width` columns; the pane stays after it exits. */
@@ -59,6 +61,27 @@ function open(width: number, args: string[], env: Record<string, string> = {}): 
       throw new Error(`the terminal never showed ${what} (${panes}):\n${screen().join('\n')}`);
     },
     keys: (...keys) => void tmux(socket, 'send-keys', ...keys),
+    async ended() {
+      let last = '';
+      for (let i = 0; i < 400; i++) {
+        last = tmux(socket, 'display-message', '-p', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}');
+        const [dead, status, signal] = tmux(
+          socket,
+          'display-message',
+          '-p',
+          '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}',
+        )
+          .trim()
+          .split(':');
+        if (signal) throw new Error(`the command was killed by signal ${signal}:\n${screen().join('\n')}`);
+        // tmux's own "Pane is dead" note is no output of the command
+        // (tmux marks the pane dead a moment before it has the exit status)
+        if (dead === '1' && /^\d+$/.test(status))
+          return { code: Number(status), rows: screen().filter((r) => !r.startsWith('Pane is dead')) };
+        await sleep(100);
+      }
+      throw new Error(`the command never ended (${last.trim()}):\n${screen().join('\n')}`);
+    },
   };
 }
 
@@ -96,9 +119,9 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     expect(later.join('\n')).not.toContain('Call jobs_wait');
 
     pane.keys('C-c');
-    const end = await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
+    const { code, rows: end } = await pane.ended();
     const text = end.join('\n');
-    expect(text).toMatch(/Pane is dead \(status 130/);
+    expect(code, text).toBe(130);
     expect(text).toContain('Stopped waiting.');
     expect(text).toMatch(/Resume with: mediagen-mcp jobs wait job_/);
     expect(text).not.toContain('AbortError');
@@ -116,9 +139,9 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     expect(coloured.find((r) => r.includes('Approve a paid generation?'))).toMatch(sgr());
     expect(coloured.find((r) => r.includes('Price:'))).toMatch(sgr('15 credits'));
     pane.keys('Enter');
-    const end = await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
+    const { code, rows: end } = await pane.ended();
     const text = end.join('\n');
-    expect(text).toMatch(/Pane is dead \(status 3/);
+    expect(code, text).toBe(3);
     expect(text).toContain('Not approved: phaya_veo31_video (answered No). Nothing was sent or charged.');
     expect(text).not.toContain('The user');
     const error = pane.screen({ colours: true }).find((r) => r.includes('CONSENT_DECLINED'));
@@ -132,7 +155,7 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
     expect(screen).toContain('15 credits');
     expect(screen).not.toMatch(sgr());
     pane.keys('Enter');
-    await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
+    await pane.ended();
     expect(
       pane
         .screen({ colours: true })
@@ -143,8 +166,9 @@ describe('the command line in a real terminal (tmux)', { timeout: 60_000 }, () =
 
   it('a call that starts a job says how to wait for it as a command; the job line shows its price in colour', async () => {
     const pane = open(120, ['call', 'phaya_text_to_image', 'prompt=a cup', '--sandbox']);
-    const end = await pane.until((rows) => rows.some((r) => r.startsWith('Pane is dead')), 'the command ending');
+    const { code, rows: end } = await pane.ended();
     const text = end.join('\n');
+    expect(code, text).toBe(0);
     expect(text).toMatch(/To wait for the result: mediagen-mcp jobs wait job_\S+/);
     expect(text).not.toContain('Call jobs_wait');
     expect(pane.screen({ colours: true }).join('\n')).toMatch(sgr('1 credits?'));
