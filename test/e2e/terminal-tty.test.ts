@@ -4,7 +4,7 @@
  * with `capture-pane` (with `-e`, the colours too). Each test has its own tmux server (-L socket).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/in-memory.js';
@@ -41,9 +41,13 @@ function open(width: number, args: string[], env: Record<string, string> = {}): 
     MEDIAGEN_POLL_MS: '6000',
     ...env,
   };
-  const command = `exec env -i ${Object.entries(vars)
+  // bash waits for the command and writes its exit code (tmux's own record of it is not always kept). A
+  // bash running a command lets it handle Ctrl-C and goes on once it exits (it is not killed by it).
+  const codeFile = join(tempDir(), 'exit-code');
+  const run = `env -i ${Object.entries(vars)
     .map(([k, v]) => q(`${k}=${v}`))
     .join(' ')} ${[process.execPath, CLI, ...args].map(q).join(' ')}`;
+  const command = `bash -c ${q(`${run}; echo $? > ${q(codeFile)}`)}`;
   tmux(socket, '-f', conf, 'new-session', '-d', '-x', String(width), '-y', '30', command);
   const screen: Pane['screen'] = (o = {}) =>
     tmux(socket, 'capture-pane', '-p', ...(o.colours ? ['-e'] : []), ...(o.joined ? ['-J'] : []))
@@ -62,25 +66,14 @@ function open(width: number, args: string[], env: Record<string, string> = {}): 
     },
     keys: (...keys) => void tmux(socket, 'send-keys', ...keys),
     async ended() {
-      let last = '';
       for (let i = 0; i < 400; i++) {
-        last = tmux(socket, 'display-message', '-p', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}');
-        const [dead, status, signal] = tmux(
-          socket,
-          'display-message',
-          '-p',
-          '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}',
-        )
-          .trim()
-          .split(':');
-        if (signal) throw new Error(`the command was killed by signal ${signal}:\n${screen().join('\n')}`);
+        const code = existsSync(codeFile) ? readFileSync(codeFile, 'utf8').trim() : '';
         // tmux's own "Pane is dead" note is no output of the command
-        // (tmux marks the pane dead a moment before it has the exit status)
-        if (dead === '1' && /^\d+$/.test(status))
-          return { code: Number(status), rows: screen().filter((r) => !r.startsWith('Pane is dead')) };
+        if (/^\d+$/.test(code))
+          return { code: Number(code), rows: screen().filter((r) => !r.startsWith('Pane is dead')) };
         await sleep(100);
       }
-      throw new Error(`the command never ended (${last.trim()}):\n${screen().join('\n')}`);
+      throw new Error(`the command never ended:\n${screen().join('\n')}`);
     },
   };
 }
