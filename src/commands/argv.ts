@@ -7,7 +7,7 @@
 import { FLAGS } from '../config.js';
 import type { JsonSchema } from '../tools/build.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, consent: 3, budget: 4, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, consent: 3, budget: 4, unread: 5, interrupted: 130 } as const;
 
 export class UsageError extends Error {}
 
