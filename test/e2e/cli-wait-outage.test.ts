@@ -10,6 +10,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { hits, phayaEnv, T2I, T2I_PATH, until } from '../helpers/money.js';
 import { CLI } from '../helpers/paths.js';
 import { freshDatabase, HAS_PG, requirePg } from '../helpers/pg.js';
+import { tempDir } from '../helpers/in-memory.js';
 import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 requirePg('call --wait through a store outage');
@@ -71,4 +72,35 @@ describe.runIf(HAS_PG)('call --wait --json while the store is cut', () => {
     expect(r.stderr).toContain(`Job ${String(answer.job_id)} was created (charged); resume with:`);
     expect(hits(sandbox, T2I_PATH)).toBe(before + 1);
   }, 60_000);
+});
+
+describe('a command waiting at start for an unreachable PostgreSQL', () => {
+  it('SIGTERM stops the start-up retry: the command leaves (143) long before its 60 s bound', async () => {
+    const gone = await startTcpProxy('127.0.0.1', 9); // nothing behind it, and then not even the proxy
+    const port = gone.port;
+    await gone.close();
+    const child = spawn(process.execPath, [CLI, 'jobs', 'list'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none`,
+        MEDIAGEN_STORE_START_SECONDS: '60',
+        MEDIAGEN_STATE_DIR: tempDir(),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await until(() => /unavailable at start; trying again/.test(stderr), 15_000);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => resolve(-1), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    if (code === -1) child.kill('SIGKILL');
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/stopped \(SIGTERM\) while waiting for the shared store/);
+  }, 40_000);
 });
