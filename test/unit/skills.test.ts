@@ -1,8 +1,10 @@
 /**
  * The skill as Agent Skills clients and OpenClaw load it: one skill, skills/mediagen-mcp (its folder named
  * like the skill, so it validates from a clone of any name), whose provider guides are references/*.md
- * without front matter, tables generated from the catalogues and never stale; the root SKILL.md is the same
- * skill generated from it, for OpenClaw and ClawHub installs of the repository or package root. Checked
+ * without front matter, tables generated from the catalogues and never stale; its metadata a map of strings
+ * (the Agent Skills spec; Claude Code drops any other form). The root SKILL.md is the same skill generated
+ * from it in OpenClaw's form (metadata one JSON string), for OpenClaw and ClawHub installs of the
+ * repository or package root. Checked
  * with the pinned Agent Skills reference library (skills-ref) itself; CI also runs its CLI on the shipped
  * folders and OpenClaw 2026.9.6 on the skill (.ci/openclaw.sh).
  */
