@@ -138,14 +138,23 @@ export class Metrics {
         for (const status of ['pending', 'running']) g.set({ status }, s.open[status] ?? 0);
       },
     );
-    gauge(
-      'mediagen_worker_lag_seconds',
-      "How long the job most overdue for this process's worker has waited: 0 when none is overdue (absent without a worker)",
-      [],
-      (g, s) => {
-        if (s.lagSeconds !== undefined) g.set(s.lagSeconds);
+    // Unlabelled, so prom-client would show 0 when unset: its sample is dropped when there is no value
+    // (no worker in this process, or the store could not be read).
+    let lag: number | undefined;
+    new (class extends Gauge {
+      override async get() {
+        const got = await super.get();
+        return lag === undefined ? { ...got, values: [] } : got;
+      }
+    })({
+      name: 'mediagen_worker_lag_seconds',
+      help: "How long the job most overdue for this process's worker has waited: 0 when none is overdue (absent without a worker)",
+      registers: [this.registry],
+      async collect() {
+        lag = (await snapshot())?.lagSeconds;
+        this.set(lag ?? 0);
       },
-    );
+    });
   }
 
   /**
