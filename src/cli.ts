@@ -19,7 +19,7 @@ import { VERSION } from './server.js';
 import { openStore } from './store/open.js';
 import { SqliteStore } from './store/sqlite.js';
 import { defaultDriver, openDatabase } from './store/sqlite-driver.js';
-import { buildRegistry, type Registry, type RegistryOptions } from './tools/registry.js';
+import { buildRegistry, type RegistryOptions } from './tools/registry.js';
 import { serveStdio } from './transports/stdio.js';
 import { addToken } from './principals.js';
 import { isCommandLine } from './commands/argv.js';
@@ -55,16 +55,6 @@ function exitDeadline(drainMs: number, logger: Logger): void {
     logger.error(`shutdown did not finish within ${Math.round(ms / 1000)} s (drain + close); exiting now`);
     process.exit(1);
   }, ms).unref();
-}
-
-function printList(registry: Registry, sandbox: boolean): void {
-  const rows = registry.tools.map((t) => {
-    const price = t.description.split('\n').find((l) => l.startsWith('Price:')) ?? 'Free.';
-    const off = t.op.disabled ? ' [off by default]' : '';
-    const nokey = !sandbox && registry.unconfigured.includes(t.catalogue.provider) ? ' [no key]' : '';
-    return `${t.name}\t${t.catalogue.provider}\t${price}${off}${nokey}`;
-  });
-  process.stdout.write(rows.join('\n') + '\n');
 }
 
 async function serveHttp(config: Config, logger: Logger): Promise<number> {
@@ -294,7 +284,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       consentHint: (op, cat) => consentNote(op, cat, settings),
       serverToolNames: SERVER_TOOL_NAMES,
     });
-    printList(registry, config.sandbox);
+    // The list's code is loaded only for the list.
+    const [{ listText }, { paintFor }] = await Promise.all([
+      import('./commands/list.js'),
+      import('./commands/colour.js'),
+    ]);
+    const served = SERVER_TOOL_NAMES.filter((n) => n !== 'mediagen_approve');
+    process.stdout.write(listText(registry, config.sandbox, served, paintFor(process.stdout)));
     await registry.close();
     return 0;
   }

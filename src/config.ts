@@ -193,7 +193,7 @@ Commands:
   help [COMMAND]           this text, or one command's usage (also: COMMAND --help)
 
 Options:
-  --list                   print every tool (name, provider, price line) and exit
+  --list                   print the catalogue tools served (name, provider, notes, price line), say which are not listed, and exit
   --sandbox                point every provider at a built-in local gateway with a dummy key
   --catalogue FILE         add a catalogue file (repeatable; env MEDIAGEN_CATALOGUES, ${delimiter}-separated)
   --tools a,b              only these tools (also enables operations that are off by default)

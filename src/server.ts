@@ -306,8 +306,9 @@ export function createServer(deps: ServerDeps): MediagenServer {
       if (st) return (await st.run(args, ctx, req)) as CallToolResult;
       throw new MediagenError('NOT_FOUND', `Unknown tool "${shownName(name)}".`);
     } catch (err) {
-      // A client's cancel (notifications/cancelled, a closed request) is no failure of ours: info, not error.
-      if (extra.signal.aborted)
+      // A client's cancel (notifications/cancelled, Ctrl-C at the command line, a closed request) is no failure
+      // of ours: info, not error.
+      if (!(err instanceof MediagenError) && extra.signal.aborted)
         deps.logger.info('tool call cancelled: the request was aborted', { tool: shownName(name) });
       else if (!(err instanceof MediagenError))
         deps.logger.error('tool call failed', { tool: shownName(name), error: String(err) });

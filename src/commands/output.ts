@@ -1,6 +1,13 @@
 /** How a tool's answer reaches the terminal: text (or `--json`), and the documented exit code. */
 import type { ToolResult } from '../tools/handler.js';
 import { EXIT } from './argv.js';
+import { paintResult, type Paint } from './colour.js';
+import { forPerson, type PersonContext } from './person.js';
+
+/** How a text answer is shown: said for a person, and painted when the stream is a terminal. */
+export interface Shown extends PersonContext {
+  paint?: Paint;
+}
 
 const USAGE_CODES = new Set(['BAD_ARGUMENTS', 'NOT_FOUND', 'NOT_OWNER', 'IDEMPOTENCY_CONFLICT']);
 const CONSENT_CODES = new Set(['CONFIRMATION_REQUIRED', 'CONSENT_DECLINED', 'CONSENT_TIMEOUT']);
@@ -34,9 +41,16 @@ export function textOf(r: ToolResult): string {
     .join('\n');
 }
 
-/** `--json`: the structured result (with `is_error` on errors); otherwise the text the agent would read. */
-export function render(r: ToolResult, json: boolean): string {
-  if (!json) return textOf(r) + '\n';
+/**
+ * `--json`: the structured result (with `is_error` on errors), as the agent gets it; otherwise the text,
+ * said for a person (`shown`) and coloured on a terminal.
+ */
+export function render(r: ToolResult, json: boolean, shown?: Shown): string {
+  if (!json) {
+    if (!shown) return textOf(r) + '\n';
+    const text = forPerson(textOf(r), shown);
+    return (shown.paint ? paintResult(text, r.isError === true, shown.paint) : text) + '\n';
+  }
   const body = r.structuredContent ?? { text: textOf(r) };
   // Inline previews (image / audio blocks) ride along: the structured result names them, the bytes are here.
   const previews = r.content.flatMap((c) =>

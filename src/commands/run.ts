@@ -9,7 +9,11 @@ import { createLogger, secretsOf, type Logger } from '../log.js';
 import type { RegistryOptions } from '../tools/registry.js';
 import { connectInProcess, type ListedTool, type LocalSession } from '../transports/in-process.js';
 import { EXIT, splitCommandLine, toolArguments, UsageError, type CommandLine } from './argv.js';
-import { codeOf, exitCodeOf, render } from './output.js';
+import { paintFor } from './colour.js';
+import { describeText } from './describe.js';
+import { codeOf, exitCodeOf, render, type Shown } from './output.js';
+import { againWith } from './person.js';
+import { screenOf } from './progress.js';
 import { loosenedConsent, loudLine } from './loosening.js';
 import { askApproval, type Tty } from './terminal.js';
 import { waitJob, type WaitIo } from './wait.js';
@@ -32,6 +36,10 @@ export interface CommandDeps {
 /** What dispatch needs besides the session: the deps and, for a tool, the consent-loosening lines. */
 interface Ctx extends CommandDeps {
   loosened: (tool: string) => string[];
+  /** How text answers are shown: said for a person, coloured on a terminal (never with --json). */
+  shown: (waiting?: boolean) => Shown;
+  /** The command line as typed, to say how to run it again. */
+  argv: readonly string[];
 }
 
 function need(word: string | undefined, what: string): string {
@@ -43,28 +51,6 @@ async function findTool(session: LocalSession, name: string): Promise<ListedTool
   const tool = (await session.listTools()).find((t) => t.name === name);
   if (!tool) throw new UsageError(`unknown tool "${name}" (see: mediagen-mcp list)`);
   return tool;
-}
-
-type Prop = { type?: unknown; enum?: unknown[]; default?: unknown; description?: string; items?: { type?: unknown } };
-
-function describeText(t: ListedTool): string {
-  const schema = t.inputSchema as { properties?: Record<string, Prop>; required?: string[] };
-  const required = new Set(schema.required ?? []);
-  const lines = [`${t.name} — ${t.title ?? ''}`, t.description ?? '', '', 'Arguments:'];
-  for (const [name, p] of Object.entries(schema.properties ?? {})) {
-    const type =
-      p.type === 'array' ? `${String(p.items?.type ?? 'any')}[]` : String(p.type ?? (p.enum ? 'enum' : 'any'));
-    const extra = [
-      required.has(name) ? 'required' : undefined,
-      p.enum ? `one of ${p.enum.map(String).join('|')}` : undefined,
-      p.default !== undefined ? `default ${JSON.stringify(p.default)}` : undefined,
-    ].filter(Boolean);
-    lines.push(
-      `  ${name}=${type}${extra.length ? ` (${extra.join(', ')})` : ''}${p.description ? `  ${p.description}` : ''}`,
-    );
-  }
-  if (!Object.keys(schema.properties ?? {}).length) lines.push('  (none)');
-  return lines.join('\n') + '\n';
 }
 
 async function callCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
@@ -81,22 +67,23 @@ async function callCommand(session: LocalSession, cl: CommandLine, deps: Ctx): P
   const waiting = cl.wait || cl.downloadDir !== undefined;
   // With --json and a wait, stdout carries one JSON document: the finished job (or this answer if no job).
   if (!(cl.json && waiting && !r.isError && typeof r.structuredContent?.job_id === 'string'))
-    deps.out.write(render(r, cl.json));
+    deps.out.write(render(r, cl.json, deps.shown(waiting)));
   const code = exitCodeOf(r);
-  if (codeOf(r) === 'CONFIRMATION_REQUIRED' && typeof r.structuredContent?.confirm_token === 'string')
+  // With --json, stdout is the agent's answer as is; the command to run again goes to stderr.
+  if (cl.json && codeOf(r) === 'CONFIRMATION_REQUIRED' && typeof r.structuredContent?.confirm_token === 'string')
     deps.tty.err.write(
-      `Consent needed. If the person approves, run the same command again with --confirm-token ${r.structuredContent.confirm_token} (valid once).\n`,
+      `Consent needed. If the person approves, run (valid once): ${againWith(deps.argv, r.structuredContent.confirm_token)}\n`,
     );
   const jobId = r.structuredContent?.job_id;
   if (code !== EXIT.ok || !waiting || typeof jobId !== 'string') return code;
-  return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json });
+  return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json, shown: deps.shown(true) });
 }
 
 async function jobsCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
   const [, verb, ...rest] = cl.words;
   const show = async (tool: string, args: Record<string, unknown>): Promise<number> => {
     const r = await session.call(tool, args);
-    deps.out.write(render(r, cl.json));
+    deps.out.write(render(r, cl.json, deps.shown()));
     return exitCodeOf(r);
   };
   switch (verb) {
@@ -107,7 +94,11 @@ async function jobsCommand(session: LocalSession, cl: CommandLine, deps: Ctx): P
     case 'cancel':
       return show('jobs_cancel', { job_id: need(rest[0], 'job id') });
     case 'wait':
-      return waitJob(session, need(rest[0], 'job id'), cl.downloadDir !== undefined, { ...deps, json: cl.json });
+      return waitJob(session, need(rest[0], 'job id'), cl.downloadDir !== undefined, {
+        ...deps,
+        json: cl.json,
+        shown: deps.shown(true),
+      });
     default:
       throw new UsageError('usage: mediagen-mcp jobs list|get ID|wait ID|cancel ID');
   }
@@ -128,7 +119,7 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: Ctx): Prom
         tool: tool.name,
         arguments: toolArguments(rest, tool.inputSchema, cl.jsonArgs),
       });
-      deps.out.write(render(r, cl.json));
+      deps.out.write(render(r, cl.json, deps.shown()));
       return exitCodeOf(r);
     }
     case 'list': {
@@ -147,7 +138,7 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: Ctx): Prom
         'spend_report',
         toolArguments(cl.words.slice(1), (await findTool(session, 'spend_report')).inputSchema),
       );
-      deps.out.write(render(r, cl.json));
+      deps.out.write(render(r, cl.json, deps.shown()));
       return exitCodeOf(r);
     }
     default:
@@ -168,14 +159,15 @@ function stopDeadline(
 ): { expired: Promise<number>; clear(): void } {
   let timer: NodeJS.Timeout | undefined;
   let onAbort = (): void => undefined;
+  const screen = screenOf(err);
   const expired = new Promise<number>((resolve) => {
     onAbort = () => {
-      err.write(
+      screen.print(
         `mediagen-mcp: ${String(stop?.reason)}: stopping; a request in flight is answered and recorded first ` +
           `(up to ${ms / 1000} s)\n`,
       );
       timer = setTimeout(() => {
-        err.write(`mediagen-mcp: ${String(stop?.reason)}: no answer within ${ms / 1000} s; leaving it uncertain\n`);
+        screen.print(`mediagen-mcp: ${String(stop?.reason)}: no answer within ${ms / 1000} s; leaving it uncertain\n`);
         void onExpiry().then(() => resolve(EXIT.interrupted));
       }, ms);
     };
@@ -208,12 +200,14 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
   try {
     cl = splitCommandLine(argv);
   } catch (err) {
-    deps.tty.err.write(`mediagen-mcp: ${(err as Error).message}\n`);
+    deps.tty.err.write(paintFor(deps.tty.err).error(`mediagen-mcp: ${(err as Error).message}`) + '\n');
     return EXIT.usage;
   }
   const quiet = cl.configArgv.includes('--log-level') ? [] : ['--log-level', 'warn'];
   const { config } = loadConfig([...quiet, ...cl.configArgv]);
-  const logger = createLogger(config.logLevel, secretsOf(config.env));
+  // Log lines never land over the progress bar: the bar's line is cleared first and drawn again below.
+  const screen = screenOf(deps.tty.err);
+  const logger = createLogger(config.logLevel, secretsOf(config.env), (line) => screen.print(line + '\n'));
   const { sandbox, opts } = await deps.sandboxOptions(config, logger);
   let session: LocalSession | undefined;
   const app = await createApp(config, logger, opts).catch(async (err: unknown) => {
@@ -231,8 +225,11 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
       ? (message: string, signal: AbortSignal) => askApproval(deps.tty, message, either(signal, deps.stop))
       : undefined;
     session = await connectInProcess(mcp, approve);
+    const paint = paintFor(deps.out as { isTTY?: boolean }, cl.json);
     const ctx: Ctx = {
       ...deps,
+      argv,
+      shown: (waiting) => ({ argv, waiting, paint }),
       loosened: (name) => {
         const tool = app.registry.byName.get(name);
         return tool ? loosenedConsent(config, cl.configArgv, tool, app.registry.catalogues) : [];
@@ -241,7 +238,7 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
     return await Promise.race([dispatch(session, cl, ctx), deadline.expired]);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    deps.tty.err.write(`mediagen-mcp: ${err.message}\n`);
+    deps.tty.err.write(paintFor(deps.tty.err).error(`mediagen-mcp: ${err.message}`) + '\n');
     return EXIT.usage;
   } finally {
     deadline.clear();

@@ -5,13 +5,16 @@
 import type { LocalSession } from '../transports/in-process.js';
 import type { ToolResult } from '../tools/handler.js';
 import { EXIT } from './argv.js';
-import { exitCodeOf, render } from './output.js';
-import { ProgressView, type Tty } from './terminal.js';
+import { exitCodeOf, render, type Shown } from './output.js';
+import { ProgressView } from './progress.js';
+import type { Tty } from './terminal.js';
 
 export interface WaitIo {
   tty: Tty;
   out: NodeJS.WritableStream;
   json: boolean;
+  /** How the final answer is shown (said for a person, coloured on a terminal). */
+  shown?: Shown;
   /** Registers a Ctrl-C handler for the duration of the wait; returns its remover. */
   onInterrupt: (fn: () => void) => () => void;
   /** The process is stopping (SIGTERM, SIGHUP): stop waiting as Ctrl-C does. */
@@ -41,16 +44,17 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
         );
       } catch (err) {
         if (!abort.signal.aborted) throw err;
-        view.end();
+        view.clear();
         io.tty.err.write(
-          `Stopped waiting. Job ${jobId} was not cancelled and keeps running at the provider.\n` +
-            `Resume with: mediagen-mcp jobs wait ${jobId}   (cancel with: mediagen-mcp jobs cancel ${jobId})\n`,
+          `Stopped waiting. Job ${jobId} keeps running at the provider (it was not cancelled).\n` +
+            `Resume with: mediagen-mcp jobs wait ${jobId}\n` +
+            `Cancel with: mediagen-mcp jobs cancel ${jobId}\n`,
         );
         return EXIT.interrupted;
       }
       if (isFinal(r)) {
         view.end();
-        io.out.write(render(r, io.json));
+        io.out.write(render(r, io.json, io.shown));
         return exitCodeOf(r, true);
       }
     }

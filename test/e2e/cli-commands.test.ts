@@ -46,8 +46,14 @@ describe('command line: consent without a terminal (pipe)', () => {
   it('--confirm-token runs the same call once; the token cannot be used again', async () => {
     const first = await runPiped(['call', 'phaya_veo31_video', 'prompt=a harbour'], env);
     expect(first.code).toBe(3);
-    const token = /"confirm_token": "(ct_[^"]+)"/.exec(first.stdout)?.[1];
-    expect(token).toBeDefined();
+    // Said as the command to run, not as a tool call for an agent.
+    const token = /\n {2}mediagen-mcp call phaya_veo31_video 'prompt=a harbour' --confirm-token (ct_\S+)\n/.exec(
+      first.stdout,
+    )?.[1];
+    expect(token, first.stdout).toBeDefined();
+    expect(first.stdout).toContain('If you approve, run (valid once, for 10 min');
+    expect(first.stdout).toContain('Needs your approval:');
+    expect(first.stdout).not.toMatch(/confirm_token|the user|call phaya_veo31_video again/i);
     const before = posts();
     const run = await runPiped(['call', 'phaya_veo31_video', 'prompt=a harbour', '--confirm-token', token!], env);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -107,6 +113,11 @@ describe('command line: commands, typed arguments and exit codes', () => {
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('Price: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
     expect(d.stdout).toMatch(/model=string \(one of veo3_fast\|veo3, default "veo3_fast"\)/);
+    // lengths, ranges and item counts of every argument
+    expect(d.stdout).toContain('  prompt=string (required, length 1–2000)');
+    expect(d.stdout).toContain('  seeds=integer (range 10000–99999)');
+    expect(d.stdout).toMatch(/ {2}image_urls=string\[\] \(items ≤ 3, each a URL\)/);
+    expect(d.stdout).toContain('  watermark=string (length ≤ 50)');
     const before = posts();
     const q = await runPiped(['quote', 'phaya_veo31_video', 'prompt=x', 'model=veo3', '--json'], env);
     expect(q.code).toBe(0);

@@ -18,18 +18,47 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `--list`'s aligned rows as [name, provider, notes, price], by tool name. */
+function listed(stdout: string): Map<string, string[]> {
+  const rows = stdout.split('\n\n')[0].split('\n').slice(1);
+  return new Map(rows.map((l) => l.split(/ {2,}/)).map((cells) => [cells[0], cells]));
+}
+
 describe('mediagen-mcp command line', () => {
-  it('--sandbox --list prints every Media.io tool with provider and price line, and exits 0', () => {
+  it('--sandbox --list prints the catalogue tools in aligned columns and says what it does not list', () => {
     const r = run(['--sandbox', '--list']);
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n');
-    expect(rows.filter((l) => l.startsWith('mediaio_'))).toHaveLength(22);
-    expect(rows.filter((l) => l.startsWith('phaya_'))).toHaveLength(28);
-    expect(rows.filter((l) => l.startsWith('ph0ny_'))).toHaveLength(6);
-    expect(rows.some((l) => l.includes('[no key]'))).toBe(false);
-    expect(rows).toContain('phaya_veo31_video\tphaya\tPrice: 15 credits (veo3_fast) or 50 (veo3). Needs confirmation.');
-    expect(rows).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: unknown; needs confirmation.');
-    expect(rows.find((l) => l.startsWith('mediaio_user_credits\t'))).toBe('mediaio_user_credits\tmediaio\tFree.');
+    const rows = listed(r.stdout);
+    const names = [...rows.keys()];
+    expect(names.filter((n) => n.startsWith('mediaio_'))).toHaveLength(22);
+    expect(names.filter((n) => n.startsWith('phaya_'))).toHaveLength(28);
+    expect(names.filter((n) => n.startsWith('ph0ny_'))).toHaveLength(6);
+    expect([...rows.values()].some((c) => c[2].includes('no key'))).toBe(false);
+    expect(rows.get('phaya_veo31_video')).toEqual([
+      'phaya_veo31_video',
+      'phaya',
+      '-',
+      '15 credits (veo3_fast) or 50 (veo3). Needs confirmation.',
+    ]);
+    expect(rows.get('mediaio_i2v_kling_v3_0')?.[3]).toBe('unknown; needs confirmation.');
+    expect(rows.get('mediaio_user_credits')?.[3]).toBe('Free.');
+    // aligned: every row's provider starts in the header's PROVIDER column
+    const lines = r.stdout.split('\n\n')[0].split('\n');
+    const col = lines[0].indexOf('PROVIDER');
+    for (const l of lines.slice(1)) expect(l.slice(col).startsWith(rows.get(l.split(' ')[0])![1])).toBe(true);
+    // what is not listed, and how to see it
+    expect(r.stdout).toContain('56 catalogue tools listed.');
+    expect(r.stdout).toMatch(/Not listed: \d+ off by default \(turn one on by naming it in --tools\)\./);
+    expect(r.stdout).toContain("Not listed: the server's own tools, served beside them: quote, models, spend_report");
+    expect(r.stdout).toContain('Every tool a client is given, with its schema: mediagen-mcp list --json');
+    expect(r.stdout).not.toContain('\t');
+  });
+
+  it('--list without keys marks each tool "no key" and points at the key variables and --sandbox', () => {
+    const r = run(['--list']);
+    expect(r.code).toBe(0);
+    expect(listed(r.stdout).get('phaya_veo31_video')?.[2]).toBe('no key');
+    expect(r.stdout).toMatch(/marked "no key" \(set the provider's key variable, or try --sandbox\)/);
   });
 
   it('export-prices prints observed prices as a --prices overlay that --prices accepts', async () => {
@@ -47,13 +76,18 @@ describe('mediagen-mcp command line', () => {
     writeFileSync(file, r.stdout);
     const list = run(['--sandbox', '--list', '--prices', file]);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain('mediaio_i2v_kling_v3_0\tmediaio\tPrice: 11 credits.');
+    expect(listed(list.stdout).get('mediaio_i2v_kling_v3_0')?.[3]).toMatch(/^11 credits\./);
   });
 
   it('adds a user catalogue with --catalogue', () => {
     const r = run(['--list', '--catalogue', ACME_FILE]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('acme_image_create\tacme\tPrice: 2 credits (1K) or 3 (2K). [no key]');
+    expect(listed(r.stdout).get('acme_image_create')).toEqual([
+      'acme_image_create',
+      'acme',
+      'no key',
+      '2 credits (1K) or 3 (2K).',
+    ]);
   });
 
   it('stops with exit code 2 and one line naming the file and pointer for a bad catalogue, before serving', () => {
@@ -102,8 +136,8 @@ describe('mediagen-mcp command line', () => {
     expect(r3.stderr).toMatch(/\/prices\/mediaio_t2i_imagen_4\/credits: /);
     const ok = join(dir, 'ok.json');
     writeFileSync(ok, JSON.stringify({ prices: { mediaio_t2i_imagen_4: { credits: 2 } } }));
-    expect(run(['--sandbox', '--list', '--prices', ok]).stdout).toContain(
-      'mediaio_t2i_imagen_4\tmediaio\tPrice: 2 credits.',
+    expect(listed(run(['--sandbox', '--list', '--prices', ok]).stdout).get('mediaio_t2i_imagen_4')?.[3]).toBe(
+      '2 credits.',
     );
   });
 

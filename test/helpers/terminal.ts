@@ -47,7 +47,8 @@ export function runInPty(args: string[], env: Record<string, string>, steps: Pty
   const command = `exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
+      // Plain text (NO_COLOR) unless a test asks otherwise: these tests read words; terminal-tty reads colours.
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', NO_COLOR: '1', MEDIAGEN_STATE_DIR: freshStateDir(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
