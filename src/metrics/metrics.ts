@@ -91,6 +91,7 @@ export class Metrics {
   });
   private stores: Store[] = [];
   private polls: (() => PollFilter) | undefined;
+  private reads: Promise<Snapshot | undefined> | undefined;
   private readonly now: () => number;
   private readonly readTimeoutMs: number;
 
@@ -169,18 +170,22 @@ export class Metrics {
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), this.readTimeoutMs);
     });
-    const reads = Promise.all([
+    // A read that outlived an earlier scrape's bound is awaited again, not started beside it: hanging
+    // reads never pile up on the store's connections.
+    const reads = (this.reads ??= Promise.all([
       store.spendTotals({}),
       store.openJobCounts(),
       f ? store.nextDueAt(f.providers, f.principals, f.exclude) : undefined,
-    ]).then(
-      ([totals, open, due]): Snapshot => ({
-        totals,
-        open,
-        lagSeconds: !f ? undefined : due === undefined ? 0 : Math.max(0, (this.now() - due) / 1000),
-      }),
-      () => undefined,
-    );
+    ])
+      .then(
+        ([totals, open, due]): Snapshot => ({
+          totals,
+          open,
+          lagSeconds: !f ? undefined : due === undefined ? 0 : Math.max(0, (this.now() - due) / 1000),
+        }),
+        () => undefined,
+      )
+      .finally(() => (this.reads = undefined)));
     try {
       return await Promise.race([reads, late]);
     } finally {
