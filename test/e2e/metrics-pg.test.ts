@@ -53,6 +53,16 @@ describe.skipIf(!HAS_PG)('two replicas on PostgreSQL', () => {
       expect(sample(gone.body, 'mediagen_provider_requests_total', { provider: 'phaya', class: 'accepted' })).toBe(1);
       // The scrape's own reads are not store calls of the server: they are not in the histogram.
       expect(total(gone.body, 'mediagen_store_call_seconds_count', { method: 'spendTotals' })).toBe(0);
+      // A call in the outage fails through the store's outage watch, and is timed as result="error".
+      const during = await connectHttp(a.url);
+      const listed = await during.call('jobs_list', {});
+      await during.close();
+      expect(listed.isError).toBe(true);
+      const after = (await scrape(a.url.replace(/\/mcp$/, '/metrics'), TOKEN)).body;
+      expect(sample(after, 'mediagen_store_call_seconds_count', { method: 'listJobs', result: 'error' })).toBe(1);
+      expect(sample(after, 'mediagen_tool_calls_total', { tool: 'jobs_list', outcome: String(sc(listed).code) })).toBe(
+        1,
+      );
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
