@@ -5,11 +5,11 @@
  * are unknown, another 4xx and a provider's error envelope are refused.
  */
 import { describe, expect, it } from 'vitest';
-import { MediagenError } from '../../src/errors.js';
+import { MediagenError, type ErrorCode } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { sample, total } from '../helpers/metrics.js';
 
-const failed = (code: string, details: Record<string, unknown> = {}) => new MediagenError(code, 'x', details);
+const failed = (code: ErrorCode, details: Record<string, unknown> = {}) => new MediagenError(code, 'x', details);
 
 describe('mediagen_provider_requests_total classes', () => {
   it('counts only what left the process, by class', async () => {
@@ -18,15 +18,15 @@ describe('mediagen_provider_requests_total classes', () => {
     m.providerFailed('phaya', failed('NOT_CONFIGURED'));
     m.providerFailed('phaya', failed('RATE_LIMITED'));
     m.providerFailed('phaya', failed('BAD_ARGUMENTS'));
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { sent: false }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { sent: false }));
     expect(total(await m.text(), 'mediagen_provider_requests_total')).toBe(0);
 
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { httpStatus: 408 }));
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { httpStatus: 409 }));
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { httpStatus: 502 }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { httpStatus: 408 }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { httpStatus: 409 }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { httpStatus: 502 }));
     m.providerFailed('phaya', new Error('socket hang up')); // not ours: it may have been accepted
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { httpStatus: 400 }));
-    m.providerFailed('phaya', failed('UPSTREAM_ERROR', { providerCode: 'E_PROMPT' }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { httpStatus: 400 }));
+    m.providerFailed('phaya', failed('PROVIDER_HTTP', { providerCode: 'E_PROMPT' }));
     // A rate-limit answer from the provider (sent, HTTP 429) is a refusal that was sent.
     m.providerFailed('phaya', failed('RATE_LIMITED', { httpStatus: 429 }));
     m.providerAnswered('phaya', 'accepted');
