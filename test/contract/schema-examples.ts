@@ -21,16 +21,26 @@ export type Schema = {
 };
 export type Tool = { name: string; inputSchema: Schema };
 
-/** The arguments as the server reads them: a null for an optional (not required) field is not given. */
+/**
+ * The arguments as the server reads them (dropNulls in src/tools/validate.ts): a null for an optional (not
+ * required) field that does not accept null is not given; a nullable field keeps its null (a value).
+ */
 export function asGiven(s: Schema, v: unknown): unknown {
   if (Array.isArray(v)) return s.items ? v.map((x) => asGiven(s.items!, x)) : v;
   if (!v || typeof v !== 'object' || !s.properties) return v;
   const props = s.properties;
+  const dropped = (k: string, x: unknown): boolean =>
+    x === null && Object.hasOwn(props, k) && !(s.required ?? []).includes(k) && !acceptsNull(props[k]);
   return Object.fromEntries(
     Object.entries(v)
-      .filter(([k, x]) => !(x === null && Object.hasOwn(props, k) && !(s.required ?? []).includes(k)))
+      .filter(([k, x]) => !dropped(k, x))
       .map(([k, x]) => [k, Object.hasOwn(props, k) ? asGiven(props[k], x) : x]),
   );
+}
+
+/** A listed field that takes null as a value: `[type, "null"]`. */
+export function acceptsNull(s: Schema): boolean {
+  return Array.isArray(s.type) && s.type.includes('null');
 }
 
 export function valid(name: string, s: Schema): unknown {

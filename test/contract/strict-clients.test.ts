@@ -21,7 +21,9 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
+import type { ToolSpec } from '../../src/tools/build.js';
 import { WEB_URL_PATTERN } from '../../src/tools/json-schema.js';
+import { dropNulls } from '../../src/tools/validate.js';
 import { UI_EXTENSION, VIEW_MIME } from '../../src/views/uris.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
@@ -90,6 +92,7 @@ const SHAPES = ['--catalogue', `${ROOT}test/fixtures/catalogues/strict-shapes.js
 const APPS = { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } };
 
 let catalogueNames: string[] = [];
+let specs: ToolSpec[] = [];
 let tools: Listed[] = [];
 let server: StdioServer;
 
@@ -113,7 +116,8 @@ async function presignUpload(): Promise<Listed> {
 
 beforeAll(async () => {
   const mem = await connectInMemory(['--sandbox', ...SHAPES]);
-  catalogueNames = mem.app.registry.all.map((t) => t.name);
+  specs = [...mem.app.registry.all];
+  catalogueNames = specs.map((t) => t.name);
   await mem.close();
   const serverTools = [
     'quote',
@@ -260,6 +264,19 @@ describe('strict clients accept the whole tool list', () => {
       (t, a) => withNulls(t.inputSchema, a),
     );
     expect(refused).toEqual([]);
+  });
+
+  it('the examples are judged as the server reads them: asGiven drops exactly the nulls dropNulls drops', () => {
+    const differ: string[] = [];
+    for (const spec of specs) {
+      const t = tools.find((x) => x.name === spec.name)!;
+      for (const ex of examples({ name: t.name, inputSchema: t.inputSchema as Schema })) {
+        const sent = withNulls(t.inputSchema, ex.args);
+        const ours = JSON.stringify(asGiven(t.inputSchema as Schema, sent));
+        if (ours !== JSON.stringify(dropNulls(spec.schema, sent))) differ.push(`${t.name}: ${ex.why}`);
+      }
+    }
+    expect(differ).toEqual([]);
   });
 
   it('every reason in LOST is written down', () => {
