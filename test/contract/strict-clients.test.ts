@@ -29,7 +29,14 @@ import { connectInMemory } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 import { asGiven, examples, type Schema } from './schema-examples.js';
-import { geminiProblems, openAiProblems, toGemini, toOpenAiStrict, withNulls } from './strict-subsets.js';
+import {
+  geminiProblems,
+  openAiProblems,
+  STRICT_LENGTH_MAX,
+  toGemini,
+  toOpenAiStrict,
+  withNulls,
+} from './strict-subsets.js';
 
 type Node = Record<string, unknown>;
 type Listed = { name: string; inputSchema: Node };
@@ -47,6 +54,10 @@ const PASSED_THROUGH =
   "off by default (it duplicates phaya_gpt_chat through Phaya's OpenAI-compatible proxy): it passes OpenAI's own " +
   'message / tool objects through unchanged, whose many shapes OpenAI documents; as free-form objects Gemini ' +
   'refuses them and strict mode can only say empty objects.';
+const LONG_TEXT =
+  'quantifier too large for a strict-mode regex: strict mode has no maxLength, and OpenAI documents no limit ' +
+  `for a pattern's counted repetition, so a length above ${STRICT_LENGTH_MAX.toLocaleString('en')} characters is not ` +
+  'claimed as kept. The prompt keeps its minimum; the server refuses a longer prompt naming the limit.';
 const PROXY = {
   phaya_openai_chat_completions: {
     lost: ['#/properties/messages/items: free-form object', '#/properties/tools/items: free-form object'],
@@ -70,6 +81,8 @@ const LOST: Record<'gemini' | 'openai', Record<string, { lost: string[]; why: st
   },
   openai: {
     ...PROXY,
+    phaya_nano_banana: { lost: ['#/properties/prompt: maxLength'], why: LONG_TEXT },
+    phaya_text_to_speech: { lost: ['#/properties/prompt: maxLength'], why: LONG_TEXT },
     quote: { lost: ['#/properties/arguments: free-form object'], why: ANY_KEYS },
     models: { lost: ['#/properties/arguments: free-form object'], why: ANY_KEYS },
     phaya_gpt_chat: {
