@@ -63,6 +63,9 @@ export function valid(name: string, s: Schema): unknown {
   }
 }
 
+/** Refused by format uri and by the server; the http(s) pattern alone (scheme, first host character) takes them. */
+export const URLS_WITH_A_SPACE = ['https://exa mple.com/a.png', 'https://example.com/a b.png'];
+
 /** Values that break one constraint of the schema (or its items / fields) each. */
 export function broken(s: Schema): unknown[] {
   const out: unknown[] = [null];
@@ -72,7 +75,8 @@ export function broken(s: Schema): unknown[] {
   if (type === 'string') {
     out.push(42);
     if (s.format) out.push('not a url or date');
-    if (s.format === 'uri') out.push('ftp://example.com/a.png', 'file:///etc/passwd', 'HTTPS://example.com/a.png');
+    if (s.format === 'uri')
+      out.push('ftp://example.com/a.png', 'file:///etc/passwd', 'HTTPS://example.com/a.png', ...URLS_WITH_A_SPACE);
     if (s.maxLength !== undefined) out.push('y'.repeat(s.maxLength + 1));
     if (s.minLength) out.push('');
   }

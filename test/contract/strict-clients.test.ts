@@ -198,9 +198,18 @@ function disagreements(t: Listed, converted: Node, args: (a: unknown) => unknown
   const skip = lost.map(lostProperty).filter((p): p is string => p !== undefined);
   return examples({ name: t.name, inputSchema: t.inputSchema as Schema })
     .filter((ex) => !skip.some((p) => ex.why.startsWith(`${p} = `)))
-    .filter((ex) => listed(asGiven(t.inputSchema as Schema, ex.args)) !== other(args(ex.args)))
+    .filter((ex) => {
+      const [a, b] = [listed(asGiven(t.inputSchema as Schema, ex.args)), other(args(ex.args))];
+      // The http(s) pattern covers the scheme and the first host character only: without format uri a
+      // URL with a space passes (the server refuses it). Exactly that, and nothing else, may differ there.
+      if (spaced(ex.why)) return !(a === false && b === true);
+      return a !== b;
+    })
     .map((ex) => `${t.name}: ${ex.why}`);
 }
+
+/** An example whose broken value is one of URLS_WITH_A_SPACE (its `why` may be cut at 40 characters). */
+const spaced = (why: string): boolean => /exa mple|\/a b\.png/.test(why);
 
 function checkSubset(
   client: 'gemini' | 'openai',
@@ -309,6 +318,17 @@ describe('strict clients accept the whole tool list', () => {
     expect(disagreements(t, dropped, (a) => withNulls(t.inputSchema, a), c.lost)).toEqual([
       'phaya_gpt_chat: messages = []',
     ]);
+  });
+
+  it('a URL with a space: format uri refuses it, the http(s) pattern alone (what strict clients keep) takes it', () => {
+    const t = tools.find((x) => x.name === 'shapes_every_shape')!;
+    const listed = judge.compile(t.inputSchema);
+    const gemini = judge.compile(geminiAsJson(toGemini(t.inputSchema).schema));
+    const openai = judge.compile(toOpenAiStrict(t.inputSchema).schema);
+    for (const source of ['https://exa mple.com/a.png', 'https://example.com/a b.png']) {
+      const args = { note: 'ok', source };
+      expect([listed(args), gemini(args), openai(withNulls(t.inputSchema, args))], source).toEqual([false, true, true]);
+    }
   });
 
   it('every reason in LOST is written down', () => {
