@@ -47,13 +47,18 @@ async function findTool(session: LocalSession, name: string): Promise<ListedTool
 
 type Prop = { type?: unknown; enum?: unknown[]; default?: unknown; description?: string; items?: { type?: unknown } };
 
+/** A listed type in words: `["string", "null"]` is "string or null". */
+function typeWords(type: unknown): string {
+  return Array.isArray(type) ? type.map(String).join(' or ') : String(type);
+}
+
 function describeText(t: ListedTool): string {
   const schema = t.inputSchema as { properties?: Record<string, Prop>; required?: string[] };
   const required = new Set(schema.required ?? []);
   const lines = [`${t.name} — ${t.title ?? ''}`, t.description ?? '', '', 'Arguments:'];
   for (const [name, p] of Object.entries(schema.properties ?? {})) {
     const type =
-      p.type === 'array' ? `${String(p.items?.type ?? 'any')}[]` : String(p.type ?? (p.enum ? 'enum' : 'any'));
+      p.type === 'array' ? `${typeWords(p.items?.type ?? 'any')}[]` : typeWords(p.type ?? (p.enum ? 'enum' : 'any'));
     const extra = [
       required.has(name) ? 'required' : undefined,
       p.enum ? `one of ${p.enum.map(String).join('|')}` : undefined,
