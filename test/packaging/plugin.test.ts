@@ -1,19 +1,23 @@
 /**
  * The Claude Code plugin's server started as Claude Code starts it, from a plain clone (no dist/, no
- * node_modules/): the command and args of .claude-plugin/plugin.json with ${CLAUDE_PLUGIN_ROOT} and
+ * node_modules/): the marketplace's plugin folder copied alone (Claude Code installs a copy of that folder),
+ * then the command and args of its .claude-plugin/plugin.json with ${CLAUDE_PLUGIN_ROOT} and
  * ${user_config.*} filled in (no keys, sandbox on), under whatever Node runs this file (the plugin needs
  * node:sqlite, Node >= 22.13). CI clones the repository and runs this file under the npm-package Node 22
- * with MEDIAGEN_PLUGIN_DIR set to the clone; without it (plain `npm test`) the file is skipped.
+ * with MEDIAGEN_PLUGIN_DIR set to the clone; without it the file is skipped (a failure under CI, see
+ * test/helpers/ci-input.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ciInput } from '../helpers/ci-input.js';
 import { UI_EXTENSION, VIEW_MIME } from '../../src/views/uris.js';
 import { expectFreeCalls, expectGuardedJob, expectToolList } from '../helpers/smoke.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 
-const dir = process.env.MEDIAGEN_PLUGIN_DIR;
+const what = 'Claude Code plugin from a plain clone';
+const dir = ciInput('MEDIAGEN_PLUGIN_DIR', what);
 
 interface PluginManifest {
   name: string;
@@ -21,13 +25,24 @@ interface PluginManifest {
   userConfig: Record<string, { type: string; default?: string | number | boolean; sensitive?: boolean }>;
 }
 
-describe.skipIf(dir === undefined)(`Claude Code plugin from a plain clone under Node ${process.versions.node}`, () => {
-  const root = dir ?? '';
-  const data = tempDir();
+interface Marketplace {
+  plugins: { name: string; source: string; version?: string }[];
+}
+
+describe.skipIf(dir === undefined)(`${what} under Node ${process.versions.node}`, () => {
+  const clone = dir ?? '';
+  const marketplace = JSON.parse(
+    readFileSync(join(clone, '.claude-plugin', 'marketplace.json'), 'utf8'),
+  ) as Marketplace;
+  const source = join(clone, marketplace.plugins[0]?.source ?? '');
+  const tmp = tempDir();
+  const root = join(tmp, 'installed-copy');
+  const data = join(tmp, 'data');
   let manifest: PluginManifest;
   let server: StdioServer;
 
   beforeAll(async () => {
+    cpSync(source, root, { recursive: true });
     manifest = JSON.parse(readFileSync(join(root, '.claude-plugin', 'plugin.json'), 'utf8')) as PluginManifest;
     const [decl] = Object.values(manifest.mcpServers);
     if (decl === undefined) throw new Error('plugin.json declares no MCP server');
@@ -50,14 +65,32 @@ describe.skipIf(dir === undefined)(`Claude Code plugin from a plain clone under 
       entry,
     );
   });
-  afterAll(() => {
+  afterAll(async () => {
     if (process.env.MEDIAGEN_DEBUG_PLUGIN) process.stderr.write(server?.stderr() ?? '');
-    return server?.close();
+    await server?.close();
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('is a plain clone: nothing built, nothing installed', () => {
-    expect(existsSync(join(root, 'dist'))).toBe(false);
-    expect(existsSync(join(root, 'node_modules'))).toBe(false);
+    expect(existsSync(join(clone, 'dist'))).toBe(false);
+    expect(existsSync(join(clone, 'node_modules'))).toBe(false);
+  });
+
+  it('the marketplace lists a plugin folder with no package.json (Claude Code would run npm ci in it)', () => {
+    expect(marketplace.plugins.map((p) => [p.name, p.source])).toEqual([['mediagen-mcp', './plugin']]);
+    expect(existsSync(join(source, 'package.json'))).toBe(false);
+  });
+
+  it('names no version, so Claude Code versions each install by its git commit', () => {
+    expect(marketplace.plugins[0]?.version).toBeUndefined();
+    expect((manifest as { version?: string }).version).toBeUndefined();
+  });
+
+  it('the bundle names every module by its path in the repository (none from outside it)', () => {
+    for (const f of ['server/cli.js', 'server/previews/decode-worker.js']) {
+      const keys = readFileSync(join(root, f), 'utf8').match(/"\.\.\/[^"]*\.[cm]?js"/g) ?? [];
+      expect(keys, f).toEqual([]);
+    }
   });
 
   it('declares every provider key (sensitive), PHAYA_BASE and sandbox as plugin options', () => {
