@@ -151,7 +151,7 @@ describe('README Quick starts', () => {
     .flatMap((s) => s.body.split('\n'))
     .filter((l) => l.startsWith('claude mcp add ') && l.includes(PLACEHOLDER));
   it('finds the from-source forms it starts (a JSON entry per section, a claude mcp add line)', () => {
-    expect(new Set(sourceJson.map(({ s }) => s.section))).toEqual(new Set(['Claude Desktop', 'Windows']));
+    expect(new Set(sourceJson.map(({ s }) => s.section))).toEqual(new Set(['Claude Desktop', 'Claude Code']));
     expect(addLines.length).toBeGreaterThanOrEqual(1);
   });
   it.each(addLines)('claude mcp add from source starts as written: %s', async (line) => {
