@@ -114,13 +114,17 @@ describe('skill', () => {
     expect(existsSync(join(ROOT, 'references')), 'no second copy of the guides at the top').toBe(false);
   });
 
-  it('has one other SKILL.md, the root copy of the same skill (its links into skills/), valid where named so', async () => {
+  it('has the root copy of the same skill and the plugin's byte copy (its links into skills/), valid where named so', async () => {
     const found = readdirSync(ROOT, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && /^skill\.md$/i.test(e.name))
       .map((e) => join(e.parentPath, e.name).slice(ROOT.length))
       .filter((f) => !/^(node_modules|\.cache|dist|\.git|test-output)\//.test(f))
       .sort();
-    expect(found).toEqual(['SKILL.md', 'skills/mediagen-mcp/SKILL.md']);
+    expect(found).toEqual(['SKILL.md', 'plugin/skills/mediagen-mcp/SKILL.md', 'skills/mediagen-mcp/SKILL.md']);
+    // The Claude Code plugin's copy is a byte copy made by scripts/build-plugin.mjs (its --check keeps it so).
+    expect(readFileSync(join(ROOT, 'plugin/skills/mediagen-mcp/SKILL.md'), 'utf8')).toBe(
+      readFileSync(join(SKILL_DIR, 'SKILL.md'), 'utf8'),
+    );
     const root = readFileSync(join(ROOT, 'SKILL.md'), 'utf8');
     const links = [...root.matchAll(/\]\(([^)]+\.md)\)/g)].map((m) => m[1]);
     expect(links).toEqual(['mediaio', 'phaya', 'ph0ny'].map((p) => `skills/mediagen-mcp/references/${p}.md`));
