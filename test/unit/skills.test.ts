@@ -114,7 +114,7 @@ describe('skill', () => {
     expect(existsSync(join(ROOT, 'references')), 'no second copy of the guides at the top').toBe(false);
   });
 
-  it('has the root copy of the same skill and the plugin's byte copy (its links into skills/), valid where named so', async () => {
+  it('has the root copy of the same skill and the plugin copy (its links into skills/), valid where named so', async () => {
     const found = readdirSync(ROOT, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && /^skill\.md$/i.test(e.name))
       .map((e) => join(e.parentPath, e.name).slice(ROOT.length))
