@@ -4,33 +4,49 @@
 #   1. every `openclaw mcp set …` line of the README's "### OpenClaw" subsection, as written (the from-source
 #      path put in), each read back with `openclaw mcp show --json`; the last (the sandbox) is then started
 #      and listed by OpenClaw itself (`openclaw mcp probe`);
-#   2. the README's `openclaw skills install …` line, then `openclaw skills info --json`: eligible, its
-#      emoji, primaryEnv, `node` required and the npm installer read from metadata; and the same from the
-#      root of a clone in a folder NOT named mediagen-mcp.
+#   2. the README's `openclaw skills install …` line (the root copy, OpenClaw's metadata form) from a clone
+#      in a folder NOT named mediagen-mcp, then `openclaw skills info --json`: eligible, its emoji,
+#      primaryEnv and `node` required read from metadata, and no installer (the package is not published);
+#      then the README's `git:` line (an offline relative git spec) from a git repository of that clone.
+# Sealed: HOME, TMPDIR, OpenClaw's state folder and its log file are in a throwaway folder. OpenClaw puts
+# its state database's lock files into /tmp/openclaw-state-locks-<uid>/ whatever TMPDIR says (named by a
+# hash of that database's path, here one in the throwaway folder): the new ones are removed at the end,
+# and then nothing of /tmp/openclaw* may be new or changed in size.
 # Not run (needs the network or an account): the `npx -y mediagen-mcp` launch (the package is not on the
 # registry yet), ClawHub (search/install/publish), an agent turn with a model.
 # Needs dist/ (npm run build). Usage: bash .ci/openclaw.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+[ -f dist/cli.js ] || { echo "openclaw.sh: no dist/cli.js: run npm run build first" >&2; exit 1; }
 VERSION=2026.9.6
+
+# Everything OpenClaw (and npm) writes goes into $tmp; /tmp/openclaw* is compared at the end.
+tmp="$(mktemp -d /tmp/mediagen-openclaw.XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
+shared_tmp() { find /tmp -maxdepth 2 -path '/tmp/openclaw*' -printf '%p %s\n' 2>/dev/null | sort; }
+before="$(shared_tmp)"
+export HOME="$tmp/home" TMPDIR="$tmp/tmp" OPENCLAW_STATE_DIR="$tmp/state"
+export npm_config_cache="$root/.cache/npm" # the registry downloads stay cached across runs
+mkdir -p "$HOME" "$TMPDIR" "$OPENCLAW_STATE_DIR"
+# OpenClaw's log goes to /tmp/openclaw/ unless logging.file says otherwise.
+printf '{"logging":{"file":"%s"}}\n' "$tmp/openclaw.log" >"$OPENCLAW_STATE_DIR/openclaw.json"
+
 NODE24="$(bash .ci/node-bin.sh 24)"
 cache="$root/.cache/openclaw"
 oc_js="$cache/node_modules/openclaw/openclaw.mjs"
-if [ ! -f "$oc_js" ] || ! grep -q "\"version\": \"$VERSION\"" "$cache/node_modules/openclaw/package.json"; then
+installed() { [ -f "$oc_js" ] && grep -q "\"version\": \"$VERSION\"" "$cache/node_modules/openclaw/package.json"; }
+if ! installed; then
   mkdir -p "$cache"
   (
     flock 9
-    echo '{"private":true}' >"$cache/package.json"
-    npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
-      "openclaw@$VERSION" >&2
+    if ! installed; then # another run may have installed it while this one waited
+      echo '{"private":true}' >"$cache/package.json"
+      npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
+        "openclaw@$VERSION" >&2
+    fi
   ) 9>"$cache/.lock"
 fi
-
-tmp="$(mktemp -d /tmp/mediagen-openclaw.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-export HOME="$tmp/home" OPENCLAW_STATE_DIR="$tmp/state"
-mkdir -p "$HOME"
 # `node` on PATH is Node 24: what the skill requires (requires.bins) and what the from-source lines start.
 export PATH="$(dirname "$NODE24"):$PATH"
 openclaw() { "$NODE24" "$oc_js" "$@"; }
@@ -65,32 +81,51 @@ js "['mediagen__models', 'mediagen__quote', 'mediagen__jobs_wait'].every((t) => 
 [ "$tools" -ge 60 ] || { echo "openclaw mcp probe lists $tools tools" >&2; exit 1; }
 echo "openclaw mcp probe mediagen: $tools tools (sandbox, from source)"
 
-# 2. The skill: installed as the README says, then read back as OpenClaw sees it.
+# 2. The skill: installed as the README says, from a clone whose folder is not named mediagen-mcp (its
+#    tracked files only), then read back as OpenClaw sees it.
+clone="$tmp/a-clone-named-otherwise"
+mkdir -p "$clone"
+git ls-files -z | xargs -0 cp --parents -t "$clone"
 check_skill() { # $1: where it was installed from
   local info
   info="$(openclaw skills info mediagen-mcp --json)"
   js "[d.name === 'mediagen-mcp', d.eligible === true, d.emoji === '🎬', d.primaryEnv === 'MEDIAIO_API_KEY',
        JSON.stringify(d.requirements.bins) === '[\"node\"]', d.missing.bins.length === 0,
-       d.install.length === 1 && d.install[0].kind === 'node'].every(Boolean) || process.exit(1)" <<<"$info" >/dev/null ||
+       (d.install ?? []).length === 0, !d.homepage].every(Boolean) || process.exit(1)" <<<"$info" >/dev/null ||
     { echo "openclaw skills info mediagen-mcp (from $1) is not as declared: $info" >&2; exit 1; }
   openclaw skills list --eligible --json | js "d.skills.some((s) => s.name === 'mediagen-mcp') || process.exit(1)" >/dev/null ||
     { echo "mediagen-mcp is not among the eligible skills (from $1)" >&2; exit 1; }
-  echo "openclaw skills info mediagen-mcp (from $1): eligible, primaryEnv MEDIAIO_API_KEY, requires node, npm installer"
+  local base
+  base="$(openclaw skills info mediagen-mcp --json | js "d.baseDir")"
+  for guide in mediaio phaya ph0ny; do # the root copy's links, into skills/, resolve in the installed copy
+    [ -f "$base/skills/mediagen-mcp/references/$guide.md" ] || { echo "$base: no guide $guide (from $1)" >&2; exit 1; }
+  done
+  echo "openclaw skills info mediagen-mcp (from $1): eligible, emoji, primaryEnv MEDIAIO_API_KEY, requires node, no installer"
 }
 for line in "${installs[@]}"; do
-  line="${line//\/path\/to\/mediagen-mcp/$root}"
-  echo "\$ $line"
-  eval "$line"
+  case "$line" in
+    *" git:"*) # offline relative git spec: run in a git repository of the clone
+      [ -d "$clone/.git" ] || (cd "$clone" && git init -q && git add -A &&
+        git -c user.name=ci -c user.email=ci@localhost commit -qm clone)
+      echo "\$ (in a git clone) $line --force"
+      (cd "$clone" && eval "$line --force") ;;
+    *)
+      line="${line//\/path\/to\/mediagen-mcp/$clone}"
+      echo "\$ $line"
+      eval "$line --force" ;;
+  esac
   check_skill "${line#openclaw skills install }"
 done
-# The root SKILL.md, from a clone whose folder is not named mediagen-mcp (its tracked files only).
-clone="$tmp/a-clone-named-otherwise"
-mkdir -p "$clone"
-git ls-files -z | xargs -0 cp --parents -t "$clone"
-openclaw skills install "$clone" --force
-check_skill "$clone"
-base="$(openclaw skills info mediagen-mcp --json | js "d.baseDir")"
-for guide in mediaio phaya ph0ny; do # the root copy's links, into skills/, resolve in the installed copy
-  [ -f "$base/skills/mediagen-mcp/references/$guide.md" ] || { echo "$base: no guide $guide" >&2; exit 1; }
+
+# 3. Sealed: this run's lock files removed, nothing of OpenClaw's shared temp folders is new or changed.
+while read -r path _; do
+  case "$path" in
+    /tmp/openclaw-state-locks-*/*.lock.sqlite) rm -f -- "$path" ;;
+  esac
+done < <(comm -13 <(echo "$before") <(shared_tmp))
+for d in /tmp/openclaw-state-locks-*; do # made by this run and now empty
+  [ -d "$d" ] && ! grep -q "^$d " <<<"$before" && rmdir -- "$d" 2>/dev/null || true
 done
+after="$(shared_tmp)"
+[ "$before" = "$after" ] || { echo "OpenClaw changed /tmp/openclaw*:"; diff <(echo "$before") <(echo "$after"); exit 1; } >&2
 echo "OpenClaw: OK"

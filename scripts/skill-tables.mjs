@@ -5,7 +5,8 @@
 //   The price column is the server's own price line (same code as tools/list), so the guide cannot drift.
 //   Formatted with the repository's Prettier settings.
 // - the root SKILL.md (for OpenClaw and ClawHub installs of the repository or package root) from
-//   skills/mediagen-mcp/SKILL.md: the same front matter and body, its links pointing into skills/mediagen-mcp/.
+//   skills/mediagen-mcp/SKILL.md: the same skill in OpenClaw's metadata form (scripts/skill-front.mjs), its
+//   links pointing into skills/mediagen-mcp/.
 // Usage: node scripts/skill-tables.mjs [--check]   (needs dist/: npm run build)
 //   --check: write nothing; exit 1 naming every generated file that is stale.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import * as prettier from 'prettier';
 import { loadCatalogues, SHIPPED_CATALOGUES } from '../dist/catalogue/load.js';
 import { consentNote } from '../dist/guard/policy.js';
 import { buildTool } from '../dist/tools/build.js';
+import { rootSkill } from './skill-front.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -71,14 +73,12 @@ for (const cat of loadCatalogues(SHIPPED_CATALOGUES)) {
   update(file, text, next);
 }
 
-// The root copy of the skill: front matter as written (Prettier leaves SKILL.md alone, see .prettierignore).
+// The root copy of the skill, OpenClaw's form (scripts/skill-front.mjs); Prettier leaves SKILL.md alone
+// (.prettierignore).
 const source = readFileSync(join(root, SKILL, 'SKILL.md'), 'utf8');
-const [, front, body] = /^(---\n[^]*?\n---\n)([^]*)$/.exec(source) ?? [];
-if (front === undefined) throw new Error(`${SKILL}/SKILL.md: no front matter`);
 const rootFile = join(root, 'SKILL.md');
 const rootText = existsSync(rootFile) ? readFileSync(rootFile, 'utf8') : '';
-const note = `<!-- Generated from ${SKILL}/SKILL.md by node scripts/skill-tables.mjs: edit that one. -->\n`;
-update(rootFile, rootText, `${front}${note}${body.replace(/\]\(references\//g, `](${SKILL}/references/`)}`);
+update(rootFile, rootText, rootSkill(source, SKILL));
 
 if (stale.length > 0) {
   process.stderr.write(`stale generated skill files (run node scripts/skill-tables.mjs): ${stale.join(', ')}\n`);

@@ -27,6 +27,7 @@ import { helpFor } from './commands/help.js';
 import { noProviderNote } from './tools/no-provider.js';
 import { Metrics } from './metrics/metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics/serve.js';
+import { wantsJsonLog } from './config-ops.js';
 
 /** The sandbox gateway's code is loaded only when asked for (--sandbox, the sandbox command). */
 async function startSandbox(port?: number): Promise<Sandbox> {
@@ -120,6 +121,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   const served = app.registry.catalogues.map((c) => c.provider).filter((p) => !app.registry.unconfigured.includes(p));
   const local = (job: { principal: string }) => (job.principal === 'local' ? app : undefined);
   app.worker = createWorker(config, logger, app.store, local, served, ['local']);
+  const worker = app.worker;
+  if (worker) metrics?.pollsFor(() => worker.pollFilter());
   const drainMs = config.drainSeconds * 1000;
   if (config.publicUrl)
     logger.warn('--public-url is used over HTTP only (--transport http): over stdio no webhooks are sent');
@@ -241,6 +244,15 @@ async function runCommandLine(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** With --log-format json, the logger the start-up and fatal lines below go through. */
+let startLogger: Logger | undefined;
+
+/** A start-up or fatal line: `mediagen-mcp: …` on stderr, or a JSON error line with --log-format json. */
+function sayFailure(text: string): void {
+  if (startLogger) startLogger.error(text);
+  else process.stderr.write(`mediagen-mcp: ${text}\n`);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   // `help [COMMAND]`, `COMMAND --help`, `--help`: before anything else parses the words.
   const help = helpFor(argv);
@@ -254,12 +266,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return importOpenapiCommand(argv.slice(1), (s) => process.stdout.write(s));
   }
   if (isCommandLine(argv)) return runCommandLine(argv);
+  // --log-format json: a failure to start is a JSON line too (redacted), even one of the configuration.
+  startLogger = wantsJsonLog(argv, process.env)
+    ? createLogger('info', secretsOf(process.env), undefined, 'json')
+    : undefined;
   const { version, verbose, config } = loadConfig(argv);
   if (version) {
     process.stdout.write(verbose ? versionReport() : VERSION + '\n');
     return 0;
   }
   const logger = createLogger(config.logLevel, secretsOf(config.env), undefined, config.logFormat);
+  startLogger = config.logFormat === 'json' ? logger : undefined;
   if (config.command === 'list') {
     const settings = consentSettings(config);
     const registry = buildRegistry(config, logger, {
@@ -297,12 +314,12 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof StartupError) {
-      process.stderr.write(`mediagen-mcp: ${err.message}\n`);
+      sayFailure(err.message);
       process.exitCode = 2;
       return;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`mediagen-mcp: fatal: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    sayFailure(`fatal: ${message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = 1;
     // A start-up failure must never hang: whatever handle is left open, leave within a second.
     setTimeout(() => process.exit(1), 1000).unref();

@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
+const unbracket = (host: string): string => host.trim().replace(/^\[(.*)\]$/, '$1');
+
 /** 127.x.y.z, ::1 or localhost (transports/http-guard.ts isLoopback, kept here so config imports no transport). */
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -16,11 +18,13 @@ export function opsFields() {
     logFormat: z.enum(['text', 'json']).default('text'),
     /** A loopback-only port serving GET /metrics without a token (also beside stdio); 0: a free one. */
     metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Where listen() binds: `[::1]` is written as `::1`. */
     metricsHost: z
       .string()
+      .transform(unbracket)
       .refine(isLoopback, 'metrics are served on a loopback address only (127.0.0.1, ::1 or localhost)')
       .default('127.0.0.1'),
-    /** The HTTP server's GET /metrics needs `Authorization: Bearer <this>` (environment only). */
+    /** The HTTP server's GET /metrics needs `Authorization: Bearer <this>` (environment only; trimmed). */
     metricsToken: z.string().min(16, 'MEDIAGEN_METRICS_TOKEN: at least 16 characters').optional(),
   };
 }
@@ -41,10 +45,27 @@ type Flags = Partial<Record<keyof typeof OPS_FLAGS, string | boolean>>;
 
 export function opsRaw(f: Flags, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const pick = <T>(...v: (T | undefined)[]): T | undefined => v.find((x) => x !== undefined);
+  // An empty variable (MEDIAGEN_METRICS_PORT=) is an unset one, never port 0; values are trimmed.
+  const set = (v: string | undefined): string | undefined =>
+    v === undefined || v.trim() === '' ? undefined : v.trim();
+  const flag = (v: string | boolean | undefined): string | undefined => set(typeof v === 'string' ? v : undefined);
   return {
-    logFormat: pick(f['log-format'], env.MEDIAGEN_LOG_FORMAT),
-    metricsPort: pick(f['metrics-port'], env.MEDIAGEN_METRICS_PORT),
-    metricsHost: pick(f['metrics-host'], env.MEDIAGEN_METRICS_HOST),
-    metricsToken: env.MEDIAGEN_METRICS_TOKEN,
+    logFormat: pick(flag(f['log-format']), set(env.MEDIAGEN_LOG_FORMAT)),
+    metricsPort: pick(flag(f['metrics-port']), set(env.MEDIAGEN_METRICS_PORT)),
+    metricsHost: pick(flag(f['metrics-host']), set(env.MEDIAGEN_METRICS_HOST)),
+    metricsToken: set(env.MEDIAGEN_METRICS_TOKEN),
   };
+}
+
+/**
+ * Whether a start-up failure must be told as a JSON log line: --log-format json (or MEDIAGEN_LOG_FORMAT=json
+ * without the flag), read from the words as they are, for failures before the configuration is parsed.
+ */
+export function wantsJsonLog(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    if (argv[i].startsWith('--log-format=')) return argv[i].slice('--log-format='.length) === 'json';
+    if (argv[i] === '--log-format') return argv[i + 1] === 'json';
+  }
+  return env.MEDIAGEN_LOG_FORMAT?.trim() === 'json';
 }

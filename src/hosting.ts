@@ -109,6 +109,7 @@ export async function startHosting(config: Config, logger: Logger, opts: Hosting
     providers,
     polled,
   );
+  if (worker) metrics?.pollsFor(() => worker.pollFilter());
   const appFor = (principal: string, grant?: AuthGrant): App => {
     const entry = grant && oauth ? oauth.settingsOf(grant) : { key: 'tokens', principal: settings.get(principal) };
     // The guard refused these already; a grant whose entry changed since is refused here too.

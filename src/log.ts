@@ -45,37 +45,68 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
 
 export type LogFormat = 'text' | 'json';
 
-/** Every string inside `v` through `r` (the JSON form's values are scrubbed one by one before the line is). */
-function deepRedact(v: unknown, r: (s: string) => string, depth = 0): unknown {
+/** Keys every JSON line sets itself: a field of that name is written as `field_<name>`. */
+const RESERVED = new Set(['time', 'level', 'message']);
+
+/**
+ * Every string inside `v` (keys too) through `r`, as JSON can carry it: a BigInt as its decimal text, a
+ * value seen already on the way down (a cycle) as "[circular]", an Error as its text.
+ */
+function deepRedact(v: unknown, r: (s: string) => string, seen = new WeakSet<object>(), depth = 0): unknown {
   if (typeof v === 'string') return r(v);
+  if (typeof v === 'bigint') return v.toString();
   if (v === null || typeof v !== 'object' || depth > 8) return v;
-  if (Array.isArray(v)) return v.map((x) => deepRedact(x, r, depth + 1));
-  if (v instanceof Error) return r(String(v));
-  const toJSON = (v as { toJSON?: () => unknown }).toJSON;
-  if (typeof toJSON === 'function') return deepRedact(toJSON.call(v), r, depth + 1);
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepRedact(x, r, depth + 1)]));
+  if (seen.has(v)) return '[circular]';
+  seen.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((x) => deepRedact(x, r, seen, depth + 1));
+    if (v instanceof Error) return r(String(v));
+    const toJSON = (v as { toJSON?: () => unknown }).toJSON;
+    if (typeof toJSON === 'function') return deepRedact(toJSON.call(v), r, seen, depth + 1);
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => {
+        const key = r(k);
+        if (typeof x !== 'string') return [key, deepRedact(x, r, seen, depth + 1)];
+        // The key names the value (`api_key`, `authorization`): scrubbed as the pair the line will show.
+        const pair = r(`${k}=${x}`);
+        return [key, pair.startsWith(`${key}=`) ? pair.slice(key.length + 1) : r(x)];
+      }),
+    );
+  } finally {
+    seen.delete(v); // a value met twice side by side is no cycle
+  }
 }
 
 /**
  * `json`: one object per line, `{"time", "level", "message", …}` plus the request's context (log-context.ts:
- * request_id, principal, tool, job, price, where known) and the line's own fields (which win).
+ * request_id, principal, tool, job, price, where known) and the line's own fields (which win over the
+ * context; one named time, level or message is written as field_time, field_level, field_message).
+ * Every value is scrubbed on its own, then the whole line once more when that leaves it valid JSON.
  */
 function jsonLine(lvl: Level, msg: string, fields: Record<string, unknown> | undefined, r: (s: string) => string) {
-  const base = { time: new Date().toISOString(), level: lvl, message: r(msg), ...logContext() };
+  const own: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields ?? {})) own[RESERVED.has(k) ? `field_${k}` : k] = v;
+  let line: string;
   try {
-    return JSON.stringify({ ...base, ...(deepRedact(fields ?? {}, r) as Record<string, unknown>) });
-  } catch {
-    return JSON.stringify({ ...base, fields: r(String(fields)) });
+    const body = deepRedact({ ...logContext(), ...own }, r) as Record<string, unknown>;
+    line = JSON.stringify({ time: new Date().toISOString(), level: lvl, message: r(msg), ...body });
+  } catch (err) {
+    // A toJSON that throws: the line keeps its message and says why its fields are missing.
+    line = JSON.stringify({
+      time: new Date().toISOString(),
+      level: lvl,
+      message: r(msg),
+      ...(deepRedact(logContext(), r) as Record<string, unknown>),
+      fields_error: r(String(err)),
+    });
   }
-}
-
-/** A whole-line redaction that cut a JSON string short: the line rebuilt from the redacted message only. */
-function stillJson(line: string, rebuilt: () => string): string {
+  // The whole-line pass may cut a JSON string short (a secret inside an escape): then the per-value line.
+  const whole = r(line);
   try {
-    JSON.parse(line);
-    return line;
+    JSON.parse(whole);
+    return whole;
   } catch {
-    return rebuilt();
+    return line;
   }
 }
 
@@ -97,9 +128,7 @@ export function createLogger(
         )(redactor(own))
       : redact;
     if (format === 'json') {
-      // Each value is scrubbed, then the whole line once more (which must leave it valid JSON).
-      const line = r(jsonLine(lvl, msg, fields, r));
-      write(stillJson(line, () => jsonLine(lvl, msg, undefined, r)));
+      write(jsonLine(lvl, msg, fields, r));
       return;
     }
     const tail = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';

@@ -3,7 +3,7 @@
  * placeholders, defaults of their own type, price tables keyed by real parameters and values, job routes.
  * Each refusal names the file and the JSON pointer.
  */
-import type { Catalogue, Operation, Param, PriceExpr, PriceTable } from './format.js';
+import type { Catalogue, Field, Operation, Param, PriceExpr, PriceTable } from './format.js';
 import { checkNames } from './check-names.js';
 import { fail } from './fail.js';
 
@@ -59,6 +59,20 @@ function defaultProblem(p: Param): string | undefined {
   return undefined;
 }
 
+/**
+ * A nullable param with a non-null default: a strict client sends null for "not given", and null is a value
+ * of a nullable param (kept, sent and priced as null), so such a client would never get the default.
+ */
+function nullableDefault(file: string, at: (string | number)[], p: Field): void {
+  if (p.nullable && p.default !== undefined && p.default !== null)
+    fail(
+      file,
+      [...at, 'default'],
+      `"${p.name}" is nullable with default ${JSON.stringify(p.default).slice(0, 80)}: a strict client's null ` +
+        '(its "not given") would be sent as null instead of the default; drop "nullable" or make the default null',
+    );
+}
+
 function checkParams(file: string, base: (string | number)[], op: Operation): void {
   const seen = new Set<string>();
   op.params.forEach((p, j) => {
@@ -68,6 +82,8 @@ function checkParams(file: string, base: (string | number)[], op: Operation): vo
     if (p.type === 'array' && !p.items) fail(file, at, `array parameter "${p.name}" needs "items"`);
     const wrong = p.default === undefined ? undefined : defaultProblem(p);
     if (wrong) fail(file, [...at, 'default'], wrong);
+    nullableDefault(file, at, p);
+    p.properties?.forEach((f, k) => nullableDefault(file, [...at, 'properties', k], f));
     if (p.enum && p.default !== undefined && !p.enum.includes(p.default as string | number))
       fail(file, [...at, 'default'], `default ${JSON.stringify(p.default)} is not one of the enum values`);
     if (p.properties && p.type !== 'object' && !(p.type === 'array' && p.items === 'object'))

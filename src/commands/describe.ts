@@ -18,7 +18,13 @@ function flatten(p: Schema): Schema {
   return Object.assign({}, ...branches.map(flatten), p) as Schema;
 }
 
+/** A listed type in words; a nullable one says so ("string or null"), as strict clients list optional fields. */
 function typeName(p: Schema): string {
+  const name = baseTypeName(p);
+  return Array.isArray(p.type) && p.type.includes('null') ? `${name} or null` : name;
+}
+
+function baseTypeName(p: Schema): string {
   const types = (Array.isArray(p.type) ? p.type : [p.type]).filter((t) => typeof t === 'string' && t !== 'null');
   if (types.includes('array')) {
     const items = isObj(p.items) ? flatten(p.items) : {};
@@ -58,7 +64,8 @@ function limits(p: Schema): string[] {
       : typeof p.format === 'string'
         ? `format ${p.format}`
         : undefined,
-    typeof p.pattern === 'string' ? `pattern ${p.pattern}` : undefined,
+    // A URL's listed pattern only restates "an http or https URL" for clients that strip `format`.
+    typeof p.pattern === 'string' && p.format !== 'uri' ? `pattern ${p.pattern}` : undefined,
   ].filter((x): x is string => x !== undefined);
 }
 

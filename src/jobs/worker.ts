@@ -129,6 +129,11 @@ export class Worker {
     this.wakeSleep?.();
   }
 
+  /** The jobs this worker leases: its providers and principals, less the ones skipped as unpollable. */
+  pollFilter(): { providers?: readonly string[]; principals?: readonly string[]; exclude?: readonly string[] } {
+    return { providers: this.o.providers, principals: this.o.principals, exclude: this.excluded() };
+  }
+
   stats(): WorkerStats {
     return { ...this.counts };
   }

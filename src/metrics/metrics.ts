@@ -14,7 +14,24 @@ import { RESERVATION_STATES, type SpendTotals, type Store } from '../store/store
 interface Snapshot {
   totals: SpendTotals[];
   open: Record<string, number>;
-  lagSeconds: number;
+  /** Undefined: this process runs no worker. */
+  lagSeconds: number | undefined;
+}
+
+/** Which jobs this process's worker leases (jobs/worker.ts pollFilter): its lag is theirs only. */
+export interface PollFilter {
+  providers?: readonly string[];
+  principals?: readonly string[];
+  exclude?: readonly string[];
+}
+
+/** A scrape's store read gives up after this long (the scrape then says mediagen_store_up 0). */
+export const READ_TIMEOUT_MS = 3_000;
+
+export interface MetricsOptions {
+  now?: () => number;
+  /** Default READ_TIMEOUT_MS. */
+  readTimeoutMs?: number;
 }
 
 /** An error answer's code as a label value (never free text): its structuredContent.code, else ERROR. */
@@ -73,8 +90,14 @@ export class Metrics {
     registers: [this.registry],
   });
   private stores: Store[] = [];
+  private polls: (() => PollFilter) | undefined;
+  private reads: Promise<Snapshot | undefined> | undefined;
+  private readonly now: () => number;
+  private readonly readTimeoutMs: number;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(opts: MetricsOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
     // One read of the store per scrape, shared by the gauges below (prom-client collects them at once).
     let reading: Promise<Snapshot | undefined> | undefined;
     const snapshot = (): Promise<Snapshot | undefined> =>
@@ -116,24 +139,63 @@ export class Metrics {
         for (const status of ['pending', 'running']) g.set({ status }, s.open[status] ?? 0);
       },
     );
-    gauge(
-      'mediagen_worker_lag_seconds',
-      'How long the job most overdue for a poll (or for keeping its outputs) has waited: 0 when none is overdue',
-      [],
-      (g, s) => g.set(s.lagSeconds),
-    );
+    // Unlabelled, so prom-client would show 0 when unset: its sample is dropped when there is no value
+    // (no worker in this process, or the store could not be read).
+    let lag: number | undefined;
+    new (class extends Gauge {
+      override async get() {
+        const got = await super.get();
+        return lag === undefined ? { ...got, values: [] } : got;
+      }
+    })({
+      name: 'mediagen_worker_lag_seconds',
+      help: "How long the job most overdue for this process's worker has waited: 0 when none is overdue (absent without a worker)",
+      registers: [this.registry],
+      async collect() {
+        lag = (await snapshot())?.lagSeconds;
+        this.set(lag ?? 0);
+      },
+    });
   }
 
-  /** The store's part of a scrape; undefined when it cannot be read (the scrape still answers). */
+  /**
+   * The store's part of a scrape; undefined when it cannot be read within readTimeoutMs (the scrape still
+   * answers). The worker's lag is over the jobs it leases only (its providers, principals, skipped jobs).
+   */
   private async read(): Promise<Snapshot | undefined> {
     const store = this.stores[0];
     if (!store) return undefined;
+    const f = this.polls?.();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.readTimeoutMs);
+    });
+    // A read that outlived an earlier scrape's bound is awaited again, not started beside it: hanging
+    // reads never pile up on the store's connections.
+    const reads = (this.reads ??= Promise.all([
+      store.spendTotals({}),
+      store.openJobCounts(),
+      f ? store.nextDueAt(f.providers, f.principals, f.exclude) : undefined,
+    ])
+      .then(
+        ([totals, open, due]): Snapshot => ({
+          totals,
+          open,
+          lagSeconds: !f ? undefined : due === undefined ? 0 : Math.max(0, (this.now() - due) / 1000),
+        }),
+        () => undefined,
+      )
+      .finally(() => (this.reads = undefined)));
     try {
-      const [totals, open, due] = await Promise.all([store.spendTotals({}), store.openJobCounts(), store.nextDueAt()]);
-      return { totals, open, lagSeconds: due === undefined ? 0 : Math.max(0, (this.now() - due) / 1000) };
-    } catch {
-      return undefined;
+      return await Promise.race([reads, late]);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** This process's worker: the lag gauge reads the jobs `filter` names (the ones it leases). */
+  pollsFor(filter: () => PollFilter): void {
+    this.polls = filter;
   }
 
   /** The store the scrape-time gauges read (the process's one store). */

@@ -9,14 +9,15 @@ import type { Metrics } from './metrics.js';
 export function timedStore(store: Store, metrics: Metrics | undefined): Store {
   if (!metrics) return store;
   metrics.watch(store);
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the method itself (not its name): a property that changes is timed as what it is now.
+  const wrapped = new WeakMap<object, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor') return value;
-      let fn = wrapped.get(prop);
+      const method = value as (...args: unknown[]) => unknown;
+      let fn = wrapped.get(method);
       if (!fn) {
-        const method = value as (...args: unknown[]) => unknown;
         fn = (...args: unknown[]): unknown => {
           const start = process.hrtime.bigint();
           const done = (ok: boolean): void =>
@@ -42,7 +43,7 @@ export function timedStore(store: Store, metrics: Metrics | undefined): Store {
           done(true);
           return out;
         };
-        wrapped.set(prop, fn);
+        wrapped.set(method, fn);
       }
       return fn;
     },

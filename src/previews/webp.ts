@@ -51,24 +51,35 @@ async function load<T>(glue: string, wasm: string): Promise<T> {
   });
 }
 
-let decoder: Promise<WebpDecoder> | undefined;
-let encoder: Promise<WebpEncoder> | undefined;
+/** A codec loaded once; a load that fails is forgotten, so the next call tries again. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= make().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
+}
+const decoder = once(() => load<WebpDecoder>('codec/dec/webp_dec.js', 'webp_dec.wasm'));
+const encoder = once(() => load<WebpEncoder>('codec/enc/webp_enc.js', 'webp_enc.wasm'));
 
 /** Decode a WebP file to RGBA; throws on a file libwebp refuses. */
 export async function decodeWebp(bytes: Uint8Array): Promise<Rgba> {
-  decoder ??= load<WebpDecoder>('codec/dec/webp_dec.js', 'webp_dec.wasm');
-  const out = (await decoder).decode(bytes);
+  const out = (await decoder()).decode(bytes);
   if (!out) throw new Error('not a WebP libwebp can decode');
   return out;
 }
 
-/** Encode RGBA as a lossy WebP of `quality` (0-100). */
+/**
+ * Encode RGBA as a lossy WebP of `quality` (0-100). The codec and its options load together: when both fail
+ * (the package's folder missing), each failure is awaited, and the call fails instead of the process.
+ */
 export async function encodeWebp(img: Rgba, quality: number): Promise<Buffer> {
-  encoder ??= load<WebpEncoder>('codec/enc/webp_enc.js', 'webp_enc.wasm');
-  const { defaultOptions } = (await import(import.meta.resolve('@jsquash/webp/meta.js'))) as {
-    defaultOptions: Record<string, number>;
-  };
-  const out = (await encoder).encode(img.data, img.width, img.height, { ...defaultOptions, quality });
+  const [codec, meta] = await Promise.all([
+    encoder(),
+    import(import.meta.resolve('@jsquash/webp/meta.js')) as Promise<{ defaultOptions: Record<string, number> }>,
+  ]);
+  const out = codec.encode(img.data, img.width, img.height, { ...meta.defaultOptions, quality });
   if (!out) throw new Error('WebP encoding failed');
   return Buffer.from(out);
 }

@@ -139,7 +139,6 @@ export const POKE_SQL = `UPDATE jobs SET next_poll_at = @now
 export const TAKE_WEBHOOK_SQL = `UPDATE jobs SET webhook_hash = NULL, next_poll_at = @now
   WHERE webhook_hash = @hash AND status NOT IN ${FINAL_SQL} RETURNING *`;
 
-/** Jobs per tool since `@since`, and the failed ones; of `@principal` when `byPrincipal` (its own index). */
 /** Open jobs by status (see Store.openJobCounts). */
 export const OPEN_JOB_COUNTS_SQL = `SELECT status, COUNT(*) AS n FROM jobs WHERE status NOT IN ${FINAL_SQL} GROUP BY status`;
 
@@ -148,6 +147,7 @@ export function jobCounts(rows: readonly { status: string; n: number | string }[
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
+/** Jobs per tool since `@since`, and the failed ones; of `@principal` when `byPrincipal` (its own index). */
 export function toolOutcomesSql(byPrincipal: boolean): string {
   return `SELECT tool, COUNT(*) AS total, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
     FROM jobs WHERE created_at >= @since${byPrincipal ? ' AND principal = @principal' : ''}

@@ -5,13 +5,17 @@
  * against JSON Schema 2020-12, Gemini's `parameters` subset and OpenAI's strict mode):
  * - every enum says its `type` (Gemini refuses an enum without one); a nullable one is `[type, "null"]`;
  * - a URL is `format: uri` plus a `pattern` (http or https) and a word in its description: OpenAI's strict
- *   mode and Gemini drop `uri` (neither lists that format) but both keep `pattern`, and a client that keeps
- *   only types and descriptions still tells the model;
+ *   mode and Gemini refuse `uri` (a 400: neither lists that format; client converters strip it, and it must
+ *   be stripped before strict use) but both keep `pattern`, and a client that keeps only types and
+ *   descriptions still tells the model. The pattern covers the scheme and first host character only (the
+ *   validator also refuses whitespace);
  * - no `additionalProperties: false`. The server refuses unknown keys anyway (naming the accepted ones);
  *   Gemini's subset has no such keyword, so listing it would break every tool there; strict converters
  *   (the OpenAI Agents SDK's ensure_strict_json_schema) add it themselves; and it weighs ~5 tokens an object.
  * An optional field may be sent as `null` (what strict clients send for "not given"): the validator drops
- * it before anything else sees the arguments (validate.ts).
+ * it before anything else sees the arguments (validate.ts), so no null reaches the provider or the hashes;
+ * except for a catalogue param marked `nullable`, whose null is a value (sent and priced as null; the
+ * loader refuses such a param with a non-null default).
  * test/contract/schema-agreement.test.ts proves this schema and the lazy zod validator (validator.ts)
  * accept and refuse the same arguments.
  */

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { priceCall, type Quote } from '../guard/price.js';
 import type { ToolSpec } from './build.js';
 import { defineTool } from './define.js';
+import { dropNulls } from './validate.js';
 import type { ServerTool } from './handler.js';
 import type { Store, ToolOutcome } from '../store/store.js';
 import { priceText, quoteText } from './paid.js';
@@ -40,11 +41,14 @@ export function familiesOf(t: ToolSpec): string[] {
     .map((tag) => ALIASES[tag] ?? tag);
 }
 
-/** Defaults of the tool plus the caller's common arguments that this tool accepts and that fit it. */
+/**
+ * Defaults of the tool plus the caller's common arguments that this tool accepts and that fit it, with
+ * nulls read as the tool's validator reads them (dropNulls: "not given" unless the field is nullable).
+ */
 function argsFor(t: ToolSpec, common: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of t.op.params) if (p.default !== undefined) out[p.name] = p.default;
-  for (const [k, v] of Object.entries(common)) {
+  for (const [k, v] of Object.entries(dropNulls(t.schema, common) as Record<string, unknown>)) {
     const field = t.schema.shape[k];
     if (field && field.safeParse(v).success) out[k] = v;
   }

@@ -27,9 +27,13 @@ export const GUARD_FIELDS = {
     .describe('Same key + same arguments returns the job already created instead of paying again.'),
 };
 
-/** URL arguments are sent to providers that fetch them: http(s) only (no file:, javascript:, gopher:…). */
+/**
+ * URL arguments are sent to providers that fetch them: http(s) only (no file:, javascript:, gopher:…), and
+ * no whitespace anywhere (the WHATWG parser behind zod's url() would take "https://a.example/a b.png" and
+ * the provider would get the raw space; format uri refuses it).
+ */
 export function webUrl<T extends ZodTypeAny>(s: T): ZodTypeAny {
-  return s.refine((v) => typeof v !== 'string' || /^https?:\/\/[^/?#\s]/i.test(v), {
+  return s.refine((v) => typeof v !== 'string' || /^https?:\/\/[^/?#\s]\S*$/i.test(v), {
     message: 'must be an http:// or https:// URL',
   });
 }

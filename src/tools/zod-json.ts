@@ -3,17 +3,17 @@
  * subset those shapes use. Start-up does not load zod-to-json-schema; a test checks this agrees with it.
  */
 import { z, type ZodRawShape, type ZodTypeAny } from 'zod';
-import type { JsonSchema } from './json-schema.js';
+import { urlNode, type JsonSchema } from './json-schema.js';
 
 type Node = Record<string, unknown>;
 
+/** A `.url()` string is listed as catalogue URLs are: format uri, the http(s) pattern and the words. */
 function stringNode(s: z.ZodString): Node {
-  const n: Node = { type: 'string' };
+  const n: Node = s.isURL ? urlNode() : { type: 'string' };
   for (const c of s._def.checks) {
     if (c.kind === 'min') n.minLength = c.value;
     else if (c.kind === 'max') n.maxLength = c.value;
     else if (c.kind === 'datetime') n.format = 'date-time';
-    else if (c.kind === 'url') n.format = 'uri';
   }
   return n;
 }
@@ -40,6 +40,9 @@ function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
       optional = true;
       def = { value: (cur._def as { defaultValue: () => unknown }).defaultValue() };
       cur = cur.removeDefault() as ZodTypeAny;
+    } else if (cur instanceof z.ZodEffects) {
+      // A refinement (validator.ts webUrl: http(s) only) lists as its inner type.
+      cur = cur.innerType() as ZodTypeAny;
     } else break;
   }
   let schema: Node;
@@ -55,7 +58,8 @@ function node(s: ZodTypeAny): { schema: Node; optional: boolean } {
   } else if (cur instanceof z.ZodObject) schema = shapeSchema(cur.shape as ZodRawShape);
   else throw new Error(`zod-json: unsupported ${cur.constructor.name}`);
   if (def) schema.default = def.value;
-  if (description ?? cur.description) schema.description = description ?? cur.description;
+  const said = description ?? cur.description;
+  if (said) schema.description = schema.format === 'uri' ? urlNode(said).description : said;
   return { schema, optional };
 }
 

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { MediagenServer } from '../server.js';
 import {
   acceptedHosts,
+  addressKey,
   BodyTooLarge,
   charge,
   check,
@@ -283,7 +284,11 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       const path = (req.url ?? '/').split('?')[0];
       o.metrics?.httpAnswer(path, res);
       if (path === METRICS_PATH && o.metrics && o.metricsToken !== undefined)
-        return answerMetrics(o.metrics, req, res, o.metricsToken);
+        return answerMetrics(o.metrics, req, res, {
+          token: o.metricsToken,
+          failures: guard.authFailures,
+          address: addressKey(req.socket.remoteAddress),
+        });
       if (path === '/healthz') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
         return;

@@ -21,16 +21,26 @@ export type Schema = {
 };
 export type Tool = { name: string; inputSchema: Schema };
 
-/** The arguments as the server reads them: a null for an optional (not required) field is not given. */
+/**
+ * The arguments as the server reads them (dropNulls in src/tools/validate.ts): a null for an optional (not
+ * required) field that does not accept null is not given; a nullable field keeps its null (a value).
+ */
 export function asGiven(s: Schema, v: unknown): unknown {
   if (Array.isArray(v)) return s.items ? v.map((x) => asGiven(s.items!, x)) : v;
   if (!v || typeof v !== 'object' || !s.properties) return v;
   const props = s.properties;
+  const dropped = (k: string, x: unknown): boolean =>
+    x === null && Object.hasOwn(props, k) && !(s.required ?? []).includes(k) && !acceptsNull(props[k]);
   return Object.fromEntries(
     Object.entries(v)
-      .filter(([k, x]) => !(x === null && Object.hasOwn(props, k) && !(s.required ?? []).includes(k)))
+      .filter(([k, x]) => !dropped(k, x))
       .map(([k, x]) => [k, Object.hasOwn(props, k) ? asGiven(props[k], x) : x]),
   );
+}
+
+/** A listed field that takes null as a value: `[type, "null"]`. */
+export function acceptsNull(s: Schema): boolean {
+  return Array.isArray(s.type) && s.type.includes('null');
 }
 
 export function valid(name: string, s: Schema): unknown {
@@ -53,6 +63,9 @@ export function valid(name: string, s: Schema): unknown {
   }
 }
 
+/** Refused by format uri and by the server; the http(s) pattern alone (scheme, first host character) takes them. */
+export const URLS_WITH_A_SPACE = ['https://exa mple.com/a.png', 'https://example.com/a b.png'];
+
 /** Values that break one constraint of the schema (or its items / fields) each. */
 export function broken(s: Schema): unknown[] {
   const out: unknown[] = [null];
@@ -62,7 +75,8 @@ export function broken(s: Schema): unknown[] {
   if (type === 'string') {
     out.push(42);
     if (s.format) out.push('not a url or date');
-    if (s.format === 'uri') out.push('ftp://example.com/a.png', 'file:///etc/passwd', 'HTTPS://example.com/a.png');
+    if (s.format === 'uri')
+      out.push('ftp://example.com/a.png', 'file:///etc/passwd', 'HTTPS://example.com/a.png', ...URLS_WITH_A_SPACE);
     if (s.maxLength !== undefined) out.push('y'.repeat(s.maxLength + 1));
     if (s.minLength) out.push('');
   }

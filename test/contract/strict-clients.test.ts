@@ -21,13 +21,22 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
+import type { ToolSpec } from '../../src/tools/build.js';
 import { WEB_URL_PATTERN } from '../../src/tools/json-schema.js';
+import { dropNulls } from '../../src/tools/validate.js';
 import { UI_EXTENSION, VIEW_MIME } from '../../src/views/uris.js';
 import { connectInMemory } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 import { asGiven, examples, type Schema } from './schema-examples.js';
-import { geminiProblems, openAiProblems, toGemini, toOpenAiStrict, withNulls } from './strict-subsets.js';
+import {
+  geminiProblems,
+  openAiProblems,
+  STRICT_LENGTH_MAX,
+  toGemini,
+  toOpenAiStrict,
+  withNulls,
+} from './strict-subsets.js';
 
 type Node = Record<string, unknown>;
 type Listed = { name: string; inputSchema: Node };
@@ -45,6 +54,10 @@ const PASSED_THROUGH =
   "off by default (it duplicates phaya_gpt_chat through Phaya's OpenAI-compatible proxy): it passes OpenAI's own " +
   'message / tool objects through unchanged, whose many shapes OpenAI documents; as free-form objects Gemini ' +
   'refuses them and strict mode can only say empty objects.';
+const LONG_TEXT =
+  'quantifier too large for a strict-mode regex: strict mode has no maxLength, and OpenAI documents no limit ' +
+  `for a pattern's counted repetition, so a length above ${STRICT_LENGTH_MAX.toLocaleString('en')} characters is not ` +
+  'claimed as kept. The prompt keeps its minimum; the server refuses a longer prompt naming the limit.';
 const PROXY = {
   phaya_openai_chat_completions: {
     lost: ['#/properties/messages/items: free-form object', '#/properties/tools/items: free-form object'],
@@ -68,6 +81,8 @@ const LOST: Record<'gemini' | 'openai', Record<string, { lost: string[]; why: st
   },
   openai: {
     ...PROXY,
+    phaya_nano_banana: { lost: ['#/properties/prompt: maxLength'], why: LONG_TEXT },
+    phaya_text_to_speech: { lost: ['#/properties/prompt: maxLength'], why: LONG_TEXT },
     quote: { lost: ['#/properties/arguments: free-form object'], why: ANY_KEYS },
     models: { lost: ['#/properties/arguments: free-form object'], why: ANY_KEYS },
     phaya_gpt_chat: {
@@ -90,6 +105,7 @@ const SHAPES = ['--catalogue', `${ROOT}test/fixtures/catalogues/strict-shapes.js
 const APPS = { capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [VIEW_MIME] } } } };
 
 let catalogueNames: string[] = [];
+let specs: ToolSpec[] = [];
 let tools: Listed[] = [];
 let server: StdioServer;
 
@@ -113,7 +129,8 @@ async function presignUpload(): Promise<Listed> {
 
 beforeAll(async () => {
   const mem = await connectInMemory(['--sandbox', ...SHAPES]);
-  catalogueNames = mem.app.registry.all.map((t) => t.name);
+  specs = [...mem.app.registry.all];
+  catalogueNames = specs.map((t) => t.name);
   await mem.close();
   const serverTools = [
     'quote',
@@ -167,14 +184,32 @@ function geminiAsJson(n: Node): Node {
 const judge = new Ajv({ strict: false });
 addFormats.default(judge);
 
-/** Examples where the converted schema judges differently from the listed one. */
-function disagreements(t: Listed, converted: Node, args: (a: unknown) => unknown): string[] {
+/** The top-level property a lost limit sits on ("#/properties/stream: not" -> "stream"). */
+const lostProperty = (l: string): string | undefined => /^#\/properties\/([^/:]+)/.exec(l)?.[1];
+
+/**
+ * Examples where the converted schema judges differently from the listed one. Examples that break a
+ * property with a lost limit are left out (there the converted schema refuses less, as LOST says); every
+ * other example of the tool must still agree.
+ */
+function disagreements(t: Listed, converted: Node, args: (a: unknown) => unknown, lost: string[]): string[] {
   const listed = judge.compile(t.inputSchema);
   const other = judge.compile(converted);
+  const skip = lost.map(lostProperty).filter((p): p is string => p !== undefined);
   return examples({ name: t.name, inputSchema: t.inputSchema as Schema })
-    .filter((ex) => listed(asGiven(t.inputSchema as Schema, ex.args)) !== other(args(ex.args)))
+    .filter((ex) => !skip.some((p) => ex.why.startsWith(`${p} = `)))
+    .filter((ex) => {
+      const [a, b] = [listed(asGiven(t.inputSchema as Schema, ex.args)), other(args(ex.args))];
+      // The http(s) pattern covers the scheme and the first host character only: without format uri a
+      // URL with a space passes (the server refuses it). Exactly that, and nothing else, may differ there.
+      if (spaced(ex.why)) return !(a === false && b === true);
+      return a !== b;
+    })
     .map((ex) => `${t.name}: ${ex.why}`);
 }
+
+/** An example whose broken value is one of URLS_WITH_A_SPACE (its `why` may be cut at 40 characters). */
+const spaced = (why: string): boolean => /exa mple|\/a b\.png/.test(why);
 
 function checkSubset(
   client: 'gemini' | 'openai',
@@ -191,9 +226,7 @@ function checkSubset(
     const name = t.name.replace(/ \(presign\)$/, '');
     if (c.lost.length) lost[name] = c.lost;
     refused.push(...problems(c.schema).map((p) => `${t.name}: ${p}`));
-    const d = disagreements(t, asJson(c.schema), (a) => args(t, a));
-    // A tool that loses a limit refuses less; the rest must agree on every example.
-    if (!c.lost.length) differ.push(...d);
+    differ.push(...disagreements(t, asJson(c.schema), (a) => args(t, a), c.lost));
   }
   const allowed = Object.fromEntries(Object.entries(LOST[client]).map(([k, v]) => [k, v.lost]));
   expect(lost, `${client}: limits lost (update LOST with the reason)`).toEqual(allowed);
@@ -260,6 +293,42 @@ describe('strict clients accept the whole tool list', () => {
       (t, a) => withNulls(t.inputSchema, a),
     );
     expect(refused).toEqual([]);
+  });
+
+  it('the examples are judged as the server reads them: asGiven drops exactly the nulls dropNulls drops', () => {
+    const differ: string[] = [];
+    for (const spec of specs) {
+      const t = tools.find((x) => x.name === spec.name)!;
+      for (const ex of examples({ name: t.name, inputSchema: t.inputSchema as Schema })) {
+        const sent = withNulls(t.inputSchema, ex.args);
+        const ours = JSON.stringify(asGiven(t.inputSchema as Schema, sent));
+        if (ours !== JSON.stringify(dropNulls(spec.schema, sent))) differ.push(`${t.name}: ${ex.why}`);
+      }
+    }
+    expect(differ).toEqual([]);
+  });
+
+  it('a tool with a lost limit is still held to every other limit (dropping minItems of messages is caught)', () => {
+    const t = tools.find((x) => x.name === 'phaya_gpt_chat')!;
+    const c = toOpenAiStrict(t.inputSchema);
+    expect(c.lost).toEqual(['#/properties/stream: not']);
+    expect(disagreements(t, c.schema, (a) => withNulls(t.inputSchema, a), c.lost)).toEqual([]);
+    const dropped = structuredClone(c.schema); // a new object: ajv caches what it compiled by the object
+    delete ((dropped.properties as Node).messages as Node).minItems;
+    expect(disagreements(t, dropped, (a) => withNulls(t.inputSchema, a), c.lost)).toEqual([
+      'phaya_gpt_chat: messages = []',
+    ]);
+  });
+
+  it('a URL with a space: format uri refuses it, the http(s) pattern alone (what strict clients keep) takes it', () => {
+    const t = tools.find((x) => x.name === 'shapes_every_shape')!;
+    const listed = judge.compile(t.inputSchema);
+    const gemini = judge.compile(geminiAsJson(toGemini(t.inputSchema).schema));
+    const openai = judge.compile(toOpenAiStrict(t.inputSchema).schema);
+    for (const source of ['https://exa mple.com/a.png', 'https://example.com/a b.png']) {
+      const args = { note: 'ok', source };
+      expect([listed(args), gemini(args), openai(withNulls(t.inputSchema, args))], source).toEqual([false, true, true]);
+    }
   });
 
   it('every reason in LOST is written down', () => {

@@ -184,9 +184,17 @@ export const OPENAI_FORMATS = new Set([
  * does (every object gets `additionalProperties: false` and lists every property as required), plus what
  * it leaves to the schema's author, done the documented way: an optional property becomes `[t, "null"]`
  * (the server reads null as "not given" and applies the default, so `default` goes), a string's length
- * limits move into a `pattern` (`^[\s\S]{min,max}$`) when it has none, a format OpenAI does not list is
+ * limits move into a `pattern` (`^[\s\S]{min,max}$`) when it has none and they are at most
+ * STRICT_LENGTH_MAX (a larger one is lost), a format OpenAI does not list is
  * dropped when a pattern keeps its meaning.
  */
+/**
+ * The largest length a strict-mode `pattern` is claimed to carry as a `{min,max}` quantifier: OpenAI does
+ * not document a limit on counted repetition (and engines do cap it), so a longer limit is reported lost
+ * rather than assumed kept.
+ */
+export const STRICT_LENGTH_MAX = 10_000;
+
 export function toOpenAiStrict(n: Node, at = '#', optional = false): Converted {
   const lost: string[] = [];
   const out: Node = {};
@@ -218,8 +226,16 @@ export function toOpenAiStrict(n: Node, at = '#', optional = false): Converted {
     else if (OPENAI_KEYWORDS.has(k)) out[k] = v;
     else if (LIMITS.has(k)) lost.push(`${at}: ${k}`);
   }
-  if (typeof n.pattern !== 'string' && (n.minLength !== undefined || n.maxLength !== undefined))
-    out.pattern = `^[\\s\\S]{${Number(n.minLength ?? 0)},${n.maxLength === undefined ? '' : Number(n.maxLength)}}$`;
+  if (typeof n.pattern !== 'string' && (n.minLength !== undefined || n.maxLength !== undefined)) {
+    const fits = (k: 'minLength' | 'maxLength'): number | undefined => {
+      if (n[k] === undefined) return undefined;
+      if (Number(n[k]) <= STRICT_LENGTH_MAX) return Number(n[k]);
+      lost.push(`${at}: ${k}`);
+      return undefined;
+    };
+    const [min, max] = [fits('minLength'), fits('maxLength')];
+    if (min !== undefined || max !== undefined) out.pattern = `^[\\s\\S]{${min ?? 0},${max ?? ''}}$`;
+  }
   if (typesOf(n).includes('object')) {
     out.additionalProperties = false;
     if (freeForm(n)) {

@@ -4,6 +4,7 @@
  * runs on the whole line: the configured key and a request's own key (--byok) never appear, even when the
  * provider echoes them into answers that are logged.
  */
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,6 +14,7 @@ import { spawnHttp, writeTokens, type HttpServerProcess } from '../helpers/http-
 import { tempDir } from '../helpers/in-memory.js';
 import { phayaEnv, sc, T2I } from '../helpers/money.js';
 import { spawnStdio } from '../helpers/stdio.js';
+import { CLI } from '../helpers/paths.js';
 
 const SECRET = 'sk-live-7a6b5c4d3e2f1a0b-CONFIGURED';
 // '!' and '~' are outside the bearer/key-shaped patterns: only the request's own redaction hides it.
@@ -132,5 +134,52 @@ describe('--log-format json', () => {
     const text = await spawnStdio(phayaEnv(sandbox, { PHAYA_API_KEY: SECRET }));
     await text.close();
     expect(text.stderr()).toMatch(/^\[mediagen-mcp\] info: serving \d+ tools over stdio/m);
+  });
+});
+
+/** Run the CLI to its exit: its code, stdout and stderr. */
+async function run(args: string[], env: Record<string, string> = {}) {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', MEDIAGEN_STATE_DIR: tempDir(), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  return { code, out, err };
+}
+
+describe('--log-format json at a failed start', () => {
+  it('a bad catalogue path, an unreachable store and a bad setting: only JSON lines, the last one the error', async () => {
+    const cases: { args: string[]; env?: Record<string, string>; code: number; says: RegExp }[] = [
+      { args: ['--catalogue', '/nonexistent/cat.json'], code: 2, says: /nonexistent\/cat\.json/ },
+      {
+        args: [],
+        env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', MEDIAGEN_STORE_START_SECONDS: '0' },
+        code: 1,
+        says: /^fatal: /,
+      },
+      { args: ['--metrics-port', '0', '--metrics-host', '0.0.0.0'], code: 2, says: /loopback address only/ },
+    ];
+    for (const c of cases)
+      for (const how of ['flag', 'env'] as const) {
+        const args = how === 'flag' ? ['--log-format', 'json', ...c.args] : c.args;
+        const env = how === 'env' ? { ...c.env, MEDIAGEN_LOG_FORMAT: 'json' } : (c.env ?? {});
+        const { code, out, err } = await run(args, env);
+        expect(code, err).toBe(c.code);
+        expect(out).toBe('');
+        const lines = err.split('\n').filter((l) => l.length > 0);
+        expect(lines.length).toBeGreaterThan(0);
+        const parsed = lines.map((l) => {
+          let v: unknown;
+          expect(() => (v = JSON.parse(l)), l).not.toThrow();
+          return v as Line;
+        });
+        const last = parsed[parsed.length - 1];
+        expect(last.level).toBe('error');
+        expect(String(last.message)).toMatch(c.says);
+      }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { connectHttp, spawnHttp, writeTokens } from '../helpers/http-server.js';
@@ -12,6 +13,8 @@ import { tempDir } from '../helpers/in-memory.js';
 import { hits, phayaEnv, sc, T2I, T2I_PATH } from '../helpers/money.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnStdio } from '../helpers/stdio.js';
+import { openStore } from '../../src/store/open.js';
+import { makeJob } from '../store/contract-fixtures.js';
 import { metricsUrlOf, sample, scrape, total } from '../helpers/metrics.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -55,6 +58,10 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
       expect(sc(capped).code).toBe('BUDGET_EXCEEDED');
       expect(hits(sandbox, T2I_PATH)).toBe(sent);
       await mcp.call('no_such_tool', {});
+      // A job of a principal this server does not poll, due since long ago: not this worker's lag.
+      const other = await openStore({ stateDir: dir });
+      await other.insertJob(makeJob({ id: 'job_not_polled_here', provider: 'phaya', principal: 'bob', nextPollAt: 1 }));
+      await other.close();
 
       const { body } = await scrape(metricsUrl, METRICS_TOKEN);
       const req = (cls: string): number | undefined =>
@@ -77,9 +84,10 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
       expect(credits('released')).toBe(1);
       expect(credits('reserved')).toBe(0);
       expect(credits('refunded')).toBe(0);
-      expect(total(body, 'mediagen_open_jobs')).toBe(1);
+      expect(total(body, 'mediagen_open_jobs')).toBe(2); // every principal's: bob's too
       expect(sample(body, 'mediagen_store_up')).toBe(1);
-      expect(sample(body, 'mediagen_worker_lag_seconds')).toBeGreaterThanOrEqual(0);
+      // The open job it does poll is polled every 250 ms (sandbox): never a minute overdue.
+      expect(sample(body, 'mediagen_worker_lag_seconds')).toBeLessThan(60);
       // Every paid call reserved once (the capped one was refused by the store's reserve, still one call).
       expect(sample(body, 'mediagen_store_call_seconds_count', { method: 'reserve', result: 'ok' })).toBe(4);
       expect(sample(body, 'mediagen_http_requests_total', { route: 'metrics', status: '401' })).toBe(3);
@@ -92,6 +100,26 @@ describe('GET /metrics on the HTTP server, behind its own token', () => {
       expect(body).not.toContain(METRICS_TOKEN);
     } finally {
       await mcp.close();
+      await server.stop();
+    }
+  });
+
+  it('counts wrong metrics tokens against the address: past --http-auth-fail-rate it is 429, the right token too', async () => {
+    const server = await spawnHttp(phayaEnv(sandbox, { MEDIAGEN_METRICS_TOKEN: METRICS_TOKEN }), [
+      '--http-auth-fail-rate',
+      '3/600',
+    ]);
+    const metricsUrl = server.url.replace(/\/mcp$/, '/metrics');
+    try {
+      // No token at all is no guess: not counted.
+      for (let i = 0; i < 4; i++) expect((await scrape(metricsUrl)).status).toBe(401);
+      expect((await scrape(metricsUrl, METRICS_TOKEN)).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await scrape(metricsUrl, `wrong-token-${i}-0123456789`)).status).toBe(401);
+      const blocked = await fetch(metricsUrl, { headers: { Authorization: `Bearer wrong-token-x-0123456789` } });
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await scrape(metricsUrl, METRICS_TOKEN)).status).toBe(429);
+    } finally {
       await server.stop();
     }
   });
@@ -152,6 +180,39 @@ describe('--metrics-port', () => {
       expect(total(body, 'mediagen_open_jobs')).toBe(1);
     } finally {
       await again.close();
+    }
+  });
+
+  it('answers a loopback Host only (DNS rebinding is refused), and binds [::1] written with brackets', async () => {
+    const s = await spawnStdio(phayaEnv(sandbox), ['--metrics-port', '0']);
+    try {
+      const url = new URL(await metricsUrlOf(s.stderr));
+      const withHost = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            { host: url.hostname, port: url.port, path: '/metrics', headers: { Host: host } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await withHost(`evil.example:${url.port}`)).toBe(403);
+      expect(await withHost('127.0.0.1.evil.example')).toBe(403);
+      for (const ok of [`127.0.0.1:${url.port}`, `localhost:${url.port}`, 'localhost', `[::1]:${url.port}`])
+        expect(await withHost(ok), ok).toBe(200);
+    } finally {
+      await s.close();
+    }
+    const v6 = await spawnStdio(phayaEnv(sandbox), ['--metrics-port', '0', '--metrics-host', '[::1]']);
+    try {
+      const url = await metricsUrlOf(v6.stderr);
+      expect(url).toMatch(/^http:\/\/\[::1\]:\d+\/metrics$/);
+      expect((await scrape(url)).status).toBe(200);
+    } finally {
+      await v6.close();
     }
   });
 

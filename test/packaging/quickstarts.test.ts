@@ -6,18 +6,20 @@
  * MEDIAGEN_QUICKSTART_CLONE names a fresh clone on which CI ran the README's `git clone … && npm install`.
  * With MEDIAGEN_CLAUDE_BIN (Claude Code from npm), the README's `claude …` lines are run by Claude Code itself
  * with HOME in a temporary folder, and `claude mcp list` must show each server connected (the plugin's
- * marketplace is MEDIAGEN_PLUGIN_DIR, a plain clone, when set).
+ * marketplace is MEDIAGEN_PLUGIN_DIR, a plain clone, when set). Without it that part is skipped (a failure
+ * under CI, see test/helpers/ci-input.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ciInput } from '../helpers/ci-input.js';
 import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { spawnStdio } from '../helpers/stdio.js';
 
 const clone = (process.env.MEDIAGEN_QUICKSTART_CLONE ?? ROOT).replace(/\/+$/, '');
-const claude = process.env.MEDIAGEN_CLAUDE_BIN;
+const byClaude = 'README Quick starts, run by Claude Code';
 /** The marketplace the plugin lines add: a plain clone (CI: no dist/, no node_modules/), else the clone above. */
 const marketplace = process.env.MEDIAGEN_PLUGIN_DIR ?? clone;
 const PLACEHOLDER = '/path/to/mediagen-mcp';
@@ -32,6 +34,7 @@ interface Snippet {
 function quickStartSnippets(): Snippet[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf('\n## Quick starts\n');
+  if (start < 0) throw new Error('README.md has no "## Quick starts" section');
   const end = readme.indexOf('\n## ', start + 5);
   const out: Snippet[] = [];
   let section = 'intro';
@@ -97,6 +100,11 @@ const shell = snippets.filter((s) => s.lang === 'sh');
 const ours = ['intro', 'Claude Desktop', 'Claude Code', 'Windows'];
 
 describe('README Quick starts', () => {
+  it('finds the Quick starts: their fenced blocks, JSON and shell', () => {
+    expect(json.length).toBeGreaterThanOrEqual(5);
+    expect(shell.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('has the sections this file checks, each with a from-source form', () => {
     for (const section of ours.slice(1)) {
       const body = snippets.filter((s) => s.section === section).map((s) => s.body);
@@ -142,17 +150,23 @@ describe('README Quick starts', () => {
   const addLines = shell
     .flatMap((s) => s.body.split('\n'))
     .filter((l) => l.startsWith('claude mcp add ') && l.includes(PLACEHOLDER));
+  it('finds the from-source forms it starts (a JSON entry per section, a claude mcp add line)', () => {
+    expect(new Set(sourceJson.map(({ s }) => s.section))).toEqual(new Set(['Claude Desktop', 'Claude Code']));
+    expect(addLines.length).toBeGreaterThanOrEqual(1);
+  });
   it.each(addLines)('claude mcp add from source starts as written: %s', async (line) => {
     const { env, command } = mcpAdd(line);
     await expectServes(command, env);
   });
 });
 
-describe.skipIf(claude === undefined)('README Quick starts, run by Claude Code', () => {
+const claude = ciInput('MEDIAGEN_CLAUDE_BIN', byClaude);
+describe.skipIf(claude === undefined)(byClaude, () => {
   const bin = claude ?? '';
   const home = tempDir();
   mkdirSync(home, { recursive: true });
-  const run = (args: string[]) =>
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  const run = (args: string[], extra: Record<string, string> = {}) =>
     execFileSync(bin, args, {
       cwd: home,
       encoding: 'utf8',
@@ -163,6 +177,7 @@ describe.skipIf(claude === undefined)('README Quick starts, run by Claude Code',
         DISABLE_TELEMETRY: '1',
         DISABLE_AUTOUPDATER: '1',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        ...extra,
       },
     });
   const lines = shell.filter((s) => s.section === 'Claude Code').flatMap((s) => s.body.split('\n'));
@@ -175,10 +190,29 @@ describe.skipIf(claude === undefined)('README Quick starts, run by Claude Code',
   }, 120_000);
 
   it('the plugin lines (marketplace add, install --config sandbox=true) → the plugin server connected, in sandbox mode', () => {
+    // Claude Code's debug log of the install says how it versioned the copy and whether it installed
+    // dependencies in it.
+    const debugLog = join(home, 'plugin-install-debug.txt');
     for (const line of lines.filter((l) => l.startsWith('claude plugin '))) {
-      run(words(line.replace('<repository-url-or-clone-path>', marketplace)).slice(1));
+      run(words(line.replace('<repository-url-or-clone-path>', marketplace)).slice(1), {
+        DEBUG: '1',
+        CLAUDE_CODE_DEBUG_LOGS_DIR: debugLog,
+      });
     }
-    expect(run(['mcp', 'list'])).toMatch(/^plugin:mediagen-mcp:mediagen: node \S+\/plugin\/cli\.js - ✔ Connected$/m);
+    expect(run(['mcp', 'list'])).toMatch(/^plugin:mediagen-mcp:mediagen: node \S+\/server\/cli\.js - ✔ Connected$/m);
+    // The install ran no npm (the installed copy has no package.json: no node_modules/, no "Installing plugin
+    // dependencies" in the log), and versioned the copy by the marketplace's git commit.
+    const log = readFileSync(debugLog, 'utf8');
+    expect(log).toMatch(/Using (pre-resolved )?git SHA for mediagen-mcp@mediagen-mcp: [0-9a-f]{12}/);
+    expect(log).not.toContain('Installing plugin dependencies');
+    const installed = JSON.parse(readFileSync(join(home, '.claude', 'plugins', 'installed_plugins.json'), 'utf8')) as {
+      plugins: Record<string, { installPath: string; version: string }[]>;
+    };
+    const [copy] = installed.plugins['mediagen-mcp@mediagen-mcp'] ?? [];
+    expect(copy?.version).toMatch(/^[0-9a-f]{12}$/);
+    expect(existsSync(join(copy?.installPath ?? '', 'server', 'cli.js'))).toBe(true);
+    expect(existsSync(join(copy?.installPath ?? '', 'package.json'))).toBe(false);
+    expect(existsSync(join(copy?.installPath ?? '', 'node_modules'))).toBe(false);
     // Claude Code keeps each server's stderr in its MCP logs: the server said it runs on the sandbox gateway.
     const logs = join(home, '.cache', 'claude-cli-nodejs');
     const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) =>
@@ -189,5 +223,5 @@ describe.skipIf(claude === undefined)('README Quick starts, run by Claude Code',
       .map((f) => readFileSync(join(logs, f), 'utf8'))
       .join('');
     expect(text).toMatch(/sandbox mode: every provider points at http:\/\/127\.0\.0\.1/);
-  }, 300_000); // the install copies the plugin and runs npm ci --ignore-scripts in the copy
+  }, 180_000);
 });

@@ -14,7 +14,7 @@ describe('describe: the facts of one argument', () => {
   it('reads a type array with null, exclusive bounds and a multiple', () => {
     const p = { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 2, multipleOf: 0.5 };
     expect(argumentFacts(p, true)).toEqual({
-      type: 'number',
+      type: 'number or null',
       facts: ['required', 'range 0 (excl.)–2', 'multiple of 0.5'],
     });
   });

@@ -124,6 +124,12 @@ const rules: { rule: string; mutate: (c: Json) => void; pointer: string; says: R
     says: /not one of the enum values/,
   },
   {
+    rule: "nullable parameter with a non-null default (a strict client's null would replace the default)",
+    mutate: (c) => (c.operations[1].params[2].nullable = true),
+    pointer: '/operations/1/params/2/default',
+    says: /"size" is nullable with default "1K": a strict client's null .* would be sent as null/,
+  },
+  {
     rule: 'duplicate parameter',
     mutate: (c) => c.operations[1].params.push({ name: 'prompt', type: 'string' }),
     pointer: '/operations/1/params/4/name',

@@ -55,3 +55,43 @@ describe('createLogger json', () => {
     expect(lines).toEqual(['[mediagen-mcp] info: hello {"a":1}']);
   });
 });
+
+describe('createLogger json: fields that could break a line', () => {
+  it("keeps a line's own time, level and message: a field of that name becomes field_<name>", () => {
+    const { lines, log } = capture('json');
+    log.warn('provider request failed', { message: 'upstream said no', level: 'debug', time: 'never', n: 1 });
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line).toEqual({
+      time: expect.any(String),
+      level: 'warn',
+      message: 'provider request failed',
+      field_message: 'upstream said no',
+      field_level: 'debug',
+      field_time: 'never',
+      n: 1,
+    });
+    expect(new Date(line.time as string).toISOString()).toBe(line.time);
+  });
+
+  it('writes a BigInt as its digits and a cycle as "[circular]", keeping the other fields', () => {
+    const { lines, log } = capture('json');
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    const shared = { k: 1 };
+    log.info('odd values', { big: 12345678901234567890n, loop, twice: [shared, shared], plain: 'kept' });
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line.big).toBe('12345678901234567890');
+    expect(line.loop).toEqual({ name: 'loop', self: '[circular]' });
+    expect(line.twice).toEqual([{ k: 1 }, { k: 1 }]);
+    expect(line.plain).toBe('kept');
+  });
+
+  it('a key-named field whose value holds a quote: redacted, valid JSON, the other fields kept', () => {
+    const { lines, log } = capture('json');
+    log.warn('echoed', { api_key: 'abcdefgh"tail', authorization: 'qwertyuiop', other: 'kept' });
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line.other).toBe('kept');
+    expect(lines[0]).not.toContain('abcdefgh');
+    expect(lines[0]).not.toContain('qwertyuiop');
+  });
+});

@@ -1,4 +1,4 @@
-/** The README's quick starts as written: every JSON block parses and starts this package's bin. */
+/** The README's quick starts as written: every JSON block parses and starts this package's bin (or its source). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,16 +17,21 @@ const servers = blocks.filter((b) => 'mcpServers' in b) as { mcpServers: Record<
 const configs = servers.filter((c) => 'mediagen' in c.mcpServers);
 
 describe('README quick starts', () => {
-  it('has Claude Desktop, .mcp.json and Windows configs that all parse and run the package bin', () => {
-    expect(configs.length).toBeGreaterThanOrEqual(3);
-    for (const c of configs) {
+  it('has Claude Desktop, .mcp.json and Windows configs that all parse and run the package bin or its source', () => {
+    expect(pkg.bin['mediagen-mcp']).toBe('dist/cli.js');
+    const registry = configs.filter((c) => c.mcpServers.mediagen!.command !== 'node');
+    const source = configs.filter((c) => c.mcpServers.mediagen!.command === 'node');
+    expect(registry.length).toBeGreaterThanOrEqual(2);
+    expect(source.length).toBeGreaterThanOrEqual(3);
+    for (const c of registry) {
       const s = c.mcpServers.mediagen!;
-      const argv = [s.command, ...s.args];
-      expect(argv.slice(-3)).toEqual(['npx', '-y', 'mediagen-mcp']);
-      expect(Object.keys(pkg.bin)).toContain('mediagen-mcp');
+      expect([s.command, ...s.args].slice(-3)).toEqual(['npx', '-y', 'mediagen-mcp']);
       expect(['npx', 'cmd']).toContain(s.command);
       if (s.command === 'cmd') expect(s.args[0]).toBe('/c');
     }
+    // From source: node and the clone's dist/cli.js (the bin), POSIX or Windows path.
+    for (const c of source)
+      expect(c.mcpServers.mediagen!.args).toEqual([expect.stringMatching(/mediagen-mcp[\\/]+dist[\\/]+cli\.js$/)]);
   });
 
   it('keeps keys out of .mcp.json with ${VAR} expansion', () => {
@@ -34,11 +39,14 @@ describe('README quick starts', () => {
       Object.values(c.mcpServers.mediagen!.env ?? {}).some((v) => v.startsWith('${')),
     );
     expect(expanded).toHaveLength(1);
-    expect(expanded[0]!.mcpServers.mediagen!.env!.MEDIAIO_API_KEY).toBe('${MEDIAIO_API_KEY}');
+    expect(expanded[0]!.mcpServers.mediagen!.env!.MEDIAIO_API_KEY).toBe('${MEDIAIO_API_KEY:-}');
   });
 
   it('gives the Claude Code, OpenClaw and Windows commands and the Node requirement', () => {
-    expect(readme).toContain('claude mcp add mediagen --env MEDIAIO_API_KEY=your-media.io-key -- npx -y mediagen-mcp');
+    expect(readme).toMatch(
+      /claude mcp add mediagen --env MEDIAIO_API_KEY=your-media\.io-key .*-- node \/path\/to\/mediagen-mcp\/dist\/cli\.js/,
+    );
+    expect(readme).toContain('the same line ending `-- npx -y mediagen-mcp`');
     expect(readme).toContain('openclaw mcp set mediagen ');
     expect(readme).toContain('-- cmd /c npx -y mediagen-mcp');
     expect(readme).toMatch(/Node\.js 22\.13 or newer is recommended/);
