@@ -63,6 +63,8 @@ const PREVIEW_MS = 20_000;
 
 export interface AppOptions extends RegistryOptions {
   store?: Store;
+  /** Stops the store's start-up retry (a command line told to stop while it waits). */
+  startSignal?: AbortSignal;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Refused task-augmented calls, shared by every principal's app of a process (one overall cap). */
@@ -139,6 +141,7 @@ export async function createApp(config: Config, logger: Logger, opts: AppOptions
     databaseUrl: config.databaseUrl,
     logger,
     startSeconds: config.storeStartSeconds,
+    signal: opts.startSignal,
   });
   const store = timedStore(opened, opts.metrics);
   try {

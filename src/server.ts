@@ -308,7 +308,9 @@ export function createServer(deps: ServerDeps): MediagenServer {
     } catch (err) {
       // A client's cancel (notifications/cancelled, Ctrl-C at the command line, a closed request) is no failure
       // of ours: info, not error.
-      if (!(err instanceof MediagenError) && extra.signal.aborted)
+      const aborted =
+        extra.signal.aborted && (err === extra.signal.reason || (err instanceof Error && err.name === 'AbortError'));
+      if (!(err instanceof MediagenError) && aborted)
         deps.logger.info('tool call cancelled: the request was aborted', { tool: shownName(name) });
       else if (!(err instanceof MediagenError))
         deps.logger.error('tool call failed', { tool: shownName(name), error: String(err) });

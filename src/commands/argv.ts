@@ -7,7 +7,7 @@
 import { FLAGS } from '../config.js';
 import type { JsonSchema } from '../tools/build.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, consent: 3, budget: 4, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, consent: 3, budget: 4, unread: 5, interrupted: 130 } as const;
 
 export class UsageError extends Error {}
 
@@ -160,7 +160,8 @@ Command line (the same tools, guard and ledger as the server):
   SIGTERM, SIGHUP: a request in flight is answered and recorded first (up to --drain-seconds), then exit.
   Exit codes: 0 ok, 1 provider, job or store failure (STORE_UNAVAILABLE: the state folder's database or
   DATABASE_URL cannot be used right now), 2 bad usage or arguments, 3 consent needed or declined,
-  4 budget (cap) exceeded, 130 stopped waiting (Ctrl-C; the job keeps running), 143 SIGTERM, 129 SIGHUP.
+  4 budget (cap) exceeded, 5 job created but the store stayed unavailable while waiting (resume with
+  jobs wait ID), 130 stopped waiting (Ctrl-C; the job keeps running), 143 SIGTERM, 129 SIGHUP.
 `;
 
 /** Is this a command line for runCommand (rather than serve, sandbox, token or the plain list)? */

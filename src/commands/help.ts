@@ -3,7 +3,7 @@
  * `mediagen-mcp --help` (everything). An unknown command is named as such, with the nearest known one.
  */
 import { USAGE } from '../config.js';
-import { COMMAND_USAGE } from './argv.js';
+import { COMMAND_USAGE, splitCommandLine } from './argv.js';
 
 /** Every command of the bin, in the order `--help` lists them, with its own usage. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
@@ -85,17 +85,32 @@ function one(name: string): string {
   return `Usage: ${COMMAND_HELP[name]}\n\nEvery option: mediagen-mcp --help\n`;
 }
 
+/** The command's words and whether --help / -h was given as an option (not after `--`, not as a value). */
+function parsed(argv: readonly string[]): { words: string[]; asked: boolean } {
+  const isHelp = (a: string): boolean => a === '--help' || a === '-h';
+  try {
+    const cl = splitCommandLine(argv);
+    return { words: cl.words, asked: cl.configArgv.some(isHelp) };
+  } catch {
+    // A command line that does not parse still gets its help: the words before `--`, options skipped.
+    const cut = argv.indexOf('--');
+    const head = cut < 0 ? argv : argv.slice(0, cut);
+    return { words: head.filter((a) => !a.startsWith('-')), asked: head.some(isHelp) };
+  }
+}
+
 /** The help this command line asks for, or undefined when it asks for none. */
 export function helpFor(argv: readonly string[]): HelpAnswer | undefined {
-  const [first, second] = argv;
+  const { words, asked } = parsed(argv);
+  const [first, second] = words;
   if (first === 'help') {
-    if (second === '--help' || second === '-h') return { text: one('help'), code: 0 };
-    if (second === undefined || second.startsWith('-')) return { text: full(), code: 0 };
+    if (asked) return { text: one('help'), code: 0 };
+    if (second === undefined) return { text: full(), code: 0 };
     if (Object.hasOwn(COMMAND_HELP, second)) return { text: one(second), code: 0 };
     return { text: full(), error: unknownCommand(second), code: 2 };
   }
-  if (!argv.includes('--help') && !argv.includes('-h')) return undefined;
-  if (first === undefined || first.startsWith('-')) return { text: full(), code: 0 };
+  if (!asked) return undefined;
+  if (first === undefined) return { text: full(), code: 0 };
   if (Object.hasOwn(COMMAND_HELP, first)) return { text: one(first), code: 0 };
   return { text: full(), error: unknownCommand(first), code: 2 };
 }

@@ -6,6 +6,7 @@
 import { createApp } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, secretsOf, type Logger } from '../log.js';
+import { noProviderNote } from '../tools/no-provider.js';
 import type { RegistryOptions } from '../tools/registry.js';
 import { connectInProcess, type ListedTool, type LocalSession } from '../transports/in-process.js';
 import { EXIT, splitCommandLine, toolArguments, UsageError, type CommandLine } from './argv.js';
@@ -40,6 +41,8 @@ interface Ctx extends CommandDeps {
   shown: (waiting?: boolean) => Shown;
   /** The command line as typed, to say how to run it again. */
   argv: readonly string[];
+  /** With no provider configured: why a generation tool is unknown, and the way out. */
+  noProvider?: string;
 }
 
 function need(word: string | undefined, what: string): string {
@@ -47,15 +50,18 @@ function need(word: string | undefined, what: string): string {
   return word;
 }
 
-async function findTool(session: LocalSession, name: string): Promise<ListedTool> {
+async function findTool(session: LocalSession, name: string, ctx?: Pick<Ctx, 'noProvider'>): Promise<ListedTool> {
   const tool = (await session.listTools()).find((t) => t.name === name);
-  if (!tool) throw new UsageError(`unknown tool "${name}" (see: mediagen-mcp list)`);
+  if (!tool)
+    throw new UsageError(
+      `unknown tool "${name}" (see: mediagen-mcp list)${ctx?.noProvider ? `. ${ctx.noProvider}` : ''}`,
+    );
   return tool;
 }
 
 async function callCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
   const [, name, ...rest] = cl.words;
-  const tool = await findTool(session, need(name, 'tool name'));
+  const tool = await findTool(session, need(name, 'tool name'), deps);
   const args = toolArguments(rest, tool.inputSchema, cl.jsonArgs);
   if (cl.confirmToken !== undefined) args.confirm_token = cl.confirmToken;
   for (const line of deps.loosened(tool.name)) deps.tty.err.write(loudLine(line));
@@ -108,12 +114,12 @@ async function dispatch(session: LocalSession, cl: CommandLine, deps: Ctx): Prom
   const [command, name, ...rest] = cl.words;
   switch (command) {
     case 'describe': {
-      const tool = await findTool(session, need(name, 'tool name'));
+      const tool = await findTool(session, need(name, 'tool name'), deps);
       deps.out.write(cl.json ? JSON.stringify(tool) + '\n' : describeText(tool));
       return EXIT.ok;
     }
     case 'quote': {
-      const tool = await findTool(session, need(name, 'tool name'));
+      const tool = await findTool(session, need(name, 'tool name'), deps);
       for (const line of deps.loosened(tool.name)) deps.tty.err.write(loudLine(line));
       const r = await session.call('quote', {
         tool: tool.name,
@@ -210,10 +216,23 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
   const logger = createLogger(config.logLevel, secretsOf(config.env), (line) => screen.print(line + '\n'));
   const { sandbox, opts } = await deps.sandboxOptions(config, logger);
   let session: LocalSession | undefined;
-  const app = await createApp(config, logger, opts).catch(async (err: unknown) => {
-    await sandbox?.close();
-    throw err;
-  });
+  // SIGTERM or Ctrl-C while the store is waited for at start: stop waiting and leave at once.
+  const starting = new AbortController();
+  const removeInterrupt = deps.onInterrupt(() => starting.abort('SIGINT'));
+  const onStop = (): void => starting.abort(String(deps.stop?.reason ?? 'SIGTERM'));
+  deps.stop?.addEventListener('abort', onStop, { once: true });
+  const app = await createApp(config, logger, { ...opts, startSignal: starting.signal })
+    .catch(async (err: unknown) => {
+      await sandbox?.close();
+      if (!starting.signal.aborted) throw err;
+      deps.tty.err.write(`mediagen-mcp: ${(err as Error).message}\n`);
+      return undefined;
+    })
+    .finally(() => {
+      removeInterrupt();
+      deps.stop?.removeEventListener('abort', onStop);
+    });
+  if (!app) return EXIT.interrupted;
   let shutDown = false;
   const deadline = stopDeadline(deps.stop, config.drainSeconds * 1000, deps.tty.err, async () => {
     shutDown = true;
@@ -229,6 +248,7 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
     const ctx: Ctx = {
       ...deps,
       argv,
+      noProvider: noProviderNote(app.registry),
       shown: (waiting) => ({ argv, waiting, paint }),
       loosened: (name) => {
         const tool = app.registry.byName.get(name);

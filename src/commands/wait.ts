@@ -21,6 +21,27 @@ export interface WaitIo {
   stop?: AbortSignal;
 }
 
+/** Errors of reading a job that exists, not of the job: the wait goes on (backing off) instead of ending. */
+const UNREAD = new Set(['STORE_UNAVAILABLE', 'INTERNAL']);
+
+/** How long a wait keeps trying through a store outage (MEDIAGEN_WAIT_STORE_SECONDS, default 120 s). */
+function unreadBoundMs(): number {
+  const s = Number(process.env.MEDIAGEN_WAIT_STORE_SECONDS);
+  return (Number.isFinite(s) && s >= 0 ? s : 120) * 1000;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 function isFinal(r: ToolResult): boolean {
   const s = r.structuredContent?.status;
   return r.isError === true || (s !== 'pending' && s !== 'running');
@@ -33,6 +54,17 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
   const onStop = (): void => abort.abort();
   io.stop?.addEventListener('abort', onStop, { once: true });
   if (io.stop?.aborted) abort.abort();
+  const stopped = (): number => {
+    view.clear();
+    io.tty.err.write(
+      `Stopped waiting. Job ${jobId} keeps running at the provider (it was not cancelled).\n` +
+        `Resume with: mediagen-mcp jobs wait ${jobId}\n` +
+        `Cancel with: mediagen-mcp jobs cancel ${jobId}\n`,
+    );
+    return EXIT.interrupted;
+  };
+  let unreadSince: number | undefined;
+  let backoff = 500;
   try {
     for (;;) {
       let r: ToolResult;
@@ -44,14 +76,31 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
         );
       } catch (err) {
         if (!abort.signal.aborted) throw err;
-        view.clear();
-        io.tty.err.write(
-          `Stopped waiting. Job ${jobId} keeps running at the provider (it was not cancelled).\n` +
-            `Resume with: mediagen-mcp jobs wait ${jobId}\n` +
-            `Cancel with: mediagen-mcp jobs cancel ${jobId}\n`,
-        );
-        return EXIT.interrupted;
+        return stopped();
       }
+      const code = r.isError ? r.structuredContent?.code : undefined;
+      if (typeof code === 'string' && UNREAD.has(code)) {
+        // The job exists (it may be charged): a failed read never ends the wait without its id.
+        unreadSince ??= Date.now();
+        if (Date.now() - unreadSince < unreadBoundMs()) {
+          view.update(`the store is unavailable; trying again (job ${jobId})`);
+          await sleep(backoff, abort.signal);
+          backoff = Math.min(backoff * 2, 8_000);
+          if (abort.signal.aborted) return stopped();
+          continue;
+        }
+        view.end();
+        const resume = `mediagen-mcp jobs wait ${jobId}`;
+        if (io.json)
+          io.out.write(
+            `${JSON.stringify({ is_error: true, ...r.structuredContent, job_id: jobId, created: true, resume })}\n`,
+          );
+        else io.out.write(render(r, false, io.shown));
+        io.tty.err.write(`Job ${jobId} was created (charged); resume with: ${resume}\n`);
+        return EXIT.unread;
+      }
+      unreadSince = undefined;
+      backoff = 500;
       if (isFinal(r)) {
         view.end();
         io.out.write(render(r, io.json, io.shown));

@@ -56,6 +56,21 @@ export interface OpenStoreOptions {
   startSeconds?: number;
   /** Waits between attempts at start (tests); default: real time. */
   sleep?: (ms: number) => Promise<void>;
+  /** Stops the start-up retry (SIGTERM, Ctrl-C): the wait ends at once and openStore throws. */
+  signal?: AbortSignal;
+}
+
+/** A wait of `ms` that ends early when `signal` aborts. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Waits between attempts at start: 0.5 s, doubling, at most 5 s. */
@@ -83,11 +98,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const lost = (err: Error): void => onLost(err);
   const started = Date.now();
   const bound = (opts.startSeconds ?? 30) * 1000;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms, opts.signal));
+  const stopped = (): Error =>
+    new Error(`stopped (${String(opts.signal?.reason)}) while waiting for ${storeName(kind)}`, {
+      cause: opts.signal?.reason,
+    });
   let wait = FIRST_WAIT_MS;
   let waited = false;
   let store: Store;
   for (;;) {
+    if (opts.signal?.aborted) throw stopped();
     try {
       store = await openOnce(opts, lost);
       break;

@@ -1,13 +1,15 @@
 /**
  * A store outage, told honestly and logged quietly. What counts as one (the store cannot be reached or
  * used right now, whatever the call; not a wrong query):
- * - PostgreSQL: the connection failed or was cut (ECONN*, ENOTFOUND, EPIPE, ETIMEDOUT, SQLSTATE 57P0x
- *   "shutting down", class 08 "connection exception", a pool timeout);
+ * - PostgreSQL: the connection failed or was cut (ECONN*, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, ENETUNREACH,
+ *   EPIPE, ETIMEDOUT, SQLSTATE 57P0x "shutting down", class 08 "connection exception", a pool timeout, a
+ *   client "not queryable" after a connection error);
  * - SQLite: the file is locked beyond busy_timeout (SQLITE_BUSY / SQLITE_LOCKED), cannot be opened
  *   (SQLITE_CANTOPEN), fails to read or write (SQLITE_IOERR*), is read-only (SQLITE_READONLY) or the disk
  *   is full (SQLITE_FULL). A constraint, a bad statement or a corrupt file is not an outage.
- * Every such failure becomes `STORE_UNAVAILABLE`; the outage is logged once when it starts (error) and
- * once when it ends (info "store reachable again after N s"), never per call.
+ * Every such failure becomes `STORE_UNAVAILABLE`. An outage is logged once when it starts (error) and
+ * once when it ends (info "store reachable again after N s"), not once per call; on PostgreSQL it starts
+ * only when a probe right after the failure fails too (a routine cut of one connection is no outage).
  */
 import { MediagenError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,8 +18,11 @@ import type { Store } from './store.js';
 /** A lost or unreachable PostgreSQL connection (by the driver's error code or, without one, its text). */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return /Connection terminated|connect ECONN|timeout exceeded/i.test(String(err));
-  return /^(ECONN|ENOTFOUND|EPIPE|ETIMEDOUT|57P0|08)/.test(code);
+  if (typeof code !== 'string')
+    return /Connection terminated|connect ECONN|timeout exceeded|connection error and is not queryable/i.test(
+      String(err),
+    );
+  return /^(ECONN|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ETIMEDOUT|57P0|08)/.test(code);
 }
 
 /** SQLite primary result codes of an outage: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14. */
@@ -62,12 +67,17 @@ export interface WatchOptions {
   now?: () => number;
 }
 
+/** Store methods that only read (a SQLite read can pass while writes fail). */
+const READS = /^(get|list|observed|spend|find|count|read|health|ping)/i;
+
 /** Outage state of one store: down since when, which methods failed, the probe that sees it come back. */
 class Watch {
   private since: number | undefined;
   private readonly failed = new Set<string>();
   private probe: NodeJS.Timeout | undefined;
   private closed = false;
+  /** PostgreSQL: a failure seen, its confirming probe not yet answered. */
+  private checking = false;
 
   constructor(
     private readonly store: Store,
@@ -80,20 +90,45 @@ class Watch {
     const out = asOutage(err, this.store.kind);
     if (!out) return err;
     this.failed.add(method);
-    if (this.since === undefined && !this.closed) {
-      this.since = this.o.now();
-      this.logger.error(
-        `${storeName(this.store.kind)} is unavailable: ${messageOf(err)}; calls that need it answer STORE_UNAVAILABLE until it is back`,
-      );
-      if (this.store.kind === 'postgres') this.startProbe();
-    }
+    if (this.since !== undefined || this.closed || this.checking) return out;
+    if (this.store.kind === 'sqlite') this.start(err);
+    else this.confirm(err);
     return out;
+  }
+
+  /** PostgreSQL: the outage starts only when a probe right after the failure fails too. */
+  confirm(err: unknown): void {
+    this.checking = true;
+    // Shortly after: every idle connection cut at once has told the pool by then (it drops them).
+    const probe = (): Promise<unknown> =>
+      new Promise((r) => setTimeout(r, 250).unref()).then(() => this.store.listJobs({ limit: 1, principal: 'local' }));
+    probe()
+      .catch(probe)
+      .then(
+        () => {
+          this.failed.clear();
+          this.logger.debug('store connection failed once; the next one worked', { error: messageOf(err) });
+        },
+        (again: unknown) => {
+          if (this.since === undefined && !this.closed) this.start(asOutage(again, this.store.kind) ? again : err);
+        },
+      )
+      .finally(() => (this.checking = false));
+  }
+
+  private start(err: unknown): void {
+    this.since = this.o.now();
+    this.logger.error(
+      `${storeName(this.store.kind)} is unavailable: ${messageOf(err)}; calls that need it answer STORE_UNAVAILABLE until it is back`,
+    );
+    if (this.store.kind === 'postgres') this.startProbe();
   }
 
   /** A success of `method`: the outage is over once a call of a kind that failed in it passes. */
   ok(method: string): void {
-    if (this.since === undefined || !this.failed.has(method)) return;
-    this.up();
+    if (this.since === undefined) return;
+    // SQLite (no probe): any write that passes ends it, so a full disk met by one write does not stay "down".
+    if (this.failed.has(method) || (this.store.kind === 'sqlite' && !READS.test(method))) this.up();
   }
 
   stop(): void {
@@ -180,6 +215,7 @@ export function watchStore(
   });
   return {
     store: proxy,
+    // An idle connection cut (idle_session_timeout, a proxy's reset) is routine: the probe decides.
     lost: (err) => {
       if (asOutage(err, store.kind)) watch.fail('connection', err);
       else logger.debug('store connection lost; it will be replaced', { error: messageOf(err) });

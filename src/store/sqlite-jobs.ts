@@ -35,7 +35,8 @@ export function decodeCursor(cursor: string): CursorKey {
   }
   if (typeof parsed !== 'object' || parsed === null) throw new Error('bad cursor: not an object');
   const { c, i } = parsed as { c?: unknown; i?: unknown };
-  if (typeof c !== 'number' || !Number.isFinite(c) || typeof i !== 'string') {
+  // A position is a creation time in ms: a safe integer (a fraction or a huge number is no position).
+  if (typeof c !== 'number' || !Number.isSafeInteger(c) || typeof i !== 'string') {
     throw new Error('bad cursor: missing position');
   }
   return { createdAt: c, id: i };

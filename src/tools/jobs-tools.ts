@@ -6,6 +6,7 @@ import type { DownloadReport, Downloader } from '../jobs/downloader.js';
 import { mayChange } from '../jobs/owner.js';
 import { waitForJob } from '../jobs/wait.js';
 import { noLinks, type LinkMaker } from '../outputs/links.js';
+import { isStoreUnavailable } from '../store/outage.js';
 import { JOB_STATUSES, type JobRecord, type Store } from '../store/store.js';
 import { defineTool } from './define.js';
 import type { ServerTool, ToolResult } from './handler.js';
@@ -141,6 +142,27 @@ async function finished(
   return d.previews && job.status === 'succeeded' ? d.previews(job, result, Math.max(MIN_DOWNLOAD_MS, leftMs)) : result;
 }
 
+/**
+ * A store outage while a job tool reads or polls: the job is not touched by it (it keeps running at the
+ * provider, its price stays as it was), and the answer names the job to come back to.
+ */
+async function aboutJob<T>(jobIdArg: string, run: () => Promise<T>, cancelling = false): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
+    throw new MediagenError(
+      'STORE_UNAVAILABLE',
+      `${err.message.replace(/; nothing was written\. Try again shortly\.$/, '')}: ${
+        cancelling
+          ? `job ${jobIdArg} may or may not have been cancelled; ask jobs_get shortly`
+          : `the read failed; job ${jobIdArg} is unaffected (it keeps running at the provider). Ask again shortly`
+      }.`,
+      { ...err.details, job_id: jobIdArg },
+    );
+  }
+}
+
 export function jobsTools(d: JobsToolDeps): ServerTool[] {
   const get = defineTool({
     name: 'jobs_get',
@@ -149,20 +171,21 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     shape: { job_id: jobId, download },
     readOnly: true,
     idempotent: true,
-    run: async (a, ctx) => {
-      const started = d.now();
-      const job0 = await d.ledger.poll(a.job_id, ctx.signal, ctx.principal);
-      // Keeping gets what is left of the call's budget after the poll (the worker finishes the rest).
-      const polled = await kept(d, job0, Math.max(0, d.waitBudgetMs - (d.now() - started)), ctx.signal);
-      const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
-      const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
-      const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
-      // A job that had succeeded before this call (not this call's poll) gives its previews a short budget.
-      const before = job0.status === 'succeeded' && job0.finishedAt !== null && job0.finishedAt < started;
-      const previewMs = d.waitBudgetMs - (d.now() - started);
-      const text = note ? `${lead}\n${note}` : lead;
-      return finished(d, job, text, extra, before ? Math.min(REREAD_PREVIEW_MS, previewMs) : previewMs);
-    },
+    run: (a, ctx) =>
+      aboutJob(a.job_id, async () => {
+        const started = d.now();
+        const job0 = await d.ledger.poll(a.job_id, ctx.signal, ctx.principal);
+        // Keeping gets what is left of the call's budget after the poll (the worker finishes the rest).
+        const polled = await kept(d, job0, Math.max(0, d.waitBudgetMs - (d.now() - started)), ctx.signal);
+        const left = Math.max(MIN_DOWNLOAD_MS, d.waitBudgetMs - (d.now() - started));
+        const { job, note, extra } = await maybeDownload(d, polled, a.download, left, ctx.signal);
+        const lead = `Job ${job.id} (${job.tool}): ${job.status}${job.providerStatus ? ` (${job.providerStatus})` : ''}.`;
+        // A job that had succeeded before this call (not this call's poll) gives its previews a short budget.
+        const before = job0.status === 'succeeded' && job0.finishedAt !== null && job0.finishedAt < started;
+        const previewMs = d.waitBudgetMs - (d.now() - started);
+        const text = note ? `${lead}\n${note}` : lead;
+        return finished(d, job, text, extra, before ? Math.min(REREAD_PREVIEW_MS, previewMs) : previewMs);
+      }),
   });
 
   const wait = defineTool({
@@ -181,40 +204,41 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     },
     readOnly: true,
     idempotent: true,
-    run: async (a, ctx, req) => {
-      const started = d.now();
-      const budgetMs = a.wait_seconds !== undefined ? a.wait_seconds * 1000 : d.waitBudgetMs;
-      const { job, done } = await waitForJob(d.ledger, a.job_id, {
-        budgetMs,
-        owner: ctx.principal,
-        signal: ctx.signal,
-        progress: req.progress,
-        now: d.now,
-        sleep: d.sleep,
-        intervalMs: d.intervalMs,
-      });
-      if (!done)
-        return jobResult(
-          job,
-          `Job ${job.id} is still ${job.status} after waiting ${Math.round(budgetMs / 1000)} s; this is normal for video.`,
-          { done: false, ...pollAfter(d.ledger, job) },
-          undefined,
-          (await reservationFor(d.store, job)) ?? null,
+    run: (a, ctx, req) =>
+      aboutJob(a.job_id, async () => {
+        const started = d.now();
+        const budgetMs = a.wait_seconds !== undefined ? a.wait_seconds * 1000 : d.waitBudgetMs;
+        const { job, done } = await waitForJob(d.ledger, a.job_id, {
+          budgetMs,
+          owner: ctx.principal,
+          signal: ctx.signal,
+          progress: req.progress,
+          now: d.now,
+          sleep: d.sleep,
+          intervalMs: d.intervalMs,
+        });
+        if (!done)
+          return jobResult(
+            job,
+            `Job ${job.id} is still ${job.status} after waiting ${Math.round(budgetMs / 1000)} s; this is normal for video.`,
+            { done: false, ...pollAfter(d.ledger, job) },
+            undefined,
+            (await reservationFor(d.store, job)) ?? null,
+          );
+        // Keeping gets what is left of the wait budget (the worker finishes the rest); the download then gets
+        // what is left, at least 2 s, for a job that just finished.
+        const left = (): number => Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
+        const stored = await kept(d, job, Math.max(0, budgetMs - (d.now() - started)), ctx.signal);
+        const saved = await maybeDownload(d, stored, a.download, left(), ctx.signal);
+        const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
+        return finished(
+          d,
+          saved.job,
+          saved.note ? `${lead}\n${saved.note}` : lead,
+          saved.extra,
+          budgetMs - (d.now() - started),
         );
-      // Keeping gets what is left of the wait budget (the worker finishes the rest); the download then gets
-      // what is left, at least 2 s, for a job that just finished.
-      const left = (): number => Math.max(MIN_DOWNLOAD_MS, budgetMs - (d.now() - started));
-      const stored = await kept(d, job, Math.max(0, budgetMs - (d.now() - started)), ctx.signal);
-      const saved = await maybeDownload(d, stored, a.download, left(), ctx.signal);
-      const lead = `Job ${saved.job.id} (${saved.job.tool}) ${saved.job.status}.`;
-      return finished(
-        d,
-        saved.job,
-        saved.note ? `${lead}\n${saved.note}` : lead,
-        saved.extra,
-        budgetMs - (d.now() - started),
-      );
-    },
+      }),
   });
 
   const cancel = defineTool({
@@ -225,29 +249,34 @@ export function jobsTools(d: JobsToolDeps): ServerTool[] {
     readOnly: false,
     idempotent: true,
     destructive: true,
-    run: async (a, ctx) => {
-      // Another principal's job is NOT_FOUND; between stdio processes of one user, cancel is the creator's.
-      const owned = await d.ledger.get(a.job_id, ctx.principal);
-      if (owned.callerId.startsWith('stdio:') && !mayChange(owned.callerId, ctx.callerId))
-        throw new MediagenError(
-          'NOT_OWNER',
-          `Job ${owned.id} was started by another caller (${owned.callerId}), which is still running; only it can cancel the job. Nothing was sent.`,
-          { job_id: owned.id },
-        );
-      const wasFinal = owned.status !== 'pending' && owned.status !== 'running';
-      const job = await d.ledger.cancel(a.job_id, ctx.signal, ctx.principal);
-      const credits =
-        !wasFinal && job.status === 'cancelled' && job.price
-          ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
-          : '';
-      return jobResult(
-        job,
-        `Job ${job.id} is ${job.status}.${credits}`,
-        pollAfter(d.ledger, job),
-        await (d.links ?? noLinks)(job),
-        (await reservationFor(d.store, job)) ?? null,
-      );
-    },
+    run: (a, ctx) =>
+      aboutJob(
+        a.job_id,
+        async () => {
+          // Another principal's job is NOT_FOUND; between stdio processes of one user, cancel is the creator's.
+          const owned = await d.ledger.get(a.job_id, ctx.principal);
+          if (owned.callerId.startsWith('stdio:') && !mayChange(owned.callerId, ctx.callerId))
+            throw new MediagenError(
+              'NOT_OWNER',
+              `Job ${owned.id} was started by another caller (${owned.callerId}), which is still running; only it can cancel the job. Nothing was sent.`,
+              { job_id: owned.id },
+            );
+          const wasFinal = owned.status !== 'pending' && owned.status !== 'running';
+          const job = await d.ledger.cancel(a.job_id, ctx.signal, ctx.principal);
+          const credits =
+            !wasFinal && job.status === 'cancelled' && job.price
+              ? ` Its ${job.price} credits stay committed: ${job.provider} documents no refund for cancelled jobs.`
+              : '';
+          return jobResult(
+            job,
+            `Job ${job.id} is ${job.status}.${credits}`,
+            pollAfter(d.ledger, job),
+            await (d.links ?? noLinks)(job),
+            (await reservationFor(d.store, job)) ?? null,
+          );
+        },
+        true,
+      ),
   });
 
   const list = defineTool({

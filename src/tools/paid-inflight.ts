@@ -19,23 +19,58 @@ export interface InflightDeps {
   journal: AcceptedJournal;
 }
 
-/** Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands. */
+/**
+ * Writes after a refusal or an unknown outcome: when the store fails too, what the caller is told stands.
+ * Returns whether the write went through; a failure is logged by `cleanUp` (once per reservation).
+ */
 export async function bestEffort(
   d: Pick<InflightDeps, 'logger'>,
   what: string,
   write: () => Promise<void>,
-): Promise<void> {
+  reservation?: string,
+): Promise<boolean> {
   try {
     await write();
+    return true;
   } catch (err) {
-    // A store outage is logged once by the store's watch (store/outage.ts), not once per write.
-    d.logger[isStoreUnavailable(err) ? 'debug' : 'warn'](
-      `store write failed (${what}); the reservation will count as uncertain once stale`,
-      {
-        error: err instanceof Error ? err.message : String(err),
-      },
-    );
+    d.logger.warn(`store write failed (${what})`, {
+      ...(reservation ? { reservation } : {}),
+      error: err instanceof Error ? err.message : String(err),
+      ...(isStoreUnavailable(err) ? { store_unavailable: true } : {}),
+    });
+    return false;
   }
+}
+
+/** The writes that undo a refused call (release, give back, free): the names of those that failed. */
+export type Undo = 'reservation' | 'approval' | 'key';
+
+/**
+ * Run the undo writes of one refused call; what failed is logged once (warn, with the reservation id, as
+ * it is what is left behind: a reserved row, a used approval, a bound key) and returned.
+ */
+export async function cleanUp(
+  d: Pick<InflightDeps, 'logger'>,
+  reservation: string | undefined,
+  steps: readonly (readonly [Undo, (() => Promise<void>) | undefined])[],
+): Promise<Undo[]> {
+  const failed: Undo[] = [];
+  const errors: string[] = [];
+  for (const [name, write] of steps) {
+    if (!write) continue;
+    try {
+      await write();
+    } catch (err) {
+      failed.push(name);
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (failed.length)
+    d.logger.warn(`store writes failed undoing a refused call (${failed.join(', ')}); they are left as they were`, {
+      ...(reservation ? { reservation } : {}),
+      error: errors[0],
+    });
+  return failed;
 }
 
 /** The provider accepted: mark it so; once shutdown has settled the calls in flight, journal it at once. */
@@ -59,9 +94,15 @@ export async function settleInflight(d: InflightDeps): Promise<string[]> {
     left
       .filter((c) => !c.accepted)
       .map(async (c) => {
-        await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation));
+        await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(c.reservation), c.reservation);
         const key = c.idempotencyKey;
-        if (key) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(key, c.reservation));
+        if (key)
+          await bestEffort(
+            d,
+            'keep the key bound',
+            () => d.store.markIdempotencyUnknown(key, c.reservation),
+            c.reservation,
+          );
         d.logger.warn('paid request still in flight at shutdown; its reservation is left uncertain', {
           tool: c.tool,
           reservation: c.reservation,

@@ -24,7 +24,7 @@ import { getPath, validProviderJobId } from '../providers/envelope.js';
 import type { JobRecord, ObservedPrice, Store } from '../store/store.js';
 import { recordAccepted, settleAnswer } from './paid-accept.js';
 import { scrubbed, withHook } from './paid-hook.js';
-import { accepted, bestEffort } from './paid-inflight.js';
+import { accepted, bestEffort, cleanUp, type Undo } from './paid-inflight.js';
 import { claimKey, scopedKey } from './paid-keys.js';
 import { causeOf, outcomeOf, outcomeUnknown, type PaidInflight } from './paid-outcome.js';
 import type { ToolSpec } from './build.js';
@@ -163,13 +163,24 @@ async function priceHolds(tool: ToolSpec, quote: Quote, approved: number | null,
   );
 }
 
+/** What a refused call left behind when its undo writes failed too, and what that means for a repeat. */
+const LEFT: Record<Undo, string> = {
+  approval: 'the approval was used up, so a repeat needs a new approval',
+  key: 'its idempotency_key stays bound (a repeat with it answers IN_PROGRESS, then OUTCOME_UNKNOWN, although nothing was sent), so repeat it with a new idempotency_key',
+  reservation:
+    'its reservation stays reserved and, past the request deadline, counts as uncertain against the caps (spend_report) until it is released',
+};
+
 /** The store failed before anything was sent: a refusal (DESIGN §5.7), and the answer says so. */
-function refusedByStore(err: unknown, tool: string, provider: string): unknown {
+export function refusedByStore(err: unknown, tool: string, provider: string, left: readonly Undo[] = []): unknown {
   if (!isStoreUnavailable(err)) return err;
+  const after = left.length
+    ? `the store failed again while undoing it: ${left.map((l) => LEFT[l]).join('; ')}.`
+    : 'the call can be repeated as it is once the store is back.';
   return new MediagenError(
     'STORE_UNAVAILABLE',
-    `${err.message} ${tool}: nothing was sent to ${provider} and nothing was charged; the call can be repeated as it is once the store is back.`,
-    { ...err.details, tool, provider, sent: false },
+    `${err.message} ${tool}: nothing was sent to ${provider} and nothing was charged; ${after}`,
+    { ...err.details, tool, provider, sent: false, ...(left.length ? { left_behind: left } : {}) },
   );
 }
 
@@ -186,8 +197,8 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     existing = await claimKey({ ...d, staleMs: d.budget.staleMs }, c, hash, quote);
   } catch (err) {
     // Refused by its key before anything was sent: a consent given beforehand works once more.
-    if (c.consent) await bestEffort(d, 'give the approval back', c.consent.giveBack);
-    throw refusedByStore(err, tool.name, cat.provider);
+    const left = await cleanUp(d, undefined, [['approval', c.consent?.giveBack]]);
+    throw refusedByStore(err, tool.name, cat.provider, left);
   }
   if (existing) return existing;
   const forget = async (): Promise<void> => {
@@ -236,26 +247,31 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
     if (storeKey) await d.store.bindIdempotencyReservation(storeKey, jobId);
   } catch (err) {
     // Refused before anything was sent (a cap): the consent token was not spent on anything.
-    if (reserved) await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
-    if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
-    await bestEffort(d, 'free the key', forget);
-    throw refusedByStore(err, tool.name, cat.provider);
+    const left = await cleanUp(d, jobId, [
+      ['reservation', reserved ? () => d.budget.release(jobId) : undefined],
+      ['approval', consent?.giveBack],
+      ['key', storeKey ? forget : undefined],
+    ]);
+    throw refusedByStore(err, tool.name, cat.provider, left);
   }
   // The request deadline: past it, the reservation is stale (counted as uncertain by every process).
   const deadline = d.now() + d.budget.staleMs;
   const cancelled = async (): Promise<never> => {
     // Cancelled before anything was sent: a refusal of our own.
-    await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
-    if (consent) await bestEffort(d, 'give the consent token back', consent.giveBack);
-    await bestEffort(d, 'free the key', forget);
+    await cleanUp(d, jobId, [
+      ['reservation', () => d.budget.release(jobId)],
+      ['approval', consent?.giveBack],
+      ['key', storeKey ? forget : undefined],
+    ]);
     throw new MediagenError('INTERNAL', `${tool.name} was cancelled before anything was sent.`, { cancelled: true });
   };
   if (c.signal.aborted) await cancelled();
 
   const credits = quote.kind === 'unknown' ? null : quote.credits;
   const unknown = async (cause: string): Promise<MediagenError> => {
-    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(jobId));
-    if (storeKey) await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(storeKey, jobId));
+    await bestEffort(d, 'mark the reservation uncertain', () => d.budget.uncertain(jobId), jobId);
+    if (storeKey)
+      await bestEffort(d, 'keep the key bound', () => d.store.markIdempotencyUnknown(storeKey, jobId), jobId);
     d.logger.warn('paid request outcome unknown; reservation kept as uncertain', {
       tool: tool.name,
       reservation: jobId,
@@ -294,8 +310,10 @@ export async function runPaid(d: PaidDeps, c: PaidCall): Promise<PaidOutcome> {
         throw await unknown(causeOf(err));
       }
       await d.sampler?.finish(jobId, cat.provider, false);
-      await bestEffort(d, 'release the reservation', () => d.budget.release(jobId));
-      await bestEffort(d, 'free the key', forget);
+      await cleanUp(d, jobId, [
+        ['reservation', () => d.budget.release(jobId)],
+        ['key', storeKey ? forget : undefined],
+      ]);
       throw err;
     }
     const answeredId = !tool.op.job || validProviderJobId(getPath(data, tool.op.job.idField)) !== undefined;

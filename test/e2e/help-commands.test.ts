@@ -33,6 +33,21 @@ describe('help for every command', () => {
     }
   });
 
+  it('options before the command are skipped with their values; --help after `--` is no help', async () => {
+    const call = `Usage: ${COMMAND_HELP.call.split('\n')[0]}`;
+    for (const args of [
+      ['--sandbox', 'call', 'phaya_text_to_image', '--help'],
+      ['--log-level', 'warn', 'call', '-h'],
+    ]) {
+      const r = await runPiped(args, {});
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, args.join(' ')).toContain(call);
+    }
+    const after = await runPiped(['call', 'phaya_text_to_image', '--', '--help'], {});
+    expect(after.stdout).not.toContain(call);
+    expect(after.code).not.toBe(0);
+  });
+
   it('help alone is the whole usage', async () => {
     const r = await runPiped(['help'], {});
     expect(r.code, r.stderr).toBe(0);

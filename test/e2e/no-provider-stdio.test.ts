@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { phayaEnv, sc, T2I, until } from '../helpers/money.js';
 import { spawnStdio, text, type StdioServer } from '../helpers/stdio.js';
+import { tempDir } from '../helpers/in-memory.js';
+import { runPiped } from '../helpers/terminal.js';
 
 const servers: StdioServer[] = [];
 let sandbox: Sandbox | undefined;
@@ -78,6 +80,22 @@ describe('a client cancel', () => {
       expect(s.stderr()).not.toMatch(/error: tool call failed/);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('the command line with no provider configured', () => {
+  it('quote, call and describe of a generation tool say unknown tool and name the way out; exit 2', async () => {
+    for (const args of [
+      ['quote', T2I, 'prompt=a cup'],
+      ['call', T2I, 'prompt=a cup'],
+      ['describe', T2I],
+    ]) {
+      const r = await runPiped(args, { MEDIAGEN_STATE_DIR: tempDir() });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`unknown tool "${T2I}"`);
+      expect(r.stderr).toMatch(/No provider is configured/);
+      expect(r.stderr).toMatch(WAY_OUT);
     }
   });
 });

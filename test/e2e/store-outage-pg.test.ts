@@ -105,6 +105,8 @@ describe.runIf(HAS_PG)('PostgreSQL stopped while a create is out', () => {
       expect(sc(l).code, text(l)).toBe('STORE_UNAVAILABLE');
     }
     expect(hits(sandbox!, T2I_PATH)).toBe(before);
+    // Logged once the probe right after the first failure failed too.
+    await until(() => lines(down).length > downBefore);
     expect(lines(down).length).toBe(downBefore + 1);
     expect(server!.stderr()).not.toMatch(/tool call failed/);
 

@@ -201,6 +201,10 @@ export function jobsContract(ref: StoreRef): void {
         b64('{"x":1}'),
         b64('null'),
         b64('{"c":"1","i":2}'),
+        // Not a creation time: PostgreSQL would fail on them (22P02, 22003) rather than refuse them.
+        b64('{"c":1.5,"i":"job_1"}'),
+        b64('{"c":1e300,"i":"job_1"}'),
+        b64('{"c":9007199254740993,"i":"job_1"}'),
       ]) {
         await expect(ref.store.listJobs({ limit: 10, cursor }), cursor).rejects.toThrow(/^bad cursor/);
       }
