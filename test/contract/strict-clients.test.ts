@@ -29,6 +29,7 @@ import { connectInMemory } from '../helpers/in-memory.js';
 import { ROOT } from '../helpers/paths.js';
 import { spawnStdio, type StdioServer } from '../helpers/stdio.js';
 import { asGiven, examples, type Schema } from './schema-examples.js';
+import { SERVER_TOOL_NAMES } from '../../src/catalogue/names.js';
 import {
   geminiProblems,
   openAiProblems,
@@ -132,19 +133,8 @@ beforeAll(async () => {
   specs = [...mem.app.registry.all];
   catalogueNames = specs.map((t) => t.name);
   await mem.close();
-  const serverTools = [
-    'quote',
-    'spend_report',
-    'models',
-    'jobs_get',
-    'jobs_wait',
-    'jobs_cancel',
-    'jobs_list',
-    'jobs_track',
-    'media_upload',
-    'mediagen_approve',
-    'media_thumbnail',
-  ];
+  // Every server tool, from the one list the server itself names them by.
+  const serverTools = [...SERVER_TOOL_NAMES];
   server = await spawnStdio(
     { ...S3_ENV, MEDIAGEN_INPUT_DIR: mkdtempSync(join(tmpdir(), 'mediagen-input-')) },
     ['--sandbox', ...SHAPES, ...STORE, '--tools', [...catalogueNames, ...serverTools].join(',')],
