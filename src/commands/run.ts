@@ -82,7 +82,12 @@ async function callCommand(session: LocalSession, cl: CommandLine, deps: Ctx): P
     );
   const jobId = r.structuredContent?.job_id;
   if (code !== EXIT.ok || !waiting || typeof jobId !== 'string') return code;
-  return waitJob(session, jobId, cl.downloadDir !== undefined, { ...deps, json: cl.json, shown: deps.shown(true) });
+  return waitJob(session, jobId, cl.downloadDir !== undefined, {
+    ...deps,
+    json: cl.json,
+    shown: deps.shown(true),
+    created: true,
+  });
 }
 
 async function jobsCommand(session: LocalSession, cl: CommandLine, deps: Ctx): Promise<number> {
@@ -233,6 +238,13 @@ export async function runCommand(argv: readonly string[], deps: CommandDeps): Pr
       deps.stop?.removeEventListener('abort', onStop);
     });
   if (!app) return EXIT.interrupted;
+  // Ctrl-C or SIGTERM while the store was connecting, which then succeeded: nothing is sent after a stop.
+  if (starting.signal.aborted) {
+    await app.shutdown();
+    await sandbox?.close();
+    deps.tty.err.write('mediagen-mcp: stopped before anything was sent\n');
+    return EXIT.interrupted;
+  }
   let shutDown = false;
   const deadline = stopDeadline(deps.stop, config.drainSeconds * 1000, deps.tty.err, async () => {
     shutDown = true;

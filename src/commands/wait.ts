@@ -19,10 +19,15 @@ export interface WaitIo {
   onInterrupt: (fn: () => void) => () => void;
   /** The process is stopping (SIGTERM, SIGHUP): stop waiting as Ctrl-C does. */
   stop?: AbortSignal;
+  /** This command created the job (`call --wait`); `jobs wait ID` may name any id, so it claims no charge. */
+  created?: boolean;
 }
 
-/** Errors of reading a job that exists, not of the job: the wait goes on (backing off) instead of ending. */
-const UNREAD = new Set(['STORE_UNAVAILABLE', 'INTERNAL']);
+/**
+ * Errors of reading a job, not of the job: the wait goes on (backing off) instead of ending. Only the store's
+ * outage: an INTERNAL (a bug, a failed download) is an answer and ends the wait with exit 1.
+ */
+const UNREAD = new Set(['STORE_UNAVAILABLE']);
 
 /** How long a wait keeps trying through a store outage (MEDIAGEN_WAIT_STORE_SECONDS, default 120 s). */
 function unreadBoundMs(): number {
@@ -91,12 +96,17 @@ export async function waitJob(session: LocalSession, jobId: string, download: bo
         }
         view.end();
         const resume = `mediagen-mcp jobs wait ${jobId}`;
+        const created = io.created === true;
         if (io.json)
           io.out.write(
-            `${JSON.stringify({ is_error: true, ...r.structuredContent, job_id: jobId, created: true, resume })}\n`,
+            `${JSON.stringify({ is_error: true, ...r.structuredContent, job_id: jobId, created, resume })}\n`,
           );
         else io.out.write(render(r, false, io.shown));
-        io.tty.err.write(`Job ${jobId} was created (charged); resume with: ${resume}\n`);
+        io.tty.err.write(
+          created
+            ? `Job ${jobId} was created (it may be charged); resume with: ${resume}\n`
+            : `The store stayed unavailable; resume with: ${resume}\n`,
+        );
         return EXIT.unread;
       }
       unreadSince = undefined;

@@ -62,6 +62,7 @@ export interface OpenStoreOptions {
 
 /** A wait of `ms` that ends early when `signal` aborts. */
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(t);
@@ -132,6 +133,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       waited = true;
       wait = Math.min(wait * 2, MAX_WAIT_MS);
     }
+  }
+  if (opts.signal?.aborted) {
+    // A stop that came while the last attempt was connecting: that store is closed, not handed out.
+    await store.close();
+    throw stopped();
   }
   if (waited && opts.logger)
     opts.logger.info(`${storeName(kind)} is reachable after ${Math.round((Date.now() - started) / 1000)} s`);

@@ -165,21 +165,25 @@ async function priceHolds(tool: ToolSpec, quote: Quote, approved: number | null,
 
 /** What a refused call left behind when its undo writes failed too, and what that means for a repeat. */
 const LEFT: Record<Undo, string> = {
-  approval: 'the approval was used up, so a repeat needs a new approval',
-  key: 'its idempotency_key stays bound (a repeat with it answers IN_PROGRESS, then OUTCOME_UNKNOWN, although nothing was sent), so repeat it with a new idempotency_key',
+  approval: 'the approval may be used up, so a repeat may need a new approval',
+  key: 'its idempotency_key may stay bound (a repeat with it answers IN_PROGRESS, then OUTCOME_UNKNOWN, although nothing was sent), so repeat it with a new idempotency_key',
   reservation:
-    'its reservation stays reserved and, past the request deadline, counts as uncertain against the caps (spend_report) until it is released',
+    'its reservation may stay reserved: it counts against the caps, and past the request deadline as uncertain (spend_report), until it is released',
 };
 
 /** The store failed before anything was sent: a refusal (DESIGN §5.7), and the answer says so. */
 export function refusedByStore(err: unknown, tool: string, provider: string, left: readonly Undo[] = []): unknown {
   if (!isStoreUnavailable(err)) return err;
+  // The store's own "nothing was written. Try again shortly." is not said when the undo left something behind.
+  const said = left.length
+    ? err.message.replace(/;?\s*nothing was written\.\s*Try again shortly\.?$/, '.')
+    : err.message;
   const after = left.length
     ? `the store failed again while undoing it: ${left.map((l) => LEFT[l]).join('; ')}.`
     : 'the call can be repeated as it is once the store is back.';
   return new MediagenError(
     'STORE_UNAVAILABLE',
-    `${err.message} ${tool}: nothing was sent to ${provider} and nothing was charged; ${after}`,
+    `${said} ${tool}: nothing was sent to ${provider} and nothing was charged; ${after}`,
     { ...err.details, tool, provider, sent: false, ...(left.length ? { left_behind: left } : {}) },
   );
 }

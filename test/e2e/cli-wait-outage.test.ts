@@ -69,7 +69,7 @@ describe.runIf(HAS_PG)('call --wait --json while the store is cut', () => {
     expect(answer).toMatchObject({ code: 'STORE_UNAVAILABLE', created: true });
     expect(answer.job_id).toMatch(/^job_/);
     expect(answer.resume).toBe(`mediagen-mcp jobs wait ${String(answer.job_id)}`);
-    expect(r.stderr).toContain(`Job ${String(answer.job_id)} was created (charged); resume with:`);
+    expect(r.stderr).toContain(`Job ${String(answer.job_id)} was created (it may be charged); resume with:`);
     expect(hits(sandbox, T2I_PATH)).toBe(before + 1);
   }, 60_000);
 });

@@ -47,7 +47,9 @@ describe('a refusal by the store', () => {
     expect(e.message).not.toMatch(/repeated as it is/);
     expect(e.message).toMatch(/a new approval/);
     expect(e.message).toMatch(/new idempotency_key/);
-    expect(e.message).toMatch(/counts as uncertain against the caps/);
+    expect(e.message).toMatch(/counts against the caps, and past the request deadline as uncertain/);
+    // The store's "nothing was written. Try again shortly." is not said beside what the undo left behind.
+    expect(e.message).not.toMatch(/nothing was written/);
     expect(e.details).toMatchObject({ sent: false, left_behind: ['reservation', 'approval', 'key'] });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/warn: .*reservation.*job_2/);
