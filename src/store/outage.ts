@@ -68,7 +68,8 @@ export interface WatchOptions {
 }
 
 /** Store methods that only read (a SQLite read can pass while writes fail). */
-const READS = /^(get|list|observed|spend|find|count|read|health|ping)/i;
+export const READS =
+  /^(get|list|observed|spend|find|count|read|health|ping|jobByProviderId|nextDueAt|toolOutcomes|openJobCounts|uncertainReservations|refundedSince|refundsSince|refundsByProvider|recentSpend|reservationOfJob|otherActivity)/i;
 
 /** Outage state of one store: down since when, which methods failed, the probe that sees it come back. */
 class Watch {

@@ -36,3 +36,55 @@ describe('isConnectionError', () => {
     expect(isConnectionError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });
 });
+
+describe('which Store methods only read (a SQLite outage ends on the next write that passes)', () => {
+  it('every method of the SQLite store is classified, and the writes are exactly these', async () => {
+    const { SqliteStore } = await import('../../src/store/sqlite.js');
+    const { READS } = await import('../../src/store/outage.js');
+    const methods = Object.getOwnPropertyNames(SqliteStore.prototype).filter(
+      (m) =>
+        m !== 'constructor' &&
+        m !== 'stmt' && // the store's own statement cache, not a Store method
+        typeof Object.getOwnPropertyDescriptor(SqliteStore.prototype, m)?.value === 'function',
+    );
+    const writes = methods.filter((m) => !READS.test(m)).sort();
+    // A new Store method lands here until it is named a read (READS) or added to this list of writes.
+    expect(writes).toEqual(
+      [
+        'bindApprovalReservation',
+        'bindIdempotencyReservation',
+        'claimIdempotency',
+        'close',
+        'commit',
+        'consumeToken',
+        'declineApproval',
+        'dropIdempotency',
+        'insertJob',
+        'leaseDueJobs',
+        'markIdempotencyUnknown',
+        'markUncertain',
+        'pokeJob',
+        'purge',
+        'putApproval',
+        'putToken',
+        'recordObservation',
+        'refund',
+        'release',
+        'releaseLease',
+        'renewLease',
+        'reserve',
+        'returnApproval',
+        'returnApprovalToken',
+        'returnToken',
+        'settleIdempotency',
+        'settleIdempotencyByReservation',
+        'supersedeApprovals',
+        'takeApproval',
+        'takeRateSlot',
+        'takeWebhook',
+        'updateJob',
+        'useApprovalToken',
+      ].sort(),
+    );
+  });
+});
