@@ -139,15 +139,14 @@ describe('the viewer in Chromium', () => {
     const frame = await h.frame();
     // The error event first (a URL on an allowed origin that is not there), then a violation naming it:
     // the order in which Chromium may report a refused load.
+    // The figure is marked loading before the new src is set, in the same task: the error event cannot come
+    // between the two (it did on a loaded machine, and the test then waited for an error already seen).
     const output = await frame.evaluate(() => {
       const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
       const url = img.src;
+      img.closest('figure')!.dataset.state = 'loading';
       img.src = `${new URL(url).origin}/no-such-output.png`;
       return url;
-    });
-    await frame.evaluate(() => {
-      const img = document.querySelector('img[data-testid="media-1"]') as HTMLImageElement;
-      img.closest('figure')!.dataset.state = 'loading';
     });
     await h.view.locator('[data-testid="output-1"][data-state="error"]').waitFor({ timeout: 20_000 });
     await frame.evaluate((blockedURI) => {
