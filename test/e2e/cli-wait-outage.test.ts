@@ -12,6 +12,7 @@ import { CLI } from '../helpers/paths.js';
 import { freshDatabase, HAS_PG, requirePg } from '../helpers/pg.js';
 import { tempDir } from '../helpers/in-memory.js';
 import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { runPiped } from '../helpers/terminal.js';
 
 requirePg('call --wait through a store outage');
 let sandbox: Sandbox;
@@ -31,27 +32,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 const polls = (): number => sandbox.stats().requests.filter((r) => r.method === 'GET').length;
 
 describe.runIf(HAS_PG)('call --wait --json while the store is cut', () => {
@@ -60,7 +40,7 @@ describe.runIf(HAS_PG)('call --wait --json while the store is cut', () => {
     const env = phayaEnv(sandbox, { DATABASE_URL: viaProxy(db!.url, proxy!), MEDIAGEN_WAIT_STORE_SECONDS: '3' });
     const before = hits(sandbox, T2I_PATH);
     const polled = polls();
-    const ran = run(['call', T2I, 'prompt=a lantern', '--wait', '--json'], env);
+    const ran = runPiped(['call', T2I, 'prompt=a lantern', '--wait', '--json'], env);
     await until(() => polls() > polled, 20_000); // the job exists and is being waited for
     proxy!.cut();
     const r = await ran;
